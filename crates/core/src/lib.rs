@@ -1,0 +1,20 @@
+//! dagsmith-core: static validation of Apache Airflow DAG files, plus the prompt, dataset and
+//! report formats shared by the CLI, the server and the browser app.
+//!
+//! No I/O and no threads here: this crate also builds for `wasm32-unknown-unknown`.
+//! Generated code is data: it is parsed, never executed.
+
+pub mod airflow_version;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod source;
+mod validate;
+
+pub use airflow_version::AirflowVersion;
+pub use finding::{Finding, Severity};
+pub use report::{DagSummary, Edge, Report};
+pub use validate::{ValidateOptions, validate};
+
+/// The validator's version, shown in reports and share links.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,131 @@
+//! The rule registry: every finding dagsmith can report, with a stable code.
+//!
+//! Codes never change meaning once published. Ranges: `DS0xx` Python syntax and compilation,
+//! `DS1xx` DAG structure and names, `DS2xx` imports.
+
+use crate::finding::Severity;
+
+/// A rule's static description (what `dagsmith rules CODE` prints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    /// Short kebab-case name, e.g. `undefined-name`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// Why it matters and how Airflow behaves; a few sentences.
+    pub explanation: &'static str,
+}
+
+macro_rules! rules {
+    ($($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal, $explanation:literal;)*) => {
+        $(pub const $ident: Rule = Rule {
+            code: $code,
+            name: $name,
+            severity: Severity::$sev,
+            summary: $summary,
+            explanation: $explanation,
+        };)*
+        /// All rules, ordered by code.
+        pub const ALL: &[Rule] = &[$($ident),*];
+    };
+}
+
+rules! {
+    SYNTAX_ERROR = "DS001", "syntax-error", Error,
+        "The file is not valid Python.",
+        "Airflow imports every DAG file; a SyntaxError or IndentationError makes the whole file an import error and none of its DAGs appear. dagsmith reports every syntax error it can recover from, not only the first.";
+    COMPILE_ERROR = "DS002", "compile-error", Error,
+        "Python's compiler rejects code that parses (e.g. `return` outside a function, a repeated keyword argument).",
+        "Some mistakes pass the grammar but are refused by CPython's compiler before any code runs: `return`/`yield` outside a function, `break`/`continue` outside a loop, the same keyword argument twice in one call, a repeated parameter name, `nonlocal` at module level, and more. Airflow sees them as a SyntaxError.";
+    NO_DAG = "DS101", "no-dag", Error,
+        "The file defines no DAG that Airflow would find.",
+        "Airflow's DagBag keeps DAG objects that are module-level globals or were created in a `with DAG(...)` block, and DAGs made by calling a `@dag` function. A `@dag` function that is never called, or a DAG built only under `if __name__ == \"__main__\":`, yields no DAG and the file is listed as having none.";
+    UNDEFINED_NAME = "DS102", "undefined-name", Error,
+        "A name is used while the file is imported but is never defined or imported.",
+        "Module-level code, class bodies, decorators, default values and the bodies of `@dag`/`@task_group` functions that are called at import time all run when Airflow parses the file. A name they use that was never assigned or imported (the classic `timedelta` without `from datetime import timedelta`) raises NameError and the file becomes an import error.";
+    UNDEFINED_NAME_AT_RUNTIME = "DS103", "undefined-name-at-runtime", Warning,
+        "A name inside a task callable or other deferred function is never defined.",
+        "Code that only runs later (a `@task` function body, a `python_callable`, a lambda) does not stop Airflow from importing the file, but the task will fail with NameError when it runs.";
+    DUPLICATE_TASK_ID = "DS104", "duplicate-task-id", Error,
+        "Two tasks or task groups in one DAG share an id.",
+        "Adding a task whose id (group prefix included) already exists in the DAG raises DuplicateTaskIdFound while the file is imported. TaskFlow (`@task`) calls are exempt: Airflow renames repeats to `name__1`, `name__2`, ....";
+    INVALID_DAG_ID = "DS105", "invalid-dag-id", Error,
+        "A dag_id has characters other than ASCII letters, digits, `_`, `.`, `-`, or is longer than 250.",
+        "Airflow validates DAG ids when the DAG is created and raises an exception for anything but alphanumerics, dashes, dots and underscores, or more than 250 characters.";
+    INVALID_TASK_ID = "DS106", "invalid-task-id", Error,
+        "A task_id has characters other than ASCII letters, digits, `_`, `.`, `-`, or is longer than 250.",
+        "Airflow validates task ids when the operator is created (the same check as dag ids), so an id with a space or a slash makes the file an import error.";
+    INVALID_GROUP_ID = "DS107", "invalid-group-id", Error,
+        "A TaskGroup id has characters other than ASCII letters, digits, `_`, `-`, or is longer than 200.",
+        "Task group ids become prefixes of task ids, so Airflow forbids dots in them and limits them to 200 characters.";
+    CYCLE = "DS108", "dependency-cycle", Error,
+        "The task dependencies form a cycle.",
+        "A DAG must be acyclic. Airflow checks every DAG it collects and reports AirflowDagCycleException as an import error for the file. The finding lists the cycle's path.";
+    TASK_WITHOUT_DAG = "DS109", "task-without-dag", Warning,
+        "A task is created outside any DAG.",
+        "An operator made outside a `with DAG(...)` block or `@dag` function, without `dag=` and without a dependency on a task that has a DAG, belongs to no DAG: Airflow ignores it silently.";
+    DAG_NOT_COLLECTED = "DS110", "dag-not-collected", Warning,
+        "A DAG object is created where Airflow will not find it.",
+        "DagBag collects DAGs that are module-level globals, were used in a `with` block, or were made by a called `@dag` function. A DAG created and kept only in a local variable or a container is dropped.";
+    UNKNOWN_DAG_ARGUMENT = "DS111", "unknown-dag-argument", Error,
+        "`DAG(...)` or `@dag(...)` is given a keyword argument it does not accept in the target Airflow version.",
+        "DAG's constructor takes a fixed set of keyword arguments; any other raises TypeError at import. Airflow 3 removed several 2.x arguments: `schedule_interval` and `timetable` (use `schedule`), `concurrency` (use `max_active_tasks`), `sla_miss_callback`, `default_view`, `orientation`, `full_filepath`, `tags` as anything but strings, ...";
+    CONFLICTING_SCHEDULE = "DS112", "conflicting-schedule-arguments", Error,
+        "More than one of `schedule`, `schedule_interval` and `timetable` is given.",
+        "Airflow 2 accepts exactly one way to say when a DAG runs and raises ValueError if several are passed.";
+    INVALID_SCHEDULE = "DS113", "invalid-schedule", Error,
+        "The schedule is not a valid cron expression or preset.",
+        "A string schedule must be a preset (`@daily`, `@hourly`, `@once`, `@continuous`, ...) or a cron expression with 5 or 6 fields; otherwise Airflow fails to build the DAG's timetable at import. `@continuous` also needs `max_active_runs=1`.";
+    LIST_TO_LIST_DEPENDENCY = "DS114", "list-to-list-dependency", Error,
+        "`[a, b] >> [c, d]`: bitshift between two lists.",
+        "Python has no `>>` between lists, so this raises TypeError when the file is imported. Use `cross_downstream([a, b], [c, d])` for every pair, or `chain(...)`.";
+    CHAIN_LENGTH_MISMATCH = "DS115", "chain-length-mismatch", Error,
+        "`chain()` is given adjacent lists of different lengths.",
+        "`chain([a, b], [c, d, e])` raises AirflowException: adjacent lists in chain() must have the same length (they are paired element by element).";
+    DUPLICATE_DAG_ID = "DS116", "duplicate-dag-id", Warning,
+        "Two DAGs in this file have the same dag_id.",
+        "Airflow keeps only the last DAG with a given id from one file; the earlier one silently disappears.";
+    MISSING_TASK_ID = "DS117", "missing-task-id", Error,
+        "An operator is created without a task_id.",
+        "Every operator needs a `task_id`; Airflow raises an exception about the missing argument while importing the file.";
+    UNKNOWN_TASK_GROUP_ARGUMENT = "DS118", "unknown-task-group-argument", Error,
+        "`TaskGroup(...)` is given a keyword argument it does not accept.",
+        "TaskGroup's constructor raises TypeError for unknown keyword arguments (`add_start_stop_tasks`, `dag_id`, ...).";
+    UNRESOLVED_DYNAMIC_CODE = "DS119", "dynamic-names", Info,
+        "The file uses `from x import *`, `globals()` or `exec`, so some names cannot be checked.",
+        "Names created dynamically are invisible to static analysis; dagsmith then reports unknown names as warnings instead of errors.";
+    TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
+        "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
+        "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";
+}
+
+/// Finds a rule by its code (case-insensitive) or its name.
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    ALL.iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        for pair in ALL.windows(2) {
+            assert!(pair[0].code < pair[1].code, "{} !< {}", pair[0].code, pair[1].code);
+        }
+        let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn find_by_code_or_name() {
+        assert_eq!(find("ds102").unwrap().name, "undefined-name");
+        assert_eq!(find("dependency-cycle").unwrap().code, "DS108");
+        assert!(find("DS999").is_none());
+    }
+}

@@ -1,0 +1,281 @@
+//! DS001 (what the parser rejects) and DS002 (what CPython's compiler rejects though the
+//! grammar accepts it).
+
+use std::collections::HashSet;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Mod, Stmt};
+use ruff_python_parser::Parsed;
+use ruff_text_size::Ranged;
+
+use super::Sink;
+use crate::rules;
+
+pub(super) fn report_parse_errors(parsed: &Parsed<Mod>, sink: &mut Sink) {
+    for error in parsed.errors() {
+        sink.push(&rules::SYNTAX_ERROR, error.location, error.error.to_string(), None);
+    }
+}
+
+/// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
+/// symtable/compiler passes do.
+pub(super) fn check_compile_rules(body: &[Stmt], sink: &mut Sink) {
+    let mut checker = CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0] };
+    checker.check_future_imports(body);
+    checker.visit_body(body);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScopeKind {
+    Module,
+    Class,
+    Function { is_async: bool },
+    Lambda,
+}
+
+struct CompileChecker<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    scopes: Vec<ScopeKind>,
+    /// Loop depth per scope: loops do not reach across function boundaries.
+    loops: Vec<u32>,
+}
+
+const FUTURE_FEATURES: &[&str] = &[
+    "nested_scopes",
+    "generators",
+    "division",
+    "absolute_import",
+    "with_statement",
+    "print_function",
+    "unicode_literals",
+    "barry_as_FLUFL",
+    "generator_stop",
+    "annotations",
+];
+
+impl CompileChecker<'_, '_> {
+    fn error(&mut self, range: ruff_text_size::TextRange, message: String) {
+        self.sink.push(&rules::COMPILE_ERROR, range, message, None);
+    }
+
+    fn scope(&self) -> ScopeKind {
+        *self.scopes.last().unwrap_or(&ScopeKind::Module)
+    }
+
+    fn in_function(&self) -> bool {
+        matches!(self.scope(), ScopeKind::Function { .. } | ScopeKind::Lambda)
+    }
+
+    fn in_loop(&self) -> bool {
+        self.loops.last().copied().unwrap_or(0) > 0
+    }
+
+    /// `from __future__ import x` must come first (after the docstring) and name a real feature.
+    fn check_future_imports(&mut self, body: &[Stmt]) {
+        let mut allowed = true;
+        for (i, stmt) in body.iter().enumerate() {
+            let is_docstring = i == 0
+                && matches!(stmt, Stmt::Expr(e) if matches!(*e.value, Expr::StringLiteral(_)));
+            match stmt {
+                Stmt::ImportFrom(imp)
+                    if imp.level == 0 && imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__") =>
+                {
+                    if !allowed {
+                        self.error(
+                            imp.range,
+                            "from __future__ imports must occur at the beginning of the file".into(),
+                        );
+                    }
+                    for alias in &imp.names {
+                        if !FUTURE_FEATURES.contains(&alias.name.as_str()) {
+                            let message = format!("future feature {} is not defined", alias.name);
+                            self.error(alias.range, message);
+                        }
+                    }
+                }
+                _ if is_docstring => {}
+                _ => allowed = false,
+            }
+        }
+    }
+
+    fn with_scope(&mut self, kind: ScopeKind, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(kind);
+        self.loops.push(0);
+        f(self);
+        self.loops.pop();
+        self.scopes.pop();
+    }
+
+    fn check_parameters(&mut self, parameters: &ast::Parameters) {
+        let mut seen = HashSet::new();
+        for p in parameters.iter() {
+            let name = p.name();
+            if !seen.insert(name.as_str()) {
+                self.error(
+                    name.range,
+                    format!("duplicate argument '{}' in function definition", name.as_str()),
+                );
+            }
+        }
+    }
+
+    fn check_function_body(&mut self, def: &ast::StmtFunctionDef) {
+        // `name is parameter and global` / `nonlocal`.
+        let params: HashSet<&str> = def.parameters.iter().map(|p| p.name().as_str()).collect();
+        for stmt in &def.body {
+            match stmt {
+                Stmt::Global(g) => {
+                    for n in &g.names {
+                        if params.contains(n.as_str()) {
+                            self.error(n.range, format!("name '{}' is parameter and global", n));
+                        }
+                    }
+                }
+                Stmt::Nonlocal(g) => {
+                    for n in &g.names {
+                        if params.contains(n.as_str()) {
+                            self.error(n.range, format!("name '{}' is parameter and nonlocal", n));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                for d in &def.decorator_list {
+                    self.visit_decorator(d);
+                }
+                self.check_parameters(&def.parameters);
+                // Defaults and annotations belong to the enclosing scope.
+                for p in def.parameters.iter() {
+                    if let Some(default) = p.default() {
+                        self.visit_expr(default);
+                    }
+                    if let Some(annotation) = p.annotation() {
+                        self.visit_expr(annotation);
+                    }
+                }
+                if let Some(returns) = &def.returns {
+                    self.visit_expr(returns);
+                }
+                self.check_function_body(def);
+                self.with_scope(ScopeKind::Function { is_async: def.is_async }, |c| {
+                    c.visit_body(&def.body);
+                });
+                return;
+            }
+            Stmt::ClassDef(class) => {
+                for d in &class.decorator_list {
+                    self.visit_decorator(d);
+                }
+                if let Some(arguments) = &class.arguments {
+                    self.visit_arguments(arguments);
+                }
+                self.with_scope(ScopeKind::Class, |c| c.visit_body(&class.body));
+                return;
+            }
+            Stmt::Return(ret) if !self.in_function() => {
+                self.error(ret.range, "'return' outside function".into());
+            }
+            Stmt::Break(b) if !self.in_loop() => {
+                self.error(b.range, "'break' outside loop".into());
+            }
+            Stmt::Continue(c) if !self.in_loop() => {
+                self.error(c.range, "'continue' not properly in loop".into());
+            }
+            Stmt::Nonlocal(n) if self.scope() == ScopeKind::Module => {
+                self.error(n.range, "nonlocal declaration not allowed at module level".into());
+            }
+            Stmt::ImportFrom(imp)
+                if self.scope() != ScopeKind::Module
+                    && imp.names.iter().any(|a| a.name.as_str() == "*") =>
+            {
+                self.error(imp.range, "import * only allowed at module level".into());
+            }
+            Stmt::Try(t) => {
+                let n = t.handlers.len();
+                for (i, h) in t.handlers.iter().enumerate() {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if h.type_.is_none() && i + 1 < n {
+                        self.error(h.range, "default 'except:' must be last".into());
+                    }
+                }
+            }
+            Stmt::For(_) | Stmt::While(_) => {
+                // Only the body (and not `else`) is inside the loop.
+                let (body, orelse): (&[Stmt], &[Stmt]) = match stmt {
+                    Stmt::For(f) => {
+                        self.visit_expr(&f.target);
+                        self.visit_expr(&f.iter);
+                        (&f.body, &f.orelse)
+                    }
+                    Stmt::While(w) => {
+                        self.visit_expr(&w.test);
+                        (&w.body, &w.orelse)
+                    }
+                    _ => unreachable!(),
+                };
+                if let Some(depth) = self.loops.last_mut() {
+                    *depth += 1;
+                }
+                self.visit_body(body);
+                if let Some(depth) = self.loops.last_mut() {
+                    *depth -= 1;
+                }
+                self.visit_body(orelse);
+                return;
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) => {
+                let mut seen = HashSet::new();
+                for kw in &call.arguments.keywords {
+                    if let Some(arg) = &kw.arg
+                        && !seen.insert(arg.as_str())
+                    {
+                        self.error(kw.range, format!("keyword argument repeated: {arg}"));
+                    }
+                }
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.check_parameters(parameters);
+                    for p in parameters.iter() {
+                        if let Some(default) = p.default() {
+                            self.visit_expr(default);
+                        }
+                    }
+                }
+                self.with_scope(ScopeKind::Lambda, |c| c.visit_expr(&lambda.body));
+                return;
+            }
+            Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function() => {
+                let what = if matches!(expr, Expr::Yield(_)) { "'yield'" } else { "'yield from'" };
+                self.error(expr.range(), format!("{what} outside function"));
+            }
+            Expr::YieldFrom(_) if self.scope() == (ScopeKind::Function { is_async: true }) => {
+                self.error(expr.range(), "'yield from' inside async function".into());
+            }
+            Expr::Await(_) if !self.in_function() => {
+                self.error(expr.range(), "'await' outside function".into());
+            }
+            Expr::Await(_) if self.scope() == (ScopeKind::Function { is_async: false }) => {
+                self.error(expr.range(), "'await' outside async function".into());
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
