@@ -5,7 +5,10 @@
 //! Generated code is data: it is parsed, never executed.
 
 pub mod airflow_version;
+pub mod dataset;
+pub mod extract;
 pub mod finding;
+pub mod formats;
 pub mod report;
 pub mod rules;
 pub mod source;

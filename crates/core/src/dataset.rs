@@ -1,0 +1,1 @@
+//! Dataset rows: the airflow-net ChatML JSONL format (`{"messages": [...], "metadata": {...}}`).

@@ -1,0 +1,1 @@
+//! Taking Python code out of LLM answers (markdown fences and surrounding prose).
