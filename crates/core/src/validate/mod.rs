@@ -1,14 +1,25 @@
 //! `validate`: parse a DAG file, model it without running it, and apply every rule.
 
+mod airflow;
+mod builtins;
+mod dag_checks;
+mod interp;
+mod model;
+mod names;
+mod schedule;
 mod syntax;
 
+use std::collections::HashSet;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};
 use crate::report::Report;
-use crate::rules::Rule;
+use crate::rules::{self, Rule};
 use crate::source::LineIndex;
 
 /// What to validate against.
@@ -31,6 +42,44 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     let has_syntax_errors = !sink.findings.is_empty();
     syntax::check_compile_rules(body, &mut sink);
 
+    let dynamic = dynamic_names(body);
+    let mut interp = interp::Interp::new(options.airflow_version, dynamic.is_some());
+    interp.run_module(body);
+    let mut raw = std::mem::take(&mut interp.findings);
+    dag_checks::check(&interp.model, interp.opaque_module_values, &mut raw);
+    if let Some(range) = dynamic {
+        raw.push(model::RawFinding {
+            rule: &rules::UNRESOLVED_DYNAMIC_CODE,
+            severity: rules::UNRESOLVED_DYNAMIC_CODE.severity,
+            range,
+            message: "names are created dynamically here, so undefined names are reported as warnings only".into(),
+            fix: None,
+        });
+    } else {
+        let import_time: HashSet<TextRange> =
+            raw.iter().filter(|f| f.rule.code == rules::UNDEFINED_NAME.code).map(|f| f.range).collect();
+        for (range, name) in names::deferred_undefined_names(body) {
+            if import_time.contains(&range) {
+                continue;
+            }
+            raw.push(model::RawFinding {
+                rule: &rules::UNDEFINED_NAME_AT_RUNTIME,
+                severity: rules::UNDEFINED_NAME_AT_RUNTIME.severity,
+                range,
+                message: format!("name '{name}' is not defined: the task fails with NameError when it runs"),
+                fix: airflow::import_hint(name, options.airflow_version),
+            });
+        }
+    }
+    // On a file that does not parse, structure findings would describe a guess: keep only
+    // the syntax errors, but still show the DAGs we could recover.
+    if !has_syntax_errors {
+        for f in raw {
+            sink.push_with(f.rule, f.severity, f.range, f.message, f.fix);
+        }
+    }
+    let dags = dag_checks::summaries(&interp.model, &lines);
+
     let mut findings = sink.findings;
     findings.sort_by(|a, b| {
         (a.line, a.column, a.code, &a.message).cmp(&(b.line, b.column, b.code, &b.message))
@@ -40,9 +89,47 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     Report {
         airflow_version: options.airflow_version.to_string(),
         loads,
-        dags: Vec::new(),
+        dags,
         findings,
     }
+}
+
+/// The first place where the file creates names dynamically (`from x import *`,
+/// `globals()`, `exec`, ...), if any.
+fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
+    struct Finder(Option<TextRange>);
+    impl<'a> Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if self.0.is_some() {
+                return;
+            }
+            if let Stmt::ImportFrom(imp) = stmt
+                && imp.names.iter().any(|a| a.name.as_str() == "*")
+            {
+                self.0 = Some(imp.range);
+                return;
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.0.is_some() {
+                return;
+            }
+            if let Expr::Call(call) = expr
+                && let Expr::Name(n) = &*call.func
+                && matches!(n.id.as_str(), "globals" | "locals" | "vars" | "exec" | "eval" | "__import__")
+            {
+                self.0 = Some(call.range());
+                return;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder(None);
+    for stmt in body {
+        finder.visit_stmt(stmt);
+    }
+    finder.0
 }
 
 /// Collects findings, converting ranges to line/column.

@@ -1,0 +1,279 @@
+//! Rules over the finished DAG model: duplicates, cycles, DAG-less tasks, DAGs Airflow will
+//! not collect, and files without any DAG.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_text_size::TextRange;
+
+use super::model::*;
+use crate::finding::Severity;
+use crate::report::{DagSummary, Edge};
+use crate::rules;
+use crate::source::LineIndex;
+
+pub(super) fn check(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
+    duplicate_ids(model, out);
+    cycles(model, out);
+    dags_and_orphans(model, opaque_module_values, out);
+}
+
+fn push(out: &mut Vec<RawFinding>, rule: &'static rules::Rule, severity: Severity, range: TextRange, message: String, fix: Option<String>) {
+    out.push(RawFinding { rule, severity, range, message, fix });
+}
+
+/// Replays task and group creation in order, per DAG, as Airflow's `add_task` and
+/// `TaskGroup.__init__` do.
+fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
+    enum Item<'m> {
+        Task(&'m TaskNode),
+        Group(&'m GroupNode),
+    }
+    let mut items: Vec<(TextRange, Item)> = model.tasks.iter().map(|t| (t.range, Item::Task(t))).collect();
+    items.extend(model.groups.iter().map(|g| (g.range, Item::Group(g))));
+    // Creation order equals source order except for calls into helpers defined earlier,
+    // which the stable sort keeps in call order within the same range.
+    items.sort_by_key(|(r, _)| r.start());
+    let mut seen: HashMap<(usize, &str), bool> = HashMap::new();
+    for (range, item) in items {
+        match item {
+            Item::Task(t) => {
+                let (Some(dag), Some(id)) = (t.dag, t.id.as_deref()) else { continue };
+                if let Some(&earlier_certain) = seen.get(&(dag, id)) {
+                    if !t.taskflow && t.certain && earlier_certain {
+                        push(out, &rules::DUPLICATE_TASK_ID, Severity::Error, range,
+                            format!("task id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"),
+                            Some("give every task a unique task_id".into()));
+                    }
+                } else {
+                    seen.insert((dag, id), t.certain);
+                }
+                if t.looped && !t.in_condition && !t.taskflow {
+                    push(out, &rules::DUPLICATE_TASK_ID, Severity::Warning, range,
+                        format!("task id '{id}' is created inside a loop but does not change between iterations: a second iteration raises DuplicateTaskIdFound"),
+                        Some("build the task_id from the loop variable, e.g. f\"load_{item}\"".into()));
+                }
+            }
+            Item::Group(g) => {
+                let (Some(dag), Some(id)) = (g.dag, g.id.as_deref()) else { continue };
+                if let Some(&earlier_certain) = seen.get(&(dag, id)) {
+                    if !g.renames_on_collision && g.certain && earlier_certain {
+                        push(out, &rules::DUPLICATE_TASK_ID, Severity::Error, range,
+                            format!("group_id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"),
+                            Some("give every task group a unique group_id".into()));
+                    }
+                } else {
+                    seen.insert((dag, id), g.certain);
+                }
+            }
+        }
+    }
+}
+
+/// Expands an endpoint to tasks: a group as upstream means its leaves, as downstream its roots.
+fn expand(model: &DagModel, e: Endpoint, as_upstream: bool, internal: &[(usize, usize)]) -> Vec<usize> {
+    match e {
+        Endpoint::Task(t) => vec![t],
+        Endpoint::Group(g) => {
+            let members: HashSet<usize> = model
+                .tasks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| in_group(model, t.group, g))
+                .map(|(i, _)| i)
+                .collect();
+            members
+                .iter()
+                .copied()
+                .filter(|m| {
+                    !internal.iter().any(|&(u, d)| {
+                        if as_upstream { u == *m && members.contains(&d) } else { d == *m && members.contains(&u) }
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+fn in_group(model: &DagModel, mut group: Option<usize>, target: usize) -> bool {
+    let mut guard = 0;
+    while let Some(g) = group {
+        if g == target {
+            return true;
+        }
+        group = model.groups[g].parent;
+        guard += 1;
+        if guard > 1000 {
+            return false;
+        }
+    }
+    false
+}
+
+/// Task-level edges with their source ranges and certainty.
+pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool)> {
+    let direct: Vec<(usize, usize)> = model
+        .edges
+        .iter()
+        .filter_map(|e| match (e.upstream, e.downstream) {
+            (Endpoint::Task(u), Endpoint::Task(d)) => Some((u, d)),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for e in &model.edges {
+        for u in expand(model, e.upstream, true, &direct) {
+            for d in expand(model, e.downstream, false, &direct) {
+                out.push((u, d, e.range, e.certain));
+            }
+        }
+    }
+    out
+}
+
+fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
+    let edges = task_edges(model);
+    let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::new();
+    for &(u, d, range, certain) in &edges {
+        adjacency.entry(u).or_default().push((d, range, certain));
+    }
+    // Iterative DFS with colours; each back edge closes one cycle.
+    let mut colour = vec![0u8; model.tasks.len()];
+    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    for start in 0..model.tasks.len() {
+        if colour[start] != 0 {
+            continue;
+        }
+        let mut path: Vec<usize> = vec![start];
+        let mut stack: Vec<usize> = vec![0];
+        colour[start] = 1;
+        while let Some(&node) = path.last() {
+            let next_index = *stack.last().unwrap_or(&0);
+            let neighbours = adjacency.get(&node).map(|v| v.as_slice()).unwrap_or(&[]);
+            if next_index >= neighbours.len() {
+                colour[node] = 2;
+                path.pop();
+                stack.pop();
+                continue;
+            }
+            if let Some(top) = stack.last_mut() {
+                *top += 1;
+            }
+            let (next, range, certain) = neighbours[next_index];
+            match colour[next] {
+                0 => {
+                    colour[next] = 1;
+                    path.push(next);
+                    stack.push(0);
+                }
+                1 => {
+                    let from = path.iter().position(|&n| n == next).unwrap_or(0);
+                    let mut cycle: Vec<usize> = path[from..].to_vec();
+                    let mut key = cycle.clone();
+                    key.sort_unstable();
+                    if !reported.insert(key) {
+                        continue;
+                    }
+                    cycle.push(next);
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .map(|&t| model.tasks[t].id.clone().unwrap_or_else(|| format!("<{}>", model.tasks[t].operator)))
+                        .collect();
+                    let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
+                    let severity = if all_certain { Severity::Error } else { Severity::Warning };
+                    push(out, &rules::CYCLE, severity, range,
+                        format!("dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)", names.join(" >> ")),
+                        Some("remove one of these dependencies".into()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
+    let mut ids: HashMap<&str, TextRange> = HashMap::new();
+    for dag in &model.dags {
+        if !dag.collected && dag.certain {
+            push(out, &rules::DAG_NOT_COLLECTED, Severity::Warning, dag.range,
+                "this DAG is neither a module-level variable nor used in a `with` block: Airflow will not find it".into(),
+                Some("assign it to a module-level variable or use `with DAG(...) as dag:`".into()));
+        }
+        if dag.collected && let Some(id) = dag.id.as_deref() {
+            if let Some(_first) = ids.insert(id, dag.range) {
+                push(out, &rules::DUPLICATE_DAG_ID, Severity::Warning, dag.id_range,
+                    format!("dag_id '{id}' is used by another DAG in this file: Airflow keeps only the last one"), None);
+            }
+        }
+    }
+    for task in &model.tasks {
+        if task.dag.is_none() && task.certain && !task.taskflow {
+            push(out, &rules::TASK_WITHOUT_DAG, Severity::Warning, task.range,
+                format!("{} is created outside any DAG and never linked to a task that has one: Airflow ignores it", task.id.as_deref().map_or_else(|| task.operator.clone(), |id| format!("task '{id}'"))),
+                Some("create it inside `with DAG(...)`, inside a `@dag` function, or pass `dag=`".into()));
+        }
+    }
+    let has_dag = model.dags.iter().any(|d| d.collected) || model.dynamic_dags;
+    if has_dag {
+        return;
+    }
+    // A DAG could come from a factory we cannot see into: then absence is only likely.
+    let severity = if opaque_module_values { Severity::Warning } else { Severity::Error };
+    if let Some((name, range)) = model.uncalled_dag_functions.first() {
+        push(out, &rules::NO_DAG, severity, *range,
+            format!("no DAG: the @dag function '{name}' is never called, so Airflow finds no DAG in this file"),
+            Some(format!("call it at module level: `{name}()`")));
+    } else if model.dags.is_empty() {
+        push(out, &rules::NO_DAG, severity, TextRange::default(),
+            "no DAG: this file creates no DAG object, so Airflow finds no DAG in it".into(),
+            Some("create one with `with DAG(dag_id=..., ...) as dag:` or a called `@dag` function".into()));
+    } else {
+        push(out, &rules::NO_DAG, severity, model.dags[0].range,
+            "no DAG: the DAGs this file creates are not reachable from module level, so Airflow finds none".into(),
+            Some("assign the DAG to a module-level variable or use `with DAG(...) as dag:`".into()));
+    }
+}
+
+/// The report's view of each DAG Airflow would collect (uncertain ones included).
+pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> {
+    let edges = task_edges(model);
+    model
+        .dags
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.collected)
+        .map(|(i, d)| {
+            let mut tasks = Vec::new();
+            let mut dynamic = 0u32;
+            for t in model.tasks.iter().filter(|t| t.dag == Some(i)) {
+                match &t.id {
+                    Some(id) => {
+                        if !tasks.contains(id) {
+                            tasks.push(id.clone());
+                        }
+                    }
+                    _ => dynamic += 1,
+                }
+            }
+            let mut dag_edges: Vec<Edge> = Vec::new();
+            for &(u, dn, _, _) in &edges {
+                let (tu, td) = (&model.tasks[u], &model.tasks[dn]);
+                if tu.dag != Some(i) && td.dag != Some(i) {
+                    continue;
+                }
+                if let (Some(a), Some(b)) = (&tu.id, &td.id) {
+                    let e = Edge { upstream: a.clone(), downstream: b.clone() };
+                    if !dag_edges.contains(&e) {
+                        dag_edges.push(e);
+                    }
+                }
+            }
+            DagSummary {
+                dag_id: d.id.clone(),
+                line: lines.position(d.range.start()).line,
+                tasks,
+                edges: dag_edges,
+                dynamic_tasks: dynamic,
+            }
+        })
+        .collect()
+}

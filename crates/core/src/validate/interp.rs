@@ -1,0 +1,1995 @@
+//! An abstract interpreter over the code Airflow runs when it imports a DAG file.
+//!
+//! It walks module-level statements in order, the way Python executes them, and follows calls
+//! into `@dag` and `@task_group` functions and into plain helper functions, so that it sees
+//! DAG contexts, task groups, ids built from constants, loops over literal lists, and edges.
+//! Nothing is ever executed for real: values it cannot know are `Unknown`. Names that would
+//! raise NameError at import time are reported here (DS102); deferred code (task bodies) is
+//! checked by `names`.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::airflow::{self, ApiKind, ArgCheck};
+use super::builtins::is_builtin;
+use super::model::*;
+use crate::AirflowVersion;
+use crate::finding::Severity;
+use crate::rules;
+
+/// How deep helper-function calls are followed.
+const MAX_CALL_DEPTH: usize = 8;
+/// Loops over literal sequences longer than this are treated as unknown loops.
+const MAX_UNROLL: usize = 256;
+/// Modules whose functions never return a DAG (for the "no DAG" verdict).
+const WELL_KNOWN_MODULES: &[&str] = &[
+    "datetime", "pendulum", "os", "sys", "json", "yaml", "logging", "pathlib", "time", "re",
+    "random", "uuid", "math", "csv", "requests", "pandas", "numpy", "typing", "collections",
+    "functools", "itertools", "textwrap", "subprocess", "shutil", "tempfile", "socket", "urllib",
+    "boto3", "google", "sqlalchemy", "dateutil", "croniter", "io", "hashlib", "base64",
+];
+
+/// Bound on statements executed, so pathological inputs stay fast.
+const MAX_STEPS: u32 = 200_000;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Module,
+    Function,
+    Class,
+}
+
+struct Frame<'a> {
+    id: u32,
+    kind: FrameKind,
+    /// Lexical parent for name lookup (class frames are skipped by Python's rules).
+    parent: Option<u32>,
+    vars: HashMap<String, Value<'a>>,
+    globals: HashSet<String>,
+    returned: Option<Value<'a>>,
+}
+
+/// Exceptions a surrounding `try` catches, as far as name and import errors go.
+#[derive(Clone, Copy, Default)]
+struct Guard {
+    name_error: bool,
+    import_error: bool,
+}
+
+pub(super) struct Interp<'a> {
+    version: AirflowVersion,
+    frames: Vec<Frame<'a>>,
+    next_frame_id: u32,
+    pub model: DagModel,
+    pub findings: Vec<RawFinding>,
+    /// Star imports, `globals()`, `exec`...: unknown names are not certain errors.
+    dynamic_names: bool,
+    /// > 0 inside code that may not run (unknown `if`, `except`, `while`, unknown loops).
+    uncertain: u32,
+    /// > 0 inside loops whose iterations are unknown.
+    unknown_loops: u32,
+    guards: Vec<Guard>,
+    dag_stack: Vec<usize>,
+    group_stack: Vec<usize>,
+    call_stack: Vec<TextRange>,
+    steps: u32,
+    /// Ranges of `@dag` functions that were called.
+    called_dag_functions: HashSet<TextRange>,
+    defined_dag_functions: Vec<(String, TextRange)>,
+    /// A module-level variable holds the result of a call into code we cannot see (a local
+    /// module's factory): a DAG may hide there.
+    pub opaque_module_values: bool,
+}
+
+impl<'a> Interp<'a> {
+    pub fn new(version: AirflowVersion, dynamic_names: bool) -> Self {
+        let module = Frame {
+            id: 0,
+            kind: FrameKind::Module,
+            parent: None,
+            vars: HashMap::new(),
+            globals: HashSet::new(),
+            returned: None,
+        };
+        Interp {
+            version,
+            frames: vec![module],
+            next_frame_id: 1,
+            model: DagModel::default(),
+            findings: Vec::new(),
+            dynamic_names,
+            uncertain: 0,
+            unknown_loops: 0,
+            guards: Vec::new(),
+            dag_stack: Vec::new(),
+            group_stack: Vec::new(),
+            call_stack: Vec::new(),
+            steps: 0,
+            called_dag_functions: HashSet::new(),
+            defined_dag_functions: Vec::new(),
+            opaque_module_values: false,
+        }
+    }
+
+    pub fn run_module(&mut self, body: &'a [Stmt]) {
+        self.exec_block(body);
+        for (name, range) in std::mem::take(&mut self.defined_dag_functions) {
+            if !self.called_dag_functions.contains(&range) {
+                self.model.uncalled_dag_functions.push((name, range));
+            }
+        }
+    }
+
+    // ----- findings -----
+
+    fn report(&mut self, rule: &'static rules::Rule, range: TextRange, message: String, fix: Option<String>) {
+        self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
+    }
+
+    fn report_with(
+        &mut self,
+        rule: &'static rules::Rule,
+        severity: Severity,
+        range: TextRange,
+        message: String,
+        fix: Option<String>,
+    ) {
+        self.findings.push(RawFinding { rule, severity, range, message, fix });
+    }
+
+    fn certain(&self) -> bool {
+        self.uncertain == 0 && self.unknown_loops == 0
+    }
+
+    fn guarded(&self, f: impl Fn(&Guard) -> bool) -> bool {
+        self.guards.iter().any(f)
+    }
+
+    // ----- frames and names -----
+
+    fn frame(&self) -> &Frame<'a> {
+        self.frames.last().expect("the module frame is never popped")
+    }
+
+    fn frame_mut(&mut self) -> &mut Frame<'a> {
+        self.frames.last_mut().expect("the module frame is never popped")
+    }
+
+    fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
+        self.frames.iter().rev().find(|f| f.id == id)
+    }
+
+    fn lookup(&self, name: &str) -> Option<Value<'a>> {
+        let top = self.frame();
+        if top.globals.contains(name) {
+            return self.frames[0].vars.get(name).cloned();
+        }
+        if let Some(v) = top.vars.get(name) {
+            return Some(v.clone());
+        }
+        let mut parent = top.parent;
+        while let Some(id) = parent {
+            let Some(frame) = self.frame_by_id(id) else { break };
+            if let Some(v) = frame.vars.get(name) {
+                return Some(v.clone());
+            }
+            parent = frame.parent;
+        }
+        self.frames[0].vars.get(name).cloned()
+    }
+
+    fn bind(&mut self, name: &str, value: Value<'a>) {
+        let is_global_decl = self.frame().globals.contains(name);
+        let in_module = self.frame().kind == FrameKind::Module || is_global_decl;
+        if in_module && let Value::Dag(d) = value {
+            // Module-level globals are what DagBag scans for.
+            self.model.dags[d].collected = true;
+        }
+        let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
+        frame.vars.insert(name.to_string(), value);
+    }
+
+    fn load_name(&mut self, name: &ast::ExprName) -> Value<'a> {
+        let id = name.id.as_str();
+        if let Some(v) = self.lookup(id) {
+            return v;
+        }
+        if is_builtin(id) {
+            return Value::Unknown;
+        }
+        if self.frame().kind != FrameKind::Module && self.frame().globals.contains(id) {
+            return Value::Unknown;
+        }
+        let severity = if self.dynamic_names || self.guarded(|g| g.name_error) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let fix = airflow::import_hint(id, self.version);
+        self.report_with(
+            &rules::UNDEFINED_NAME,
+            severity,
+            name.range,
+            format!("name '{id}' is not defined (NameError while Airflow imports the file)"),
+            fix,
+        );
+        Value::Unknown
+    }
+
+    // ----- statements -----
+
+    fn exec_block(&mut self, body: &'a [Stmt]) -> Flow {
+        for stmt in body {
+            let flow = self.exec_stmt(stmt);
+            if flow != Flow::Normal {
+                return flow;
+            }
+        }
+        Flow::Normal
+    }
+
+    fn exec_uncertain(&mut self, body: &'a [Stmt]) -> Flow {
+        self.uncertain += 1;
+        let flow = self.exec_block(body);
+        self.uncertain -= 1;
+        flow
+    }
+
+    fn exec_stmt(&mut self, stmt: &'a Stmt) -> Flow {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Flow::Return;
+        }
+        match stmt {
+            Stmt::Expr(s) => {
+                self.eval_statement_expr(&s.value);
+            }
+            Stmt::Assign(s) => {
+                let value = self.eval(&s.value);
+                if self.frame().kind == FrameKind::Module
+                    && matches!(value, Value::Unknown)
+                    && self.is_opaque_call(&s.value)
+                {
+                    self.opaque_module_values = true;
+                }
+                for target in &s.targets {
+                    self.assign(target, value.clone());
+                }
+            }
+            Stmt::AnnAssign(s) => {
+                if self.frame().kind != FrameKind::Function {
+                    // Module and class annotations are evaluated (PEP 526), function ones not.
+                    self.eval(&s.annotation);
+                }
+                if let Some(v) = &s.value {
+                    let value = self.eval(v);
+                    self.assign(&s.target, value);
+                }
+            }
+            Stmt::AugAssign(s) => {
+                let current = self.eval(&s.target);
+                let rhs = self.eval(&s.value);
+                let value = match (current, rhs, s.op) {
+                    (Value::List(mut a), Value::List(b), Operator::Add) => {
+                        a.extend(b);
+                        Value::List(a)
+                    }
+                    (Value::Str(a), Value::Str(b), Operator::Add) => Value::Str(a + &b),
+                    (Value::Int(a), Value::Int(b), Operator::Add) => Value::Int(a.wrapping_add(b)),
+                    _ => Value::Unknown,
+                };
+                self.assign(&s.target, value);
+            }
+            Stmt::TypeAlias(s) => {
+                if let Expr::Name(n) = &*s.name {
+                    self.bind(n.id.as_str(), Value::Unknown);
+                }
+            }
+            Stmt::Delete(s) => {
+                for target in &s.targets {
+                    match target {
+                        Expr::Name(n) => {
+                            self.load_name(n);
+                            if self.certain() {
+                                self.frame_mut().vars.remove(n.id.as_str());
+                            }
+                        }
+                        other => {
+                            self.eval(other);
+                        }
+                    }
+                }
+            }
+            Stmt::Import(s) => {
+                for alias in &s.names {
+                    let module = alias.name.as_str();
+                    self.check_import(module, alias.range);
+                    match &alias.asname {
+                        Some(asname) => self.bind(asname.as_str(), Value::Imported(module.into())),
+                        None => {
+                            let top = module.split('.').next().unwrap_or(module);
+                            self.bind(top, Value::Imported(top.into()));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(s) => {
+                let module = s.module.as_ref().map_or("", |m| m.as_str());
+                let dotted = format!("{}{}", ".".repeat(s.level as usize), module);
+                if s.level == 0 {
+                    self.check_import(module, s.range);
+                }
+                for alias in &s.names {
+                    let name = alias.name.as_str();
+                    if name == "*" {
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+                    let qualified =
+                        if dotted.is_empty() { name.to_string() } else { format!("{dotted}.{name}") };
+                    self.bind(bound, Value::Imported(qualified));
+                }
+            }
+            Stmt::FunctionDef(def) => self.define_function(def),
+            Stmt::ClassDef(class) => self.define_class(class),
+            Stmt::If(s) => return self.exec_if(s),
+            Stmt::For(s) => return self.exec_for(s),
+            Stmt::While(s) => {
+                self.eval(&s.test);
+                self.uncertain += 1;
+                let flow = self.exec_block(&s.body);
+                self.uncertain -= 1;
+                if flow == Flow::Return {
+                    return flow;
+                }
+                let flow = self.exec_uncertain(&s.orelse);
+                if flow == Flow::Return {
+                    return flow;
+                }
+            }
+            Stmt::With(s) => return self.exec_with(s),
+            Stmt::Try(s) => return self.exec_try(s),
+            Stmt::Match(s) => {
+                self.eval(&s.subject);
+                for case in &s.cases {
+                    self.bind_pattern_names(&case.pattern);
+                    if let Some(guard) = &case.guard {
+                        self.eval(guard);
+                    }
+                    let flow = self.exec_uncertain(&case.body);
+                    if flow == Flow::Return {
+                        return flow;
+                    }
+                }
+            }
+            Stmt::Return(s) => {
+                let value = s.value.as_ref().map_or(Value::None, |v| self.eval(v));
+                let frame = self.frame_mut();
+                if frame.returned.is_none() {
+                    frame.returned = Some(value);
+                }
+                return Flow::Return;
+            }
+            Stmt::Raise(s) => {
+                if let Some(exc) = &s.exc {
+                    self.eval(exc);
+                }
+                if let Some(cause) = &s.cause {
+                    self.eval(cause);
+                }
+                // A raise that surely runs ends the import (we report nothing: the reason is
+                // the user's own); one under a condition may well never run.
+                if self.certain() && self.guards.is_empty() {
+                    return Flow::Return;
+                }
+            }
+            Stmt::Assert(s) => {
+                self.eval(&s.test);
+                if let Some(msg) = &s.msg {
+                    self.eval(msg);
+                }
+            }
+            Stmt::Global(s) => {
+                if self.frame().kind != FrameKind::Module {
+                    for n in &s.names {
+                        self.frame_mut().globals.insert(n.to_string());
+                    }
+                }
+            }
+            Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::IpyEscapeCommand(_) => {}
+            Stmt::Break(_) => return Flow::Break,
+            Stmt::Continue(_) => return Flow::Continue,
+        }
+        Flow::Normal
+    }
+
+    /// A call to something imported from a module we know nothing about.
+    fn is_opaque_call(&self, e: &Expr) -> bool {
+        let Expr::Call(call) = e else { return false };
+        let mut root = &*call.func;
+        while let Expr::Attribute(a) = root {
+            root = &a.value;
+        }
+        let Expr::Name(n) = root else { return false };
+        match self.lookup(n.id.as_str()) {
+            Some(Value::Imported(q)) => {
+                let top = q.split('.').next().unwrap_or("");
+                !(top == "airflow" || WELL_KNOWN_MODULES.contains(&top))
+            }
+            _ => false,
+        }
+    }
+
+    fn check_import(&mut self, module: &str, range: TextRange) {
+        if !airflow::test_harness_module(module) {
+            return;
+        }
+        let severity = if self.guarded(|g| g.import_error) { Severity::Warning } else { Severity::Error };
+        let top = module.split('.').next().unwrap_or(module);
+        let what = if top == "pytest" {
+            "`pytest` is a test dependency, not installed with Airflow".to_string()
+        } else {
+            format!("`{module}` exists only in Airflow's source repository (system tests), not in an Airflow install")
+        };
+        self.report_with(
+            &rules::TEST_HARNESS_IMPORT,
+            severity,
+            range,
+            format!("{what}: ModuleNotFoundError while Airflow imports the file"),
+            Some("remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into()),
+        );
+    }
+
+    fn exec_if(&mut self, s: &'a ast::StmtIf) -> Flow {
+        // Each clause: (test, body). Decided tests pick one branch; others run "uncertainly".
+        let mut clauses: Vec<(Option<&'a Expr>, &'a [Stmt])> = vec![(Some(&*s.test), &s.body)];
+        for c in &s.elif_else_clauses {
+            clauses.push((c.test.as_ref(), &c.body));
+        }
+        let mut decided = false;
+        for (test, body) in clauses {
+            let truth = match test {
+                Some(t) => {
+                    let v = self.eval(t);
+                    truthiness(t, &v)
+                }
+                None => Some(true),
+            };
+            match truth {
+                Some(false) => continue,
+                Some(true) if !decided => {
+                    let flow = self.exec_block(body);
+                    return flow;
+                }
+                _ => {
+                    decided = true;
+                    let flow = self.exec_uncertain(body);
+                    if flow == Flow::Return {
+                        return flow;
+                    }
+                }
+            }
+        }
+        Flow::Normal
+    }
+
+    fn exec_for(&mut self, s: &'a ast::StmtFor) -> Flow {
+        let iter = self.eval(&s.iter);
+        let items = match iter {
+            Value::List(items) if items.len() <= MAX_UNROLL => Some(items),
+            Value::Dict(items) if items.len() <= MAX_UNROLL => {
+                Some(items.into_iter().map(|(k, _)| Value::Str(k)).collect())
+            }
+            _ => None,
+        };
+        match items {
+            Some(items) => {
+                for item in items {
+                    self.assign(&s.target, item);
+                    match self.exec_block(&s.body) {
+                        Flow::Break => return Flow::Normal,
+                        Flow::Return => return Flow::Return,
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                }
+                self.exec_block(&s.orelse)
+            }
+            None => {
+                self.assign(&s.target, Value::Unknown);
+                self.unknown_loops += 1;
+                let flow = self.exec_block(&s.body);
+                self.unknown_loops -= 1;
+                if flow == Flow::Return {
+                    return flow;
+                }
+                self.exec_uncertain(&s.orelse)
+            }
+        }
+    }
+
+    fn exec_with(&mut self, s: &'a ast::StmtWith) -> Flow {
+        let mut pushed_dags = 0;
+        let mut pushed_groups = 0;
+        for item in &s.items {
+            let value = self.eval(&item.context_expr);
+            match value {
+                Value::Dag(d) => {
+                    // `with DAG(...)` registers the DAG (auto_register).
+                    self.model.dags[d].collected = true;
+                    self.dag_stack.push(d);
+                    pushed_dags += 1;
+                }
+                Value::Group(g) => {
+                    self.group_stack.push(g);
+                    pushed_groups += 1;
+                }
+                _ => {}
+            }
+            if let Some(vars) = &item.optional_vars {
+                self.assign(vars, value);
+            }
+        }
+        let flow = self.exec_block(&s.body);
+        for _ in 0..pushed_dags {
+            self.dag_stack.pop();
+        }
+        for _ in 0..pushed_groups {
+            self.group_stack.pop();
+        }
+        flow
+    }
+
+    fn exec_try(&mut self, s: &'a ast::StmtTry) -> Flow {
+        let mut guard = Guard::default();
+        for handler in &s.handlers {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            let names = h.type_.as_deref().map(exception_names).unwrap_or_else(|| vec!["BaseException".into()]);
+            for n in names {
+                match n.as_str() {
+                    "Exception" | "BaseException" => {
+                        guard.name_error = true;
+                        guard.import_error = true;
+                    }
+                    "NameError" => guard.name_error = true,
+                    "ImportError" | "ModuleNotFoundError" => guard.import_error = true,
+                    _ => {}
+                }
+            }
+        }
+        self.guards.push(guard);
+        let flow = self.exec_block(&s.body);
+        self.guards.pop();
+        if flow == Flow::Return {
+            // A return in `try` still runs `finally`.
+            self.exec_block(&s.finalbody);
+            return flow;
+        }
+        let mut result = flow;
+        for handler in &s.handlers {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            if let Some(t) = &h.type_ {
+                self.eval(t);
+            }
+            if let Some(name) = &h.name {
+                self.bind(name.as_str(), Value::Unknown);
+            }
+            self.exec_uncertain(&h.body);
+        }
+        if result == Flow::Normal {
+            result = self.exec_block(&s.orelse);
+        }
+        let fin = self.exec_block(&s.finalbody);
+        if fin != Flow::Normal { fin } else { result }
+    }
+
+    fn bind_pattern_names(&mut self, pattern: &'a ast::Pattern) {
+        use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_pattern};
+        struct Names<'b>(Vec<&'b str>);
+        impl<'b> SourceOrderVisitor<'b> for Names<'b> {
+            fn visit_pattern(&mut self, pattern: &'b ast::Pattern) {
+                match pattern {
+                    ast::Pattern::MatchAs(p) => {
+                        if let Some(n) = &p.name {
+                            self.0.push(n.as_str());
+                        }
+                    }
+                    ast::Pattern::MatchStar(p) => {
+                        if let Some(n) = &p.name {
+                            self.0.push(n.as_str());
+                        }
+                    }
+                    ast::Pattern::MatchMapping(p) => {
+                        if let Some(n) = &p.rest {
+                            self.0.push(n.as_str());
+                        }
+                    }
+                    _ => {}
+                }
+                walk_pattern(self, pattern);
+            }
+        }
+        let mut names = Names(Vec::new());
+        names.visit_pattern(pattern);
+        for n in names.0 {
+            self.bind(n, Value::Unknown);
+        }
+    }
+
+    // ----- definitions -----
+
+    fn define_function(&mut self, def: &'a ast::StmtFunctionDef) {
+        let mut kind = FunctionKind::Plain;
+        for decorator in &def.decorator_list {
+            let (callee, call) = match &decorator.expression {
+                Expr::Call(call) => (self.eval(&call.func), Some(call)),
+                other => (self.eval(other), None),
+            };
+            if let Some(call) = call {
+                self.eval_arguments(&call.arguments);
+            }
+            let api = match &callee {
+                Value::Imported(q) => airflow::classify(q),
+                _ => ApiKind::Other,
+            };
+            kind = match api {
+                ApiKind::DagDecorator => FunctionKind::Dag { decorator: call },
+                ApiKind::TaskDecorator => {
+                    let task_id = call.and_then(|c| keyword(c, "task_id")).map(|e| self.eval_quiet(e));
+                    FunctionKind::Task { task_id, partial: false }
+                }
+                ApiKind::TaskGroupDecorator => {
+                    let group_id = call
+                        .and_then(|c| keyword(c, "group_id").or_else(|| c.arguments.args.first()))
+                        .map(|e| self.eval_quiet(e));
+                    FunctionKind::TaskGroup { group_id, decorator: call }
+                }
+                _ => kind,
+            };
+        }
+        let mut defaults = Vec::new();
+        for p in def.parameters.iter() {
+            if let Some(default) = p.default() {
+                let v = self.eval(default);
+                defaults.push((p.name().to_string(), v));
+            }
+            if let Some(annotation) = p.annotation() {
+                self.eval_annotation(annotation);
+            }
+        }
+        if let Some(returns) = &def.returns {
+            self.eval_annotation(returns);
+        }
+        if matches!(kind, FunctionKind::Dag { .. }) {
+            self.defined_dag_functions.push((def.name.to_string(), def.range));
+        }
+        let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
+        let f = FunctionRef { def, kind, defaults, closure };
+        self.bind(def.name.as_str(), Value::Function(Box::new(f)));
+    }
+
+    fn eval_annotation(&mut self, annotation: &'a Expr) {
+        // String annotations and `from __future__ import annotations` are not evaluated;
+        // we skip annotations entirely to stay on the safe side of false alarms.
+        let _ = annotation;
+    }
+
+    fn define_class(&mut self, class: &'a ast::StmtClassDef) {
+        for d in &class.decorator_list {
+            self.eval(&d.expression);
+        }
+        let mut kind = ClassKind::Other;
+        if let Some(arguments) = &class.arguments {
+            for base in arguments.args.iter() {
+                match self.eval(base) {
+                    Value::Imported(q) => match airflow::classify(&q) {
+                        ApiKind::Operator => kind = ClassKind::Operator,
+                        ApiKind::DagClass => kind = ClassKind::Dag,
+                        _ => {}
+                    },
+                    Value::Class(_, k) if k != ClassKind::Other => kind = k,
+                    _ => {}
+                }
+            }
+            for kw in &arguments.keywords {
+                self.eval(&kw.value);
+            }
+        }
+        // The class body runs now, in its own namespace.
+        let parent = self.frame().parent.or(Some(self.frame().id)).filter(|_| self.frame().kind != FrameKind::Module);
+        self.push_frame(FrameKind::Class, parent);
+        self.exec_block(&class.body);
+        self.pop_frame();
+        self.bind(class.name.as_str(), Value::Class(class, kind));
+    }
+
+    fn push_frame(&mut self, kind: FrameKind, parent: Option<u32>) {
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        self.frames.push(Frame {
+            id,
+            kind,
+            parent,
+            vars: HashMap::new(),
+            globals: HashSet::new(),
+            returned: None,
+        });
+    }
+
+    fn pop_frame(&mut self) -> Option<Value<'a>> {
+        if self.frames.len() > 1 {
+            self.frames.pop().and_then(|f| f.returned)
+        } else {
+            None
+        }
+    }
+
+    // ----- assignment -----
+
+    fn assign(&mut self, target: &'a Expr, value: Value<'a>) {
+        match target {
+            Expr::Name(n) => self.bind(n.id.as_str(), value),
+            Expr::Tuple(t) => self.assign_sequence(&t.elts, value),
+            Expr::List(l) => self.assign_sequence(&l.elts, value),
+            Expr::Starred(s) => self.assign(&s.value, Value::Unknown),
+            Expr::Attribute(a) => {
+                let object = self.eval(&a.value);
+                // `task.dag = dag` attaches a task.
+                if a.attr.as_str() == "dag"
+                    && let (Value::Task(t), Value::Dag(d)) = (&object, &value)
+                {
+                    self.model.tasks[*t].dag = Some(*d);
+                }
+            }
+            Expr::Subscript(s) => {
+                let object = self.eval(&s.value);
+                self.eval(&s.slice);
+                if let Value::Dag(d) = value
+                    && is_globals_call(&s.value)
+                {
+                    self.model.dags[d].collected = true;
+                }
+                let _ = object;
+            }
+            other => {
+                self.eval(other);
+            }
+        }
+    }
+
+    fn assign_sequence(&mut self, targets: &'a [Expr], value: Value<'a>) {
+        match value {
+            Value::List(items) if items.len() == targets.len() => {
+                for (t, v) in targets.iter().zip(items) {
+                    self.assign(t, v);
+                }
+            }
+            _ => {
+                for t in targets {
+                    self.assign(t, Value::Unknown);
+                }
+            }
+        }
+    }
+
+    // ----- expressions -----
+
+    /// An expression statement: handles in-place list mutation (`tasks.append(t)`).
+    fn eval_statement_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && let Expr::Attribute(attr) = &*call.func
+            && let Expr::Name(list_name) = &*attr.value
+            && matches!(attr.attr.as_str(), "append" | "extend")
+            && let Some(Value::List(mut items)) = self.lookup(list_name.id.as_str())
+        {
+            let args: Vec<Value<'a>> = call.arguments.args.iter().map(|a| self.eval(a)).collect();
+            if call.arguments.keywords.is_empty() && args.len() == 1 {
+                let arg = args.into_iter().next().unwrap_or(Value::Unknown);
+                match (attr.attr.as_str(), arg) {
+                    ("append", v) => items.push(v),
+                    ("extend", Value::List(vs)) => items.extend(vs),
+                    _ => items.push(Value::Unknown),
+                }
+                self.bind(list_name.id.as_str(), Value::List(items));
+            }
+            return;
+        }
+        self.eval(expr);
+    }
+
+    /// Evaluates without reporting undefined names (for values re-read from decorators).
+    fn eval_quiet(&mut self, expr: &'a Expr) -> Value<'a> {
+        let before = self.findings.len();
+        let v = self.eval(expr);
+        self.findings.truncate(before);
+        v
+    }
+
+    pub fn eval(&mut self, expr: &'a Expr) -> Value<'a> {
+        match expr {
+            Expr::Name(n) => self.load_name(n),
+            Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+            Expr::NumberLiteral(n) => match &n.value {
+                ast::Number::Int(i) => i.as_i64().map_or(Value::Unknown, Value::Int),
+                _ => Value::Unknown,
+            },
+            Expr::BooleanLiteral(b) => Value::Bool(b.value),
+            Expr::NoneLiteral(_) => Value::None,
+            Expr::FString(f) => self.eval_fstring(f),
+            Expr::List(l) => Value::List(self.eval_elements(&l.elts)),
+            Expr::Tuple(t) => Value::List(self.eval_elements(&t.elts)),
+            Expr::Set(s) => {
+                self.eval_elements(&s.elts);
+                Value::Unknown
+            }
+            Expr::Dict(d) => {
+                let mut items = Vec::new();
+                for item in &d.items {
+                    let key = item.key.as_ref().map(|k| self.eval(k));
+                    let value = self.eval(&item.value);
+                    match (key, value) {
+                        (Some(Value::Str(k)), v) => items.push((k, v)),
+                        (None, Value::Dict(inner)) => items.extend(inner),
+                        _ => {}
+                    }
+                }
+                Value::Dict(items)
+            }
+            Expr::BinOp(b) => self.eval_binop(b),
+            Expr::BoolOp(b) => {
+                let mut last = Value::Unknown;
+                for v in &b.values {
+                    last = self.eval(v);
+                }
+                if b.values.len() == 1 { last } else { Value::Unknown }
+            }
+            Expr::UnaryOp(u) => {
+                let v = self.eval(&u.operand);
+                match (u.op, v) {
+                    (ast::UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (ast::UnaryOp::USub, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+                    _ => Value::Unknown,
+                }
+            }
+            Expr::Compare(c) => {
+                let left = self.eval(&c.left);
+                let rights: Vec<Value<'a>> = c.comparators.iter().map(|e| self.eval(e)).collect();
+                if c.ops.len() == 1
+                    && let Some(right) = rights.first()
+                {
+                    let eq = match (&left, right) {
+                        (Value::Str(a), Value::Str(b)) => Some(a == b),
+                        (Value::Int(a), Value::Int(b)) => Some(a == b),
+                        _ => None,
+                    };
+                    if let Some(eq) = eq {
+                        match c.ops[0] {
+                            ast::CmpOp::Eq => return Value::Bool(eq),
+                            ast::CmpOp::NotEq => return Value::Bool(!eq),
+                            _ => {}
+                        }
+                    }
+                }
+                Value::Unknown
+            }
+            Expr::If(i) => {
+                let test = self.eval(&i.test);
+                match truthiness(&i.test, &test) {
+                    Some(true) => self.eval(&i.body),
+                    Some(false) => self.eval(&i.orelse),
+                    None => {
+                        self.eval(&i.body);
+                        self.eval(&i.orelse);
+                        Value::Unknown
+                    }
+                }
+            }
+            Expr::Named(n) => {
+                let v = self.eval(&n.value);
+                self.assign(&n.target, v.clone());
+                v
+            }
+            Expr::Lambda(l) => {
+                if let Some(parameters) = &l.parameters {
+                    for p in parameters.iter() {
+                        if let Some(d) = p.default() {
+                            self.eval(d);
+                        }
+                    }
+                }
+                // The body runs later; `names` checks it.
+                Value::Unknown
+            }
+            Expr::ListComp(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
+            Expr::Generator(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
+            Expr::DictComp(c) => match c.key.as_deref() {
+                Some(key) => self.eval_comprehension(&c.generators, &[key, &c.value]),
+                None => self.eval_comprehension(&c.generators, &[&c.value]),
+            },
+            Expr::Await(a) => {
+                self.eval(&a.value);
+                Value::Unknown
+            }
+            Expr::Yield(y) => {
+                if let Some(v) = &y.value {
+                    self.eval(v);
+                }
+                Value::Unknown
+            }
+            Expr::YieldFrom(y) => {
+                self.eval(&y.value);
+                Value::Unknown
+            }
+            Expr::Call(call) => self.eval_call(call),
+            Expr::Attribute(a) => {
+                let object = self.eval(&a.value);
+                let attr = a.attr.as_str();
+                match object {
+                    Value::Imported(q) => Value::Imported(format!("{q}.{attr}")),
+                    Value::Task(t) if attr == "output" => Value::XCom(t),
+                    Value::Unknown => Value::Unknown,
+                    other => Value::Method(Box::new(other), attr.to_string()),
+                }
+            }
+            Expr::Subscript(s) => {
+                let object = self.eval(&s.value);
+                let index = self.eval(&s.slice);
+                match (object, index) {
+                    (Value::Dict(items), Value::Str(k)) => {
+                        items.into_iter().rev().find(|(key, _)| *key == k).map_or(Value::Unknown, |(_, v)| v)
+                    }
+                    (Value::List(items), Value::Int(i)) => {
+                        let n = items.len() as i64;
+                        let idx = if i < 0 { n + i } else { i };
+                        usize::try_from(idx).ok().and_then(|i| items.into_iter().nth(i)).unwrap_or(Value::Unknown)
+                    }
+                    (Value::XCom(t), _) => Value::XCom(t),
+                    _ => Value::Unknown,
+                }
+            }
+            Expr::Starred(s) => self.eval(&s.value),
+            Expr::Slice(s) => {
+                for part in [&s.lower, &s.upper, &s.step].into_iter().flatten() {
+                    self.eval(part);
+                }
+                Value::Unknown
+            }
+            Expr::TString(t) => {
+                for e in t.value.elements() {
+                    if let ast::InterpolatedStringElement::Interpolation(i) = e {
+                        self.eval(&i.expression);
+                    }
+                }
+                Value::Unknown
+            }
+            Expr::BytesLiteral(_) | Expr::EllipsisLiteral(_) | Expr::IpyEscapeCommand(_) => Value::Unknown,
+        }
+    }
+
+    fn eval_elements(&mut self, elts: &'a [Expr]) -> Vec<Value<'a>> {
+        let mut out = Vec::with_capacity(elts.len());
+        for e in elts {
+            match (e, self.eval(e)) {
+                (Expr::Starred(_), Value::List(items)) => out.extend(items),
+                (_, v) => out.push(v),
+            }
+        }
+        out
+    }
+
+    fn eval_fstring(&mut self, f: &'a ast::ExprFString) -> Value<'a> {
+        let mut out = String::new();
+        let mut known = true;
+        for part in f.value.as_slice() {
+            match part {
+                ast::FStringPart::Literal(lit) => out.push_str(&lit.value),
+                ast::FStringPart::FString(fs) => {
+                    for element in fs.elements.iter() {
+                        match element {
+                            ast::InterpolatedStringElement::Literal(lit) => out.push_str(&lit.value),
+                            ast::InterpolatedStringElement::Interpolation(i) => {
+                                let v = self.eval(&i.expression);
+                                if let Some(spec) = &i.format_spec {
+                                    for e in spec.elements.iter() {
+                                        if let ast::InterpolatedStringElement::Interpolation(i) = e {
+                                            self.eval(&i.expression);
+                                        }
+                                    }
+                                    known = false;
+                                }
+                                if i.debug_text.is_some() || i.conversion != ast::ConversionFlag::None {
+                                    known = false;
+                                }
+                                match display(&v) {
+                                    Some(s) => out.push_str(&s),
+                                    None => known = false,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if known { Value::Str(out) } else { Value::Unknown }
+    }
+
+    fn eval_binop(&mut self, b: &'a ast::ExprBinOp) -> Value<'a> {
+        let left = self.eval(&b.left);
+        let right = self.eval(&b.right);
+        match b.op {
+            Operator::RShift | Operator::LShift => {
+                if let (Value::List(_), Value::List(_)) = (&left, &right)
+                    && (is_list_like(&b.left) || matches!(left, Value::List(_)))
+                {
+                    self.report(
+                        &rules::LIST_TO_LIST_DEPENDENCY,
+                        b.range,
+                        "unsupported operand types for >>/<<: 'list' and 'list' (TypeError while Airflow imports the file)".into(),
+                        Some("use `cross_downstream(upstream_list, downstream_list)` or `chain(...)`".into()),
+                    );
+                    return Value::Unknown;
+                }
+                let forward = b.op == Operator::RShift;
+                self.shift(left, right, forward, b.range)
+            }
+            Operator::Add => match (left, right) {
+                (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
+                (Value::List(mut a), Value::List(b)) => {
+                    a.extend(b);
+                    Value::List(a)
+                }
+                _ => Value::Unknown,
+            },
+            Operator::Mod => match (left, right) {
+                (Value::Str(fmt), arg) => percent_format(&fmt, &arg).map_or(Value::Unknown, Value::Str),
+                _ => Value::Unknown,
+            },
+            _ => Value::Unknown,
+        }
+    }
+
+    /// `left >> right` (forward) or `left << right`. Returns the right operand, like Airflow.
+    fn shift(&mut self, left: Value<'a>, right: Value<'a>, forward: bool, range: TextRange) -> Value<'a> {
+        // `a >> Label("x") >> b`: the label remembers `a`.
+        if forward && let Value::EdgeLabel(_) = right {
+            return Value::EdgeLabel(self.endpoints(&left));
+        }
+        if forward && let Value::EdgeLabel(ups) = &left {
+            let downs = self.endpoints(&right);
+            self.add_edges(ups.clone(), downs, range);
+            return right;
+        }
+        let (ups, downs) = if forward {
+            (self.endpoints(&left), self.endpoints(&right))
+        } else {
+            (self.endpoints(&right), self.endpoints(&left))
+        };
+        self.add_edges(ups, downs, range);
+        right
+    }
+
+    fn endpoints(&self, value: &Value<'a>) -> Vec<Endpoint> {
+        match value {
+            Value::Task(t) | Value::XCom(t) => vec![Endpoint::Task(*t)],
+            Value::Group(g) => vec![Endpoint::Group(*g)],
+            Value::List(items) => items.iter().flat_map(|v| self.endpoints(v)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn add_edges(&mut self, ups: Vec<Endpoint>, downs: Vec<Endpoint>, range: TextRange) {
+        let certain = self.certain();
+        for &u in &ups {
+            for &d in &downs {
+                self.model.edges.push(EdgeNode { upstream: u, downstream: d, range, certain });
+            }
+        }
+        // Airflow gives a DAG-less task the DAG of the task it is linked to.
+        let dag_of = |m: &DagModel, e: Endpoint| match e {
+            Endpoint::Task(t) => m.tasks[t].dag,
+            Endpoint::Group(g) => m.groups[g].dag,
+        };
+        let all: Vec<Endpoint> = ups.iter().chain(downs.iter()).copied().collect();
+        if let Some(dag) = all.iter().find_map(|&e| dag_of(&self.model, e)) {
+            for e in all {
+                if let Endpoint::Task(t) = e
+                    && self.model.tasks[t].dag.is_none()
+                {
+                    self.model.tasks[t].dag = Some(dag);
+                }
+            }
+        }
+    }
+
+    fn eval_comprehension(&mut self, generators: &'a [ast::Comprehension], elts: &[&'a Expr]) -> Value<'a> {
+        let parent = Some(self.frame().id);
+        for (i, generator) in generators.iter().enumerate() {
+            if i == 0 {
+                // The first iterable is evaluated in the enclosing scope.
+                self.eval(&generator.iter);
+                self.push_frame(FrameKind::Function, parent);
+            } else {
+                self.eval(&generator.iter);
+            }
+            self.assign(&generator.target, Value::Unknown);
+            for cond in &generator.ifs {
+                self.eval(cond);
+            }
+        }
+        self.unknown_loops += 1;
+        for e in elts {
+            self.eval(e);
+        }
+        self.unknown_loops -= 1;
+        if !generators.is_empty() {
+            // Walrus targets inside a comprehension bind in the enclosing scope; we drop
+            // them, which can only make later lookups unknown, never wrong.
+            self.pop_frame();
+        }
+        Value::Unknown
+    }
+
+    fn eval_arguments(&mut self, arguments: &'a ast::Arguments) -> (Vec<Value<'a>>, Vec<(Option<&'a str>, Value<'a>)>) {
+        let mut args = Vec::new();
+        for a in arguments.args.iter() {
+            match (a, self.eval(a)) {
+                (Expr::Starred(_), Value::List(items)) => args.extend(items),
+                (Expr::Starred(_), _) => args.push(Value::Unknown),
+                (_, v) => args.push(v),
+            }
+        }
+        let mut kwargs = Vec::new();
+        for kw in arguments.keywords.iter() {
+            let v = self.eval(&kw.value);
+            match (&kw.arg, v) {
+                (Some(name), v) => kwargs.push((Some(name.as_str()), v)),
+                (None, Value::Dict(items)) => {
+                    // `**{"a": 1}`: keep names we know; the rest is unknown.
+                    for (k, v) in items {
+                        let _ = k;
+                        kwargs.push((None, v));
+                    }
+                }
+                (None, v) => kwargs.push((None, v)),
+            }
+        }
+        (args, kwargs)
+    }
+
+    // ----- calls -----
+
+    fn eval_call(&mut self, call: &'a ast::ExprCall) -> Value<'a> {
+        let callee = self.eval(&call.func);
+        match callee {
+            Value::Imported(q) => self.call_imported(&q, call),
+            Value::Function(f) => self.call_function(*f, call),
+            Value::Class(class, kind) => {
+                let (args, kwargs) = self.eval_arguments(&call.arguments);
+                match kind {
+                    ClassKind::Operator => self.create_operator(class.name.as_str(), call, &kwargs, None),
+                    ClassKind::Dag => self.create_dag_from_call(call, &args, &kwargs, false),
+                    ClassKind::Other if has_keyword(call, "task_id") => {
+                        self.create_operator(class.name.as_str(), call, &kwargs, None)
+                    }
+                    ClassKind::Other => Value::Unknown,
+                }
+            }
+            Value::Method(object, name) => self.call_method(*object, &name, call),
+            Value::Unknown => {
+                let builtin = match &*call.func {
+                    Expr::Name(n) if self.lookup(n.id.as_str()).is_none() && is_builtin(n.id.as_str()) => {
+                        Some(n.id.as_str())
+                    }
+                    _ => None,
+                };
+                let (args, kwargs) = self.eval_arguments(&call.arguments);
+                if let Some(b) = builtin {
+                    return call_builtin(b, args, &kwargs);
+                }
+                if has_keyword(call, "task_id") {
+                    let name = callee_name(&call.func).unwrap_or_else(|| "operator".into());
+                    return self.create_operator(&name, call, &kwargs, None);
+                }
+                Value::Unknown
+            }
+            _ => {
+                self.eval_arguments(&call.arguments);
+                Value::Unknown
+            }
+        }
+    }
+
+    /// `Operator.partial(...)`: remembers the arguments and context until `.expand(...)`.
+    fn operator_partial(&mut self, class_name: String, call: &'a ast::ExprCall) -> Value<'a> {
+        let (_, kwargs) = self.eval_arguments(&call.arguments);
+        let group = self.group_stack.last().copied();
+        let dag = group.and_then(|g| self.model.groups[g].dag).or_else(|| self.dag_stack.last().copied());
+        Value::OperatorPartial(Box::new(PendingOperator { class_name, call, kwargs, dag, group }))
+    }
+
+    fn call_imported(&mut self, qualified: &str, call: &'a ast::ExprCall) -> Value<'a> {
+        if let Some(base) = qualified.strip_suffix(".partial")
+            && airflow::classify(base) == ApiKind::Operator
+        {
+            let name = base.rsplit('.').next().unwrap_or(base).to_string();
+            return self.operator_partial(name, call);
+        }
+        let (args, kwargs) = self.eval_arguments(&call.arguments);
+        let last = qualified.rsplit('.').next().unwrap_or(qualified);
+        match airflow::classify(qualified) {
+            ApiKind::DagClass => self.create_dag_from_call(call, &args, &kwargs, true),
+            ApiKind::TaskGroupClass => self.create_group_from_call(call, &args, &kwargs),
+            ApiKind::Operator => self.create_operator(last, call, &kwargs, None),
+            ApiKind::Chain => {
+                self.chain(call, args);
+                Value::None
+            }
+            ApiKind::ChainLinear => {
+                let groups: Vec<Vec<Endpoint>> = args.iter().map(|a| self.endpoints(a)).collect();
+                for pair in groups.windows(2) {
+                    self.add_edges(pair[0].clone(), pair[1].clone(), call.range());
+                }
+                Value::None
+            }
+            ApiKind::CrossDownstream => {
+                let ups = args.first().map(|a| self.endpoints(a)).unwrap_or_default();
+                let downs = args.get(1).map(|a| self.endpoints(a)).unwrap_or_default();
+                self.add_edges(ups, downs, call.range());
+                Value::None
+            }
+            ApiKind::Label => Value::EdgeLabel(Vec::new()),
+            ApiKind::TaskDecorator | ApiKind::DagDecorator | ApiKind::TaskGroupDecorator => Value::Unknown,
+            ApiKind::Other if has_keyword(call, "task_id") => self.create_operator(last, call, &kwargs, None),
+            ApiKind::Other => Value::Unknown,
+        }
+    }
+
+    /// `chain(a, [b, c], d)`: adjacent lists pair up element-wise, so their lengths must match.
+    fn chain(&mut self, call: &'a ast::ExprCall, args: Vec<Value<'a>>) {
+        for (i, pair) in args.windows(2).enumerate() {
+            match (&pair[0], &pair[1]) {
+                (Value::List(a), Value::List(b)) => {
+                    if a.len() != b.len() {
+                        let range = call.arguments.args.get(i + 1).map_or(call.range(), |e| e.range());
+                        self.report(
+                            &rules::CHAIN_LENGTH_MISMATCH,
+                            range,
+                            format!(
+                                "chain() got adjacent lists of different lengths ({} and {}): AirflowException while Airflow imports the file",
+                                a.len(),
+                                b.len()
+                            ),
+                            Some("make the lists the same length, or use cross_downstream() for every pair".into()),
+                        );
+                        continue;
+                    }
+                    for (x, y) in a.iter().zip(b.iter()) {
+                        let (ups, downs) = (self.endpoints(x), self.endpoints(y));
+                        self.add_edges(ups, downs, call.range());
+                    }
+                }
+                (a, b) => {
+                    let (ups, downs) = (self.endpoints(a), self.endpoints(b));
+                    self.add_edges(ups, downs, call.range());
+                }
+            }
+        }
+    }
+
+    fn call_method(&mut self, object: Value<'a>, name: &str, call: &'a ast::ExprCall) -> Value<'a> {
+        match (&object, name) {
+            (Value::Task(_) | Value::XCom(_) | Value::Group(_) | Value::List(_), "set_downstream" | "set_upstream") => {
+                let (args, _) = self.eval_arguments(&call.arguments);
+                let other = args.into_iter().next().unwrap_or(Value::Unknown);
+                let forward = name == "set_downstream";
+                let (ups, downs) = if forward {
+                    (self.endpoints(&object), self.endpoints(&other))
+                } else {
+                    (self.endpoints(&other), self.endpoints(&object))
+                };
+                self.add_edges(ups, downs, call.range());
+                Value::None
+            }
+            (Value::Function(f), "override") => {
+                let (_, kwargs) = self.eval_arguments(&call.arguments);
+                let mut f = f.clone();
+                if let FunctionKind::Task { task_id, .. } = &mut f.kind
+                    && let Some((_, v)) = kwargs.iter().find(|(k, _)| *k == Some("task_id"))
+                {
+                    *task_id = Some(v.clone());
+                }
+                Value::Function(f)
+            }
+            (Value::Function(f), "partial") => {
+                self.eval_arguments(&call.arguments);
+                let mut f = f.clone();
+                if let FunctionKind::Task { partial, .. } = &mut f.kind {
+                    *partial = true;
+                }
+                Value::Function(f)
+            }
+            (Value::Function(f), "expand" | "expand_kwargs") if matches!(f.kind, FunctionKind::Task { .. }) => {
+                let f = (**f).clone();
+                self.call_function(f, call)
+            }
+            (Value::Class(class, ClassKind::Operator), "partial") => {
+                let name = class.name.to_string();
+                self.operator_partial(name, call)
+            }
+            (Value::OperatorPartial(p), "expand" | "expand_kwargs") => {
+                let (_, kwargs) = self.eval_arguments(&call.arguments);
+                let p = (**p).clone();
+                let mut all = p.kwargs;
+                all.extend(kwargs);
+                self.create_operator(&p.class_name, p.call, &all, Some((p.dag, p.group)))
+            }
+            (Value::Str(s), _) => {
+                let (args, _) = self.eval_arguments(&call.arguments);
+                string_method(s, name, &args).map_or(Value::Unknown, Value::Str)
+            }
+            (Value::Dag(_) | Value::Task(_) | Value::Group(_), _) => {
+                self.eval_arguments(&call.arguments);
+                Value::Unknown
+            }
+            _ => {
+                self.eval_arguments(&call.arguments);
+                Value::Unknown
+            }
+        }
+    }
+
+    fn call_function(&mut self, f: FunctionRef<'a>, call: &'a ast::ExprCall) -> Value<'a> {
+        let (args, kwargs) = self.eval_arguments(&call.arguments);
+        match f.kind.clone() {
+            FunctionKind::Task { task_id, .. } => {
+                let id = match task_id {
+                    Some(v) => v,
+                    None => Value::Str(f.def.name.to_string()),
+                };
+                let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None);
+                // TaskFlow data passing: every XComArg argument becomes an upstream.
+                let mut ups = Vec::new();
+                for v in args.iter().chain(kwargs.iter().map(|(_, v)| v)) {
+                    collect_xcoms(v, &mut ups);
+                }
+                self.add_edges(ups.into_iter().map(Endpoint::Task).collect(), vec![Endpoint::Task(t)], call.range());
+                Value::XCom(t)
+            }
+            FunctionKind::Dag { decorator } => {
+                self.called_dag_functions.insert(f.def.range);
+                let (dargs, dkwargs) = match decorator {
+                    Some(d) => {
+                        let before = self.findings.len();
+                        let r = self.eval_arguments(&d.arguments);
+                        self.findings.truncate(before);
+                        r
+                    }
+                    None => (Vec::new(), Vec::new()),
+                };
+                let id_value = kwarg(&dkwargs, "dag_id")
+                    .cloned()
+                    .or_else(|| dargs.first().cloned())
+                    .unwrap_or_else(|| Value::Str(f.def.name.to_string()));
+                let id_range = decorator
+                    .and_then(|d| keyword(d, "dag_id").or_else(|| d.arguments.args.first()))
+                    .map_or(f.def.name.range, |e| e.range());
+                if let Some(d) = decorator {
+                    self.check_dag_kwargs(d);
+                }
+                let dag = self.add_dag(id_value, f.def.range, id_range);
+                self.model.dags[dag].collected = true;
+                self.dag_stack.push(dag);
+                self.inline(&f, call, args, kwargs);
+                self.dag_stack.pop();
+                Value::Dag(dag)
+            }
+            FunctionKind::TaskGroup { group_id, decorator } => {
+                let id = group_id.unwrap_or_else(|| Value::Str(f.def.name.to_string()));
+                let mut gkwargs = Vec::new();
+                if let Some(d) = decorator {
+                    let before = self.findings.len();
+                    gkwargs = self.eval_arguments(&d.arguments).1;
+                    self.findings.truncate(before);
+                }
+                let prefix = !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
+                let g = self.add_group(id, call.range(), prefix, true, None, None);
+                self.group_stack.push(g);
+                let ret = self.inline(&f, call, args, kwargs);
+                self.group_stack.pop();
+                match ret {
+                    Some(v @ (Value::Task(_) | Value::XCom(_) | Value::List(_) | Value::Group(_))) => v,
+                    _ => Value::Group(g),
+                }
+            }
+            FunctionKind::Plain => self.inline(&f, call, args, kwargs).unwrap_or(Value::Unknown),
+        }
+    }
+
+    /// Runs a function's body as if called, with its parameters bound.
+    fn inline(
+        &mut self,
+        f: &FunctionRef<'a>,
+        call: &'a ast::ExprCall,
+        args: Vec<Value<'a>>,
+        kwargs: Vec<(Option<&'a str>, Value<'a>)>,
+    ) -> Option<Value<'a>> {
+        let _ = call;
+        if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
+            return None;
+        }
+        let parent = f.closure.filter(|id| self.frame_by_id(*id).is_some());
+        self.push_frame(FrameKind::Function, parent);
+        let params = &f.def.parameters;
+        let mut positional = args.into_iter();
+        for p in params.posonlyargs.iter().chain(params.args.iter()) {
+            let name = p.parameter.name.as_str();
+            let v = positional
+                .next()
+                .or_else(|| kwarg(&kwargs, name).cloned())
+                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+                .unwrap_or(Value::Unknown);
+            self.frame_mut().vars.insert(name.to_string(), v);
+        }
+        for p in params.kwonlyargs.iter() {
+            let name = p.parameter.name.as_str();
+            let v = kwarg(&kwargs, name)
+                .cloned()
+                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+                .unwrap_or(Value::Unknown);
+            self.frame_mut().vars.insert(name.to_string(), v);
+        }
+        if let Some(v) = &params.vararg {
+            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+        }
+        if let Some(v) = &params.kwarg {
+            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+        }
+        self.call_stack.push(f.def.range);
+        self.exec_block(&f.def.body);
+        self.call_stack.pop();
+        self.pop_frame()
+    }
+
+    // ----- DAGs, groups, tasks -----
+
+    fn check_dag_kwargs(&mut self, call: &'a ast::ExprCall) {
+        let mut schedule_args = Vec::new();
+        for kw in call.arguments.keywords.iter() {
+            let Some(name) = &kw.arg else { continue };
+            let name = name.as_str();
+            if matches!(name, "schedule" | "schedule_interval" | "timetable") {
+                schedule_args.push(name);
+            }
+            match airflow::check_dag_argument(name, self.version) {
+                ArgCheck::Accepted => {}
+                ArgCheck::Removed(hint) => self.report(
+                    &rules::UNKNOWN_DAG_ARGUMENT,
+                    kw.range,
+                    format!(
+                        "DAG() got an unexpected keyword argument '{name}' in Airflow {} (TypeError while Airflow imports the file)",
+                        self.version
+                    ),
+                    Some(format!("`{name}` was {hint}")),
+                ),
+                ArgCheck::Unknown => {
+                    let fix = if matches!(name, "execution_timeout" | "retries" | "retry_delay" | "owner" | "email" | "pool" | "queue" | "depends_on_past") {
+                        Some(format!("`{name}` is a task argument: put it in `default_args` or on the operator"))
+                    } else {
+                        None
+                    };
+                    self.report(
+                        &rules::UNKNOWN_DAG_ARGUMENT,
+                        kw.range,
+                        format!("DAG() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
+                        fix,
+                    )
+                }
+            }
+        }
+        if schedule_args.len() > 1 && !self.version.is_v3() {
+            self.report(
+                &rules::CONFLICTING_SCHEDULE,
+                call.range(),
+                format!(
+                    "only one of `schedule`, `schedule_interval` and `timetable` may be given, got {}",
+                    schedule_args.join(", ")
+                ),
+                Some("keep only `schedule=`".into()),
+            );
+        }
+        let schedule = keyword(call, "schedule").or_else(|| keyword(call, "schedule_interval"));
+        if let Some(expr) = schedule
+            && let Value::Str(s) = self.eval_quiet(expr)
+            && let Err(why) = super::schedule::check_schedule(&s)
+        {
+            self.report(&rules::INVALID_SCHEDULE, expr.range(), why, None);
+        }
+        if let Some(expr) = schedule
+            && let Value::Str(s) = self.eval_quiet(expr)
+            && s.trim() == "@continuous"
+            && let Some(m) = keyword(call, "max_active_runs")
+            && let Value::Int(n) = self.eval_quiet(m)
+            && n > 1
+        {
+            self.report(
+                &rules::INVALID_SCHEDULE,
+                m.range(),
+                format!("the @continuous schedule needs max_active_runs=1, got {n} (AirflowException while Airflow imports the file)"),
+                Some("set `max_active_runs=1`".into()),
+            );
+        }
+    }
+
+    fn create_dag_from_call(
+        &mut self,
+        call: &'a ast::ExprCall,
+        args: &[Value<'a>],
+        kwargs: &[(Option<&'a str>, Value<'a>)],
+        check_kwargs: bool,
+    ) -> Value<'a> {
+        if check_kwargs {
+            self.check_dag_kwargs(call);
+        }
+        let id = kwarg(kwargs, "dag_id").cloned().or_else(|| args.first().cloned());
+        let id_range = keyword(call, "dag_id").or_else(|| call.arguments.args.first()).map_or(call.range(), |e| e.range());
+        let has_unpacking = call.arguments.keywords.iter().any(|k| k.arg.is_none())
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
+        let id = match id {
+            Some(v) => v,
+            None if has_unpacking => Value::Unknown,
+            None => {
+                self.report(
+                    &rules::NO_DAG,
+                    call.range(),
+                    "DAG() called without a dag_id (TypeError while Airflow imports the file)".into(),
+                    Some("pass `dag_id=\"...\"`".into()),
+                );
+                Value::Unknown
+            }
+        };
+        let d = self.add_dag(id, call.range(), id_range);
+        if matches!(kwarg(kwargs, "auto_register"), Some(Value::Bool(false))) {
+            // Only module globals are found then; `bind` marks those.
+        }
+        Value::Dag(d)
+    }
+
+    fn add_dag(&mut self, id: Value<'a>, range: TextRange, id_range: TextRange) -> usize {
+        let id = match id {
+            Value::Str(s) => Some(s),
+            _ => None,
+        };
+        if let Some(s) = &id {
+            self.check_key(s, id_range, &rules::INVALID_DAG_ID, "dag_id", 250, true);
+        }
+        self.model.dags.push(DagNode {
+            id,
+            range,
+            id_range,
+            collected: false,
+            certain: self.certain(),
+        });
+        self.model.dags.len() - 1
+    }
+
+    fn create_group_from_call(
+        &mut self,
+        call: &'a ast::ExprCall,
+        args: &[Value<'a>],
+        kwargs: &[(Option<&'a str>, Value<'a>)],
+    ) -> Value<'a> {
+        for kw in call.arguments.keywords.iter() {
+            if let Some(name) = &kw.arg
+                && !airflow::TASK_GROUP_ARGS.contains(&name.as_str())
+            {
+                self.report(
+                    &rules::UNKNOWN_TASK_GROUP_ARGUMENT,
+                    kw.range,
+                    format!("TaskGroup() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
+                    None,
+                );
+            }
+        }
+        let id = kwarg(kwargs, "group_id").cloned().or_else(|| args.first().cloned()).unwrap_or(Value::Unknown);
+        let prefix = !matches!(kwarg(kwargs, "prefix_group_id"), Some(Value::Bool(false)));
+        let renames = matches!(kwarg(kwargs, "add_suffix_on_collision"), Some(Value::Bool(true)));
+        let dag = match kwarg(kwargs, "dag") {
+            Some(Value::Dag(d)) => Some(*d),
+            _ => None,
+        };
+        let parent = match kwarg(kwargs, "parent_group") {
+            Some(Value::Group(g)) => Some(*g),
+            _ => None,
+        };
+        let id_range = keyword(call, "group_id").or_else(|| call.arguments.args.first()).map_or(call.range(), |e| e.range());
+        let g = self.add_group(id, id_range, prefix, renames, dag, parent);
+        Value::Group(g)
+    }
+
+    /// `explicit_dag` / `explicit_parent` come from `dag=` / `parent_group=`; otherwise the
+    /// enclosing `with` blocks decide.
+    fn add_group(
+        &mut self,
+        id: Value<'a>,
+        range: TextRange,
+        prefix: bool,
+        renames: bool,
+        explicit_dag: Option<usize>,
+        explicit_parent: Option<usize>,
+    ) -> usize {
+        let parent = explicit_parent.or_else(|| self.group_stack.last().copied());
+        let dag = explicit_dag
+            .or_else(|| parent.and_then(|p| self.model.groups[p].dag))
+            .or_else(|| self.dag_stack.last().copied());
+        let raw = match id {
+            Value::Str(s) => Some(s),
+            Value::None => None,
+            _ => None,
+        };
+        if let Some(s) = &raw {
+            self.check_key(s, range, &rules::INVALID_GROUP_ID, "group_id", 200, false);
+        }
+        let mut full = match (raw, parent) {
+            (Some(s), Some(p)) => {
+                let parent_node = &self.model.groups[p];
+                match (&parent_node.id, parent_node.prefix_group_id) {
+                    (Some(pid), true) => Some(format!("{pid}.{s}")),
+                    (None, true) => None,
+                    (_, false) => Some(s),
+                }
+            }
+            (s, None) => s,
+            (None, Some(_)) => None,
+        };
+        if renames && let Some(id) = &full {
+            full = Some(self.unique_id(id, dag));
+        }
+        self.model.groups.push(GroupNode {
+            id: full,
+            range,
+            dag,
+            parent,
+            prefix_group_id: prefix,
+            certain: self.certain(),
+            renames_on_collision: renames,
+        });
+        self.model.groups.len() - 1
+    }
+
+    fn create_operator(
+        &mut self,
+        operator: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[(Option<&'a str>, Value<'a>)],
+        partial_context: Option<(Option<usize>, Option<usize>)>,
+    ) -> Value<'a> {
+        let id = kwarg(kwargs, "task_id").cloned();
+        let has_unpacking = kwargs.iter().any(|(k, _)| k.is_none())
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
+        if id.is_none() && !has_unpacking && call.arguments.args.is_empty() && partial_context.is_none() {
+            self.report(
+                &rules::MISSING_TASK_ID,
+                call.range(),
+                format!("{operator}() is missing its task_id (error while Airflow imports the file)"),
+                Some("pass `task_id=\"...\"`".into()),
+            );
+        }
+        let explicit_dag = match kwarg(kwargs, "dag") {
+            Some(Value::Dag(d)) => Some(*d),
+            _ => None,
+        };
+        let explicit_group = match kwarg(kwargs, "task_group") {
+            Some(Value::Group(g)) => Some(*g),
+            _ => None,
+        };
+        let context = partial_context.map(|(d, g)| (explicit_dag.or(d), explicit_group.or(g)));
+        let id_value = id.unwrap_or(Value::Unknown);
+        let id_range = keyword(call, "task_id").map_or(call.range(), |e| e.range());
+        let t = self.add_task(id_value, id_range, operator, false, Some(context.unwrap_or((explicit_dag, explicit_group))));
+        let mut ups = Vec::new();
+        for (_, v) in kwargs {
+            collect_xcoms(v, &mut ups);
+        }
+        self.add_edges(ups.into_iter().map(Endpoint::Task).collect(), vec![Endpoint::Task(t)], call.range());
+        Value::Task(t)
+    }
+
+    fn add_task(
+        &mut self,
+        id: Value<'a>,
+        range: TextRange,
+        operator: &str,
+        taskflow: bool,
+        explicit: Option<(Option<usize>, Option<usize>)>,
+    ) -> usize {
+        let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
+        let group = explicit_group.or_else(|| self.group_stack.last().copied());
+        let dag = explicit_dag
+            .or_else(|| group.and_then(|g| self.model.groups[g].dag))
+            .or_else(|| self.dag_stack.last().copied());
+        let raw = match id {
+            Value::Str(s) => Some(s),
+            _ => None,
+        };
+        if let Some(s) = &raw {
+            self.check_key(s, range, &rules::INVALID_TASK_ID, "task_id", 250, true);
+        }
+        let mut full = match (raw, group) {
+            (Some(s), Some(g)) => {
+                let node = &self.model.groups[g];
+                match (&node.id, node.prefix_group_id) {
+                    (Some(gid), true) => Some(format!("{gid}.{s}")),
+                    (None, true) => None,
+                    (_, false) => Some(s),
+                }
+            }
+            (s, None) => s,
+            (None, Some(_)) => None,
+        };
+        let in_unknown_loop = self.unknown_loops > 0;
+        if taskflow && let Some(id) = &full {
+            // TaskFlow renames repeats: `extract`, `extract__1`, ...
+            full = Some(self.unique_id(id, dag));
+        }
+        if in_unknown_loop && taskflow {
+            full = None;
+        }
+        self.model.tasks.push(TaskNode {
+            id: full,
+            range,
+            dag,
+            group,
+            certain: self.certain(),
+            looped: self.unknown_loops > 0,
+            in_condition: self.uncertain > 0,
+            taskflow,
+            operator: operator.to_string(),
+        });
+        self.model.tasks.len() - 1
+    }
+
+    fn unique_id(&self, id: &str, dag: Option<usize>) -> String {
+        let taken = |candidate: &str| {
+            self.model.tasks.iter().any(|t| t.dag == dag && t.id.as_deref() == Some(candidate))
+                || self.model.groups.iter().any(|g| g.dag == dag && g.id.as_deref() == Some(candidate))
+        };
+        if !taken(id) {
+            return id.to_string();
+        }
+        let core = strip_suffix_number(id);
+        let mut n = 1;
+        loop {
+            let candidate = format!("{core}__{n}");
+            if !taken(&candidate) {
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+
+    fn check_key(&mut self, key: &str, range: TextRange, rule: &'static rules::Rule, what: &str, max: usize, dots: bool) {
+        let bad: Vec<char> = key
+            .chars()
+            .filter(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || (dots && *c == '.')))
+            .collect();
+        let allowed = if dots { "letters, digits, `_`, `-` and `.`" } else { "letters, digits, `_` and `-`" };
+        if key.chars().count() > max {
+            self.report(rule, range, format!("{what} {key:?} is longer than {max} characters"), None);
+        } else if key.is_empty() && what != "group_id" {
+            self.report(rule, range, format!("{what} must not be empty"), None);
+        } else if !bad.is_empty() {
+            // Python's `\w` also accepts non-ASCII letters: those load, but are risky.
+            let only_unicode_word = bad.iter().all(|c| c.is_alphanumeric());
+            let severity = if only_unicode_word { Severity::Warning } else { rule.severity };
+            let shown: String = {
+                let mut b = bad.clone();
+                b.dedup();
+                b.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+            };
+            let suggestion: String = key
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.') { c } else { '_' })
+                .collect();
+            self.report_with(
+                rule,
+                severity,
+                range,
+                format!("{what} {key:?} contains {shown}: only {allowed} are allowed"),
+                Some(format!("use {suggestion:?}")),
+            );
+        }
+    }
+}
+
+// ----- helpers -----
+
+fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
+    call.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name)).map(|k| &k.value)
+}
+
+fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
+    keyword(call, name).is_some()
+}
+
+fn kwarg<'v, 'a>(kwargs: &'v [(Option<&'a str>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
+    kwargs.iter().rev().find(|(k, _)| *k == Some(name)).map(|(_, v)| v)
+}
+
+fn callee_name(func: &Expr) -> Option<String> {
+    match func {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => Some(a.attr.to_string()),
+        _ => None,
+    }
+}
+
+fn is_list_like(e: &Expr) -> bool {
+    matches!(e, Expr::List(_) | Expr::Tuple(_) | Expr::ListComp(_))
+}
+
+fn is_globals_call(e: &Expr) -> bool {
+    matches!(e, Expr::Call(c) if matches!(&*c.func, Expr::Name(n) if matches!(n.id.as_str(), "globals" | "vars" | "locals")))
+}
+
+fn collect_xcoms(v: &Value<'_>, out: &mut Vec<usize>) {
+    match v {
+        Value::XCom(t) => out.push(*t),
+        Value::List(items) => items.iter().for_each(|i| collect_xcoms(i, out)),
+        Value::Dict(items) => items.iter().for_each(|(_, i)| collect_xcoms(i, out)),
+        _ => {}
+    }
+}
+
+fn strip_suffix_number(id: &str) -> &str {
+    if let Some(pos) = id.rfind("__") {
+        let tail = &id[pos + 2..];
+        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit()) {
+            return &id[..pos];
+        }
+    }
+    id
+}
+
+/// Names of the exception classes an `except` clause catches.
+fn exception_names(e: &Expr) -> Vec<String> {
+    match e {
+        Expr::Name(n) => vec![n.id.to_string()],
+        Expr::Attribute(a) => vec![a.attr.to_string()],
+        Expr::Tuple(t) => t.elts.iter().flat_map(exception_names).collect(),
+        _ => vec!["Exception".into()],
+    }
+}
+
+/// Whether a test is statically true or false.
+fn truthiness(test: &Expr, value: &Value<'_>) -> Option<bool> {
+    // `if __name__ == "__main__":` never runs when Airflow imports the file.
+    if let Expr::Compare(c) = test
+        && c.ops.len() == 1
+        && let (Expr::Name(n), Some(Expr::StringLiteral(s))) = (&*c.left, c.comparators.first())
+        && n.id.as_str() == "__name__"
+        && s.value.to_str() == "__main__"
+    {
+        return Some(matches!(c.ops[0], ast::CmpOp::NotEq));
+    }
+    if let Expr::Name(n) = test
+        && n.id.as_str() == "TYPE_CHECKING"
+    {
+        return Some(false);
+    }
+    if let Expr::Attribute(a) = test
+        && a.attr.as_str() == "TYPE_CHECKING"
+    {
+        return Some(false);
+    }
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::None => Some(false),
+        Value::Int(i) => Some(*i != 0),
+        Value::Str(s) => Some(!s.is_empty()),
+        _ => None,
+    }
+}
+
+/// How a value prints in an f-string, when known.
+fn display(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.into()),
+        Value::None => Some("None".into()),
+        _ => None,
+    }
+}
+
+fn percent_format(fmt: &str, arg: &Value<'_>) -> Option<String> {
+    let args: Vec<&Value<'_>> = match arg {
+        Value::List(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = String::new();
+    let mut it = args.into_iter();
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '%' => out.push('%'),
+            's' | 'd' => out.push_str(&display(it.next()?)?),
+            _ => return None,
+        }
+    }
+    if it.next().is_some() { None } else { Some(out) }
+}
+
+fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
+    match (name, args) {
+        ("lower", []) => Some(s.to_lowercase()),
+        ("upper", []) => Some(s.to_uppercase()),
+        ("strip", []) => Some(s.trim().to_string()),
+        ("title", []) => None,
+        ("replace", [Value::Str(a), Value::Str(b)]) => Some(s.replace(a.as_str(), b)),
+        ("format", args) => {
+            let mut out = String::new();
+            let mut rest = s;
+            let mut next = 0usize;
+            while let Some(open) = rest.find('{') {
+                out.push_str(&rest[..open]);
+                let after = &rest[open + 1..];
+                if let Some(stripped) = after.strip_prefix('{') {
+                    out.push('{');
+                    rest = stripped;
+                    continue;
+                }
+                let close = after.find('}')?;
+                let field = &after[..close];
+                let v = if field.is_empty() {
+                    next += 1;
+                    args.get(next - 1)?
+                } else {
+                    args.get(field.parse::<usize>().ok()?)?
+                };
+                out.push_str(&display(v)?);
+                rest = &after[close + 1..];
+            }
+            if rest.contains('}') && !rest.contains("}}") {
+                return None;
+            }
+            out.push_str(&rest.replace("}}", "}"));
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[(Option<&'a str>, Value<'a>)]) -> Value<'a> {
+    if !kwargs.is_empty() {
+        return Value::Unknown;
+    }
+    match (name, args.as_slice()) {
+        ("range", [Value::Int(n)]) if (0..=MAX_UNROLL as i64).contains(n) => Value::List((0..*n).map(Value::Int).collect()),
+        ("range", [Value::Int(a), Value::Int(b)]) if b - a <= MAX_UNROLL as i64 => {
+            Value::List((*a..*b).map(Value::Int).collect())
+        }
+        ("list" | "tuple" | "sorted", [Value::List(items)]) => Value::List(items.clone()),
+        ("list" | "tuple", [Value::Dict(items)]) => Value::List(items.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
+        ("enumerate", [Value::List(items)]) => Value::List(
+            items.iter().enumerate().map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()])).collect(),
+        ),
+        ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
+        ("len", [Value::List(items)]) => Value::Int(items.len() as i64),
+        _ => Value::Unknown,
+    }
+}

@@ -1,0 +1,149 @@
+//! The DAG model built by the interpreter: DAGs, tasks, task groups and edges, plus the
+//! abstract values the interpreter computes with.
+
+use ruff_python_ast as ast;
+use ruff_text_size::TextRange;
+
+use crate::rules::Rule;
+use crate::finding::Severity;
+
+/// A finding before positions are computed.
+pub(super) struct RawFinding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub range: TextRange,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+/// A value as far as the interpreter can know it. Anything it cannot follow is `Unknown`.
+#[derive(Clone, Debug)]
+pub(super) enum Value<'a> {
+    Unknown,
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    /// A list or a tuple.
+    List(Vec<Value<'a>>),
+    /// A dict with string keys (other keys are dropped).
+    Dict(Vec<(String, Value<'a>)>),
+    /// Something imported, by dotted path (`airflow.operators.bash.BashOperator`).
+    Imported(String),
+    Function(Box<FunctionRef<'a>>),
+    Class(&'a ast::StmtClassDef, ClassKind),
+    Dag(usize),
+    /// An operator instance.
+    Task(usize),
+    /// An XComArg: the output of a TaskFlow call or `op.output`; passing it creates an edge.
+    XCom(usize),
+    Group(usize),
+    /// `Operator.partial(...)`: waits for `.expand(...)`.
+    OperatorPartial(Box<PendingOperator<'a>>),
+    /// `Label("...")` between two tasks; remembers its upstream side.
+    EdgeLabel(Vec<Endpoint>),
+    /// A method looked up on a value, e.g. `t1.set_downstream`.
+    Method(Box<Value<'a>>, String),
+}
+
+/// A function object with what its decorators made of it.
+#[derive(Clone, Debug)]
+pub(super) struct FunctionRef<'a> {
+    pub def: &'a ast::StmtFunctionDef,
+    pub kind: FunctionKind<'a>,
+    /// Default values of the parameters, evaluated when `def` ran, by parameter name.
+    pub defaults: Vec<(String, Value<'a>)>,
+    /// The frame the function was defined in (for closures).
+    pub closure: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum FunctionKind<'a> {
+    Plain,
+    /// `@task` / `@task.bash` / ...; `task_id` from the decorator or `.override()`.
+    Task { task_id: Option<Value<'a>>, partial: bool },
+    /// `@dag(...)`, with the decorator's call for its keyword arguments.
+    Dag { decorator: Option<&'a ast::ExprCall> },
+    /// `@task_group(...)`.
+    TaskGroup { group_id: Option<Value<'a>>, decorator: Option<&'a ast::ExprCall> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ClassKind {
+    Operator,
+    Dag,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct PendingOperator<'a> {
+    pub class_name: String,
+    pub call: &'a ast::ExprCall,
+    pub kwargs: Vec<(Option<&'a str>, Value<'a>)>,
+    pub dag: Option<usize>,
+    pub group: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Endpoint {
+    Task(usize),
+    Group(usize),
+}
+
+pub(super) struct DagNode {
+    pub id: Option<String>,
+    pub range: TextRange,
+    /// Where the id came from (the `dag_id` argument or the function name).
+    pub id_range: TextRange,
+    /// Airflow's DagBag will find it (module global, `with` block, or `@dag` call).
+    pub collected: bool,
+    /// Created under a condition or in a loop whose iterations are unknown.
+    pub certain: bool,
+}
+
+pub(super) struct TaskNode {
+    /// Full id, group prefix included; `None` when it cannot be known.
+    pub id: Option<String>,
+    pub range: TextRange,
+    pub dag: Option<usize>,
+    pub group: Option<usize>,
+    /// Created unconditionally (not under an unknown `if`, `try` handler or loop).
+    pub certain: bool,
+    /// Created in a loop whose iterations are unknown (an id known there is the same in
+    /// every iteration).
+    pub looped: bool,
+    /// Created under a condition that may be false.
+    pub in_condition: bool,
+    pub taskflow: bool,
+    pub operator: String,
+}
+
+pub(super) struct GroupNode {
+    pub id: Option<String>,
+    pub range: TextRange,
+    pub dag: Option<usize>,
+    pub parent: Option<usize>,
+    pub prefix_group_id: bool,
+    pub certain: bool,
+    /// Decorated task groups rename repeats (`add_suffix_on_collision`).
+    pub renames_on_collision: bool,
+}
+
+pub(super) struct EdgeNode {
+    pub upstream: Endpoint,
+    pub downstream: Endpoint,
+    pub range: TextRange,
+    pub certain: bool,
+}
+
+#[derive(Default)]
+pub(super) struct DagModel {
+    pub dags: Vec<DagNode>,
+    pub tasks: Vec<TaskNode>,
+    pub groups: Vec<GroupNode>,
+    pub edges: Vec<EdgeNode>,
+    /// `@dag` functions that were defined but never called: (name, range).
+    pub uncalled_dag_functions: Vec<(String, TextRange)>,
+    /// The file builds DAG objects in ways we cannot follow (`globals()[...] = ...`).
+    pub dynamic_dags: bool,
+}
