@@ -96,6 +96,12 @@ rules! {
     UNRESOLVED_DYNAMIC_CODE = "DS119", "dynamic-names", Info,
         "The file uses `from x import *`, `globals()` or `exec`, so some names cannot be checked.",
         "Names created dynamically are invisible to static analysis; dagsmith then reports unknown names as warnings instead of errors.";
+    XCOM_ARG_OUTPUT = "DS120", "xcomarg-output", Error,
+        "`.output` is used on the result of a `@task` call, which is already an XComArg.",
+        "Calling a TaskFlow function returns an XComArg, not an operator; `my_task().output` raises AttributeError ('PlainXComArg' object has no attribute 'output') while Airflow imports the file. Pass the call's result directly.";
+    MISSING_START_DATE = "DS121", "missing-start-date", Error,
+        "The DAG has no start_date where the target Airflow version requires one.",
+        "Airflow 2.8+ raises `DAG is missing the start_date parameter` when a DAG declares a schedule but neither the DAG nor `default_args` has a start_date; before 2.8 the same error comes when the first task is added. In Airflow 3, `catchup=True` with a time-based schedule needs a start_date.";
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";
@@ -114,7 +120,12 @@ mod tests {
     #[test]
     fn codes_are_unique_and_sorted() {
         for pair in ALL.windows(2) {
-            assert!(pair[0].code < pair[1].code, "{} !< {}", pair[0].code, pair[1].code);
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} !< {}",
+                pair[0].code,
+                pair[1].code
+            );
         }
         let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
         names.sort();

@@ -31,7 +31,11 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
     let last = last_segment(qualified);
     if !from_airflow {
         // Custom operators from a plugin or a shared module still behave like operators.
-        return if is_operator_class_name(last) { ApiKind::Operator } else { ApiKind::Other };
+        return if is_operator_class_name(last) {
+            ApiKind::Operator
+        } else {
+            ApiKind::Other
+        };
     }
     let segments: Vec<&str> = qualified.split('.').collect();
     // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk.
@@ -100,15 +104,19 @@ const DAG_ARGS_COMMON: &[&str] = &[
     "tags",
     "owner_links",
     "auto_register",
-    // Accepted (often only with a deprecation warning) in the versions we know; flagging
-    // them would risk calling a loadable file broken.
+    // Accepted in 3.x only with a warning (the SLA feature was removed).
     "sla_miss_callback",
+];
+
+const DAG_ARGS_V2_ONLY: &[&str] = &[
+    "schedule_interval",
+    "timetable",
+    "concurrency",
+    "full_filepath",
+    "fail_stop",
     "default_view",
     "orientation",
 ];
-
-const DAG_ARGS_V2_ONLY: &[&str] =
-    &["schedule_interval", "timetable", "concurrency", "full_filepath", "fail_stop"];
 
 pub(super) fn check_dag_argument(name: &str, version: AirflowVersion) -> ArgCheck {
     if DAG_ARGS_COMMON.contains(&name) {
@@ -121,12 +129,14 @@ pub(super) fn check_dag_argument(name: &str, version: AirflowVersion) -> ArgChec
         "fail_fast" | "disable_bundle_versioning" if version.is_v3() => ArgCheck::Accepted,
         "deadline" if version.at_least(3, 1) => ArgCheck::Accepted,
         _ if !version.is_v3() && DAG_ARGS_V2_ONLY.contains(&name) => ArgCheck::Accepted,
-        "schedule_interval" | "timetable" => {
-            ArgCheck::Removed("removed in Airflow 3: pass the cron string, timedelta or timetable as `schedule=`")
-        }
+        "schedule_interval" | "timetable" => ArgCheck::Removed(
+            "removed in Airflow 3: pass the cron string, timedelta or timetable as `schedule=`",
+        ),
         "concurrency" => ArgCheck::Removed("removed in Airflow 3: use `max_active_tasks=`"),
         "fail_stop" => ArgCheck::Removed("renamed in Airflow 3: use `fail_fast=`"),
-        "full_filepath" => ArgCheck::Removed("removed in Airflow 3"),
+        "full_filepath" | "default_view" | "orientation" => {
+            ArgCheck::Removed("removed in Airflow 3")
+        }
         _ => ArgCheck::Unknown,
     }
 }
@@ -157,9 +167,9 @@ pub(super) fn import_hint(name: &str, version: AirflowVersion) -> Option<String>
     let sdk = version.is_v3();
     let line = match name {
         "datetime" | "timedelta" | "date" | "timezone" => format!("from datetime import {name}"),
-        "os" | "json" | "logging" | "time" | "sys" | "re" | "random" | "uuid" | "csv"
-        | "math" | "requests" | "pendulum" | "pandas" | "subprocess" | "shutil" | "tempfile"
-        | "yaml" | "pathlib" => format!("import {name}"),
+        "os" | "json" | "logging" | "time" | "sys" | "re" | "random" | "uuid" | "csv" | "math"
+        | "requests" | "pendulum" | "pandas" | "subprocess" | "shutil" | "tempfile" | "yaml"
+        | "pathlib" => format!("import {name}"),
         "pd" => "import pandas as pd".into(),
         "np" => "import numpy as np".into(),
         "Path" => "from pathlib import Path".into(),
@@ -219,9 +229,18 @@ mod tests {
         assert_eq!(classify("airflow.decorators.dag"), ApiKind::DagDecorator);
         assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
         assert_eq!(classify("airflow.sdk.task.bash"), ApiKind::TaskDecorator);
-        assert_eq!(classify("airflow.utils.task_group.TaskGroup"), ApiKind::TaskGroupClass);
-        assert_eq!(classify("airflow.operators.bash.BashOperator"), ApiKind::Operator);
-        assert_eq!(classify("airflow.models.baseoperator.chain"), ApiKind::Chain);
+        assert_eq!(
+            classify("airflow.utils.task_group.TaskGroup"),
+            ApiKind::TaskGroupClass
+        );
+        assert_eq!(
+            classify("airflow.operators.bash.BashOperator"),
+            ApiKind::Operator
+        );
+        assert_eq!(
+            classify("airflow.models.baseoperator.chain"),
+            ApiKind::Chain
+        );
         assert_eq!(classify("my_plugins.MyCopyOperator"), ApiKind::Operator);
         assert_eq!(classify("datetime.datetime"), ApiKind::Other);
         assert_eq!(classify("airflow.models.Variable"), ApiKind::Other);
@@ -231,16 +250,30 @@ mod tests {
     fn dag_arguments_per_version() {
         let v2: AirflowVersion = "2.11".parse().unwrap();
         let v3: AirflowVersion = "3.1".parse().unwrap();
-        assert!(matches!(check_dag_argument("schedule_interval", v2), ArgCheck::Accepted));
-        assert!(matches!(check_dag_argument("schedule_interval", v3), ArgCheck::Removed(_)));
-        assert!(matches!(check_dag_argument("region", v2), ArgCheck::Unknown));
-        assert!(matches!(check_dag_argument("fail_fast", v3), ArgCheck::Accepted));
+        assert!(matches!(
+            check_dag_argument("schedule_interval", v2),
+            ArgCheck::Accepted
+        ));
+        assert!(matches!(
+            check_dag_argument("schedule_interval", v3),
+            ArgCheck::Removed(_)
+        ));
+        assert!(matches!(
+            check_dag_argument("region", v2),
+            ArgCheck::Unknown
+        ));
+        assert!(matches!(
+            check_dag_argument("fail_fast", v3),
+            ArgCheck::Accepted
+        ));
     }
 
     #[test]
     fn test_harness_modules() {
         assert!(test_harness_module("tests.system.utils.watcher"));
-        assert!(test_harness_module("tests_common.test_utils.version_compat"));
+        assert!(test_harness_module(
+            "tests_common.test_utils.version_compat"
+        ));
         assert!(test_harness_module("system.openlineage.operator"));
         assert!(test_harness_module("pytest"));
         assert!(!test_harness_module("testsuite"));

@@ -17,8 +17,21 @@ pub(super) fn check(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
     dags_and_orphans(model, opaque_module_values, out);
 }
 
-fn push(out: &mut Vec<RawFinding>, rule: &'static rules::Rule, severity: Severity, range: TextRange, message: String, fix: Option<String>) {
-    out.push(RawFinding { rule, severity, range, message, fix });
+fn push(
+    out: &mut Vec<RawFinding>,
+    rule: &'static rules::Rule,
+    severity: Severity,
+    range: TextRange,
+    message: String,
+    fix: Option<String>,
+) {
+    out.push(RawFinding {
+        rule,
+        severity,
+        range,
+        message,
+        fix,
+    });
 }
 
 /// Replays task and group creation in order, per DAG, as Airflow's `add_task` and
@@ -28,7 +41,11 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
         Task(&'m TaskNode),
         Group(&'m GroupNode),
     }
-    let mut items: Vec<(TextRange, Item)> = model.tasks.iter().map(|t| (t.range, Item::Task(t))).collect();
+    let mut items: Vec<(TextRange, Item)> = model
+        .tasks
+        .iter()
+        .map(|t| (t.range, Item::Task(t)))
+        .collect();
     items.extend(model.groups.iter().map(|g| (g.range, Item::Group(g))));
     // Creation order equals source order except for calls into helpers defined earlier,
     // which the stable sort keeps in call order within the same range.
@@ -37,29 +54,57 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
     for (range, item) in items {
         match item {
             Item::Task(t) => {
-                let (Some(dag), Some(id)) = (t.dag, t.id.as_deref()) else { continue };
+                let (Some(dag), Some(id)) = (t.dag, t.id.as_deref()) else {
+                    continue;
+                };
                 if let Some(&earlier_certain) = seen.get(&(dag, id)) {
                     if !t.taskflow && t.certain && earlier_certain {
-                        push(out, &rules::DUPLICATE_TASK_ID, Severity::Error, range,
-                            format!("task id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"),
-                            Some("give every task a unique task_id".into()));
+                        push(
+                            out,
+                            &rules::DUPLICATE_TASK_ID,
+                            Severity::Error,
+                            range,
+                            format!(
+                                "task id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"
+                            ),
+                            Some("give every task a unique task_id".into()),
+                        );
                     }
                 } else {
                     seen.insert((dag, id), t.certain);
                 }
                 if t.looped && !t.in_condition && !t.taskflow {
-                    push(out, &rules::DUPLICATE_TASK_ID, Severity::Warning, range,
-                        format!("task id '{id}' is created inside a loop but does not change between iterations: a second iteration raises DuplicateTaskIdFound"),
-                        Some("build the task_id from the loop variable, e.g. f\"load_{item}\"".into()));
+                    push(
+                        out,
+                        &rules::DUPLICATE_TASK_ID,
+                        Severity::Warning,
+                        range,
+                        format!(
+                            "task id '{id}' is created inside a loop but does not change between iterations: a second iteration raises DuplicateTaskIdFound"
+                        ),
+                        Some(
+                            "build the task_id from the loop variable, e.g. f\"load_{item}\""
+                                .into(),
+                        ),
+                    );
                 }
             }
             Item::Group(g) => {
-                let (Some(dag), Some(id)) = (g.dag, g.id.as_deref()) else { continue };
+                let (Some(dag), Some(id)) = (g.dag, g.id.as_deref()) else {
+                    continue;
+                };
                 if let Some(&earlier_certain) = seen.get(&(dag, id)) {
                     if !g.renames_on_collision && g.certain && earlier_certain {
-                        push(out, &rules::DUPLICATE_TASK_ID, Severity::Error, range,
-                            format!("group_id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"),
-                            Some("give every task group a unique group_id".into()));
+                        push(
+                            out,
+                            &rules::DUPLICATE_TASK_ID,
+                            Severity::Error,
+                            range,
+                            format!(
+                                "group_id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"
+                            ),
+                            Some("give every task group a unique group_id".into()),
+                        );
                     }
                 } else {
                     seen.insert((dag, id), g.certain);
@@ -70,7 +115,12 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
 }
 
 /// Expands an endpoint to tasks: a group as upstream means its leaves, as downstream its roots.
-fn expand(model: &DagModel, e: Endpoint, as_upstream: bool, internal: &[(usize, usize)]) -> Vec<usize> {
+fn expand(
+    model: &DagModel,
+    e: Endpoint,
+    as_upstream: bool,
+    internal: &[(usize, usize)],
+) -> Vec<usize> {
     match e {
         Endpoint::Task(t) => vec![t],
         Endpoint::Group(g) => {
@@ -86,7 +136,11 @@ fn expand(model: &DagModel, e: Endpoint, as_upstream: bool, internal: &[(usize, 
                 .copied()
                 .filter(|m| {
                     !internal.iter().any(|&(u, d)| {
-                        if as_upstream { u == *m && members.contains(&d) } else { d == *m && members.contains(&u) }
+                        if as_upstream {
+                            u == *m && members.contains(&d)
+                        } else {
+                            d == *m && members.contains(&u)
+                        }
                     })
                 })
                 .collect()
@@ -176,13 +230,30 @@ fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
                     cycle.push(next);
                     let names: Vec<String> = cycle
                         .iter()
-                        .map(|&t| model.tasks[t].id.clone().unwrap_or_else(|| format!("<{}>", model.tasks[t].operator)))
+                        .map(|&t| {
+                            model.tasks[t]
+                                .id
+                                .clone()
+                                .unwrap_or_else(|| format!("<{}>", model.tasks[t].operator))
+                        })
                         .collect();
                     let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
-                    let severity = if all_certain { Severity::Error } else { Severity::Warning };
-                    push(out, &rules::CYCLE, severity, range,
-                        format!("dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)", names.join(" >> ")),
-                        Some("remove one of these dependencies".into()));
+                    let severity = if all_certain {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    push(
+                        out,
+                        &rules::CYCLE,
+                        severity,
+                        range,
+                        format!(
+                            "dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)",
+                            names.join(" >> ")
+                        ),
+                        Some("remove one of these dependencies".into()),
+                    );
                 }
                 _ => {}
             }
@@ -198,18 +269,40 @@ fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
                 "this DAG is neither a module-level variable nor used in a `with` block: Airflow will not find it".into(),
                 Some("assign it to a module-level variable or use `with DAG(...) as dag:`".into()));
         }
-        if dag.collected && let Some(id) = dag.id.as_deref() {
-            if let Some(_first) = ids.insert(id, dag.range) {
-                push(out, &rules::DUPLICATE_DAG_ID, Severity::Warning, dag.id_range,
-                    format!("dag_id '{id}' is used by another DAG in this file: Airflow keeps only the last one"), None);
-            }
+        if dag.collected
+            && let Some(id) = dag.id.as_deref()
+            && ids.insert(id, dag.range).is_some()
+        {
+            push(
+                out,
+                &rules::DUPLICATE_DAG_ID,
+                Severity::Warning,
+                dag.id_range,
+                format!(
+                    "dag_id '{id}' is used by another DAG in this file: Airflow keeps only the last one"
+                ),
+                None,
+            );
         }
     }
     for task in &model.tasks {
         if task.dag.is_none() && task.certain && !task.taskflow {
-            push(out, &rules::TASK_WITHOUT_DAG, Severity::Warning, task.range,
-                format!("{} is created outside any DAG and never linked to a task that has one: Airflow ignores it", task.id.as_deref().map_or_else(|| task.operator.clone(), |id| format!("task '{id}'"))),
-                Some("create it inside `with DAG(...)`, inside a `@dag` function, or pass `dag=`".into()));
+            push(
+                out,
+                &rules::TASK_WITHOUT_DAG,
+                Severity::Warning,
+                task.range,
+                format!(
+                    "{} is created outside any DAG and never linked to a task that has one: Airflow ignores it",
+                    task.id
+                        .as_deref()
+                        .map_or_else(|| task.operator.clone(), |id| format!("task '{id}'"))
+                ),
+                Some(
+                    "create it inside `with DAG(...)`, inside a `@dag` function, or pass `dag=`"
+                        .into(),
+                ),
+            );
         }
     }
     let has_dag = model.dags.iter().any(|d| d.collected) || model.dynamic_dags;
@@ -217,15 +310,34 @@ fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
         return;
     }
     // A DAG could come from a factory we cannot see into: then absence is only likely.
-    let severity = if opaque_module_values { Severity::Warning } else { Severity::Error };
+    let severity = if opaque_module_values {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     if let Some((name, range)) = model.uncalled_dag_functions.first() {
-        push(out, &rules::NO_DAG, severity, *range,
-            format!("no DAG: the @dag function '{name}' is never called, so Airflow finds no DAG in this file"),
-            Some(format!("call it at module level: `{name}()`")));
+        push(
+            out,
+            &rules::NO_DAG,
+            severity,
+            *range,
+            format!(
+                "no DAG: the @dag function '{name}' is never called, so Airflow finds no DAG in this file"
+            ),
+            Some(format!("call it at module level: `{name}()`")),
+        );
     } else if model.dags.is_empty() {
-        push(out, &rules::NO_DAG, severity, TextRange::default(),
+        push(
+            out,
+            &rules::NO_DAG,
+            severity,
+            TextRange::default(),
             "no DAG: this file creates no DAG object, so Airflow finds no DAG in it".into(),
-            Some("create one with `with DAG(dag_id=..., ...) as dag:` or a called `@dag` function".into()));
+            Some(
+                "create one with `with DAG(dag_id=..., ...) as dag:` or a called `@dag` function"
+                    .into(),
+            ),
+        );
     } else {
         push(out, &rules::NO_DAG, severity, model.dags[0].range,
             "no DAG: the DAGs this file creates are not reachable from module level, so Airflow finds none".into(),
@@ -261,7 +373,10 @@ pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> 
                     continue;
                 }
                 if let (Some(a), Some(b)) = (&tu.id, &td.id) {
-                    let e = Edge { upstream: a.clone(), downstream: b.clone() };
+                    let e = Edge {
+                        upstream: a.clone(),
+                        downstream: b.clone(),
+                    };
                     if !dag_edges.contains(&e) {
                         dag_edges.push(e);
                     }

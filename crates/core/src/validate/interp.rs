@@ -25,10 +25,41 @@ const MAX_CALL_DEPTH: usize = 8;
 const MAX_UNROLL: usize = 256;
 /// Modules whose functions never return a DAG (for the "no DAG" verdict).
 const WELL_KNOWN_MODULES: &[&str] = &[
-    "datetime", "pendulum", "os", "sys", "json", "yaml", "logging", "pathlib", "time", "re",
-    "random", "uuid", "math", "csv", "requests", "pandas", "numpy", "typing", "collections",
-    "functools", "itertools", "textwrap", "subprocess", "shutil", "tempfile", "socket", "urllib",
-    "boto3", "google", "sqlalchemy", "dateutil", "croniter", "io", "hashlib", "base64",
+    "datetime",
+    "pendulum",
+    "os",
+    "sys",
+    "json",
+    "yaml",
+    "logging",
+    "pathlib",
+    "time",
+    "re",
+    "random",
+    "uuid",
+    "math",
+    "csv",
+    "requests",
+    "pandas",
+    "numpy",
+    "typing",
+    "collections",
+    "functools",
+    "itertools",
+    "textwrap",
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "socket",
+    "urllib",
+    "boto3",
+    "google",
+    "sqlalchemy",
+    "dateutil",
+    "croniter",
+    "io",
+    "hashlib",
+    "base64",
 ];
 
 /// Bound on statements executed, so pathological inputs stay fast.
@@ -132,8 +163,20 @@ impl<'a> Interp<'a> {
 
     // ----- findings -----
 
-    fn report(&mut self, rule: &'static rules::Rule, range: TextRange, message: String, fix: Option<String>) {
-        self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
+    fn report(
+        &mut self,
+        rule: &'static rules::Rule,
+        range: TextRange,
+        message: String,
+        fix: Option<String>,
+    ) {
+        self.findings.push(RawFinding {
+            rule,
+            severity: rule.severity,
+            range,
+            message,
+            fix,
+        });
     }
 
     fn report_with(
@@ -144,7 +187,13 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
-        self.findings.push(RawFinding { rule, severity, range, message, fix });
+        self.findings.push(RawFinding {
+            rule,
+            severity,
+            range,
+            message,
+            fix,
+        });
     }
 
     fn certain(&self) -> bool {
@@ -158,11 +207,15 @@ impl<'a> Interp<'a> {
     // ----- frames and names -----
 
     fn frame(&self) -> &Frame<'a> {
-        self.frames.last().expect("the module frame is never popped")
+        self.frames
+            .last()
+            .expect("the module frame is never popped")
     }
 
     fn frame_mut(&mut self) -> &mut Frame<'a> {
-        self.frames.last_mut().expect("the module frame is never popped")
+        self.frames
+            .last_mut()
+            .expect("the module frame is never popped")
     }
 
     fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
@@ -179,7 +232,9 @@ impl<'a> Interp<'a> {
         }
         let mut parent = top.parent;
         while let Some(id) = parent {
-            let Some(frame) = self.frame_by_id(id) else { break };
+            let Some(frame) = self.frame_by_id(id) else {
+                break;
+            };
             if let Some(v) = frame.vars.get(name) {
                 return Some(v.clone());
             }
@@ -195,7 +250,22 @@ impl<'a> Interp<'a> {
             // Module-level globals are what DagBag scans for.
             self.model.dags[d].collected = true;
         }
-        let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
+        let uncertain = self.uncertain > 0;
+        let frame = if is_global_decl {
+            &mut self.frames[0]
+        } else {
+            self.frame_mut()
+        };
+        // A branch that may not run cannot replace a value for sure: `k8s = None` in an
+        // `except ImportError:` must not make `if k8s:` statically false. DAG objects are
+        // kept, since only their structure matters.
+        let value = match (uncertain, frame.vars.contains_key(name), &value) {
+            (true, true, Value::Dag(_) | Value::Task(_) | Value::XCom(_) | Value::Group(_)) => {
+                value
+            }
+            (true, true, _) => Value::Unknown,
+            _ => value,
+        };
         frame.vars.insert(name.to_string(), value);
     }
 
@@ -335,8 +405,11 @@ impl<'a> Interp<'a> {
                         continue;
                     }
                     let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
-                    let qualified =
-                        if dotted.is_empty() { name.to_string() } else { format!("{dotted}.{name}") };
+                    let qualified = if dotted.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{dotted}.{name}")
+                    };
                     self.bind(bound, Value::Imported(qualified));
                 }
             }
@@ -434,12 +507,18 @@ impl<'a> Interp<'a> {
         if !airflow::test_harness_module(module) {
             return;
         }
-        let severity = if self.guarded(|g| g.import_error) { Severity::Warning } else { Severity::Error };
+        let severity = if self.guarded(|g| g.import_error) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         let top = module.split('.').next().unwrap_or(module);
         let what = if top == "pytest" {
             "`pytest` is a test dependency, not installed with Airflow".to_string()
         } else {
-            format!("`{module}` exists only in Airflow's source repository (system tests), not in an Airflow install")
+            format!(
+                "`{module}` exists only in Airflow's source repository (system tests), not in an Airflow install"
+            )
         };
         self.report_with(
             &rules::TEST_HARNESS_IMPORT,
@@ -553,7 +632,11 @@ impl<'a> Interp<'a> {
         let mut guard = Guard::default();
         for handler in &s.handlers {
             let ast::ExceptHandler::ExceptHandler(h) = handler;
-            let names = h.type_.as_deref().map(exception_names).unwrap_or_else(|| vec!["BaseException".into()]);
+            let names = h
+                .type_
+                .as_deref()
+                .map(exception_names)
+                .unwrap_or_else(|| vec!["BaseException".into()]);
             for n in names {
                 match n.as_str() {
                     "Exception" | "BaseException" => {
@@ -644,14 +727,22 @@ impl<'a> Interp<'a> {
             kind = match api {
                 ApiKind::DagDecorator => FunctionKind::Dag { decorator: call },
                 ApiKind::TaskDecorator => {
-                    let task_id = call.and_then(|c| keyword(c, "task_id")).map(|e| self.eval_quiet(e));
-                    FunctionKind::Task { task_id, partial: false }
+                    let task_id = call
+                        .and_then(|c| keyword(c, "task_id"))
+                        .map(|e| self.eval_quiet(e));
+                    FunctionKind::Task {
+                        task_id,
+                        partial: false,
+                    }
                 }
                 ApiKind::TaskGroupDecorator => {
                     let group_id = call
                         .and_then(|c| keyword(c, "group_id").or_else(|| c.arguments.args.first()))
                         .map(|e| self.eval_quiet(e));
-                    FunctionKind::TaskGroup { group_id, decorator: call }
+                    FunctionKind::TaskGroup {
+                        group_id,
+                        decorator: call,
+                    }
                 }
                 _ => kind,
             };
@@ -670,10 +761,16 @@ impl<'a> Interp<'a> {
             self.eval_annotation(returns);
         }
         if matches!(kind, FunctionKind::Dag { .. }) {
-            self.defined_dag_functions.push((def.name.to_string(), def.range));
+            self.defined_dag_functions
+                .push((def.name.to_string(), def.range));
         }
         let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
-        let f = FunctionRef { def, kind, defaults, closure };
+        let f = FunctionRef {
+            def,
+            kind,
+            defaults,
+            closure,
+        };
         self.bind(def.name.as_str(), Value::Function(Box::new(f)));
     }
 
@@ -705,7 +802,11 @@ impl<'a> Interp<'a> {
             }
         }
         // The class body runs now, in its own namespace.
-        let parent = self.frame().parent.or(Some(self.frame().id)).filter(|_| self.frame().kind != FrameKind::Module);
+        let parent = self
+            .frame()
+            .parent
+            .or(Some(self.frame().id))
+            .filter(|_| self.frame().kind != FrameKind::Module);
         self.push_frame(FrameKind::Class, parent);
         self.exec_block(&class.body);
         self.pop_frame();
@@ -850,7 +951,11 @@ impl<'a> Interp<'a> {
                 for v in &b.values {
                     last = self.eval(v);
                 }
-                if b.values.len() == 1 { last } else { Value::Unknown }
+                if b.values.len() == 1 {
+                    last
+                } else {
+                    Value::Unknown
+                }
             }
             Expr::UnaryOp(u) => {
                 let v = self.eval(&u.operand);
@@ -909,12 +1014,13 @@ impl<'a> Interp<'a> {
                 // The body runs later; `names` checks it.
                 Value::Unknown
             }
-            Expr::ListComp(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
-            Expr::SetComp(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
-            Expr::Generator(c) => self.eval_comprehension(&c.generators, &[&c.elt]),
+            Expr::ListComp(c) => self.eval_comprehension(&c.generators, &[&c.elt], true),
+            Expr::SetComp(c) => self.eval_comprehension(&c.generators, &[&c.elt], false),
+            // A generator passed to list()/chain() behaves like a list here.
+            Expr::Generator(c) => self.eval_comprehension(&c.generators, &[&c.elt], true),
             Expr::DictComp(c) => match c.key.as_deref() {
-                Some(key) => self.eval_comprehension(&c.generators, &[key, &c.value]),
-                None => self.eval_comprehension(&c.generators, &[&c.value]),
+                Some(key) => self.eval_comprehension(&c.generators, &[key, &c.value], false),
+                None => self.eval_comprehension(&c.generators, &[&c.value], false),
             },
             Expr::Await(a) => {
                 self.eval(&a.value);
@@ -937,6 +1043,15 @@ impl<'a> Interp<'a> {
                 match object {
                     Value::Imported(q) => Value::Imported(format!("{q}.{attr}")),
                     Value::Task(t) if attr == "output" => Value::XCom(t),
+                    Value::XCom(t) if attr == "output" => {
+                        self.report(
+                            &rules::XCOM_ARG_OUTPUT,
+                            a.range,
+                            "`.output` on the result of a TaskFlow call: it is already an XComArg (AttributeError while Airflow imports the file)".into(),
+                            Some("drop `.output`: pass the call's result directly".into()),
+                        );
+                        Value::XCom(t)
+                    }
                     Value::Unknown => Value::Unknown,
                     other => Value::Method(Box::new(other), attr.to_string()),
                 }
@@ -945,13 +1060,18 @@ impl<'a> Interp<'a> {
                 let object = self.eval(&s.value);
                 let index = self.eval(&s.slice);
                 match (object, index) {
-                    (Value::Dict(items), Value::Str(k)) => {
-                        items.into_iter().rev().find(|(key, _)| *key == k).map_or(Value::Unknown, |(_, v)| v)
-                    }
+                    (Value::Dict(items), Value::Str(k)) => items
+                        .into_iter()
+                        .rev()
+                        .find(|(key, _)| *key == k)
+                        .map_or(Value::Unknown, |(_, v)| v),
                     (Value::List(items), Value::Int(i)) => {
                         let n = items.len() as i64;
                         let idx = if i < 0 { n + i } else { i };
-                        usize::try_from(idx).ok().and_then(|i| items.into_iter().nth(i)).unwrap_or(Value::Unknown)
+                        usize::try_from(idx)
+                            .ok()
+                            .and_then(|i| items.into_iter().nth(i))
+                            .unwrap_or(Value::Unknown)
                     }
                     (Value::XCom(t), _) => Value::XCom(t),
                     _ => Value::Unknown,
@@ -972,7 +1092,9 @@ impl<'a> Interp<'a> {
                 }
                 Value::Unknown
             }
-            Expr::BytesLiteral(_) | Expr::EllipsisLiteral(_) | Expr::IpyEscapeCommand(_) => Value::Unknown,
+            Expr::BytesLiteral(_) | Expr::EllipsisLiteral(_) | Expr::IpyEscapeCommand(_) => {
+                Value::Unknown
+            }
         }
     }
 
@@ -996,18 +1118,23 @@ impl<'a> Interp<'a> {
                 ast::FStringPart::FString(fs) => {
                     for element in fs.elements.iter() {
                         match element {
-                            ast::InterpolatedStringElement::Literal(lit) => out.push_str(&lit.value),
+                            ast::InterpolatedStringElement::Literal(lit) => {
+                                out.push_str(&lit.value)
+                            }
                             ast::InterpolatedStringElement::Interpolation(i) => {
                                 let v = self.eval(&i.expression);
                                 if let Some(spec) = &i.format_spec {
                                     for e in spec.elements.iter() {
-                                        if let ast::InterpolatedStringElement::Interpolation(i) = e {
+                                        if let ast::InterpolatedStringElement::Interpolation(i) = e
+                                        {
                                             self.eval(&i.expression);
                                         }
                                     }
                                     known = false;
                                 }
-                                if i.debug_text.is_some() || i.conversion != ast::ConversionFlag::None {
+                                if i.debug_text.is_some()
+                                    || i.conversion != ast::ConversionFlag::None
+                                {
                                     known = false;
                                 }
                                 match display(&v) {
@@ -1020,7 +1147,11 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        if known { Value::Str(out) } else { Value::Unknown }
+        if known {
+            Value::Str(out)
+        } else {
+            Value::Unknown
+        }
     }
 
     fn eval_binop(&mut self, b: &'a ast::ExprBinOp) -> Value<'a> {
@@ -1052,7 +1183,9 @@ impl<'a> Interp<'a> {
                 _ => Value::Unknown,
             },
             Operator::Mod => match (left, right) {
-                (Value::Str(fmt), arg) => percent_format(&fmt, &arg).map_or(Value::Unknown, Value::Str),
+                (Value::Str(fmt), arg) => {
+                    percent_format(&fmt, &arg).map_or(Value::Unknown, Value::Str)
+                }
                 _ => Value::Unknown,
             },
             _ => Value::Unknown,
@@ -1060,7 +1193,13 @@ impl<'a> Interp<'a> {
     }
 
     /// `left >> right` (forward) or `left << right`. Returns the right operand, like Airflow.
-    fn shift(&mut self, left: Value<'a>, right: Value<'a>, forward: bool, range: TextRange) -> Value<'a> {
+    fn shift(
+        &mut self,
+        left: Value<'a>,
+        right: Value<'a>,
+        forward: bool,
+        range: TextRange,
+    ) -> Value<'a> {
         // `a >> Label("x") >> b`: the label remembers `a`.
         if forward && let Value::EdgeLabel(_) = right {
             return Value::EdgeLabel(self.endpoints(&left));
@@ -1092,7 +1231,12 @@ impl<'a> Interp<'a> {
         let certain = self.certain();
         for &u in &ups {
             for &d in &downs {
-                self.model.edges.push(EdgeNode { upstream: u, downstream: d, range, certain });
+                self.model.edges.push(EdgeNode {
+                    upstream: u,
+                    downstream: d,
+                    range,
+                    certain,
+                });
             }
         }
         // Airflow gives a DAG-less task the DAG of the task it is linked to.
@@ -1112,35 +1256,110 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn eval_comprehension(&mut self, generators: &'a [ast::Comprehension], elts: &[&'a Expr]) -> Value<'a> {
+    /// Comprehensions over known sequences are unrolled, so
+    /// `[EmptyOperator(task_id=f"t_{i}") for i in range(3)]` yields three known tasks.
+    fn eval_comprehension(
+        &mut self,
+        generators: &'a [ast::Comprehension],
+        elts: &[&'a Expr],
+        collect: bool,
+    ) -> Value<'a> {
+        let Some(first) = generators.first() else {
+            return Value::Unknown;
+        };
+        // The first iterable is evaluated in the enclosing scope.
+        let first_iter = self.eval(&first.iter);
         let parent = Some(self.frame().id);
-        for (i, generator) in generators.iter().enumerate() {
-            if i == 0 {
-                // The first iterable is evaluated in the enclosing scope.
-                self.eval(&generator.iter);
-                self.push_frame(FrameKind::Function, parent);
-            } else {
-                self.eval(&generator.iter);
-            }
-            self.assign(&generator.target, Value::Unknown);
-            for cond in &generator.ifs {
-                self.eval(cond);
-            }
+        self.push_frame(FrameKind::Function, parent);
+        let mut out = Some(Vec::new());
+        self.comprehension_level(generators, 0, Some(first_iter), elts, &mut out);
+        // Walrus targets bind in the enclosing scope; dropping them can only make later
+        // lookups unknown, never wrong.
+        self.pop_frame();
+        match out {
+            Some(items) if collect => Value::List(items),
+            _ => Value::Unknown,
         }
-        self.unknown_loops += 1;
-        for e in elts {
-            self.eval(e);
-        }
-        self.unknown_loops -= 1;
-        if !generators.is_empty() {
-            // Walrus targets inside a comprehension bind in the enclosing scope; we drop
-            // them, which can only make later lookups unknown, never wrong.
-            self.pop_frame();
-        }
-        Value::Unknown
     }
 
-    fn eval_arguments(&mut self, arguments: &'a ast::Arguments) -> (Vec<Value<'a>>, Vec<(Option<&'a str>, Value<'a>)>) {
+    fn comprehension_level(
+        &mut self,
+        generators: &'a [ast::Comprehension],
+        level: usize,
+        iter: Option<Value<'a>>,
+        elts: &[&'a Expr],
+        out: &mut Option<Vec<Value<'a>>>,
+    ) {
+        self.steps += 1;
+        let Some(generator) = generators.get(level) else {
+            let value = match elts {
+                [single] => self.eval(single),
+                many => {
+                    for e in many {
+                        self.eval(e);
+                    }
+                    Value::Unknown
+                }
+            };
+            if let Some(items) = out {
+                items.push(value);
+            }
+            return;
+        };
+        let iter = match iter {
+            Some(v) => v,
+            None => self.eval(&generator.iter),
+        };
+        let items = match iter {
+            Value::List(items) if items.len() <= MAX_UNROLL && self.steps < MAX_STEPS => {
+                Some(items)
+            }
+            _ => None,
+        };
+        match items {
+            Some(items) => {
+                for item in items {
+                    self.assign(&generator.target, item);
+                    let mut included = Some(true);
+                    for cond in &generator.ifs {
+                        let v = self.eval(cond);
+                        match (included, truthiness(cond, &v)) {
+                            (_, Some(false)) => included = Some(false),
+                            (Some(true), None) => included = None,
+                            _ => {}
+                        }
+                    }
+                    match included {
+                        Some(false) => {}
+                        Some(true) => {
+                            self.comprehension_level(generators, level + 1, None, elts, out)
+                        }
+                        None => {
+                            *out = None;
+                            self.uncertain += 1;
+                            self.comprehension_level(generators, level + 1, None, elts, out);
+                            self.uncertain -= 1;
+                        }
+                    }
+                }
+            }
+            None => {
+                *out = None;
+                self.assign(&generator.target, Value::Unknown);
+                for cond in &generator.ifs {
+                    self.eval(cond);
+                }
+                self.unknown_loops += 1;
+                self.comprehension_level(generators, level + 1, None, elts, out);
+                self.unknown_loops -= 1;
+            }
+        }
+    }
+
+    fn eval_arguments(
+        &mut self,
+        arguments: &'a ast::Arguments,
+    ) -> (Vec<Value<'a>>, Vec<(Option<&'a str>, Value<'a>)>) {
         let mut args = Vec::new();
         for a in arguments.args.iter() {
             match (a, self.eval(a)) {
@@ -1177,7 +1396,9 @@ impl<'a> Interp<'a> {
             Value::Class(class, kind) => {
                 let (args, kwargs) = self.eval_arguments(&call.arguments);
                 match kind {
-                    ClassKind::Operator => self.create_operator(class.name.as_str(), call, &kwargs, None),
+                    ClassKind::Operator => {
+                        self.create_operator(class.name.as_str(), call, &kwargs, None)
+                    }
                     ClassKind::Dag => self.create_dag_from_call(call, &args, &kwargs, false),
                     ClassKind::Other if has_keyword(call, "task_id") => {
                         self.create_operator(class.name.as_str(), call, &kwargs, None)
@@ -1188,7 +1409,9 @@ impl<'a> Interp<'a> {
             Value::Method(object, name) => self.call_method(*object, &name, call),
             Value::Unknown => {
                 let builtin = match &*call.func {
-                    Expr::Name(n) if self.lookup(n.id.as_str()).is_none() && is_builtin(n.id.as_str()) => {
+                    Expr::Name(n)
+                        if self.lookup(n.id.as_str()).is_none() && is_builtin(n.id.as_str()) =>
+                    {
                         Some(n.id.as_str())
                     }
                     _ => None,
@@ -1214,8 +1437,16 @@ impl<'a> Interp<'a> {
     fn operator_partial(&mut self, class_name: String, call: &'a ast::ExprCall) -> Value<'a> {
         let (_, kwargs) = self.eval_arguments(&call.arguments);
         let group = self.group_stack.last().copied();
-        let dag = group.and_then(|g| self.model.groups[g].dag).or_else(|| self.dag_stack.last().copied());
-        Value::OperatorPartial(Box::new(PendingOperator { class_name, call, kwargs, dag, group }))
+        let dag = group
+            .and_then(|g| self.model.groups[g].dag)
+            .or_else(|| self.dag_stack.last().copied());
+        Value::OperatorPartial(Box::new(PendingOperator {
+            class_name,
+            call,
+            kwargs,
+            dag,
+            group,
+        }))
     }
 
     fn call_imported(&mut self, qualified: &str, call: &'a ast::ExprCall) -> Value<'a> {
@@ -1249,8 +1480,12 @@ impl<'a> Interp<'a> {
                 Value::None
             }
             ApiKind::Label => Value::EdgeLabel(Vec::new()),
-            ApiKind::TaskDecorator | ApiKind::DagDecorator | ApiKind::TaskGroupDecorator => Value::Unknown,
-            ApiKind::Other if has_keyword(call, "task_id") => self.create_operator(last, call, &kwargs, None),
+            ApiKind::TaskDecorator | ApiKind::DagDecorator | ApiKind::TaskGroupDecorator => {
+                Value::Unknown
+            }
+            ApiKind::Other if has_keyword(call, "task_id") => {
+                self.create_operator(last, call, &kwargs, None)
+            }
             ApiKind::Other => Value::Unknown,
         }
     }
@@ -1261,7 +1496,11 @@ impl<'a> Interp<'a> {
             match (&pair[0], &pair[1]) {
                 (Value::List(a), Value::List(b)) => {
                     if a.len() != b.len() {
-                        let range = call.arguments.args.get(i + 1).map_or(call.range(), |e| e.range());
+                        let range = call
+                            .arguments
+                            .args
+                            .get(i + 1)
+                            .map_or(call.range(), |e| e.range());
                         self.report(
                             &rules::CHAIN_LENGTH_MISMATCH,
                             range,
@@ -1289,7 +1528,10 @@ impl<'a> Interp<'a> {
 
     fn call_method(&mut self, object: Value<'a>, name: &str, call: &'a ast::ExprCall) -> Value<'a> {
         match (&object, name) {
-            (Value::Task(_) | Value::XCom(_) | Value::Group(_) | Value::List(_), "set_downstream" | "set_upstream") => {
+            (
+                Value::Task(_) | Value::XCom(_) | Value::Group(_) | Value::List(_),
+                "set_downstream" | "set_upstream",
+            ) => {
                 let (args, _) = self.eval_arguments(&call.arguments);
                 let other = args.into_iter().next().unwrap_or(Value::Unknown);
                 let forward = name == "set_downstream";
@@ -1319,7 +1561,9 @@ impl<'a> Interp<'a> {
                 }
                 Value::Function(f)
             }
-            (Value::Function(f), "expand" | "expand_kwargs") if matches!(f.kind, FunctionKind::Task { .. }) => {
+            (Value::Function(f), "expand" | "expand_kwargs")
+                if matches!(f.kind, FunctionKind::Task { .. }) =>
+            {
                 let f = (**f).clone();
                 self.call_function(f, call)
             }
@@ -1357,13 +1601,17 @@ impl<'a> Interp<'a> {
                     Some(v) => v,
                     None => Value::Str(f.def.name.to_string()),
                 };
-                let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None);
+                let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None, false);
                 // TaskFlow data passing: every XComArg argument becomes an upstream.
                 let mut ups = Vec::new();
                 for v in args.iter().chain(kwargs.iter().map(|(_, v)| v)) {
                     collect_xcoms(v, &mut ups);
                 }
-                self.add_edges(ups.into_iter().map(Endpoint::Task).collect(), vec![Endpoint::Task(t)], call.range());
+                self.add_edges(
+                    ups.into_iter().map(Endpoint::Task).collect(),
+                    vec![Endpoint::Task(t)],
+                    call.range(),
+                );
                 Value::XCom(t)
             }
             FunctionKind::Dag { decorator } => {
@@ -1384,17 +1632,32 @@ impl<'a> Interp<'a> {
                 let id_range = decorator
                     .and_then(|d| keyword(d, "dag_id").or_else(|| d.arguments.args.first()))
                     .map_or(f.def.name.range, |e| e.range());
-                if let Some(d) = decorator {
-                    self.check_dag_kwargs(d);
-                }
+                let needs_task_start_date = match decorator {
+                    Some(d) => {
+                        self.check_dag_kwargs(d);
+                        self.check_start_date(d)
+                    }
+                    None => !self.version.at_least(2, 8),
+                };
                 let dag = self.add_dag(id_value, f.def.range, id_range);
                 self.model.dags[dag].collected = true;
+                self.model.dags[dag].needs_task_start_date = needs_task_start_date;
                 self.dag_stack.push(dag);
-                self.inline(&f, call, args, kwargs);
+                // The body sees DAG params (`DagParam`), not the defaults: values are unknown.
+                let unknown_args = args.iter().map(|_| Value::Unknown).collect();
+                let unknown_kwargs = kwargs.iter().map(|(k, _)| (*k, Value::Unknown)).collect();
+                let no_defaults = FunctionRef {
+                    defaults: Vec::new(),
+                    ..f.clone()
+                };
+                self.inline(&no_defaults, call, unknown_args, unknown_kwargs);
                 self.dag_stack.pop();
                 Value::Dag(dag)
             }
-            FunctionKind::TaskGroup { group_id, decorator } => {
+            FunctionKind::TaskGroup {
+                group_id,
+                decorator,
+            } => {
                 let id = group_id.unwrap_or_else(|| Value::Str(f.def.name.to_string()));
                 let mut gkwargs = Vec::new();
                 if let Some(d) = decorator {
@@ -1402,17 +1665,22 @@ impl<'a> Interp<'a> {
                     gkwargs = self.eval_arguments(&d.arguments).1;
                     self.findings.truncate(before);
                 }
-                let prefix = !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
+                let prefix =
+                    !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
                 let g = self.add_group(id, call.range(), prefix, true, None, None);
                 self.group_stack.push(g);
                 let ret = self.inline(&f, call, args, kwargs);
                 self.group_stack.pop();
                 match ret {
-                    Some(v @ (Value::Task(_) | Value::XCom(_) | Value::List(_) | Value::Group(_))) => v,
+                    Some(
+                        v @ (Value::Task(_) | Value::XCom(_) | Value::List(_) | Value::Group(_)),
+                    ) => v,
                     _ => Value::Group(g),
                 }
             }
-            FunctionKind::Plain => self.inline(&f, call, args, kwargs).unwrap_or(Value::Unknown),
+            FunctionKind::Plain => self
+                .inline(&f, call, args, kwargs)
+                .unwrap_or(Value::Unknown),
         }
     }
 
@@ -1437,7 +1705,12 @@ impl<'a> Interp<'a> {
             let v = positional
                 .next()
                 .or_else(|| kwarg(&kwargs, name).cloned())
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+                .or_else(|| {
+                    f.defaults
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                })
                 .unwrap_or(Value::Unknown);
             self.frame_mut().vars.insert(name.to_string(), v);
         }
@@ -1445,15 +1718,24 @@ impl<'a> Interp<'a> {
             let name = p.parameter.name.as_str();
             let v = kwarg(&kwargs, name)
                 .cloned()
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+                .or_else(|| {
+                    f.defaults
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                })
                 .unwrap_or(Value::Unknown);
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         if let Some(v) = &params.vararg {
-            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut()
+                .vars
+                .insert(v.name.to_string(), Value::Unknown);
         }
         if let Some(v) = &params.kwarg {
-            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut()
+                .vars
+                .insert(v.name.to_string(), Value::Unknown);
         }
         self.call_stack.push(f.def.range);
         self.exec_block(&f.def.body);
@@ -1531,6 +1813,75 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// Start-date rules, which moved between versions:
+    /// - before 2.8, `DAG.add_task` refuses a task when neither it nor the DAG (nor
+    ///   `default_args`) has a start_date — returned as `true` for `add_task` to check;
+    /// - 2.8+: `DAG.__init__` refuses an explicit, truthy schedule without a start_date;
+    /// - 3.x: `catchup=True` with a time-based schedule needs a start_date.
+    fn check_start_date(&mut self, call: &'a ast::ExprCall) -> bool {
+        if call.arguments.keywords.iter().any(|k| k.arg.is_none()) {
+            return false;
+        }
+        let start_date = match keyword(call, "start_date") {
+            Some(e) => !matches!(self.eval_quiet(e), Value::None),
+            None => false,
+        };
+        let in_default_args = match keyword(call, "default_args").map(|e| self.eval_quiet(e)) {
+            None | Some(Value::None) => Some(false),
+            Some(Value::Dict(items)) => Some(items.iter().any(|(k, _)| k == "start_date")),
+            Some(_) => None,
+        };
+        // Unknown default_args may carry a start_date: say nothing then.
+        if start_date || in_default_args != Some(false) {
+            return false;
+        }
+        if !self.version.at_least(2, 8) {
+            return true;
+        }
+        let schedule = ["schedule", "schedule_interval", "timetable"]
+            .into_iter()
+            .find_map(|name| {
+                let expr = keyword(call, name)?;
+                let truthy = match self.eval_quiet(expr) {
+                    Value::Str(s) => !s.is_empty(),
+                    Value::List(items) => !items.is_empty(),
+                    Value::None | Value::Bool(false) => false,
+                    // `timedelta(days=1)`, `CronTriggerTimetable(...)`, `[Dataset(...)]`.
+                    _ => matches!(expr, Expr::Call(_)),
+                };
+                truthy.then_some((name, expr))
+            });
+        let Some((name, expr)) = schedule else {
+            return false;
+        };
+        if !self.version.is_v3() {
+            self.report(
+                &rules::MISSING_START_DATE,
+                expr.range(),
+                format!("`{name}` is set but the DAG has no start_date (ValueError: DAG is missing the start_date parameter)"),
+                Some("pass `start_date=datetime(2024, 1, 1)` to the DAG or put it in `default_args`".into()),
+            );
+            return false;
+        }
+        let catchup = keyword(call, "catchup").map(|e| self.eval_quiet(e));
+        let time_based = match self.eval_quiet(expr) {
+            Value::Str(s) => !matches!(s.trim(), "@once" | "@continuous"),
+            _ => {
+                matches!(expr, Expr::Call(c) if matches!(&*c.func, Expr::Name(n) if n.id.as_str() == "timedelta"))
+            }
+        };
+        if let (Some(Value::Bool(true)), true) = (catchup, time_based) {
+            let range = keyword(call, "catchup").map_or(call.range(), |e| e.range());
+            self.report(
+                &rules::MISSING_START_DATE,
+                range,
+                "`catchup=True` with a time-based schedule needs a start_date (ValueError: start_date is required when catchup=True)".into(),
+                Some("pass `start_date=...` or set `catchup=False`".into()),
+            );
+        }
+        false
+    }
+
     fn create_dag_from_call(
         &mut self,
         call: &'a ast::ExprCall,
@@ -1541,10 +1892,18 @@ impl<'a> Interp<'a> {
         if check_kwargs {
             self.check_dag_kwargs(call);
         }
-        let id = kwarg(kwargs, "dag_id").cloned().or_else(|| args.first().cloned());
-        let id_range = keyword(call, "dag_id").or_else(|| call.arguments.args.first()).map_or(call.range(), |e| e.range());
+        let id = kwarg(kwargs, "dag_id")
+            .cloned()
+            .or_else(|| args.first().cloned());
+        let id_range = keyword(call, "dag_id")
+            .or_else(|| call.arguments.args.first())
+            .map_or(call.range(), |e| e.range());
         let has_unpacking = call.arguments.keywords.iter().any(|k| k.arg.is_none())
-            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
+            || call
+                .arguments
+                .args
+                .iter()
+                .any(|a| matches!(a, Expr::Starred(_)));
         let id = match id {
             Some(v) => v,
             None if has_unpacking => Value::Unknown,
@@ -1552,16 +1911,16 @@ impl<'a> Interp<'a> {
                 self.report(
                     &rules::NO_DAG,
                     call.range(),
-                    "DAG() called without a dag_id (TypeError while Airflow imports the file)".into(),
+                    "DAG() called without a dag_id (TypeError while Airflow imports the file)"
+                        .into(),
                     Some("pass `dag_id=\"...\"`".into()),
                 );
                 Value::Unknown
             }
         };
+        let needs_task_start_date = check_kwargs && self.check_start_date(call);
         let d = self.add_dag(id, call.range(), id_range);
-        if matches!(kwarg(kwargs, "auto_register"), Some(Value::Bool(false))) {
-            // Only module globals are found then; `bind` marks those.
-        }
+        self.model.dags[d].needs_task_start_date = needs_task_start_date;
         Value::Dag(d)
     }
 
@@ -1579,6 +1938,7 @@ impl<'a> Interp<'a> {
             id_range,
             collected: false,
             certain: self.certain(),
+            needs_task_start_date: false,
         });
         self.model.dags.len() - 1
     }
@@ -1601,9 +1961,15 @@ impl<'a> Interp<'a> {
                 );
             }
         }
-        let id = kwarg(kwargs, "group_id").cloned().or_else(|| args.first().cloned()).unwrap_or(Value::Unknown);
+        let id = kwarg(kwargs, "group_id")
+            .cloned()
+            .or_else(|| args.first().cloned())
+            .unwrap_or(Value::Unknown);
         let prefix = !matches!(kwarg(kwargs, "prefix_group_id"), Some(Value::Bool(false)));
-        let renames = matches!(kwarg(kwargs, "add_suffix_on_collision"), Some(Value::Bool(true)));
+        let renames = matches!(
+            kwarg(kwargs, "add_suffix_on_collision"),
+            Some(Value::Bool(true))
+        );
         let dag = match kwarg(kwargs, "dag") {
             Some(Value::Dag(d)) => Some(*d),
             _ => None,
@@ -1612,7 +1978,9 @@ impl<'a> Interp<'a> {
             Some(Value::Group(g)) => Some(*g),
             _ => None,
         };
-        let id_range = keyword(call, "group_id").or_else(|| call.arguments.args.first()).map_or(call.range(), |e| e.range());
+        let id_range = keyword(call, "group_id")
+            .or_else(|| call.arguments.args.first())
+            .map_or(call.range(), |e| e.range());
         let g = self.add_group(id, id_range, prefix, renames, dag, parent);
         Value::Group(g)
     }
@@ -1676,12 +2044,22 @@ impl<'a> Interp<'a> {
     ) -> Value<'a> {
         let id = kwarg(kwargs, "task_id").cloned();
         let has_unpacking = kwargs.iter().any(|(k, _)| k.is_none())
-            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
-        if id.is_none() && !has_unpacking && call.arguments.args.is_empty() && partial_context.is_none() {
+            || call
+                .arguments
+                .args
+                .iter()
+                .any(|a| matches!(a, Expr::Starred(_)));
+        if id.is_none()
+            && !has_unpacking
+            && call.arguments.args.is_empty()
+            && partial_context.is_none()
+        {
             self.report(
                 &rules::MISSING_TASK_ID,
                 call.range(),
-                format!("{operator}() is missing its task_id (error while Airflow imports the file)"),
+                format!(
+                    "{operator}() is missing its task_id (error while Airflow imports the file)"
+                ),
                 Some("pass `task_id=\"...\"`".into()),
             );
         }
@@ -1696,12 +2074,24 @@ impl<'a> Interp<'a> {
         let context = partial_context.map(|(d, g)| (explicit_dag.or(d), explicit_group.or(g)));
         let id_value = id.unwrap_or(Value::Unknown);
         let id_range = keyword(call, "task_id").map_or(call.range(), |e| e.range());
-        let t = self.add_task(id_value, id_range, operator, false, Some(context.unwrap_or((explicit_dag, explicit_group))));
+        let has_start_date = kwarg(kwargs, "start_date").is_some() || has_unpacking;
+        let t = self.add_task(
+            id_value,
+            id_range,
+            operator,
+            false,
+            Some(context.unwrap_or((explicit_dag, explicit_group))),
+            has_start_date,
+        );
         let mut ups = Vec::new();
         for (_, v) in kwargs {
             collect_xcoms(v, &mut ups);
         }
-        self.add_edges(ups.into_iter().map(Endpoint::Task).collect(), vec![Endpoint::Task(t)], call.range());
+        self.add_edges(
+            ups.into_iter().map(Endpoint::Task).collect(),
+            vec![Endpoint::Task(t)],
+            call.range(),
+        );
         Value::Task(t)
     }
 
@@ -1712,6 +2102,7 @@ impl<'a> Interp<'a> {
         operator: &str,
         taskflow: bool,
         explicit: Option<(Option<usize>, Option<usize>)>,
+        has_start_date: bool,
     ) -> usize {
         let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
         let group = explicit_group.or_else(|| self.group_stack.last().copied());
@@ -1724,6 +2115,22 @@ impl<'a> Interp<'a> {
         };
         if let Some(s) = &raw {
             self.check_key(s, range, &rules::INVALID_TASK_ID, "task_id", 250, true);
+        }
+        if let Some(d) = dag
+            && self.model.dags[d].needs_task_start_date
+            && !has_start_date
+        {
+            // Reported once per DAG: the first task added raises.
+            self.model.dags[d].needs_task_start_date = false;
+            self.report(
+                &rules::MISSING_START_DATE,
+                range,
+                format!(
+                    "neither this task nor its DAG has a start_date (AirflowException in Airflow {}: DAG is missing the start_date parameter)",
+                    self.version
+                ),
+                Some("pass `start_date=...` to the DAG or put it in `default_args`".into()),
+            );
         }
         let mut full = match (raw, group) {
             (Some(s), Some(g)) => {
@@ -1761,8 +2168,15 @@ impl<'a> Interp<'a> {
 
     fn unique_id(&self, id: &str, dag: Option<usize>) -> String {
         let taken = |candidate: &str| {
-            self.model.tasks.iter().any(|t| t.dag == dag && t.id.as_deref() == Some(candidate))
-                || self.model.groups.iter().any(|g| g.dag == dag && g.id.as_deref() == Some(candidate))
+            self.model
+                .tasks
+                .iter()
+                .any(|t| t.dag == dag && t.id.as_deref() == Some(candidate))
+                || self
+                    .model
+                    .groups
+                    .iter()
+                    .any(|g| g.dag == dag && g.id.as_deref() == Some(candidate))
         };
         if !taken(id) {
             return id.to_string();
@@ -1778,28 +2192,60 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn check_key(&mut self, key: &str, range: TextRange, rule: &'static rules::Rule, what: &str, max: usize, dots: bool) {
+    fn check_key(
+        &mut self,
+        key: &str,
+        range: TextRange,
+        rule: &'static rules::Rule,
+        what: &str,
+        max: usize,
+        dots: bool,
+    ) {
         let bad: Vec<char> = key
             .chars()
-            .filter(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || (dots && *c == '.')))
+            .filter(|c| {
+                !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || (dots && *c == '.'))
+            })
             .collect();
-        let allowed = if dots { "letters, digits, `_`, `-` and `.`" } else { "letters, digits, `_` and `-`" };
+        let allowed = if dots {
+            "letters, digits, `_`, `-` and `.`"
+        } else {
+            "letters, digits, `_` and `-`"
+        };
         if key.chars().count() > max {
-            self.report(rule, range, format!("{what} {key:?} is longer than {max} characters"), None);
+            self.report(
+                rule,
+                range,
+                format!("{what} {key:?} is longer than {max} characters"),
+                None,
+            );
         } else if key.is_empty() && what != "group_id" {
             self.report(rule, range, format!("{what} must not be empty"), None);
         } else if !bad.is_empty() {
             // Python's `\w` also accepts non-ASCII letters: those load, but are risky.
             let only_unicode_word = bad.iter().all(|c| c.is_alphanumeric());
-            let severity = if only_unicode_word { Severity::Warning } else { rule.severity };
+            let severity = if only_unicode_word {
+                Severity::Warning
+            } else {
+                rule.severity
+            };
             let shown: String = {
                 let mut b = bad.clone();
                 b.dedup();
-                b.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+                b.iter()
+                    .map(|c| format!("{c:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let suggestion: String = key
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.') { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             self.report_with(
                 rule,
@@ -1815,7 +2261,11 @@ impl<'a> Interp<'a> {
 // ----- helpers -----
 
 fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
-    call.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name)).map(|k| &k.value)
+    call.arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+        .map(|k| &k.value)
 }
 
 fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
@@ -1823,7 +2273,11 @@ fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
 }
 
 fn kwarg<'v, 'a>(kwargs: &'v [(Option<&'a str>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
-    kwargs.iter().rev().find(|(k, _)| *k == Some(name)).map(|(_, v)| v)
+    kwargs
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == Some(name))
+        .map(|(_, v)| v)
 }
 
 fn callee_name(func: &Expr) -> Option<String> {
@@ -1974,19 +2428,31 @@ fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
     }
 }
 
-fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[(Option<&'a str>, Value<'a>)]) -> Value<'a> {
+fn call_builtin<'a>(
+    name: &str,
+    args: Vec<Value<'a>>,
+    kwargs: &[(Option<&'a str>, Value<'a>)],
+) -> Value<'a> {
     if !kwargs.is_empty() {
         return Value::Unknown;
     }
     match (name, args.as_slice()) {
-        ("range", [Value::Int(n)]) if (0..=MAX_UNROLL as i64).contains(n) => Value::List((0..*n).map(Value::Int).collect()),
+        ("range", [Value::Int(n)]) if (0..=MAX_UNROLL as i64).contains(n) => {
+            Value::List((0..*n).map(Value::Int).collect())
+        }
         ("range", [Value::Int(a), Value::Int(b)]) if b - a <= MAX_UNROLL as i64 => {
             Value::List((*a..*b).map(Value::Int).collect())
         }
         ("list" | "tuple" | "sorted", [Value::List(items)]) => Value::List(items.clone()),
-        ("list" | "tuple", [Value::Dict(items)]) => Value::List(items.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
+        ("list" | "tuple", [Value::Dict(items)]) => {
+            Value::List(items.iter().map(|(k, _)| Value::Str(k.clone())).collect())
+        }
         ("enumerate", [Value::List(items)]) => Value::List(
-            items.iter().enumerate().map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()])).collect(),
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()]))
+                .collect(),
         ),
         ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
         ("len", [Value::List(items)]) => Value::Int(items.len() as i64),

@@ -31,7 +31,10 @@ pub struct ValidateOptions {
 /// Validates one Python source file. Never panics, whatever the input.
 pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     let lines = LineIndex::new(source);
-    let mut sink = Sink { lines: &lines, findings: Vec::new() };
+    let mut sink = Sink {
+        lines: &lines,
+        findings: Vec::new(),
+    };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
     syntax::report_parse_errors(&parsed, &mut sink);
     let module = parsed.into_syntax();
@@ -56,8 +59,11 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
             fix: None,
         });
     } else {
-        let import_time: HashSet<TextRange> =
-            raw.iter().filter(|f| f.rule.code == rules::UNDEFINED_NAME.code).map(|f| f.range).collect();
+        let import_time: HashSet<TextRange> = raw
+            .iter()
+            .filter(|f| f.rule.code == rules::UNDEFINED_NAME.code)
+            .map(|f| f.range)
+            .collect();
         for (range, name) in names::deferred_undefined_names(body) {
             if import_time.contains(&range) {
                 continue;
@@ -66,7 +72,9 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
                 rule: &rules::UNDEFINED_NAME_AT_RUNTIME,
                 severity: rules::UNDEFINED_NAME_AT_RUNTIME.severity,
                 range,
-                message: format!("name '{name}' is not defined: the task fails with NameError when it runs"),
+                message: format!(
+                    "name '{name}' is not defined: the task fails with NameError when it runs"
+                ),
                 fix: airflow::import_hint(name, options.airflow_version),
             });
         }
@@ -117,7 +125,10 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
             }
             if let Expr::Call(call) = expr
                 && let Expr::Name(n) = &*call.func
-                && matches!(n.id.as_str(), "globals" | "locals" | "vars" | "exec" | "eval" | "__import__")
+                && matches!(
+                    n.id.as_str(),
+                    "globals" | "locals" | "vars" | "exec" | "eval" | "__import__"
+                )
             {
                 self.0 = Some(call.range());
                 return;

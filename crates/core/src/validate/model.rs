@@ -4,8 +4,8 @@
 use ruff_python_ast as ast;
 use ruff_text_size::TextRange;
 
-use crate::rules::Rule;
 use crate::finding::Severity;
+use crate::rules::Rule;
 
 /// A finding before positions are computed.
 pub(super) struct RawFinding {
@@ -61,11 +61,19 @@ pub(super) struct FunctionRef<'a> {
 pub(super) enum FunctionKind<'a> {
     Plain,
     /// `@task` / `@task.bash` / ...; `task_id` from the decorator or `.override()`.
-    Task { task_id: Option<Value<'a>>, partial: bool },
+    Task {
+        task_id: Option<Value<'a>>,
+        partial: bool,
+    },
     /// `@dag(...)`, with the decorator's call for its keyword arguments.
-    Dag { decorator: Option<&'a ast::ExprCall> },
+    Dag {
+        decorator: Option<&'a ast::ExprCall>,
+    },
     /// `@task_group(...)`.
-    TaskGroup { group_id: Option<Value<'a>>, decorator: Option<&'a ast::ExprCall> },
+    TaskGroup {
+        group_id: Option<Value<'a>>,
+        decorator: Option<&'a ast::ExprCall>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +107,9 @@ pub(super) struct DagNode {
     pub collected: bool,
     /// Created under a condition or in a loop whose iterations are unknown.
     pub certain: bool,
+    /// Before Airflow 2.8: no start_date on the DAG or in default_args, so the first task
+    /// without its own start_date fails.
+    pub needs_task_start_date: bool,
 }
 
 pub(super) struct TaskNode {

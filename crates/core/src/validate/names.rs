@@ -99,7 +99,8 @@ impl<'a> Visitor<'a> for Bindings<'a> {
             }
             Stmt::ImportFrom(s) => {
                 for alias in &s.names {
-                    self.names.insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    self.names
+                        .insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
                 }
             }
             Stmt::Global(s) => {
@@ -218,7 +219,10 @@ pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> 
     module.extend(globals.0);
     let mut checker = Checker {
         module,
-        scopes: vec![Scope { kind: ScopeKind::Executed, bindings: Bindings::default() }],
+        scopes: vec![Scope {
+            kind: ScopeKind::Executed,
+            bindings: Bindings::default(),
+        }],
         undefined: Vec::new(),
     };
     for stmt in body {
@@ -263,7 +267,10 @@ impl<'a> Checker<'a> {
                 bindings.names.insert(p.name().as_str());
             }
         }
-        self.scopes.push(Scope { kind: ScopeKind::Function, bindings });
+        self.scopes.push(Scope {
+            kind: ScopeKind::Function,
+            bindings,
+        });
         match body {
             FunctionBody::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             FunctionBody::Expr(e) => self.visit_expr(e),
@@ -299,7 +306,11 @@ impl<'a> Visitor<'a> for Checker<'a> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
-                let kind = if self.in_deferred() { ScopeKind::Class } else { ScopeKind::Executed };
+                let kind = if self.in_deferred() {
+                    ScopeKind::Class
+                } else {
+                    ScopeKind::Executed
+                };
                 let bindings = Bindings::of_body(&class.body);
                 self.scopes.push(Scope { kind, bindings });
                 class.body.iter().for_each(|s| self.visit_stmt(s));

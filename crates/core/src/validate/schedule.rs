@@ -14,8 +14,9 @@ const PRESETS: &[&str] = &[
     "@annually",
 ];
 
-const MONTHS: &[&str] =
-    &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 /// `Err(message)` when Airflow would refuse this schedule string at import.
@@ -72,7 +73,9 @@ fn check_field(field: &str, name: &str, min: u32, max: u32, words: &[&str]) -> R
             }
             if let Ok(n) = b.parse::<u32>() {
                 if n < min || n > max {
-                    return Err(format!("{n} is out of range for the {name} field ({min}-{max})"));
+                    return Err(format!(
+                        "{n} is out of range for the {name} field ({min}-{max})"
+                    ));
                 }
                 continue;
             }
@@ -92,8 +95,16 @@ mod tests {
     #[test]
     fn accepts_presets_and_cron() {
         for ok in [
-            "@daily", "@once", "0 0 * * *", "*/15 * * * *", "0 9 * * MON-FRI", "0 0 1,15 * *",
-            "30 2 L * *", "0 0 * * 1#2", "0 12 ? JAN *", "0 0 * * 7",
+            "@daily",
+            "@once",
+            "0 0 * * *",
+            "*/15 * * * *",
+            "0 9 * * MON-FRI",
+            "0 0 1,15 * *",
+            "30 2 L * *",
+            "0 0 * * 1#2",
+            "0 12 ? JAN *",
+            "0 0 * * 7",
         ] {
             assert!(check_schedule(ok).is_ok(), "{ok}");
         }
@@ -101,7 +112,15 @@ mod tests {
 
     #[test]
     fn refuses_nonsense() {
-        for bad in ["daily", "@every_day", "0 0 * *", "60 * * * *", "* 24 * * *", "0 0 * * FUNDAY", "*/x * * * *"] {
+        for bad in [
+            "daily",
+            "@every_day",
+            "0 0 * *",
+            "60 * * * *",
+            "* 24 * * *",
+            "0 0 * * FUNDAY",
+            "*/x * * * *",
+        ] {
             assert!(check_schedule(bad).is_err(), "{bad}");
         }
     }

@@ -13,14 +13,23 @@ use crate::rules;
 
 pub(super) fn report_parse_errors(parsed: &Parsed<Mod>, sink: &mut Sink) {
     for error in parsed.errors() {
-        sink.push(&rules::SYNTAX_ERROR, error.location, error.error.to_string(), None);
+        sink.push(
+            &rules::SYNTAX_ERROR,
+            error.location,
+            error.error.to_string(),
+            None,
+        );
     }
 }
 
 /// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
 /// symtable/compiler passes do.
 pub(super) fn check_compile_rules(body: &[Stmt], sink: &mut Sink) {
-    let mut checker = CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0] };
+    let mut checker = CompileChecker {
+        sink,
+        scopes: vec![ScopeKind::Module],
+        loops: vec![0],
+    };
     checker.check_future_imports(body);
     checker.visit_body(body);
 }
@@ -78,12 +87,17 @@ impl CompileChecker<'_, '_> {
                 && matches!(stmt, Stmt::Expr(e) if matches!(*e.value, Expr::StringLiteral(_)));
             match stmt {
                 Stmt::ImportFrom(imp)
-                    if imp.level == 0 && imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__") =>
+                    if imp.level == 0
+                        && imp
+                            .module
+                            .as_ref()
+                            .is_some_and(|m| m.as_str() == "__future__") =>
                 {
                     if !allowed {
                         self.error(
                             imp.range,
-                            "from __future__ imports must occur at the beginning of the file".into(),
+                            "from __future__ imports must occur at the beginning of the file"
+                                .into(),
                         );
                     }
                     for alias in &imp.names {
@@ -114,7 +128,10 @@ impl CompileChecker<'_, '_> {
             if !seen.insert(name.as_str()) {
                 self.error(
                     name.range,
-                    format!("duplicate argument '{}' in function definition", name.as_str()),
+                    format!(
+                        "duplicate argument '{}' in function definition",
+                        name.as_str()
+                    ),
                 );
             }
         }
@@ -166,9 +183,14 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                     self.visit_expr(returns);
                 }
                 self.check_function_body(def);
-                self.with_scope(ScopeKind::Function { is_async: def.is_async }, |c| {
-                    c.visit_body(&def.body);
-                });
+                self.with_scope(
+                    ScopeKind::Function {
+                        is_async: def.is_async,
+                    },
+                    |c| {
+                        c.visit_body(&def.body);
+                    },
+                );
                 return;
             }
             Stmt::ClassDef(class) => {
@@ -191,7 +213,10 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                 self.error(c.range, "'continue' not properly in loop".into());
             }
             Stmt::Nonlocal(n) if self.scope() == ScopeKind::Module => {
-                self.error(n.range, "nonlocal declaration not allowed at module level".into());
+                self.error(
+                    n.range,
+                    "nonlocal declaration not allowed at module level".into(),
+                );
             }
             Stmt::ImportFrom(imp)
                 if self.scope() != ScopeKind::Module
@@ -262,7 +287,11 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                 return;
             }
             Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function() => {
-                let what = if matches!(expr, Expr::Yield(_)) { "'yield'" } else { "'yield from'" };
+                let what = if matches!(expr, Expr::Yield(_)) {
+                    "'yield'"
+                } else {
+                    "'yield from'"
+                };
                 self.error(expr.range(), format!("{what} outside function"));
             }
             Expr::YieldFrom(_) if self.scope() == (ScopeKind::Function { is_async: true }) => {
