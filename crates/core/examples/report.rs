@@ -20,6 +20,7 @@ fn main() {
         }
         None => dagsmith_core::AirflowVersion::DEFAULT,
     };
-    let report = dagsmith_core::validate(&source, &dagsmith_core::ValidateOptions { airflow_version });
+    let report =
+        dagsmith_core::validate(&source, &dagsmith_core::ValidateOptions { airflow_version });
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
 }

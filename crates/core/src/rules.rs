@@ -109,8 +109,7 @@ rules! {
 
 /// Finds a rule by its code (case-insensitive) or its name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    ALL.iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    ALL.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
 #[cfg(test)]
@@ -120,12 +119,7 @@ mod tests {
     #[test]
     fn codes_are_unique_and_sorted() {
         for pair in ALL.windows(2) {
-            assert!(
-                pair[0].code < pair[1].code,
-                "{} !< {}",
-                pair[0].code,
-                pair[1].code
-            );
+            assert!(pair[0].code < pair[1].code, "{} !< {}", pair[0].code, pair[1].code);
         }
         let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
         names.sort();

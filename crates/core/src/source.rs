@@ -54,7 +54,9 @@ impl<'a> LineIndex<'a> {
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: u32) -> &'a str {
         let i = (line as usize).saturating_sub(1);
-        let Some(&start) = self.line_starts.get(i) else { return "" };
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
         let end = self.line_starts.get(i + 1).map_or(self.source.len(), |&e| e as usize);
         self.source[start as usize..end].trim_end_matches(['\n', '\r'])
     }

@@ -97,10 +97,7 @@ impl Label {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 fn parse_label(line: &str, lineno: usize) -> Label {
@@ -129,19 +126,16 @@ fn parse_label(line: &str, lineno: usize) -> Label {
             .and_then(|e| e.get("sample_lineno"))
             .and_then(Value::as_u64)
     };
-    let failure = verdict_row
-        .get("primary_failure")
-        .filter(|p| p.is_object())
-        .map(|p| Failure {
-            category: text(p, "category"),
-            subcategory: text(p, "subcategory"),
-            message: text(p, "message"),
-            line: p
-                .get("sample_lineno")
-                .and_then(Value::as_u64)
-                .or(first_error_line)
-                .and_then(|n| u32::try_from(n).ok()),
-        });
+    let failure = verdict_row.get("primary_failure").filter(|p| p.is_object()).map(|p| Failure {
+        category: text(p, "category"),
+        subcategory: text(p, "subcategory"),
+        message: text(p, "message"),
+        line: p
+            .get("sample_lineno")
+            .and_then(Value::as_u64)
+            .or(first_error_line)
+            .and_then(|n| u32::try_from(n).ok()),
+    });
     let dags = match retry {
         Some(r) => r
             .get("dag_ids")
@@ -149,11 +143,7 @@ fn parse_label(line: &str, lineno: usize) -> Label {
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .map(|id| AirflowDag {
-                id: id.to_owned(),
-                tasks: None,
-                edges: None,
-            })
+            .map(|id| AirflowDag { id: id.to_owned(), tasks: None, edges: None })
             .collect(),
         None => row
             .get("dags")
@@ -195,10 +185,7 @@ fn parse_label(line: &str, lineno: usize) -> Label {
         file: need("file"),
         version: need("airflow_version"),
         loads_ok,
-        env_limited: row
-            .get("failure_env_limited")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        env_limited: row.get("failure_env_limited").and_then(Value::as_bool).unwrap_or(false),
         verdict: text(verdict_row, "airflow_verdict"),
         failure,
         dags,
@@ -210,17 +197,10 @@ fn parse_label(line: &str, lineno: usize) -> Label {
 /// `unexpected keyword argument (…)`.
 fn subcategory_groups(labels: &[Label]) -> HashMap<String, String> {
     fn stem(s: &str) -> Option<&str> {
-        if s.ends_with(')') {
-            s.rfind(" (").map(|i| &s[..i])
-        } else {
-            None
-        }
+        if s.ends_with(')') { s.rfind(" (").map(|i| &s[..i]) } else { None }
     }
-    let all: BTreeSet<&str> = labels
-        .iter()
-        .filter_map(|l| l.failure.as_ref())
-        .map(|f| f.subcategory.as_str())
-        .collect();
+    let all: BTreeSet<&str> =
+        labels.iter().filter_map(|l| l.failure.as_ref()).map(|f| f.subcategory.as_str()).collect();
     let mut by_stem: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &all {
         if let Some(st) = stem(s) {
@@ -253,11 +233,7 @@ impl Ratio {
 
     /// The share, rounded to 4 decimals as printed; 1 when there is nothing to score.
     fn value(self) -> f64 {
-        if self.total == 0 {
-            1.0
-        } else {
-            round4(self.hits as f64 / self.total as f64)
-        }
+        if self.total == 0 { 1.0 } else { round4(self.hits as f64 / self.total as f64) }
     }
 
     fn show(self) -> String {
@@ -316,10 +292,7 @@ fn our_dags(report: &Report) -> (BTreeSet<String>, TaskMap, EdgeMap) {
         tasks.insert(id.clone(), dag.tasks.iter().cloned().collect());
         edges.insert(
             id.clone(),
-            dag.edges
-                .iter()
-                .map(|e| (e.upstream.clone(), e.downstream.clone()))
-                .collect(),
+            dag.edges.iter().map(|e| (e.upstream.clone(), e.downstream.clone())).collect(),
         );
     }
     (ids, tasks, edges)
@@ -332,9 +305,7 @@ fn score(
     groups: &HashMap<String, String>,
 ) -> Metrics {
     let options = ValidateOptions {
-        airflow_version: version
-            .parse::<AirflowVersion>()
-            .expect("a valid Airflow version"),
+        airflow_version: version.parse::<AirflowVersion>().expect("a valid Airflow version"),
     };
     let mut m = Metrics {
         version: version.to_owned(),
@@ -367,10 +338,7 @@ fn score(
         m.airflow_loads += usize::from(label.loads_ok);
         let agree = report.loads == label.loads_ok;
         m.agreement.add(agree);
-        m.agreement_by_kind
-            .entry(label.kind.clone())
-            .or_default()
-            .add(agree);
+        m.agreement_by_kind.entry(label.kind.clone()).or_default().add(agree);
         if label.loads_ok && !report.loads {
             m.false_alarms.push((label.id.clone(), error_lines.clone()));
             why.push("false_alarm");
@@ -399,16 +367,10 @@ fn score(
                 why.push("dag_ids");
                 dags_differ = true;
             }
-            let their_tasks: Option<TaskMap> = label
-                .dags
-                .iter()
-                .map(|d| Some((d.id.clone(), d.tasks.clone()?)))
-                .collect();
-            let their_edges: Option<EdgeMap> = label
-                .dags
-                .iter()
-                .map(|d| Some((d.id.clone(), d.edges.clone()?)))
-                .collect();
+            let their_tasks: Option<TaskMap> =
+                label.dags.iter().map(|d| Some((d.id.clone(), d.tasks.clone()?))).collect();
+            let their_edges: Option<EdgeMap> =
+                label.dags.iter().map(|d| Some((d.id.clone(), d.edges.clone()?))).collect();
             if let (Some(their_tasks), Some(their_edges)) = (their_tasks, their_edges) {
                 let same_tasks = tasks == their_tasks;
                 let same_edges = edges == their_edges;
@@ -476,10 +438,7 @@ fn composition_table(labels: &[Label]) -> String {
     let mut total = Counts::default();
     for l in labels {
         let slot = usize::from(!l.loads_ok) + usize::from(!l.loads_ok && l.env_limited);
-        for c in [
-            rows.entry((l.source.clone(), l.kind.clone())).or_default(),
-            &mut total,
-        ] {
+        for c in [rows.entry((l.source.clone(), l.kind.clone())).or_default(), &mut total] {
             c.files.insert(l.id.clone());
             c.per_version.entry(l.version.clone()).or_default()[slot] += 1;
         }
@@ -502,11 +461,7 @@ fn composition_table(labels: &[Label]) -> String {
         writeln!(out, " {scored} |").unwrap();
     };
     for ((source, kind), c) in &rows {
-        let scored = if kind == "general_python" {
-            "no"
-        } else {
-            "yes, except env-limited"
-        };
+        let scored = if kind == "general_python" { "no" } else { "yes, except env-limited" };
         line(source, kind, c, scored);
     }
     line("**all**", "", &total, "");
@@ -532,32 +487,20 @@ fn figures_table(metrics: &[Metrics]) -> String {
     };
     row("files scored", &|m| m.agreement.total.to_string());
     row("Airflow loads / refuses", &|m| {
-        format!(
-            "{} / {}",
-            m.airflow_loads,
-            m.agreement.total - m.airflow_loads
-        )
+        format!("{} / {}", m.airflow_loads, m.agreement.total - m.airflow_loads)
     });
     row("**agreement** (gated)", &|m| m.agreement.show());
-    row("**false alarms** (gated, must be 0)", &|m| {
-        m.false_alarms.len().to_string()
-    });
+    row("**false alarms** (gated, must be 0)", &|m| m.false_alarms.len().to_string());
     row("misses", &|m| m.misses.to_string());
     row("**line hits** (gated)", &|m| m.line_hits.show());
     row("DAG ids equal (both load)", &|m| m.dag_ids.show());
     row("task ids equal (both load)", &|m| m.task_ids.show());
     row("edges equal (both load)", &|m| m.edges.show());
-    let kinds: BTreeSet<&String> = metrics
-        .iter()
-        .flat_map(|m| m.agreement_by_kind.keys())
-        .collect();
+    let kinds: BTreeSet<&String> =
+        metrics.iter().flat_map(|m| m.agreement_by_kind.keys()).collect();
     for kind in kinds {
         row(&format!("agreement, {kind} only"), &|m| {
-            m.agreement_by_kind
-                .get(kind)
-                .copied()
-                .unwrap_or_default()
-                .show()
+            m.agreement_by_kind.get(kind).copied().unwrap_or_default().show()
         });
     }
     out
@@ -593,12 +536,7 @@ fn misses_table(metrics: &[Metrics]) -> String {
         let rest = &keys[TOP_MISSES..];
         write!(out, "| other ({} kinds) |", rest.len()).unwrap();
         for m in metrics {
-            write!(
-                out,
-                " {} |",
-                rest.iter().map(|(k, _)| count(m, k)).sum::<usize>()
-            )
-            .unwrap();
+            write!(out, " {} |", rest.iter().map(|(k, _)| count(m, k)).sum::<usize>()).unwrap();
         }
         out.push('\n');
     }
@@ -635,20 +573,15 @@ fn parse_baseline(doc: &str) -> Result<BTreeMap<String, BTreeMap<String, f64>>, 
                 .split_once('=')
                 .ok_or_else(|| format!("baseline: {word:?} is not key=value"))?;
             if !GATED.contains(&key) {
-                return Err(format!(
-                    "baseline: unknown figure {key:?} (known: {GATED:?})"
-                ));
+                return Err(format!("baseline: unknown figure {key:?} (known: {GATED:?})"));
             }
-            let value: f64 = value
-                .parse()
-                .map_err(|_| format!("baseline: {word:?} is not a number"))?;
+            let value: f64 =
+                value.parse().map_err(|_| format!("baseline: {word:?} is not a number"))?;
             figures.insert(key.to_owned(), value);
         }
         out.insert(version, figures);
     }
-    Err(format!(
-        "the {BASELINE_FENCE} block in {DOC_PATH} is not closed"
-    ))
+    Err(format!("the {BASELINE_FENCE} block in {DOC_PATH} is not closed"))
 }
 
 fn baseline_block(metrics: &[Metrics]) -> String {
@@ -671,19 +604,11 @@ fn baseline_block(metrics: &[Metrics]) -> String {
 
 /// Replaces what lies between `begin` and the next `end` after it.
 fn replace_between(doc: &str, begin: &str, end: &str, content: &str) -> Result<String, String> {
-    let b = doc
-        .find(begin)
-        .ok_or_else(|| format!("{DOC_PATH} has no {begin:?}"))?
-        + begin.len();
+    let b = doc.find(begin).ok_or_else(|| format!("{DOC_PATH} has no {begin:?}"))? + begin.len();
     let e = b + doc[b..]
         .find(end)
         .ok_or_else(|| format!("{DOC_PATH} has no {end:?} after {begin:?}"))?;
-    Ok(format!(
-        "{}\n{}\n{}",
-        &doc[..b],
-        content.trim_end(),
-        &doc[e..]
-    ))
+    Ok(format!("{}\n{}\n{}", &doc[..b], content.trim_end(), &doc[e..]))
 }
 
 fn update_doc(doc: &str, metrics: &[Metrics], labels: &[Label]) -> Result<String, String> {
@@ -735,11 +660,7 @@ fn corpus_agrees_with_airflow() {
         if !sources.contains_key(label.file.as_str()) {
             let path = Path::new(SHARED_DIR).join(&label.file);
             let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-                panic!(
-                    "{}: labelled file {} unreadable: {e}",
-                    label.id,
-                    path.display()
-                )
+                panic!("{}: labelled file {} unreadable: {e}", label.id, path.display())
             });
             sources.insert(&label.file, String::from_utf8_lossy(&bytes).into_owned());
         }
@@ -750,10 +671,7 @@ fn corpus_agrees_with_airflow() {
     let mut per_version: Vec<Vec<&Label>> = vec![Vec::new(); VERSIONS.len()];
     for label in &labels {
         let Some(slot) = VERSIONS.iter().position(|v| *v == label.version) else {
-            panic!(
-                "{}: unexpected Airflow version {:?} in labels",
-                label.id, label.version
-            );
+            panic!("{}: unexpected Airflow version {:?} in labels", label.id, label.version);
         };
         match label.skip_reason() {
             Some(reason) => *skipped.entry((VERSIONS[slot], reason)).or_default() += 1,
@@ -771,26 +689,17 @@ fn corpus_agrees_with_airflow() {
                 s.spawn(move || score(version, rows, sources, groups))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("scoring thread panicked"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("scoring thread panicked")).collect()
     });
 
     let mut summary = format!(
         "\ndagsmith corpus check: {} label rows, {} files scored per version, {:.1} s\nskipped: ",
         labels.len(),
-        metrics
-            .iter()
-            .map(|m| m.agreement.total.to_string())
-            .collect::<Vec<_>>()
-            .join(" / "),
+        metrics.iter().map(|m| m.agreement.total.to_string()).collect::<Vec<_>>().join(" / "),
         started.elapsed().as_secs_f64()
     );
-    let skipped_text: Vec<String> = skipped
-        .iter()
-        .map(|((v, why), n)| format!("{v} {why} {n}"))
-        .collect();
+    let skipped_text: Vec<String> =
+        skipped.iter().map(|((v, why), n)| format!("{v} {why} {n}")).collect();
     summary.push_str(&skipped_text.join(", "));
     write!(
         summary,

@@ -31,11 +31,7 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
     let last = last_segment(qualified);
     if !from_airflow {
         // Custom operators from a plugin or a shared module still behave like operators.
-        return if is_operator_class_name(last) {
-            ApiKind::Operator
-        } else {
-            ApiKind::Other
-        };
+        return if is_operator_class_name(last) { ApiKind::Operator } else { ApiKind::Other };
     }
     let segments: Vec<&str> = qualified.split('.').collect();
     // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk.
@@ -229,18 +225,9 @@ mod tests {
         assert_eq!(classify("airflow.decorators.dag"), ApiKind::DagDecorator);
         assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
         assert_eq!(classify("airflow.sdk.task.bash"), ApiKind::TaskDecorator);
-        assert_eq!(
-            classify("airflow.utils.task_group.TaskGroup"),
-            ApiKind::TaskGroupClass
-        );
-        assert_eq!(
-            classify("airflow.operators.bash.BashOperator"),
-            ApiKind::Operator
-        );
-        assert_eq!(
-            classify("airflow.models.baseoperator.chain"),
-            ApiKind::Chain
-        );
+        assert_eq!(classify("airflow.utils.task_group.TaskGroup"), ApiKind::TaskGroupClass);
+        assert_eq!(classify("airflow.operators.bash.BashOperator"), ApiKind::Operator);
+        assert_eq!(classify("airflow.models.baseoperator.chain"), ApiKind::Chain);
         assert_eq!(classify("my_plugins.MyCopyOperator"), ApiKind::Operator);
         assert_eq!(classify("datetime.datetime"), ApiKind::Other);
         assert_eq!(classify("airflow.models.Variable"), ApiKind::Other);
@@ -250,30 +237,16 @@ mod tests {
     fn dag_arguments_per_version() {
         let v2: AirflowVersion = "2.11".parse().unwrap();
         let v3: AirflowVersion = "3.1".parse().unwrap();
-        assert!(matches!(
-            check_dag_argument("schedule_interval", v2),
-            ArgCheck::Accepted
-        ));
-        assert!(matches!(
-            check_dag_argument("schedule_interval", v3),
-            ArgCheck::Removed(_)
-        ));
-        assert!(matches!(
-            check_dag_argument("region", v2),
-            ArgCheck::Unknown
-        ));
-        assert!(matches!(
-            check_dag_argument("fail_fast", v3),
-            ArgCheck::Accepted
-        ));
+        assert!(matches!(check_dag_argument("schedule_interval", v2), ArgCheck::Accepted));
+        assert!(matches!(check_dag_argument("schedule_interval", v3), ArgCheck::Removed(_)));
+        assert!(matches!(check_dag_argument("region", v2), ArgCheck::Unknown));
+        assert!(matches!(check_dag_argument("fail_fast", v3), ArgCheck::Accepted));
     }
 
     #[test]
     fn test_harness_modules() {
         assert!(test_harness_module("tests.system.utils.watcher"));
-        assert!(test_harness_module(
-            "tests_common.test_utils.version_compat"
-        ));
+        assert!(test_harness_module("tests_common.test_utils.version_compat"));
         assert!(test_harness_module("system.openlineage.operator"));
         assert!(test_harness_module("pytest"));
         assert!(!test_harness_module("testsuite"));

@@ -181,14 +181,7 @@ mod tests {
     #[test]
     fn sorted_and_complete() {
         assert!(BUILTINS.windows(2).all(|w| w[0] < w[1]));
-        for n in [
-            "print",
-            "range",
-            "__name__",
-            "__file__",
-            "ValueError",
-            "True",
-        ] {
+        for n in ["print", "range", "__name__", "__file__", "ValueError", "True"] {
             assert!(is_builtin(n), "{n}");
         }
         assert!(!is_builtin("timedelta"));

@@ -25,13 +25,7 @@ fn push(
     message: String,
     fix: Option<String>,
 ) {
-    out.push(RawFinding {
-        rule,
-        severity,
-        range,
-        message,
-        fix,
-    });
+    out.push(RawFinding { rule, severity, range, message, fix });
 }
 
 /// Replays task and group creation in order, per DAG, as Airflow's `add_task` and
@@ -41,11 +35,8 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
         Task(&'m TaskNode),
         Group(&'m GroupNode),
     }
-    let mut items: Vec<(TextRange, Item)> = model
-        .tasks
-        .iter()
-        .map(|t| (t.range, Item::Task(t)))
-        .collect();
+    let mut items: Vec<(TextRange, Item)> =
+        model.tasks.iter().map(|t| (t.range, Item::Task(t))).collect();
     items.extend(model.groups.iter().map(|g| (g.range, Item::Group(g))));
     // Creation order equals source order except for calls into helpers defined earlier,
     // which the stable sort keeps in call order within the same range.
@@ -238,11 +229,7 @@ fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
                         })
                         .collect();
                     let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
-                    let severity = if all_certain {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    };
+                    let severity = if all_certain { Severity::Error } else { Severity::Warning };
                     push(
                         out,
                         &rules::CYCLE,
@@ -310,11 +297,7 @@ fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
         return;
     }
     // A DAG could come from a factory we cannot see into: then absence is only likely.
-    let severity = if opaque_module_values {
-        Severity::Warning
-    } else {
-        Severity::Error
-    };
+    let severity = if opaque_module_values { Severity::Warning } else { Severity::Error };
     if let Some((name, range)) = model.uncalled_dag_functions.first() {
         push(
             out,
@@ -373,10 +356,7 @@ pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> 
                     continue;
                 }
                 if let (Some(a), Some(b)) = (&tu.id, &td.id) {
-                    let e = Edge {
-                        upstream: a.clone(),
-                        downstream: b.clone(),
-                    };
+                    let e = Edge { upstream: a.clone(), downstream: b.clone() };
                     if !dag_edges.contains(&e) {
                         dag_edges.push(e);
                     }

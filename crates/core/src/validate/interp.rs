@@ -117,6 +117,8 @@ pub(super) struct Interp<'a> {
     /// Ranges of `@dag` functions that were called.
     called_dag_functions: HashSet<TextRange>,
     defined_dag_functions: Vec<(String, TextRange)>,
+    /// Task and group ids per DAG, for TaskFlow renaming.
+    taken_ids: HashSet<(Option<usize>, String)>,
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.
     pub opaque_module_values: bool,
@@ -149,6 +151,7 @@ impl<'a> Interp<'a> {
             called_dag_functions: HashSet::new(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
+            taken_ids: HashSet::new(),
         }
     }
 
@@ -170,13 +173,7 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
-        self.findings.push(RawFinding {
-            rule,
-            severity: rule.severity,
-            range,
-            message,
-            fix,
-        });
+        self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
     }
 
     fn report_with(
@@ -187,13 +184,7 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
-        self.findings.push(RawFinding {
-            rule,
-            severity,
-            range,
-            message,
-            fix,
-        });
+        self.findings.push(RawFinding { rule, severity, range, message, fix });
     }
 
     fn certain(&self) -> bool {
@@ -207,15 +198,11 @@ impl<'a> Interp<'a> {
     // ----- frames and names -----
 
     fn frame(&self) -> &Frame<'a> {
-        self.frames
-            .last()
-            .expect("the module frame is never popped")
+        self.frames.last().expect("the module frame is never popped")
     }
 
     fn frame_mut(&mut self) -> &mut Frame<'a> {
-        self.frames
-            .last_mut()
-            .expect("the module frame is never popped")
+        self.frames.last_mut().expect("the module frame is never popped")
     }
 
     fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
@@ -251,11 +238,7 @@ impl<'a> Interp<'a> {
             self.model.dags[d].collected = true;
         }
         let uncertain = self.uncertain > 0;
-        let frame = if is_global_decl {
-            &mut self.frames[0]
-        } else {
-            self.frame_mut()
-        };
+        let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
         // A branch that may not run cannot replace a value for sure: `k8s = None` in an
         // `except ImportError:` must not make `if k8s:` statically false. DAG objects are
         // kept, since only their structure matters.
@@ -316,6 +299,10 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_stmt(&mut self, stmt: &'a Stmt) -> Flow {
+        super::guard_stack(|| self.exec_stmt_inner(stmt))
+    }
+
+    fn exec_stmt_inner(&mut self, stmt: &'a Stmt) -> Flow {
         self.steps += 1;
         if self.steps > MAX_STEPS {
             return Flow::Return;
@@ -507,11 +494,8 @@ impl<'a> Interp<'a> {
         if !airflow::test_harness_module(module) {
             return;
         }
-        let severity = if self.guarded(|g| g.import_error) {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
+        let severity =
+            if self.guarded(|g| g.import_error) { Severity::Warning } else { Severity::Error };
         let top = module.split('.').next().unwrap_or(module);
         let what = if top == "pytest" {
             "`pytest` is a test dependency, not installed with Airflow".to_string()
@@ -727,22 +711,15 @@ impl<'a> Interp<'a> {
             kind = match api {
                 ApiKind::DagDecorator => FunctionKind::Dag { decorator: call },
                 ApiKind::TaskDecorator => {
-                    let task_id = call
-                        .and_then(|c| keyword(c, "task_id"))
-                        .map(|e| self.eval_quiet(e));
-                    FunctionKind::Task {
-                        task_id,
-                        partial: false,
-                    }
+                    let task_id =
+                        call.and_then(|c| keyword(c, "task_id")).map(|e| self.eval_quiet(e));
+                    FunctionKind::Task { task_id, partial: false }
                 }
                 ApiKind::TaskGroupDecorator => {
                     let group_id = call
                         .and_then(|c| keyword(c, "group_id").or_else(|| c.arguments.args.first()))
                         .map(|e| self.eval_quiet(e));
-                    FunctionKind::TaskGroup {
-                        group_id,
-                        decorator: call,
-                    }
+                    FunctionKind::TaskGroup { group_id, decorator: call }
                 }
                 _ => kind,
             };
@@ -761,16 +738,10 @@ impl<'a> Interp<'a> {
             self.eval_annotation(returns);
         }
         if matches!(kind, FunctionKind::Dag { .. }) {
-            self.defined_dag_functions
-                .push((def.name.to_string(), def.range));
+            self.defined_dag_functions.push((def.name.to_string(), def.range));
         }
         let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
-        let f = FunctionRef {
-            def,
-            kind,
-            defaults,
-            closure,
-        };
+        let f = FunctionRef { def, kind, defaults, closure };
         self.bind(def.name.as_str(), Value::Function(Box::new(f)));
     }
 
@@ -827,11 +798,7 @@ impl<'a> Interp<'a> {
     }
 
     fn pop_frame(&mut self) -> Option<Value<'a>> {
-        if self.frames.len() > 1 {
-            self.frames.pop().and_then(|f| f.returned)
-        } else {
-            None
-        }
+        if self.frames.len() > 1 { self.frames.pop().and_then(|f| f.returned) } else { None }
     }
 
     // ----- assignment -----
@@ -916,6 +883,10 @@ impl<'a> Interp<'a> {
     }
 
     pub fn eval(&mut self, expr: &'a Expr) -> Value<'a> {
+        super::guard_stack(|| self.eval_inner(expr))
+    }
+
+    fn eval_inner(&mut self, expr: &'a Expr) -> Value<'a> {
         match expr {
             Expr::Name(n) => self.load_name(n),
             Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
@@ -951,11 +922,7 @@ impl<'a> Interp<'a> {
                 for v in &b.values {
                     last = self.eval(v);
                 }
-                if b.values.len() == 1 {
-                    last
-                } else {
-                    Value::Unknown
-                }
+                if b.values.len() == 1 { last } else { Value::Unknown }
             }
             Expr::UnaryOp(u) => {
                 let v = self.eval(&u.operand);
@@ -1147,11 +1114,7 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        if known {
-            Value::Str(out)
-        } else {
-            Value::Unknown
-        }
+        if known { Value::Str(out) } else { Value::Unknown }
     }
 
     fn eval_binop(&mut self, b: &'a ast::ExprBinOp) -> Value<'a> {
@@ -1231,12 +1194,7 @@ impl<'a> Interp<'a> {
         let certain = self.certain();
         for &u in &ups {
             for &d in &downs {
-                self.model.edges.push(EdgeNode {
-                    upstream: u,
-                    downstream: d,
-                    range,
-                    certain,
-                });
+                self.model.edges.push(EdgeNode { upstream: u, downstream: d, range, certain });
             }
         }
         // Airflow gives a DAG-less task the DAG of the task it is linked to.
@@ -1437,16 +1395,9 @@ impl<'a> Interp<'a> {
     fn operator_partial(&mut self, class_name: String, call: &'a ast::ExprCall) -> Value<'a> {
         let (_, kwargs) = self.eval_arguments(&call.arguments);
         let group = self.group_stack.last().copied();
-        let dag = group
-            .and_then(|g| self.model.groups[g].dag)
-            .or_else(|| self.dag_stack.last().copied());
-        Value::OperatorPartial(Box::new(PendingOperator {
-            class_name,
-            call,
-            kwargs,
-            dag,
-            group,
-        }))
+        let dag =
+            group.and_then(|g| self.model.groups[g].dag).or_else(|| self.dag_stack.last().copied());
+        Value::OperatorPartial(Box::new(PendingOperator { class_name, call, kwargs, dag, group }))
     }
 
     fn call_imported(&mut self, qualified: &str, call: &'a ast::ExprCall) -> Value<'a> {
@@ -1496,11 +1447,8 @@ impl<'a> Interp<'a> {
             match (&pair[0], &pair[1]) {
                 (Value::List(a), Value::List(b)) => {
                     if a.len() != b.len() {
-                        let range = call
-                            .arguments
-                            .args
-                            .get(i + 1)
-                            .map_or(call.range(), |e| e.range());
+                        let range =
+                            call.arguments.args.get(i + 1).map_or(call.range(), |e| e.range());
                         self.report(
                             &rules::CHAIN_LENGTH_MISMATCH,
                             range,
@@ -1646,18 +1594,12 @@ impl<'a> Interp<'a> {
                 // The body sees DAG params (`DagParam`), not the defaults: values are unknown.
                 let unknown_args = args.iter().map(|_| Value::Unknown).collect();
                 let unknown_kwargs = kwargs.iter().map(|(k, _)| (*k, Value::Unknown)).collect();
-                let no_defaults = FunctionRef {
-                    defaults: Vec::new(),
-                    ..f.clone()
-                };
+                let no_defaults = FunctionRef { defaults: Vec::new(), ..f.clone() };
                 self.inline(&no_defaults, call, unknown_args, unknown_kwargs);
                 self.dag_stack.pop();
                 Value::Dag(dag)
             }
-            FunctionKind::TaskGroup {
-                group_id,
-                decorator,
-            } => {
+            FunctionKind::TaskGroup { group_id, decorator } => {
                 let id = group_id.unwrap_or_else(|| Value::Str(f.def.name.to_string()));
                 let mut gkwargs = Vec::new();
                 if let Some(d) = decorator {
@@ -1678,9 +1620,7 @@ impl<'a> Interp<'a> {
                     _ => Value::Group(g),
                 }
             }
-            FunctionKind::Plain => self
-                .inline(&f, call, args, kwargs)
-                .unwrap_or(Value::Unknown),
+            FunctionKind::Plain => self.inline(&f, call, args, kwargs).unwrap_or(Value::Unknown),
         }
     }
 
@@ -1705,12 +1645,7 @@ impl<'a> Interp<'a> {
             let v = positional
                 .next()
                 .or_else(|| kwarg(&kwargs, name).cloned())
-                .or_else(|| {
-                    f.defaults
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.clone())
-                })
+                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
                 .unwrap_or(Value::Unknown);
             self.frame_mut().vars.insert(name.to_string(), v);
         }
@@ -1718,24 +1653,15 @@ impl<'a> Interp<'a> {
             let name = p.parameter.name.as_str();
             let v = kwarg(&kwargs, name)
                 .cloned()
-                .or_else(|| {
-                    f.defaults
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, v)| v.clone())
-                })
+                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
                 .unwrap_or(Value::Unknown);
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         if let Some(v) = &params.vararg {
-            self.frame_mut()
-                .vars
-                .insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
         }
         if let Some(v) = &params.kwarg {
-            self.frame_mut()
-                .vars
-                .insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
         }
         self.call_stack.push(f.def.range);
         self.exec_block(&f.def.body);
@@ -1838,9 +1764,8 @@ impl<'a> Interp<'a> {
         if !self.version.at_least(2, 8) {
             return true;
         }
-        let schedule = ["schedule", "schedule_interval", "timetable"]
-            .into_iter()
-            .find_map(|name| {
+        let schedule =
+            ["schedule", "schedule_interval", "timetable"].into_iter().find_map(|name| {
                 let expr = keyword(call, name)?;
                 let truthy = match self.eval_quiet(expr) {
                     Value::Str(s) => !s.is_empty(),
@@ -1892,18 +1817,12 @@ impl<'a> Interp<'a> {
         if check_kwargs {
             self.check_dag_kwargs(call);
         }
-        let id = kwarg(kwargs, "dag_id")
-            .cloned()
-            .or_else(|| args.first().cloned());
+        let id = kwarg(kwargs, "dag_id").cloned().or_else(|| args.first().cloned());
         let id_range = keyword(call, "dag_id")
             .or_else(|| call.arguments.args.first())
             .map_or(call.range(), |e| e.range());
         let has_unpacking = call.arguments.keywords.iter().any(|k| k.arg.is_none())
-            || call
-                .arguments
-                .args
-                .iter()
-                .any(|a| matches!(a, Expr::Starred(_)));
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
         let id = match id {
             Some(v) => v,
             None if has_unpacking => Value::Unknown,
@@ -1966,10 +1885,7 @@ impl<'a> Interp<'a> {
             .or_else(|| args.first().cloned())
             .unwrap_or(Value::Unknown);
         let prefix = !matches!(kwarg(kwargs, "prefix_group_id"), Some(Value::Bool(false)));
-        let renames = matches!(
-            kwarg(kwargs, "add_suffix_on_collision"),
-            Some(Value::Bool(true))
-        );
+        let renames = matches!(kwarg(kwargs, "add_suffix_on_collision"), Some(Value::Bool(true)));
         let dag = match kwarg(kwargs, "dag") {
             Some(Value::Dag(d)) => Some(*d),
             _ => None,
@@ -2023,6 +1939,9 @@ impl<'a> Interp<'a> {
         if renames && let Some(id) = &full {
             full = Some(self.unique_id(id, dag));
         }
+        if let Some(id) = &full {
+            self.taken_ids.insert((dag, id.clone()));
+        }
         self.model.groups.push(GroupNode {
             id: full,
             range,
@@ -2044,11 +1963,7 @@ impl<'a> Interp<'a> {
     ) -> Value<'a> {
         let id = kwarg(kwargs, "task_id").cloned();
         let has_unpacking = kwargs.iter().any(|(k, _)| k.is_none())
-            || call
-                .arguments
-                .args
-                .iter()
-                .any(|a| matches!(a, Expr::Starred(_)));
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
         if id.is_none()
             && !has_unpacking
             && call.arguments.args.is_empty()
@@ -2152,6 +2067,9 @@ impl<'a> Interp<'a> {
         if in_unknown_loop && taskflow {
             full = None;
         }
+        if let Some(id) = &full {
+            self.taken_ids.insert((dag, id.clone()));
+        }
         self.model.tasks.push(TaskNode {
             id: full,
             range,
@@ -2166,18 +2084,9 @@ impl<'a> Interp<'a> {
         self.model.tasks.len() - 1
     }
 
+    /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
     fn unique_id(&self, id: &str, dag: Option<usize>) -> String {
-        let taken = |candidate: &str| {
-            self.model
-                .tasks
-                .iter()
-                .any(|t| t.dag == dag && t.id.as_deref() == Some(candidate))
-                || self
-                    .model
-                    .groups
-                    .iter()
-                    .any(|g| g.dag == dag && g.id.as_deref() == Some(candidate))
-        };
+        let taken = |candidate: &str| self.taken_ids.contains(&(dag, candidate.to_string()));
         if !taken(id) {
             return id.to_string();
         }
@@ -2207,11 +2116,8 @@ impl<'a> Interp<'a> {
                 !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || (dots && *c == '.'))
             })
             .collect();
-        let allowed = if dots {
-            "letters, digits, `_`, `-` and `.`"
-        } else {
-            "letters, digits, `_` and `-`"
-        };
+        let allowed =
+            if dots { "letters, digits, `_`, `-` and `.`" } else { "letters, digits, `_` and `-`" };
         if key.chars().count() > max {
             self.report(
                 rule,
@@ -2224,18 +2130,11 @@ impl<'a> Interp<'a> {
         } else if !bad.is_empty() {
             // Python's `\w` also accepts non-ASCII letters: those load, but are risky.
             let only_unicode_word = bad.iter().all(|c| c.is_alphanumeric());
-            let severity = if only_unicode_word {
-                Severity::Warning
-            } else {
-                rule.severity
-            };
+            let severity = if only_unicode_word { Severity::Warning } else { rule.severity };
             let shown: String = {
                 let mut b = bad.clone();
                 b.dedup();
-                b.iter()
-                    .map(|c| format!("{c:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                b.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
             };
             let suggestion: String = key
                 .chars()
@@ -2273,11 +2172,7 @@ fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
 }
 
 fn kwarg<'v, 'a>(kwargs: &'v [(Option<&'a str>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
-    kwargs
-        .iter()
-        .rev()
-        .find(|(k, _)| *k == Some(name))
-        .map(|(_, v)| v)
+    kwargs.iter().rev().find(|(k, _)| *k == Some(name)).map(|(_, v)| v)
 }
 
 fn callee_name(func: &Expr) -> Option<String> {

@@ -31,10 +31,7 @@ pub struct ValidateOptions {
 /// Validates one Python source file. Never panics, whatever the input.
 pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     let lines = LineIndex::new(source);
-    let mut sink = Sink {
-        lines: &lines,
-        findings: Vec::new(),
-    };
+    let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
     syntax::report_parse_errors(&parsed, &mut sink);
     let module = parsed.into_syntax();
@@ -94,12 +91,14 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     });
     findings.dedup();
     let loads = !has_syntax_errors && !findings.iter().any(|f| f.severity == Severity::Error);
-    Report {
-        airflow_version: options.airflow_version.to_string(),
-        loads,
-        dags,
-        findings,
-    }
+    Report { airflow_version: options.airflow_version.to_string(), loads, dags, findings }
+}
+
+/// LLMs sometimes emit hundreds of nested calls; recursion over such trees grows the stack on
+/// the heap instead of overflowing it (a plain call where that is unsupported, e.g. wasm).
+#[inline]
+pub(crate) fn guard_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
 
 /// The first place where the file creates names dynamically (`from x import *`,
@@ -117,7 +116,7 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                 self.0 = Some(imp.range);
                 return;
             }
-            visitor::walk_stmt(self, stmt);
+            guard_stack(|| visitor::walk_stmt(self, stmt));
         }
         fn visit_expr(&mut self, expr: &'a Expr) {
             if self.0.is_some() {
@@ -133,7 +132,7 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                 self.0 = Some(call.range());
                 return;
             }
-            visitor::walk_expr(self, expr);
+            guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
     let mut finder = Finder(None);

@@ -78,7 +78,7 @@ impl<'a> Visitor<'a> for Bindings<'a> {
             }
             Stmt::For(s) => {
                 self.target(&s.target);
-                visitor::walk_stmt(self, stmt);
+                super::guard_stack(|| visitor::walk_stmt(self, stmt));
             }
             Stmt::With(s) => {
                 for item in &s.items {
@@ -86,7 +86,7 @@ impl<'a> Visitor<'a> for Bindings<'a> {
                         self.target(v);
                     }
                 }
-                visitor::walk_stmt(self, stmt);
+                super::guard_stack(|| visitor::walk_stmt(self, stmt));
             }
             Stmt::Import(s) => {
                 for alias in &s.names {
@@ -99,8 +99,7 @@ impl<'a> Visitor<'a> for Bindings<'a> {
             }
             Stmt::ImportFrom(s) => {
                 for alias in &s.names {
-                    self.names
-                        .insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    self.names.insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
                 }
             }
             Stmt::Global(s) => {
@@ -122,9 +121,9 @@ impl<'a> Visitor<'a> for Bindings<'a> {
                         self.names.insert(n.as_str());
                     }
                 }
-                visitor::walk_stmt(self, stmt);
+                super::guard_stack(|| visitor::walk_stmt(self, stmt));
             }
-            _ => visitor::walk_stmt(self, stmt),
+            _ => super::guard_stack(|| visitor::walk_stmt(self, stmt)),
         }
     }
 
@@ -143,7 +142,7 @@ impl<'a> Visitor<'a> for Bindings<'a> {
                 self.target(&n.target);
                 self.visit_expr(&n.value);
             }
-            _ => visitor::walk_expr(self, expr),
+            _ => super::guard_stack(|| visitor::walk_expr(self, expr)),
         }
     }
 
@@ -185,7 +184,7 @@ impl<'a> Visitor<'a> for GlobalDecls<'a> {
         if let Stmt::Global(g) = stmt {
             self.0.extend(g.names.iter().map(|n| n.as_str()));
         }
-        visitor::walk_stmt(self, stmt);
+        super::guard_stack(|| visitor::walk_stmt(self, stmt));
     }
 }
 
@@ -219,10 +218,7 @@ pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> 
     module.extend(globals.0);
     let mut checker = Checker {
         module,
-        scopes: vec![Scope {
-            kind: ScopeKind::Executed,
-            bindings: Bindings::default(),
-        }],
+        scopes: vec![Scope { kind: ScopeKind::Executed, bindings: Bindings::default() }],
         undefined: Vec::new(),
     };
     for stmt in body {
@@ -267,10 +263,7 @@ impl<'a> Checker<'a> {
                 bindings.names.insert(p.name().as_str());
             }
         }
-        self.scopes.push(Scope {
-            kind: ScopeKind::Function,
-            bindings,
-        });
+        self.scopes.push(Scope { kind: ScopeKind::Function, bindings });
         match body {
             FunctionBody::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             FunctionBody::Expr(e) => self.visit_expr(e),
@@ -306,11 +299,7 @@ impl<'a> Visitor<'a> for Checker<'a> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
-                let kind = if self.in_deferred() {
-                    ScopeKind::Class
-                } else {
-                    ScopeKind::Executed
-                };
+                let kind = if self.in_deferred() { ScopeKind::Class } else { ScopeKind::Executed };
                 let bindings = Bindings::of_body(&class.body);
                 self.scopes.push(Scope { kind, bindings });
                 class.body.iter().for_each(|s| self.visit_stmt(s));
@@ -323,7 +312,7 @@ impl<'a> Visitor<'a> for Checker<'a> {
                     self.visit_expr(v);
                 }
             }
-            _ => visitor::walk_stmt(self, stmt),
+            _ => super::guard_stack(|| visitor::walk_stmt(self, stmt)),
         }
     }
 
@@ -344,7 +333,7 @@ impl<'a> Visitor<'a> for Checker<'a> {
                 }
                 self.function_scope(l.parameters.as_deref(), FunctionBody::Expr(&l.body));
             }
-            _ => visitor::walk_expr(self, expr),
+            _ => super::guard_stack(|| visitor::walk_expr(self, expr)),
         }
     }
 

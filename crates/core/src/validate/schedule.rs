@@ -14,9 +14,8 @@ const PRESETS: &[&str] = &[
     "@annually",
 ];
 
-const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: &[&str] =
+    &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 /// `Err(message)` when Airflow would refuse this schedule string at import.
@@ -73,9 +72,7 @@ fn check_field(field: &str, name: &str, min: u32, max: u32, words: &[&str]) -> R
             }
             if let Ok(n) = b.parse::<u32>() {
                 if n < min || n > max {
-                    return Err(format!(
-                        "{n} is out of range for the {name} field ({min}-{max})"
-                    ));
+                    return Err(format!("{n} is out of range for the {name} field ({min}-{max})"));
                 }
                 continue;
             }

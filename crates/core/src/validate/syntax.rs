@@ -13,23 +13,14 @@ use crate::rules;
 
 pub(super) fn report_parse_errors(parsed: &Parsed<Mod>, sink: &mut Sink) {
     for error in parsed.errors() {
-        sink.push(
-            &rules::SYNTAX_ERROR,
-            error.location,
-            error.error.to_string(),
-            None,
-        );
+        sink.push(&rules::SYNTAX_ERROR, error.location, error.error.to_string(), None);
     }
 }
 
 /// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
 /// symtable/compiler passes do.
 pub(super) fn check_compile_rules(body: &[Stmt], sink: &mut Sink) {
-    let mut checker = CompileChecker {
-        sink,
-        scopes: vec![ScopeKind::Module],
-        loops: vec![0],
-    };
+    let mut checker = CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0] };
     checker.check_future_imports(body);
     checker.visit_body(body);
 }
@@ -88,10 +79,7 @@ impl CompileChecker<'_, '_> {
             match stmt {
                 Stmt::ImportFrom(imp)
                     if imp.level == 0
-                        && imp
-                            .module
-                            .as_ref()
-                            .is_some_and(|m| m.as_str() == "__future__") =>
+                        && imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__") =>
                 {
                     if !allowed {
                         self.error(
@@ -128,10 +116,7 @@ impl CompileChecker<'_, '_> {
             if !seen.insert(name.as_str()) {
                 self.error(
                     name.range,
-                    format!(
-                        "duplicate argument '{}' in function definition",
-                        name.as_str()
-                    ),
+                    format!("duplicate argument '{}' in function definition", name.as_str()),
                 );
             }
         }
@@ -183,14 +168,9 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                     self.visit_expr(returns);
                 }
                 self.check_function_body(def);
-                self.with_scope(
-                    ScopeKind::Function {
-                        is_async: def.is_async,
-                    },
-                    |c| {
-                        c.visit_body(&def.body);
-                    },
-                );
+                self.with_scope(ScopeKind::Function { is_async: def.is_async }, |c| {
+                    c.visit_body(&def.body);
+                });
                 return;
             }
             Stmt::ClassDef(class) => {
@@ -213,10 +193,7 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                 self.error(c.range, "'continue' not properly in loop".into());
             }
             Stmt::Nonlocal(n) if self.scope() == ScopeKind::Module => {
-                self.error(
-                    n.range,
-                    "nonlocal declaration not allowed at module level".into(),
-                );
+                self.error(n.range, "nonlocal declaration not allowed at module level".into());
             }
             Stmt::ImportFrom(imp)
                 if self.scope() != ScopeKind::Module
@@ -259,7 +236,7 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
             }
             _ => {}
         }
-        visitor::walk_stmt(self, stmt);
+        super::guard_stack(|| visitor::walk_stmt(self, stmt));
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -287,11 +264,7 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                 return;
             }
             Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function() => {
-                let what = if matches!(expr, Expr::Yield(_)) {
-                    "'yield'"
-                } else {
-                    "'yield from'"
-                };
+                let what = if matches!(expr, Expr::Yield(_)) { "'yield'" } else { "'yield from'" };
                 self.error(expr.range(), format!("{what} outside function"));
             }
             Expr::YieldFrom(_) if self.scope() == (ScopeKind::Function { is_async: true }) => {
@@ -305,6 +278,6 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
             }
             _ => {}
         }
-        visitor::walk_expr(self, expr);
+        super::guard_stack(|| visitor::walk_expr(self, expr));
     }
 }

@@ -1,0 +1,586 @@
+//! The Airflow catalog: which modules exist in each supported Airflow version (core + task SDK +
+//! providers), which names each module defines or re-exports, and the `__init__` parameters of
+//! its classes — generated from the real wheels by `dagsmith-catalog-gen`
+//! (`scripts/build-catalog.sh`, docs/CATALOG.md) and embedded here as data.
+//!
+//! The data is parsed once, on first use (`catalog()`); no I/O, so this works in wasm32 too.
+
+mod format;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use crate::AirflowVersion;
+
+pub use format::ParseError;
+
+/// The generated catalog (see docs/CATALOG.md for the format).
+static DATA: &str = include_str!("../../catalog/airflow.cat");
+
+/// The catalog, parsed on first use.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::parse(DATA).expect("embedded Airflow catalog is valid"))
+}
+
+/// One of the Airflow versions the catalog was generated for (an index into
+/// [`Catalog::targets`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target(pub(crate) u8);
+
+impl Target {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+    fn bit(self) -> u8 {
+        1 << self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleStatus {
+    Exists,
+    Missing,
+}
+
+/// Whether `from MODULE import NAME` finds NAME.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameStatus {
+    /// Defined, imported, re-exported or lazily provided by the module, or a submodule.
+    Exists,
+    /// The module exists and NAME is not among its attributes.
+    Missing,
+    /// The module does not exist in this version.
+    ModuleMissing,
+    /// The module exists but its attributes cannot be listed statically (a module-level
+    /// `__getattr__` the generator could not model, a star import from outside Airflow).
+    Unknown,
+}
+
+/// Facts about an existing module in one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleInfo<'a> {
+    /// The distribution that ships it, e.g. `apache-airflow-providers-google`.
+    pub distribution: &'a str,
+    pub is_package: bool,
+    /// Created at import time by Airflow's deprecation shims (`add_deprecated_classes`),
+    /// e.g. `airflow.operators.bash_operator` in 2.x or `airflow.operators.bash` in 3.x.
+    pub is_deprecated_shim: bool,
+    /// Its attributes cannot all be listed statically.
+    pub is_open: bool,
+}
+
+/// The keyword arguments an operator's constructor takes, resolved through its bases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperatorParams {
+    /// Every parameter that can be passed by keyword (the class's own and, through `**kwargs`,
+    /// its bases' — including `BaseOperator`'s `task_id`, `retries`, ...).
+    pub accepted: BTreeSet<String>,
+    /// Parameters without a default (for operators: at least `task_id`). Airflow 2 and 3 also
+    /// fill them from the DAG's `default_args`, which the caller has to consider.
+    pub required: BTreeSet<String>,
+    /// Unknown keywords are accepted (some class in the chain takes `**kwargs` and does not
+    /// forward them to `BaseOperator`, or a base could not be resolved).
+    pub accepts_any_kwargs: bool,
+    /// The chain of bases reaches Airflow's `BaseOperator`.
+    pub is_operator: bool,
+    /// Every base in the chain was resolved (if false, treat `accepted` as incomplete).
+    pub complete: bool,
+    /// Where the class is defined, e.g. `airflow.providers.standard.operators.bash.BashOperator`.
+    pub defined_at: String,
+}
+
+/// A module's record in the catalog.
+#[derive(Debug)]
+pub(crate) struct Module {
+    pub path: String,
+    /// (mask, distribution index, flags, forward target) per group of targets.
+    pub exists: Vec<Existence>,
+    pub classes: Vec<ClassRec>,
+    pub names: Vec<NameRec>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Existence {
+    pub mask: u8,
+    pub dist: u16,
+    pub package: bool,
+    pub shim: bool,
+    pub open: bool,
+    pub forward: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameRec {
+    pub mask: u8,
+    pub name: &'static str,
+    /// Raw target (a trailing `.` means "append the name").
+    pub target: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClassRec {
+    pub mask: u8,
+    pub name: &'static str,
+    pub bases: &'static str,
+    pub params: &'static str,
+}
+
+/// The parsed catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    pub(crate) targets: Vec<&'static str>,
+    pub(crate) dists: Vec<String>,
+    pub(crate) modules: Vec<Module>,
+    pub(crate) index: HashMap<String, u32>,
+    class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
+}
+
+const MODULE_DUNDERS: &[&str] = &[
+    "__name__", "__doc__", "__package__", "__loader__", "__spec__", "__file__", "__cached__",
+    "__builtins__", "__dict__", "__path__",
+];
+
+fn expand_target(raw: &str, name: &str) -> String {
+    if raw.ends_with('.') { format!("{raw}{name}") } else { raw.to_string() }
+}
+
+fn is_private_module(path: &str) -> bool {
+    path.split('.').any(|s| {
+        s.starts_with('_') && s != "__init__"
+            || matches!(s, "example_dags" | "tests" | "migrations")
+    })
+}
+
+impl Catalog {
+    /// Parses catalog text (the embedded one is parsed by [`catalog()`]).
+    pub fn parse(text: &'static str) -> Result<Catalog, ParseError> {
+        let (targets, dists, modules) = format::parse(text)?;
+        let index = modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i as u32)).collect();
+        Ok(Catalog { targets, dists, modules, index, class_index: OnceLock::new() })
+    }
+
+    /// All targets, oldest first.
+    pub fn targets(&self) -> impl Iterator<Item = Target> + '_ {
+        (0..self.targets.len() as u8).map(Target)
+    }
+
+    /// The exact Airflow release a target was generated from, e.g. `"2.11.2"`.
+    pub fn target_version(&self, t: Target) -> &str {
+        self.targets[t.index()]
+    }
+
+    fn target_mm(&self, t: Target) -> (u16, u16) {
+        let v: AirflowVersion = self.targets[t.index()].parse().expect("catalog target version");
+        (v.major, v.minor)
+    }
+
+    /// The target used for a requested Airflow version: the oldest target of the same major
+    /// version whose minor is at least the requested one (2.0–2.7 → 2.7, 2.8–2.9 → 2.9,
+    /// 2.10–2.11 → 2.11, 3.0 → 3.0, 3.1 → 3.1); newer than every target of that major → the
+    /// newest one (3.2 → 3.1). Rounding up, not down, because within a major version Airflow
+    /// adds far more than it removes, so a file is less likely to be flagged for something
+    /// that exists in the version asked for.
+    pub fn target_for(&self, v: AirflowVersion) -> Target {
+        let mut best: Option<Target> = None;
+        let mut newest_same_major: Option<Target> = None;
+        for t in self.targets() {
+            let (maj, min) = self.target_mm(t);
+            if maj != v.major {
+                continue;
+            }
+            newest_same_major = Some(t);
+            if min >= v.minor && best.is_none() {
+                best = Some(t);
+            }
+        }
+        best.or(newest_same_major).unwrap_or_else(|| {
+            // Another major version: the newest target below it, else the oldest.
+            self.targets()
+                .filter(|t| self.target_mm(*t).0 < v.major)
+                .last()
+                .unwrap_or(Target(0))
+        })
+    }
+
+    fn module(&self, path: &str) -> Option<&Module> {
+        self.index.get(path).map(|i| &self.modules[*i as usize])
+    }
+
+    fn existence(&self, t: Target, path: &str) -> Option<(&Module, &Existence)> {
+        let m = self.module(path)?;
+        let e = m.exists.iter().find(|e| e.mask & t.bit() != 0)?;
+        Some((m, e))
+    }
+
+    /// Whether `import PATH` finds the module in this target.
+    pub fn module_exists(&self, t: Target, path: &str) -> ModuleStatus {
+        if self.existence(t, path).is_some() { ModuleStatus::Exists } else { ModuleStatus::Missing }
+    }
+
+    /// Facts about a module that exists in this target.
+    pub fn module_info(&self, t: Target, path: &str) -> Option<ModuleInfo<'_>> {
+        let (_, e) = self.existence(t, path)?;
+        Some(ModuleInfo {
+            distribution: &self.dists[e.dist as usize],
+            is_package: e.package,
+            is_deprecated_shim: e.shim,
+            is_open: e.open && e.forward.is_none(),
+        })
+    }
+
+    /// The distribution that ships the module in this target, e.g.
+    /// `Some("apache-airflow-providers-google")`.
+    pub fn module_distribution(&self, t: Target, path: &str) -> Option<&str> {
+        self.module_info(t, path).map(|i| i.distribution)
+    }
+
+    /// The distribution that ships the module in any target (newest first).
+    pub fn module_distribution_any(&self, path: &str) -> Option<&str> {
+        let m = self.module(path)?;
+        let t = self.module_targets(path).into_iter().last()?;
+        m.exists.iter().find(|e| e.mask & t.bit() != 0).map(|e| self.dists[e.dist as usize].as_str())
+    }
+
+    /// The targets in which the module exists.
+    pub fn module_targets(&self, path: &str) -> Vec<Target> {
+        let mask = self.module(path).map_or(0, |m| m.exists.iter().fold(0, |a, e| a | e.mask));
+        self.targets().filter(|t| mask & t.bit() != 0).collect()
+    }
+
+    /// Whether the module exists in at least one target.
+    pub fn module_exists_in_any(&self, path: &str) -> bool {
+        !self.module_targets(path).is_empty()
+    }
+
+    /// Whether `from MODULE import NAME` finds NAME ([`NameStatus::Unknown`] counts as found).
+    pub fn name_in_module(&self, t: Target, module: &str, name: &str) -> bool {
+        matches!(self.name_status(t, module, name), NameStatus::Exists | NameStatus::Unknown)
+    }
+
+    /// What `from MODULE import NAME` does in this target.
+    pub fn name_status(&self, t: Target, module: &str, name: &str) -> NameStatus {
+        self.name_status_depth(t, module, name, 0)
+    }
+
+    fn name_status_depth(&self, t: Target, module: &str, name: &str, depth: u8) -> NameStatus {
+        let Some((m, e)) = self.existence(t, module) else { return NameStatus::ModuleMissing };
+        if MODULE_DUNDERS.contains(&name) {
+            return NameStatus::Exists;
+        }
+        if m.classes.iter().any(|c| c.name == name && c.mask & t.bit() != 0)
+            || m.names.iter().any(|n| n.name == name && n.mask & t.bit() != 0)
+        {
+            return NameStatus::Exists;
+        }
+        if self.existence(t, &format!("{module}.{name}")).is_some() {
+            return NameStatus::Exists;
+        }
+        if let Some(fwd) = e.forward
+            && depth < 8
+            && self.existence(t, fwd).is_some()
+        {
+            return self.name_status_depth(t, fwd, name, depth + 1);
+        }
+        if e.open { NameStatus::Unknown } else { NameStatus::Missing }
+    }
+
+    /// The targets in which `from MODULE import NAME` works.
+    pub fn name_targets(&self, module: &str, name: &str) -> Vec<Target> {
+        self.targets().filter(|t| self.name_status(*t, module, name) == NameStatus::Exists).collect()
+    }
+
+    /// Up to `n` existing modules closest to `path` (for "did you mean"), best first.
+    pub fn closest_modules(&self, t: Target, path: &str, n: usize) -> Vec<&str> {
+        let last2: String = {
+            let parts: Vec<&str> = path.rsplitn(3, '.').collect();
+            if parts.len() >= 2 { format!(".{}.{}", parts[1], parts[0]) } else { String::new() }
+        };
+        let max = (path.len() / 3).max(3);
+        let mut scored: Vec<(usize, &str)> = Vec::new();
+        for m in &self.modules {
+            if m.path == path || !m.exists.iter().any(|e| e.mask & t.bit() != 0) {
+                continue;
+            }
+            if is_private_module(&m.path) && !is_private_module(path) {
+                continue;
+            }
+            let p = m.path.as_str();
+            let score = if !last2.is_empty() && p.ends_with(&last2) {
+                // Same last two segments (e.g. `.operators.bash`): moved to another package.
+                Some(1 + p.len().abs_diff(path.len()) / 8)
+            } else if p.len().abs_diff(path.len()) > max {
+                None
+            } else {
+                bounded_levenshtein(path, p, max)
+            };
+            if let Some(s) = score {
+                scored.push((s, p));
+            }
+        }
+        scored.sort();
+        scored.into_iter().take(n).map(|(_, p)| p).collect()
+    }
+
+    /// Up to `n` public names of `module` (attributes and submodules) closest to `name`.
+    pub fn closest_names(&self, t: Target, module: &str, name: &str, n: usize) -> Vec<&str> {
+        let Some(m) = self.module(module) else { return Vec::new() };
+        let max = (name.len() / 3).max(2);
+        let lower = name.to_ascii_lowercase();
+        let mut cands: Vec<&str> = Vec::new();
+        cands.extend(m.classes.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
+        cands.extend(m.names.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
+        let prefix = format!("{module}.");
+        for sub in &self.modules {
+            if let Some(rest) = sub.path.strip_prefix(&prefix)
+                && !rest.contains('.')
+                && sub.exists.iter().any(|e| e.mask & t.bit() != 0)
+            {
+                cands.push(rest);
+            }
+        }
+        let mut scored: Vec<(usize, &str)> = cands
+            .into_iter()
+            .filter(|c| !c.starts_with('_') && *c != name)
+            .filter_map(|c| {
+                bounded_levenshtein(&lower, &c.to_ascii_lowercase(), max).map(|d| (d, c))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by(|a, b| a.1 == b.1);
+        scored.into_iter().take(n).map(|(_, c)| c).collect()
+    }
+
+    fn class_index(&self) -> &HashMap<&'static str, Vec<u32>> {
+        self.class_index.get_or_init(|| {
+            let mut idx: HashMap<&'static str, Vec<u32>> = HashMap::new();
+            for (i, m) in self.modules.iter().enumerate() {
+                let mut seen: Vec<&'static str> = Vec::new();
+                for c in &m.classes {
+                    if !seen.contains(&c.name) {
+                        seen.push(c.name);
+                        idx.entry(c.name).or_default().push(i as u32);
+                    }
+                }
+                for nr in &m.names {
+                    if nr.target.is_some()
+                        && nr.name.starts_with(|c: char| c.is_ascii_uppercase())
+                        && !seen.contains(&nr.name)
+                    {
+                        seen.push(nr.name);
+                        idx.entry(nr.name).or_default().push(i as u32);
+                    }
+                }
+            }
+            idx
+        })
+    }
+
+    /// Public modules from which `from MODULE import CLASS_NAME` gives a class of that name in
+    /// this target (where it is defined first, then re-exports; shorter paths first). For
+    /// "right name, wrong module" hints.
+    pub fn find_class(&self, t: Target, class_name: &str) -> Vec<String> {
+        let Some(mods) = self.class_index().get(class_name) else { return Vec::new() };
+        let mut defs: Vec<&str> = Vec::new();
+        let mut reexports: Vec<&str> = Vec::new();
+        for &i in mods {
+            let m = &self.modules[i as usize];
+            if is_private_module(&m.path) || self.existence(t, &m.path).is_none() {
+                continue;
+            }
+            if m.classes.iter().any(|c| c.name == class_name && c.mask & t.bit() != 0) {
+                defs.push(&m.path);
+            } else if let Some((dm, _)) = self.resolve_class(t, &m.path, class_name) {
+                if !is_private_module(&dm) || defs.is_empty() {
+                    reexports.push(&m.path);
+                }
+            }
+        }
+        defs.sort_by_key(|p| (p.len(), *p));
+        reexports.sort_by_key(|p| (p.len(), *p));
+        defs.into_iter().chain(reexports).map(str::to_string).collect()
+    }
+
+    /// Follows imports, lazy imports and shims from `module.name` to the class definition:
+    /// returns (defining module, class record).
+    fn resolve_class(&self, t: Target, module: &str, name: &str) -> Option<(String, ClassRec)> {
+        let mut module = module.to_string();
+        let mut name = name.to_string();
+        for _ in 0..16 {
+            let (m, e) = self.existence(t, &module)?;
+            if let Some(c) = m.classes.iter().find(|c| c.name == name && c.mask & t.bit() != 0) {
+                return Some((module, *c));
+            }
+            let next = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
+                Some(nr) => expand_target(nr.target?, &name),
+                None => format!("{}.{}", e.forward?, name),
+            };
+            let (nm, nn) = self.split_dotted(t, &next)?;
+            module = nm;
+            name = nn;
+        }
+        None
+    }
+
+    /// Splits `a.b.c.Name` into an existing module and an attribute name.
+    fn split_dotted(&self, t: Target, dotted: &str) -> Option<(String, String)> {
+        let (m, n) = dotted.rsplit_once('.')?;
+        if self.existence(t, m).is_some() {
+            return Some((m.to_string(), n.to_string()));
+        }
+        // `pkg.mod.Class.Inner` and the like are not followed.
+        None
+    }
+
+    /// The constructor parameters of the class `module.class_name`, resolved through its bases
+    /// (including `BaseOperator`'s). `None` if the class cannot be found in this target.
+    pub fn operator_params(&self, t: Target, module: &str, class_name: &str) -> Option<OperatorParams> {
+        let (dm, rec) = self.resolve_class(t, module, class_name)?;
+        let mut out = self.params_of(t, &dm, &rec, 0);
+        out.defined_at = format!("{dm}.{}", rec.name);
+        Some(out)
+    }
+
+    fn params_of(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
+        let mut out = OperatorParams { complete: true, ..Default::default() };
+        let is_base_operator = rec.name == "BaseOperator"
+            && matches!(
+                module,
+                "airflow.models.baseoperator" | "airflow.sdk.bases.operator" | "airflow.sdk.definitions.baseoperator"
+            );
+        if is_base_operator {
+            out.is_operator = true;
+        }
+        if depth > 24 {
+            out.complete = false;
+            out.accepts_any_kwargs = true;
+            return out;
+        }
+        let bases: Vec<&str> = if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
+        let mut resolved_bases: Vec<OperatorParams> = Vec::new();
+        let mut unresolved = 0;
+        for b in &bases {
+            let base = match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
+                Some((bm, brec)) => self.params_of(t, &bm, &brec, depth + 1),
+                None => {
+                    if !is_trivial_base(b) {
+                        unresolved += 1;
+                    }
+                    continue;
+                }
+            };
+            resolved_bases.push(base);
+        }
+        out.is_operator |= resolved_bases.iter().any(|b| b.is_operator);
+        let base_complete = unresolved == 0 && resolved_bases.iter().all(|b| b.complete);
+        if rec.params == "-" {
+            // No __init__ of its own: the first base (in order) that has parameters.
+            // (Approximates the MRO: bases without __init__ pass through to theirs.)
+            match resolved_bases.into_iter().find(|b| !b.accepted.is_empty() || b.is_operator) {
+                Some(b) => {
+                    let is_op = out.is_operator || b.is_operator;
+                    out = OperatorParams { is_operator: is_op, complete: base_complete && b.complete, ..b };
+                }
+                None => {
+                    out.complete = base_complete;
+                    out.accepts_any_kwargs = unresolved > 0;
+                }
+            }
+            return out;
+        }
+        let mut own: Vec<&str> = Vec::new();
+        let mut super_kw: Vec<&str> = Vec::new();
+        let mut kwargs: Option<bool> = None;
+        if rec.params != "()" {
+            for tok in rec.params.split(',') {
+                match tok {
+                    "*" => {}
+                    "**" => kwargs = Some(true),
+                    "**!" => kwargs = Some(false),
+                    _ if tok.starts_with('^') => super_kw.push(&tok[1..]),
+                    _ => {
+                        let positional_only = tok.starts_with('/');
+                        let name = tok.trim_start_matches([':', '/']);
+                        let (name, has_default) = match name.strip_suffix('?') {
+                            Some(n) => (n, true),
+                            None => (name, false),
+                        };
+                        own.push(name);
+                        if !positional_only {
+                            out.accepted.insert(name.to_string());
+                        }
+                        if !has_default {
+                            out.required.insert(name.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        match kwargs {
+            Some(true) => {
+                for b in &resolved_bases {
+                    out.accepted.extend(b.accepted.iter().cloned());
+                    for r in &b.required {
+                        if !own.contains(&r.as_str()) && !super_kw.contains(&r.as_str()) {
+                            out.required.insert(r.clone());
+                        }
+                    }
+                    out.accepts_any_kwargs |= b.accepts_any_kwargs;
+                }
+                if resolved_bases.is_empty() {
+                    out.accepts_any_kwargs = true;
+                }
+                if unresolved > 0 {
+                    out.accepts_any_kwargs = true;
+                }
+                out.complete = base_complete;
+            }
+            Some(false) => {
+                out.accepts_any_kwargs = false;
+            }
+            None => {}
+        }
+        out
+    }
+}
+
+/// Bases that add no constructor parameters.
+fn is_trivial_base(b: &str) -> bool {
+    let last = b.rsplit('.').next().unwrap_or(b);
+    matches!(
+        last,
+        "object" | "Generic" | "Protocol" | "ABC" | "LoggingMixin" | "SkipMixin" | "Enum" | "str"
+            | "int" | "Exception" | "NamedTuple" | "TypedDict"
+    ) || b.starts_with("typing.")
+        || b.starts_with("abc.")
+        || b.starts_with("collections.abc.")
+}
+
+/// Levenshtein distance if it is at most `max`, else `None`.
+fn bounded_levenshtein(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
+#[cfg(test)]
+mod tests;
