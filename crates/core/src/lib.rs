@@ -5,6 +5,7 @@
 //! Generated code is data: it is parsed, never executed.
 
 pub mod airflow_version;
+pub mod catalog;
 pub mod dataset;
 pub mod extract;
 pub mod finding;

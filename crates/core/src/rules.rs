@@ -71,7 +71,7 @@ rules! {
         "DagBag collects DAGs that are module-level globals, were used in a `with` block, or were made by a called `@dag` function. A DAG created and kept only in a local variable or a container is dropped.";
     UNKNOWN_DAG_ARGUMENT = "DS111", "unknown-dag-argument", Error,
         "`DAG(...)` or `@dag(...)` is given a keyword argument it does not accept in the target Airflow version.",
-        "DAG's constructor takes a fixed set of keyword arguments; any other raises TypeError at import. Airflow 3 removed several 2.x arguments: `schedule_interval` and `timetable` (use `schedule`), `concurrency` (use `max_active_tasks`), `sla_miss_callback`, `default_view`, `orientation`, `full_filepath`, `tags` as anything but strings, ...";
+        "DAG's constructor takes a fixed set of keyword arguments; any other raises TypeError at import. Airflow 3 removed several 2.x arguments: `schedule_interval` and `timetable` (use `schedule`), `concurrency` (use `max_active_tasks`), `fail_stop` (now `fail_fast`), `default_view`, `orientation` and `full_filepath`. Task arguments such as `retries` or `execution_timeout` belong in `default_args`, not in `DAG(...)`.";
     CONFLICTING_SCHEDULE = "DS112", "conflicting-schedule-arguments", Error,
         "More than one of `schedule`, `schedule_interval` and `timetable` is given.",
         "Airflow 2 accepts exactly one way to say when a DAG runs and raises ValueError if several are passed.";
@@ -86,7 +86,7 @@ rules! {
         "`chain([a, b], [c, d, e])` raises AirflowException: adjacent lists in chain() must have the same length (they are paired element by element).";
     DUPLICATE_DAG_ID = "DS116", "duplicate-dag-id", Warning,
         "Two DAGs in this file have the same dag_id.",
-        "Airflow keeps only the last DAG with a given id from one file; the earlier one silently disappears.";
+        "Airflow keeps only one DAG per id from a file (which one is not defined); the other silently disappears.";
     MISSING_TASK_ID = "DS117", "missing-task-id", Error,
         "An operator is created without a task_id.",
         "Every operator needs a `task_id`; Airflow raises an exception about the missing argument while importing the file.";
@@ -102,6 +102,9 @@ rules! {
     MISSING_START_DATE = "DS121", "missing-start-date", Error,
         "The DAG has no start_date where the target Airflow version requires one.",
         "Airflow 2.8+ raises `DAG is missing the start_date parameter` when a DAG declares a schedule but neither the DAG nor `default_args` has a start_date; before 2.8 the same error comes when the first task is added. In Airflow 3, `catchup=True` with a time-based schedule needs a start_date.";
+    INVALID_DEPENDENCY = "DS122", "invalid-dependency", Error,
+        "A dependency links tasks of different DAGs, or tasks that have no DAG at all.",
+        "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file.";
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";

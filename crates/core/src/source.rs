@@ -73,8 +73,8 @@ mod tests {
         assert_eq!(idx.position(TextSize::from(6)), Position { line: 2, column: 1 });
         // `=` after the two-byte `é`.
         assert_eq!(idx.position(TextSize::from(10)), Position { line: 2, column: 4 });
-        assert_eq!(idx.position(TextSize::from(16)), Position { line: 3, column: 1 });
-        assert_eq!(idx.position(TextSize::from(18)), Position { line: 4, column: 1 });
+        assert_eq!(idx.position(TextSize::from(15)), Position { line: 3, column: 1 });
+        assert_eq!(idx.position(TextSize::from(17)), Position { line: 4, column: 1 });
         assert_eq!(idx.line_text(2), "bé = 2");
         assert_eq!(idx.line_text(9), "");
     }

@@ -137,8 +137,16 @@ pub struct Catalog {
 }
 
 const MODULE_DUNDERS: &[&str] = &[
-    "__name__", "__doc__", "__package__", "__loader__", "__spec__", "__file__", "__cached__",
-    "__builtins__", "__dict__", "__path__",
+    "__name__",
+    "__doc__",
+    "__package__",
+    "__loader__",
+    "__spec__",
+    "__file__",
+    "__cached__",
+    "__builtins__",
+    "__dict__",
+    "__path__",
 ];
 
 fn expand_target(raw: &str, name: &str) -> String {
@@ -196,10 +204,7 @@ impl Catalog {
         }
         best.or(newest_same_major).unwrap_or_else(|| {
             // Another major version: the newest target below it, else the oldest.
-            self.targets()
-                .filter(|t| self.target_mm(*t).0 < v.major)
-                .last()
-                .unwrap_or(Target(0))
+            self.targets().filter(|t| self.target_mm(*t).0 < v.major).last().unwrap_or(Target(0))
         })
     }
 
@@ -239,7 +244,10 @@ impl Catalog {
     pub fn module_distribution_any(&self, path: &str) -> Option<&str> {
         let m = self.module(path)?;
         let t = self.module_targets(path).into_iter().last()?;
-        m.exists.iter().find(|e| e.mask & t.bit() != 0).map(|e| self.dists[e.dist as usize].as_str())
+        m.exists
+            .iter()
+            .find(|e| e.mask & t.bit() != 0)
+            .map(|e| self.dists[e.dist as usize].as_str())
     }
 
     /// The targets in which the module exists.
@@ -287,7 +295,9 @@ impl Catalog {
 
     /// The targets in which `from MODULE import NAME` works.
     pub fn name_targets(&self, module: &str, name: &str) -> Vec<Target> {
-        self.targets().filter(|t| self.name_status(*t, module, name) == NameStatus::Exists).collect()
+        self.targets()
+            .filter(|t| self.name_status(*t, module, name) == NameStatus::Exists)
+            .collect()
     }
 
     /// Up to `n` existing modules closest to `path` (for "did you mean"), best first.
@@ -434,7 +444,12 @@ impl Catalog {
 
     /// The constructor parameters of the class `module.class_name`, resolved through its bases
     /// (including `BaseOperator`'s). `None` if the class cannot be found in this target.
-    pub fn operator_params(&self, t: Target, module: &str, class_name: &str) -> Option<OperatorParams> {
+    pub fn operator_params(
+        &self,
+        t: Target,
+        module: &str,
+        class_name: &str,
+    ) -> Option<OperatorParams> {
         let (dm, rec) = self.resolve_class(t, module, class_name)?;
         let mut out = self.params_of(t, &dm, &rec, 0);
         out.defined_at = format!("{dm}.{}", rec.name);
@@ -446,7 +461,9 @@ impl Catalog {
         let is_base_operator = rec.name == "BaseOperator"
             && matches!(
                 module,
-                "airflow.models.baseoperator" | "airflow.sdk.bases.operator" | "airflow.sdk.definitions.baseoperator"
+                "airflow.models.baseoperator"
+                    | "airflow.sdk.bases.operator"
+                    | "airflow.sdk.definitions.baseoperator"
             );
         if is_base_operator {
             out.is_operator = true;
@@ -456,19 +473,21 @@ impl Catalog {
             out.accepts_any_kwargs = true;
             return out;
         }
-        let bases: Vec<&str> = if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
+        let bases: Vec<&str> =
+            if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
         let mut resolved_bases: Vec<OperatorParams> = Vec::new();
         let mut unresolved = 0;
         for b in &bases {
-            let base = match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
-                Some((bm, brec)) => self.params_of(t, &bm, &brec, depth + 1),
-                None => {
-                    if !is_trivial_base(b) {
-                        unresolved += 1;
+            let base =
+                match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
+                    Some((bm, brec)) => self.params_of(t, &bm, &brec, depth + 1),
+                    None => {
+                        if !is_trivial_base(b) {
+                            unresolved += 1;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-            };
+                };
             resolved_bases.push(base);
         }
         out.is_operator |= resolved_bases.iter().any(|b| b.is_operator);
@@ -479,7 +498,11 @@ impl Catalog {
             match resolved_bases.into_iter().find(|b| !b.accepted.is_empty() || b.is_operator) {
                 Some(b) => {
                     let is_op = out.is_operator || b.is_operator;
-                    out = OperatorParams { is_operator: is_op, complete: base_complete && b.complete, ..b };
+                    out = OperatorParams {
+                        is_operator: is_op,
+                        complete: base_complete && b.complete,
+                        ..b
+                    };
                 }
                 None => {
                     out.complete = base_complete;
@@ -549,8 +572,18 @@ fn is_trivial_base(b: &str) -> bool {
     let last = b.rsplit('.').next().unwrap_or(b);
     matches!(
         last,
-        "object" | "Generic" | "Protocol" | "ABC" | "LoggingMixin" | "SkipMixin" | "Enum" | "str"
-            | "int" | "Exception" | "NamedTuple" | "TypedDict"
+        "object"
+            | "Generic"
+            | "Protocol"
+            | "ABC"
+            | "LoggingMixin"
+            | "SkipMixin"
+            | "Enum"
+            | "str"
+            | "int"
+            | "Exception"
+            | "NamedTuple"
+            | "TypedDict"
     ) || b.starts_with("typing.")
         || b.starts_with("abc.")
         || b.starts_with("collections.abc.")

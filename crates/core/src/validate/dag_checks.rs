@@ -1,7 +1,7 @@
 //! Rules over the finished DAG model: duplicates, cycles, DAG-less tasks, DAGs Airflow will
 //! not collect, and files without any DAG.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_text_size::TextRange;
 
@@ -110,12 +110,13 @@ fn expand(
     model: &DagModel,
     e: Endpoint,
     as_upstream: bool,
-    internal: &[(usize, usize)],
+    internal: &HashSet<(usize, usize)>,
 ) -> Vec<usize> {
     match e {
         Endpoint::Task(t) => vec![t],
         Endpoint::Group(g) => {
-            let members: HashSet<usize> = model
+            // Sorted, so reports do not depend on hash order.
+            let members: BTreeSet<usize> = model
                 .tasks
                 .iter()
                 .enumerate()
@@ -156,21 +157,24 @@ fn in_group(model: &DagModel, mut group: Option<usize>, target: usize) -> bool {
 
 /// Task-level edges with their source ranges and certainty.
 pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool)> {
-    let direct: Vec<(usize, usize)> = model
-        .edges
-        .iter()
-        .filter_map(|e| match (e.upstream, e.downstream) {
-            (Endpoint::Task(u), Endpoint::Task(d)) => Some((u, d)),
-            _ => None,
-        })
-        .collect();
+    // A group's roots and leaves depend on the edges inside it, which may themselves involve
+    // nested groups: expand until nothing changes (nesting is shallow, so this is quick).
+    let mut known: HashSet<(usize, usize)> = HashSet::new();
     let mut out = Vec::new();
-    for e in &model.edges {
-        for u in expand(model, e.upstream, true, &direct) {
-            for d in expand(model, e.downstream, false, &direct) {
-                out.push((u, d, e.range, e.certain));
+    for _ in 0..8 {
+        out.clear();
+        for e in &model.edges {
+            for u in expand(model, e.upstream, true, &known) {
+                for d in expand(model, e.downstream, false, &known) {
+                    out.push((u, d, e.range, e.certain));
+                }
             }
         }
+        let next: HashSet<(usize, usize)> = out.iter().map(|&(u, d, _, _)| (u, d)).collect();
+        if next == known {
+            break;
+        }
+        known = next;
     }
     out
 }
@@ -266,14 +270,14 @@ fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
                 Severity::Warning,
                 dag.id_range,
                 format!(
-                    "dag_id '{id}' is used by another DAG in this file: Airflow keeps only the last one"
+                    "dag_id '{id}' is used by another DAG in this file: Airflow keeps only one of them"
                 ),
                 None,
             );
         }
     }
     for task in &model.tasks {
-        if task.dag.is_none() && task.certain && !task.taskflow {
+        if task.dag.is_none() && task.certain && !task.taskflow && !task.dag_unknown {
             push(
                 out,
                 &rules::TASK_WITHOUT_DAG,
@@ -352,10 +356,12 @@ pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> 
             let mut dag_edges: Vec<Edge> = Vec::new();
             for &(u, dn, _, _) in &edges {
                 let (tu, td) = (&model.tasks[u], &model.tasks[dn]);
-                if tu.dag != Some(i) && td.dag != Some(i) {
+                if tu.dag != Some(i) || td.dag != Some(i) {
                     continue;
                 }
-                if let (Some(a), Some(b)) = (&tu.id, &td.id) {
+                if let (Some(a), Some(b)) = (&tu.id, &td.id)
+                    && u != dn
+                {
                     let e = Edge { upstream: a.clone(), downstream: b.clone() };
                     if !dag_edges.contains(&e) {
                         dag_edges.push(e);

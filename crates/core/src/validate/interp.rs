@@ -7,6 +7,7 @@
 //! raise NameError at import time are reported here (DS102); deferred code (task bodies) is
 //! checked by `names`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
@@ -157,6 +158,13 @@ impl<'a> Interp<'a> {
 
     pub fn run_module(&mut self, body: &'a [Stmt]) {
         self.exec_block(body);
+        // DagBag scans the module's globals once the import is done: a DAG whose variable was
+        // rebound is gone.
+        for value in self.frames[0].vars.values() {
+            if let Value::Dag(d) = value {
+                self.model.dags[*d].collected = true;
+            }
+        }
         for (name, range) in std::mem::take(&mut self.defined_dag_functions) {
             if !self.called_dag_functions.contains(&range) {
                 self.model.uncalled_dag_functions.push((name, range));
@@ -233,10 +241,7 @@ impl<'a> Interp<'a> {
     fn bind(&mut self, name: &str, value: Value<'a>) {
         let is_global_decl = self.frame().globals.contains(name);
         let in_module = self.frame().kind == FrameKind::Module || is_global_decl;
-        if in_module && let Value::Dag(d) = value {
-            // Module-level globals are what DagBag scans for.
-            self.model.dags[d].collected = true;
-        }
+        let _ = in_module;
         let uncertain = self.uncertain > 0;
         let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
         // A branch that may not run cannot replace a value for sure: `k8s = None` in an
@@ -716,6 +721,9 @@ impl<'a> Interp<'a> {
                     FunctionKind::Task { task_id, partial: false }
                 }
                 ApiKind::TaskGroupDecorator => {
+                    if let Some(c) = call {
+                        self.check_task_group_kwargs(c);
+                    }
                     let group_id = call
                         .and_then(|c| keyword(c, "group_id").or_else(|| c.arguments.args.first()))
                         .map(|e| self.eval_quiet(e));
@@ -821,10 +829,13 @@ impl<'a> Interp<'a> {
             Expr::Subscript(s) => {
                 let object = self.eval(&s.value);
                 self.eval(&s.slice);
-                if let Value::Dag(d) = value
-                    && is_globals_call(&s.value)
-                {
-                    self.model.dags[d].collected = true;
+                if is_globals_call(&s.value) {
+                    match value {
+                        Value::Dag(d) => self.model.dags[d].collected = true,
+                        // `globals()[name] = build()` may well store a DAG.
+                        Value::Unknown => self.model.dynamic_dags = true,
+                        _ => {}
+                    }
                 }
                 let _ = object;
             }
@@ -904,17 +915,19 @@ impl<'a> Interp<'a> {
                 Value::Unknown
             }
             Expr::Dict(d) => {
-                let mut items = Vec::new();
+                // Only a dict whose every key is known is a `Dict`: code checks the
+                // absence of keys (start_date, task_id) on it.
+                let mut items = Some(Vec::new());
                 for item in &d.items {
                     let key = item.key.as_ref().map(|k| self.eval(k));
                     let value = self.eval(&item.value);
-                    match (key, value) {
-                        (Some(Value::Str(k)), v) => items.push((k, v)),
-                        (None, Value::Dict(inner)) => items.extend(inner),
-                        _ => {}
+                    match (key, value, items.as_mut()) {
+                        (Some(Value::Str(k)), v, Some(items)) => items.push((k, v)),
+                        (None, Value::Dict(inner), Some(items)) => items.extend(inner),
+                        _ => items = None,
                     }
                 }
-                Value::Dict(items)
+                items.map_or(Value::Unknown, Value::Dict)
             }
             Expr::BinOp(b) => self.eval_binop(b),
             Expr::BoolOp(b) => {
@@ -1192,6 +1205,7 @@ impl<'a> Interp<'a> {
 
     fn add_edges(&mut self, ups: Vec<Endpoint>, downs: Vec<Endpoint>, range: TextRange) {
         let certain = self.certain();
+        self.check_edge_dags(&ups, &downs, range);
         for &u in &ups {
             for &d in &downs {
                 self.model.edges.push(EdgeNode { upstream: u, downstream: d, range, certain });
@@ -1211,6 +1225,52 @@ impl<'a> Interp<'a> {
                     self.model.tasks[t].dag = Some(dag);
                 }
             }
+        }
+    }
+
+    /// Airflow links tasks only within one DAG, and needs at least one side to have one.
+    fn check_edge_dags(&mut self, ups: &[Endpoint], downs: &[Endpoint], range: TextRange) {
+        if ups.is_empty() || downs.is_empty() {
+            return;
+        }
+        let mut dags: Vec<usize> = Vec::new();
+        for &e in ups.iter().chain(downs) {
+            let (dag, unknown) = match e {
+                Endpoint::Task(t) => (self.model.tasks[t].dag, self.model.tasks[t].dag_unknown),
+                Endpoint::Group(g) => (self.model.groups[g].dag, true),
+            };
+            if unknown && dag.is_none() {
+                return;
+            }
+            if let Some(d) = dag
+                && !dags.contains(&d)
+            {
+                dags.push(d);
+            }
+        }
+        let severity = if self.certain() { Severity::Error } else { Severity::Warning };
+        let name = |m: &DagModel, d: usize| m.dags[d].id.clone().unwrap_or_else(|| "?".into());
+        if dags.len() > 1 {
+            let names: Vec<String> =
+                dags.iter().map(|&d| format!("'{}'", name(&self.model, d))).collect();
+            self.report_with(
+                &rules::INVALID_DEPENDENCY,
+                severity,
+                range,
+                format!(
+                    "tried to set relationships between tasks in more than one DAG ({}) while Airflow imports the file",
+                    names.join(", ")
+                ),
+                Some("tasks of different DAGs cannot depend on each other: use ExternalTaskSensor, TriggerDagRunOperator or assets".into()),
+            );
+        } else if dags.is_empty() {
+            self.report_with(
+                &rules::INVALID_DEPENDENCY,
+                severity,
+                range,
+                "tried to create relationships between tasks that don't have DAGs yet (error while Airflow imports the file)".into(),
+                Some("create the tasks inside `with DAG(...)` or a `@dag` function, or pass `dag=`".into()),
+            );
         }
     }
 
@@ -1317,7 +1377,7 @@ impl<'a> Interp<'a> {
     fn eval_arguments(
         &mut self,
         arguments: &'a ast::Arguments,
-    ) -> (Vec<Value<'a>>, Vec<(Option<&'a str>, Value<'a>)>) {
+    ) -> (Vec<Value<'a>>, Vec<(Option<Cow<'a, str>>, Value<'a>)>) {
         let mut args = Vec::new();
         for a in arguments.args.iter() {
             match (a, self.eval(a)) {
@@ -1330,12 +1390,11 @@ impl<'a> Interp<'a> {
         for kw in arguments.keywords.iter() {
             let v = self.eval(&kw.value);
             match (&kw.arg, v) {
-                (Some(name), v) => kwargs.push((Some(name.as_str()), v)),
+                (Some(name), v) => kwargs.push((Some(Cow::Borrowed(name.as_str())), v)),
                 (None, Value::Dict(items)) => {
-                    // `**{"a": 1}`: keep names we know; the rest is unknown.
+                    // `**{"task_id": "x"}` and `**CONFIG[0]`: keep the names we know.
                     for (k, v) in items {
-                        let _ = k;
-                        kwargs.push((None, v));
+                        kwargs.push((Some(Cow::Owned(k)), v));
                     }
                 }
                 (None, v) => kwargs.push((None, v)),
@@ -1491,11 +1550,24 @@ impl<'a> Interp<'a> {
                 self.add_edges(ups, downs, call.range());
                 Value::None
             }
+            // `task.as_teardown(setups=create)` returns the task and links the setups to it.
+            (Value::Task(_) | Value::XCom(_), "as_setup" | "as_teardown") => {
+                let (_, kwargs) = self.eval_arguments(&call.arguments);
+                if name == "as_teardown"
+                    && let Some(setups) = kwarg(&kwargs, "setups")
+                {
+                    let ups = self.endpoints(setups);
+                    let downs = self.endpoints(&object);
+                    self.add_edges(ups, downs, call.range());
+                }
+                object
+            }
             (Value::Function(f), "override") => {
                 let (_, kwargs) = self.eval_arguments(&call.arguments);
                 let mut f = f.clone();
                 if let FunctionKind::Task { task_id, .. } = &mut f.kind
-                    && let Some((_, v)) = kwargs.iter().find(|(k, _)| *k == Some("task_id"))
+                    && let Some((_, v)) =
+                        kwargs.iter().find(|(k, _)| k.as_deref() == Some("task_id"))
                 {
                     *task_id = Some(v.clone());
                 }
@@ -1593,7 +1665,8 @@ impl<'a> Interp<'a> {
                 self.dag_stack.push(dag);
                 // The body sees DAG params (`DagParam`), not the defaults: values are unknown.
                 let unknown_args = args.iter().map(|_| Value::Unknown).collect();
-                let unknown_kwargs = kwargs.iter().map(|(k, _)| (*k, Value::Unknown)).collect();
+                let unknown_kwargs =
+                    kwargs.iter().map(|(k, _)| (k.clone(), Value::Unknown)).collect();
                 let no_defaults = FunctionRef { defaults: Vec::new(), ..f.clone() };
                 self.inline(&no_defaults, call, unknown_args, unknown_kwargs);
                 self.dag_stack.pop();
@@ -1630,7 +1703,7 @@ impl<'a> Interp<'a> {
         f: &FunctionRef<'a>,
         call: &'a ast::ExprCall,
         args: Vec<Value<'a>>,
-        kwargs: Vec<(Option<&'a str>, Value<'a>)>,
+        kwargs: Vec<(Option<Cow<'a, str>>, Value<'a>)>,
     ) -> Option<Value<'a>> {
         let _ = call;
         if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
@@ -1676,7 +1749,10 @@ impl<'a> Interp<'a> {
         for kw in call.arguments.keywords.iter() {
             let Some(name) = &kw.arg else { continue };
             let name = name.as_str();
-            if matches!(name, "schedule" | "schedule_interval" | "timetable") {
+            // Airflow 2 counts only truthy values (`schedule=None` is "not given").
+            if matches!(name, "schedule" | "schedule_interval" | "timetable")
+                && !matches!(self.eval_quiet(&kw.value), Value::None | Value::Bool(false))
+            {
                 schedule_args.push(name);
             }
             match airflow::check_dag_argument(name, self.version) {
@@ -1726,16 +1802,31 @@ impl<'a> Interp<'a> {
         if let Some(expr) = schedule
             && let Value::Str(s) = self.eval_quiet(expr)
             && s.trim() == "@continuous"
-            && let Some(m) = keyword(call, "max_active_runs")
-            && let Value::Int(n) = self.eval_quiet(m)
-            && n > 1
+            && !call.arguments.keywords.iter().any(|k| k.arg.is_none())
         {
-            self.report(
-                &rules::INVALID_SCHEDULE,
-                m.range(),
-                format!("the @continuous schedule needs max_active_runs=1, got {n} (AirflowException while Airflow imports the file)"),
-                Some("set `max_active_runs=1`".into()),
-            );
+            // max_active_runs defaults to 16 (core.max_active_runs_per_dag).
+            let runs = match keyword(call, "max_active_runs") {
+                Some(m) => match self.eval_quiet(m) {
+                    Value::Int(n) => Some((n, m.range())),
+                    _ => None,
+                },
+                None => Some((16, expr.range())),
+            };
+            let defaulted = keyword(call, "max_active_runs").is_none();
+            if let Some((n, range)) = runs
+                && n > 1
+            {
+                self.report(
+                    &rules::INVALID_SCHEDULE,
+                    range,
+                    if defaulted {
+                        "the @continuous schedule needs max_active_runs=1, and the default (core.max_active_runs_per_dag) is 16 (error while Airflow imports the file)".to_string()
+                    } else {
+                        format!("the @continuous schedule needs max_active_runs=1, got {n} (error while Airflow imports the file)")
+                    },
+                    Some("pass `max_active_runs=1`".into()),
+                );
+            }
         }
     }
 
@@ -1811,7 +1902,7 @@ impl<'a> Interp<'a> {
         &mut self,
         call: &'a ast::ExprCall,
         args: &[Value<'a>],
-        kwargs: &[(Option<&'a str>, Value<'a>)],
+        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
         check_kwargs: bool,
     ) -> Value<'a> {
         if check_kwargs {
@@ -1843,6 +1934,22 @@ impl<'a> Interp<'a> {
         Value::Dag(d)
     }
 
+    /// `TaskGroup(...)` and `@task_group(...)` raise TypeError on unknown keywords.
+    fn check_task_group_kwargs(&mut self, call: &'a ast::ExprCall) {
+        for kw in call.arguments.keywords.iter() {
+            if let Some(name) = &kw.arg
+                && !airflow::TASK_GROUP_ARGS.contains(&name.as_str())
+            {
+                self.report(
+                    &rules::UNKNOWN_TASK_GROUP_ARGUMENT,
+                    kw.range,
+                    format!("TaskGroup() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
+                    None,
+                );
+            }
+        }
+    }
+
     fn add_dag(&mut self, id: Value<'a>, range: TextRange, id_range: TextRange) -> usize {
         let id = match id {
             Value::Str(s) => Some(s),
@@ -1866,20 +1973,9 @@ impl<'a> Interp<'a> {
         &mut self,
         call: &'a ast::ExprCall,
         args: &[Value<'a>],
-        kwargs: &[(Option<&'a str>, Value<'a>)],
+        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
     ) -> Value<'a> {
-        for kw in call.arguments.keywords.iter() {
-            if let Some(name) = &kw.arg
-                && !airflow::TASK_GROUP_ARGS.contains(&name.as_str())
-            {
-                self.report(
-                    &rules::UNKNOWN_TASK_GROUP_ARGUMENT,
-                    kw.range,
-                    format!("TaskGroup() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
-                    None,
-                );
-            }
-        }
+        self.check_task_group_kwargs(call);
         let id = kwarg(kwargs, "group_id")
             .cloned()
             .or_else(|| args.first().cloned())
@@ -1921,7 +2017,10 @@ impl<'a> Interp<'a> {
             Value::None => None,
             _ => None,
         };
-        if let Some(s) = &raw {
+        // Airflow 2 validates the group key only when it becomes a prefix; 3.x always does.
+        if let Some(s) = &raw
+            && (prefix || self.version.is_v3())
+        {
             self.check_key(s, range, &rules::INVALID_GROUP_ID, "group_id", 200, false);
         }
         let mut full = match (raw, parent) {
@@ -1958,7 +2057,7 @@ impl<'a> Interp<'a> {
         &mut self,
         operator: &str,
         call: &'a ast::ExprCall,
-        kwargs: &[(Option<&'a str>, Value<'a>)],
+        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
         partial_context: Option<(Option<usize>, Option<usize>)>,
     ) -> Value<'a> {
         let id = kwarg(kwargs, "task_id").cloned();
@@ -1982,6 +2081,10 @@ impl<'a> Interp<'a> {
             Some(Value::Dag(d)) => Some(*d),
             _ => None,
         };
+        // `dag=` or `task_group=` we cannot follow, or `**kwargs`, may attach it to a DAG.
+        let dag_unknown = (kwarg(kwargs, "dag").is_some() && explicit_dag.is_none())
+            || matches!(kwarg(kwargs, "task_group"), Some(v) if !matches!(v, Value::Group(_)))
+            || has_unpacking;
         let explicit_group = match kwarg(kwargs, "task_group") {
             Some(Value::Group(g)) => Some(*g),
             _ => None,
@@ -1998,6 +2101,7 @@ impl<'a> Interp<'a> {
             Some(context.unwrap_or((explicit_dag, explicit_group))),
             has_start_date,
         );
+        self.model.tasks[t].dag_unknown = dag_unknown;
         let mut ups = Vec::new();
         for (_, v) in kwargs {
             collect_xcoms(v, &mut ups);
@@ -2077,6 +2181,7 @@ impl<'a> Interp<'a> {
             group,
             certain: self.certain(),
             looped: self.unknown_loops > 0,
+            dag_unknown: false,
             in_condition: self.uncertain > 0,
             taskflow,
             operator: operator.to_string(),
@@ -2110,6 +2215,8 @@ impl<'a> Interp<'a> {
         max: usize,
         dots: bool,
     ) {
+        // Python's `$` also matches before one final newline.
+        let key = key.strip_suffix('\n').unwrap_or(key);
         let bad: Vec<char> = key
             .chars()
             .filter(|c| {
@@ -2171,8 +2278,11 @@ fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
     keyword(call, name).is_some()
 }
 
-fn kwarg<'v, 'a>(kwargs: &'v [(Option<&'a str>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
-    kwargs.iter().rev().find(|(k, _)| *k == Some(name)).map(|(_, v)| v)
+fn kwarg<'v, 'a>(
+    kwargs: &'v [(Option<Cow<'a, str>>, Value<'a>)],
+    name: &str,
+) -> Option<&'v Value<'a>> {
+    kwargs.iter().rev().find(|(k, _)| k.as_deref() == Some(name)).map(|(_, v)| v)
 }
 
 fn callee_name(func: &Expr) -> Option<String> {
@@ -2326,7 +2436,7 @@ fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
 fn call_builtin<'a>(
     name: &str,
     args: Vec<Value<'a>>,
-    kwargs: &[(Option<&'a str>, Value<'a>)],
+    kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
 ) -> Value<'a> {
     if !kwargs.is_empty() {
         return Value::Unknown;

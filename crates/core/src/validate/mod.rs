@@ -104,38 +104,57 @@ pub(crate) fn guard_stack<R>(f: impl FnOnce() -> R) -> R {
 /// The first place where the file creates names dynamically (`from x import *`,
 /// `globals()`, `exec`, ...), if any.
 fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
-    struct Finder(Option<TextRange>);
+    /// (first dynamic place, function nesting depth)
+    struct Finder(Option<TextRange>, u32);
     impl<'a> Visitor<'a> for Finder {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             if self.0.is_some() {
                 return;
             }
-            if let Stmt::ImportFrom(imp) = stmt
-                && imp.names.iter().any(|a| a.name.as_str() == "*")
-            {
-                self.0 = Some(imp.range);
-                return;
+            match stmt {
+                Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
+                    self.0 = Some(imp.range);
+                }
+                Stmt::FunctionDef(_) => {
+                    self.1 += 1;
+                    guard_stack(|| visitor::walk_stmt(self, stmt));
+                    self.1 -= 1;
+                }
+                _ => guard_stack(|| visitor::walk_stmt(self, stmt)),
             }
-            guard_stack(|| visitor::walk_stmt(self, stmt));
         }
         fn visit_expr(&mut self, expr: &'a Expr) {
             if self.0.is_some() {
                 return;
             }
+            // `globals()`, `exec` and `__import__` create module names from anywhere (a
+            // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
+            // `vars()` only matter at module level.
             if let Expr::Call(call) = expr
                 && let Expr::Name(n) = &*call.func
-                && matches!(
-                    n.id.as_str(),
-                    "globals" | "locals" | "vars" | "exec" | "eval" | "__import__"
-                )
             {
-                self.0 = Some(call.range());
+                let name = n.id.as_str();
+                let module_level = self.1 == 0;
+                let dynamic = matches!(name, "globals" | "exec" | "__import__")
+                    || (module_level && name == "eval")
+                    || (module_level
+                        && matches!(name, "locals" | "vars")
+                        && call.arguments.is_empty());
+                if dynamic {
+                    self.0 = Some(call.range());
+                    return;
+                }
+            }
+            if let Expr::Lambda(_) = expr {
+                self.1 += 1;
+                guard_stack(|| visitor::walk_expr(self, expr));
+                self.1 -= 1;
                 return;
             }
             guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
-    let mut finder = Finder(None);
+    let mut finder = Finder(None, 0);
     for stmt in body {
         finder.visit_stmt(stmt);
     }

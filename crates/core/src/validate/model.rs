@@ -87,7 +87,7 @@ pub(super) enum ClassKind {
 pub(super) struct PendingOperator<'a> {
     pub class_name: String,
     pub call: &'a ast::ExprCall,
-    pub kwargs: Vec<(Option<&'a str>, Value<'a>)>,
+    pub kwargs: Vec<(Option<std::borrow::Cow<'a, str>>, Value<'a>)>,
     pub dag: Option<usize>,
     pub group: Option<usize>,
 }
@@ -125,6 +125,8 @@ pub(super) struct TaskNode {
     pub looped: bool,
     /// Created under a condition that may be false.
     pub in_condition: bool,
+    /// `dag=`/`task_group=`/`**kwargs` we cannot follow: it may have a DAG after all.
+    pub dag_unknown: bool,
     pub taskflow: bool,
     pub operator: String,
 }

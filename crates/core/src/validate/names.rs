@@ -299,9 +299,9 @@ impl<'a> Visitor<'a> for Checker<'a> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
-                let kind = if self.in_deferred() { ScopeKind::Class } else { ScopeKind::Executed };
+                // Class bodies never leak into their methods, at module level or not.
                 let bindings = Bindings::of_body(&class.body);
-                self.scopes.push(Scope { kind, bindings });
+                self.scopes.push(Scope { kind: ScopeKind::Class, bindings });
                 class.body.iter().for_each(|s| self.visit_stmt(s));
                 self.scopes.pop();
             }

@@ -1,0 +1,121 @@
+use super::*;
+
+fn v(s: &str) -> Target {
+    catalog().target_for(s.parse().unwrap())
+}
+
+#[test]
+fn targets_round_up_within_a_major_version() {
+    let c = catalog();
+    assert_eq!(c.target_version(v("2.0")), "2.7.3");
+    assert_eq!(c.target_version(v("2.7")), "2.7.3");
+    assert_eq!(c.target_version(v("2.8")), "2.9.3");
+    assert_eq!(c.target_version(v("2.10.5")), "2.11.2");
+    assert_eq!(c.target_version(v("2.11")), "2.11.2");
+    assert_eq!(c.target_version(v("3.0")), "3.0.6");
+    assert_eq!(c.target_version(v("3.1.8")), "3.1.8");
+    assert_eq!(c.target_version(v("3.3")), "3.1.8");
+}
+
+#[test]
+fn airflow2_import_paths_removed_in_3() {
+    let c = catalog();
+    let (v211, v31) = (v("2.11"), v("3.1"));
+    assert_eq!(c.module_exists(v211, "airflow.operators.python_operator"), ModuleStatus::Exists);
+    assert_eq!(c.module_exists(v31, "airflow.operators.python_operator"), ModuleStatus::Missing);
+    assert!(c.name_in_module(v211, "airflow.operators.python_operator", "PythonOperator"));
+    assert!(!c.name_in_module(v211, "airflow.operators.python_operator", "NoSuchOperator"));
+    assert_eq!(
+        c.name_status(v31, "airflow.operators.python_operator", "PythonOperator"),
+        NameStatus::ModuleMissing
+    );
+    assert!(c.module_exists_in_any("airflow.operators.python_operator"));
+    let info = c.module_info(v211, "airflow.operators.python_operator").unwrap();
+    assert!(info.is_deprecated_shim);
+    assert!(c.name_in_module(v211, "airflow.operators.dummy_operator", "DummyOperator"));
+    assert!(c.name_in_module(v211, "airflow.operators.dummy", "DummyOperator"));
+    assert_eq!(c.module_exists(v31, "airflow.operators.dummy"), ModuleStatus::Missing);
+}
+
+#[test]
+fn airflow3_operator_shims_and_standard_provider() {
+    let c = catalog();
+    let v31 = v("3.1");
+    // Airflow 3.1 keeps `airflow.operators.bash` as a deprecation shim to the standard provider.
+    assert_eq!(c.module_exists(v31, "airflow.operators.bash"), ModuleStatus::Exists);
+    assert!(c.module_info(v31, "airflow.operators.bash").unwrap().is_deprecated_shim);
+    assert!(c.name_in_module(v31, "airflow.operators.bash", "BashOperator"));
+    assert!(c.name_in_module(v31, "airflow.providers.standard.operators.python", "PythonOperator"));
+    assert_eq!(
+        c.module_distribution(v31, "airflow.providers.standard.operators.python"),
+        Some("apache-airflow-providers-standard")
+    );
+    assert_eq!(c.module_distribution(v31, "airflow.sdk"), Some("apache-airflow-task-sdk"));
+    assert_eq!(c.module_distribution(v("2.11"), "airflow.operators.bash"), Some("apache-airflow"));
+}
+
+#[test]
+fn sdk_is_airflow3_only() {
+    let c = catalog();
+    for t in ["3.0", "3.1"] {
+        assert!(c.name_in_module(v(t), "airflow.sdk", "DAG"), "{t}");
+        assert!(c.name_in_module(v(t), "airflow.sdk", "task"), "{t}");
+    }
+    for t in ["2.7", "2.9", "2.11"] {
+        assert_eq!(c.module_exists(v(t), "airflow.sdk"), ModuleStatus::Missing, "{t}");
+    }
+    assert!(c.name_in_module(v("2.11"), "airflow", "DAG"));
+    assert!(c.name_in_module(v("3.1"), "airflow", "DAG"));
+    assert!(!c.name_in_module(v("3.1"), "airflow", "NoSuchThing"));
+    assert!(c.name_in_module(v("3.1"), "airflow.decorators", "task"));
+    assert!(c.name_in_module(v("2.11"), "airflow.models", "Variable"));
+}
+
+#[test]
+fn bash_operator_params() {
+    let c = catalog();
+    for t in ["2.7", "2.11", "3.0", "3.1"] {
+        let module = if t.starts_with('3') {
+            "airflow.providers.standard.operators.bash"
+        } else {
+            "airflow.operators.bash"
+        };
+        let p = c.operator_params(v(t), module, "BashOperator").unwrap_or_else(|| panic!("{t}"));
+        assert!(p.is_operator, "{t}");
+        assert!(p.complete, "{t}: {p:?}");
+        assert!(!p.accepts_any_kwargs, "{t}");
+        assert!(p.required.contains("bash_command"), "{t}");
+        assert!(p.required.contains("task_id"), "{t}");
+        assert!(p.accepted.contains("retries"), "{t}");
+        assert!(p.accepted.contains("env"), "{t}");
+        assert!(!p.accepted.contains("python_callable"), "{t}");
+    }
+    // Through the 3.x shim module as well.
+    let p = c.operator_params(v("3.1"), "airflow.operators.bash", "BashOperator").unwrap();
+    assert_eq!(p.defined_at, "airflow.providers.standard.operators.bash.BashOperator");
+}
+
+#[test]
+fn find_class_and_suggestions() {
+    let c = catalog();
+    let v31 = v("3.1");
+    let found = c.find_class(v31, "BashOperator");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("airflow.providers.standard.operators.bash"),
+        "{found:?}"
+    );
+    let near = c.closest_modules(v31, "airflow.operators.bash_operator", 5);
+    assert!(near.contains(&"airflow.operators.bash"), "{near:?}");
+    let names =
+        c.closest_names(v31, "airflow.providers.standard.operators.python", "PythonOperater", 3);
+    assert_eq!(names.first(), Some(&"PythonOperator"));
+}
+
+#[test]
+fn submodules_are_importable_names() {
+    let c = catalog();
+    assert!(c.name_in_module(v("3.1"), "airflow.providers.standard", "operators"));
+    assert!(c.name_in_module(v("2.11"), "airflow.operators", "bash_operator"));
+    assert!(!c.name_in_module(v("2.11"), "airflow.operators", "BashOperator"));
+}
