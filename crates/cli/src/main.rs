@@ -1,1 +1,216 @@
-fn main(){}
+//! `dagsmith`: validate Apache Airflow DAG files statically.
+
+mod bench;
+mod inputs;
+mod output;
+mod rules_cmd;
+mod table;
+mod validate_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dagsmith_core::AirflowVersion;
+
+/// Exit statuses, the same for every subcommand.
+pub mod exit {
+    /// Every input is predicted to load (or the command succeeded).
+    pub const OK: u8 = 0;
+    /// At least one input is predicted not to load.
+    pub const NOT_LOADING: u8 = 1;
+    /// Bad usage, or an input or output could not be read or written.
+    pub const ERROR: u8 = 2;
+}
+
+const ABOUT: &str = "Validate Apache Airflow DAG files statically, as strictly as Airflow does.";
+
+const LONG_ABOUT: &str = "\
+Validate Apache Airflow DAG files statically, as strictly as Airflow does.
+
+dagsmith parses each file (it never runs it) and predicts whether Airflow of the target version \
+would import it and find its DAGs, reporting every problem with a stable rule code \
+(see `dagsmith rules`).";
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  dagsmith validate dags/                      check every .py file under dags/
+  dagsmith validate --airflow-version 2.7 etl.py
+  dagsmith validate outputs.jsonl --format csv -o report.csv
+  dagsmith rules                               list the rules
+  dagsmith rules DS102                         explain one rule
+
+Exit status: 0 every input is predicted to load, 1 some are not, 2 usage or I/O error.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dagsmith",
+    version = dagsmith_core::VERSION,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = MAIN_EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    /// When to color the output: auto (when stdout is a terminal and NO_COLOR is unset),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check DAG files, directories and JSONL datasets; predict whether Airflow loads each one.
+    #[command(after_help = validate_cmd::EXAMPLES)]
+    Validate(ValidateArgs),
+    /// List the rules, or explain one (`dagsmith rules DS102`).
+    #[command(after_help = rules_cmd::EXAMPLES)]
+    Rules(RulesArgs),
+    /// Measure dagsmith's own speed.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Files, directories (searched recursively for *.py and *.jsonl) and JSONL datasets;
+    /// `-` reads Python source from standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Target Airflow version, e.g. 2.7, 2.11.2 or 3.1 [default: 3.1; a dataset row's own
+    /// `Airflow Version:` line when this option is not given].
+    #[arg(long, short = 'a', value_name = "VERSION")]
+    pub airflow_version: Option<AirflowVersion>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output (atomically: the file is replaced only
+    /// once the whole report is written).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Table format: print only the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Report only these rules: codes, code prefixes (DS1) or names, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Do not report these rules (codes, code prefixes or names, comma-separated). An ignored
+    /// error no longer counts against the verdict, except syntax errors (DS001, DS002).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Treat .py files and standard input as LLM answers: take the code out of markdown fences
+    /// first (dataset rows always are).
+    #[arg(long)]
+    pub extract: bool,
+
+    /// Validate with N threads [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: one line per finding, a verdict per input and a summary.
+    Table,
+    /// One JSON array with an object per input.
+    Json,
+    /// One JSON object per input, one per line.
+    Jsonl,
+    /// One row per input, airflow-net's report columns first (RFC 4180).
+    Csv,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A rule code (DS102) or name (undefined-name) to explain.
+    #[arg(value_name = "CODE")]
+    pub rule: Option<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Time validate() over a corpus of .py files and JSONL datasets.
+    ///
+    /// All inputs are read (and dataset answers extracted) before timing starts; only the
+    /// validate() calls are timed.
+    #[command(after_help = bench::EXAMPLES)]
+    Validate(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Files and directories to read [default: ../shared/corpus].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Timed passes over all inputs.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: u32,
+
+    /// Untimed passes before timing starts.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub warmup: u32,
+
+    /// Threads validating at once (1 = the honest single-thread figure).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: u32,
+
+    /// Target Airflow version for .py files and rows that name none [default: 3.1].
+    #[arg(long, short = 'a', value_name = "VERSION")]
+    pub airflow_version: Option<AirflowVersion>,
+
+    /// Print the results as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version go to stdout and exit 0; usage errors to stderr, exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::ERROR } else { exit::OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Validate(args) => validate_cmd::run(args, cli.color),
+        Command::Rules(args) => rules_cmd::run(args, cli.color),
+        Command::Bench(BenchCommand::Validate(args)) => bench::run(args),
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
+}

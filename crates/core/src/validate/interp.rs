@@ -1377,7 +1377,7 @@ impl<'a> Interp<'a> {
     fn eval_arguments(
         &mut self,
         arguments: &'a ast::Arguments,
-    ) -> (Vec<Value<'a>>, Vec<(Option<Cow<'a, str>>, Value<'a>)>) {
+    ) -> (Vec<Value<'a>>, Vec<Kwarg<'a>>) {
         let mut args = Vec::new();
         for a in arguments.args.iter() {
             match (a, self.eval(a)) {
@@ -1703,7 +1703,7 @@ impl<'a> Interp<'a> {
         f: &FunctionRef<'a>,
         call: &'a ast::ExprCall,
         args: Vec<Value<'a>>,
-        kwargs: Vec<(Option<Cow<'a, str>>, Value<'a>)>,
+        kwargs: Vec<Kwarg<'a>>,
     ) -> Option<Value<'a>> {
         let _ = call;
         if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
@@ -1902,7 +1902,7 @@ impl<'a> Interp<'a> {
         &mut self,
         call: &'a ast::ExprCall,
         args: &[Value<'a>],
-        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
+        kwargs: &[Kwarg<'a>],
         check_kwargs: bool,
     ) -> Value<'a> {
         if check_kwargs {
@@ -1973,7 +1973,7 @@ impl<'a> Interp<'a> {
         &mut self,
         call: &'a ast::ExprCall,
         args: &[Value<'a>],
-        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
+        kwargs: &[Kwarg<'a>],
     ) -> Value<'a> {
         self.check_task_group_kwargs(call);
         let id = kwarg(kwargs, "group_id")
@@ -2057,7 +2057,7 @@ impl<'a> Interp<'a> {
         &mut self,
         operator: &str,
         call: &'a ast::ExprCall,
-        kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
+        kwargs: &[Kwarg<'a>],
         partial_context: Option<(Option<usize>, Option<usize>)>,
     ) -> Value<'a> {
         let id = kwarg(kwargs, "task_id").cloned();
@@ -2278,10 +2278,7 @@ fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
     keyword(call, name).is_some()
 }
 
-fn kwarg<'v, 'a>(
-    kwargs: &'v [(Option<Cow<'a, str>>, Value<'a>)],
-    name: &str,
-) -> Option<&'v Value<'a>> {
+fn kwarg<'v, 'a>(kwargs: &'v [Kwarg<'a>], name: &str) -> Option<&'v Value<'a>> {
     kwargs.iter().rev().find(|(k, _)| k.as_deref() == Some(name)).map(|(_, v)| v)
 }
 
@@ -2433,11 +2430,7 @@ fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
     }
 }
 
-fn call_builtin<'a>(
-    name: &str,
-    args: Vec<Value<'a>>,
-    kwargs: &[(Option<Cow<'a, str>>, Value<'a>)],
-) -> Value<'a> {
+fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> Value<'a> {
     if !kwargs.is_empty() {
         return Value::Unknown;
     }

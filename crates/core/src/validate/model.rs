@@ -16,6 +16,9 @@ pub(super) struct RawFinding {
     pub fix: Option<String>,
 }
 
+/// A keyword argument as evaluated: its name (`None` for `**unknown`) and value.
+pub(super) type Kwarg<'a> = (Option<std::borrow::Cow<'a, str>>, Value<'a>);
+
 /// A value as far as the interpreter can know it. Anything it cannot follow is `Unknown`.
 #[derive(Clone, Debug)]
 pub(super) enum Value<'a> {
@@ -87,7 +90,7 @@ pub(super) enum ClassKind {
 pub(super) struct PendingOperator<'a> {
     pub class_name: String,
     pub call: &'a ast::ExprCall,
-    pub kwargs: Vec<(Option<std::borrow::Cow<'a, str>>, Value<'a>)>,
+    pub kwargs: Vec<Kwarg<'a>>,
     pub dag: Option<usize>,
     pub group: Option<usize>,
 }

@@ -1,0 +1,331 @@
+//! `dagsmith bench validate`: how fast `validate()` is.
+//!
+//! Reading files, parsing dataset rows and extracting code all happen before the clock starts.
+//! Each `validate()` call is timed on its own (`Instant` around the call, the returned report
+//! kept alive until after the clock stops); throughput is computed from the wall time of the
+//! timed passes.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use dagsmith_core::{AirflowVersion, ValidateOptions, validate};
+use serde_json::json;
+
+use crate::inputs::{self, Item, Job};
+use crate::output::{self, Written};
+use crate::validate_cmd::WORKER_STACK;
+use crate::{BenchArgs, exit};
+
+pub const EXAMPLES: &str = "\
+Examples:
+  dagsmith bench validate                          the shared corpus (../shared/corpus)
+  dagsmith bench validate dags/ --repeat 10
+  dagsmith bench validate corpus/ --threads 4 --json
+
+Reports files/s, MB/s (10^6 bytes of source), mean, p50 and p99 time per file, and the findings
+of one pass. Only validate() is timed.";
+
+const DEFAULT_CORPUS: &str = "../shared/corpus";
+
+pub fn run(args: BenchArgs) -> u8 {
+    let paths = if args.paths.is_empty() {
+        let default = PathBuf::from(DEFAULT_CORPUS);
+        if !default.is_dir() {
+            output::error(&format!(
+                "no PATH given and the default corpus {DEFAULT_CORPUS} does not exist here; \
+                 name the files or directories to benchmark"
+            ));
+            return exit::ERROR;
+        }
+        vec![default]
+    } else {
+        args.paths.clone()
+    };
+    let options = inputs::Options {
+        explicit_version: args.airflow_version,
+        extract: false,
+        report_errors: false,
+    };
+    let (items, _) = inputs::collect(&paths, &options);
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut skipped = 0usize;
+    let mut unreadable_paths = Vec::new();
+    for item in items {
+        match item {
+            Item::Job(job) if job.undecodable.is_none() => jobs.push(job),
+            Item::Job(_) => skipped += 1,
+            Item::Failed(entry) if entry.row.is_some() => skipped += 1,
+            Item::Failed(entry) => unreadable_paths.push(entry.file),
+        }
+    }
+    for path in &unreadable_paths {
+        output::error(&format!("cannot read {path}"));
+    }
+    if !unreadable_paths.is_empty() {
+        return exit::ERROR;
+    }
+    if jobs.is_empty() {
+        output::error("nothing to benchmark: no .py files or dataset rows found");
+        return exit::ERROR;
+    }
+    if skipped > 0 {
+        output::warning(&format!(
+            "skipped {skipped} inputs that are not validatable (e.g. JSONL rows that are not ChatML dataset rows)"
+        ));
+    }
+
+    let (repeat, warmup, threads) =
+        (args.repeat as usize, args.warmup as usize, args.threads as usize);
+    // On a thread with the same large stack as `dagsmith validate` uses.
+    let result = thread::scope(|scope| {
+        thread::Builder::new()
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, || measure(&jobs, repeat, warmup, threads))
+            .map_err(|e| format!("cannot start the benchmark thread: {e}"))
+            .and_then(|h| h.join().map_err(|_| "the benchmark thread crashed".to_string())?)
+    });
+    let result = match result {
+        Ok(r) => r,
+        Err(message) => {
+            output::error(&message);
+            return exit::ERROR;
+        }
+    };
+    let text = if args.json {
+        let mut s =
+            serde_json::to_string_pretty(&result.to_json(&paths, &args)).unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        result.to_text(&paths, &args)
+    };
+    match output::stdout(&text) {
+        Written::Ok | Written::BrokenPipe => exit::OK,
+        Written::Failed => exit::ERROR,
+    }
+}
+
+struct BenchResult {
+    files: usize,
+    bytes: usize,
+    repeats: usize,
+    threads: usize,
+    /// Wall time of all timed passes.
+    wall: Duration,
+    /// One duration per timed validate() call.
+    per_file: Vec<Duration>,
+    /// Findings of one pass.
+    findings: usize,
+    loads: usize,
+}
+
+fn validate_timed(job: &Job) -> (Duration, usize, bool) {
+    let options = ValidateOptions { airflow_version: job.version };
+    let start = Instant::now();
+    let report = validate(black_box(&job.source), black_box(&options));
+    let elapsed = start.elapsed();
+    let report = black_box(report);
+    (elapsed, report.findings.len(), report.loads)
+}
+
+fn measure(
+    jobs: &[Job],
+    repeats: usize,
+    warmup: usize,
+    threads: usize,
+) -> Result<BenchResult, String> {
+    let bytes = jobs.iter().map(|j| j.source.len()).sum();
+    for _ in 0..warmup {
+        for job in jobs {
+            black_box(validate_timed(job));
+        }
+    }
+    let mut per_file = Vec::with_capacity(jobs.len() * repeats);
+    let mut findings = 0;
+    let mut loads = 0;
+    let mut wall = Duration::ZERO;
+    let threads = threads.clamp(1, jobs.len());
+    for pass in 0..repeats {
+        let start = Instant::now();
+        let results: Vec<(Duration, usize, bool)> = if threads == 1 {
+            jobs.iter().map(validate_timed).collect()
+        } else {
+            let chunk = jobs.len().div_ceil(threads);
+            thread::scope(|scope| {
+                let mut handles = Vec::new();
+                for part in jobs.chunks(chunk) {
+                    let handle = thread::Builder::new()
+                        .stack_size(WORKER_STACK)
+                        .spawn_scoped(scope, move || {
+                            part.iter().map(validate_timed).collect::<Vec<_>>()
+                        })
+                        .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
+                    handles.push(handle);
+                }
+                let mut all = Vec::with_capacity(jobs.len());
+                for handle in handles {
+                    all.extend(handle.join().map_err(|_| "a benchmark thread crashed")?);
+                }
+                Ok::<_, String>(all)
+            })?
+        };
+        wall += start.elapsed();
+        if pass == 0 {
+            findings = results.iter().map(|r| r.1).sum();
+            loads = results.iter().filter(|r| r.2).count();
+        }
+        per_file.extend(results.into_iter().map(|r| r.0));
+    }
+    per_file.sort_unstable();
+    Ok(BenchResult { files: jobs.len(), bytes, repeats, threads, wall, per_file, findings, loads })
+}
+
+impl BenchResult {
+    fn percentile(&self, p: f64) -> Duration {
+        if self.per_file.is_empty() {
+            return Duration::ZERO;
+        }
+        // Nearest rank.
+        let rank = ((p / 100.0) * self.per_file.len() as f64).ceil() as usize;
+        self.per_file[rank.clamp(1, self.per_file.len()) - 1]
+    }
+
+    fn calls(&self) -> usize {
+        self.files * self.repeats
+    }
+
+    fn files_per_s(&self) -> f64 {
+        self.calls() as f64 / self.wall.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    fn mb_per_s(&self) -> f64 {
+        (self.bytes * self.repeats) as f64 / 1e6 / self.wall.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    fn mean(&self) -> Duration {
+        let total: Duration = self.per_file.iter().sum();
+        total / (self.per_file.len().max(1) as u32)
+    }
+
+    fn to_json(&self, paths: &[PathBuf], args: &BenchArgs) -> serde_json::Value {
+        let us = |d: Duration| (d.as_secs_f64() * 1e6 * 100.0).round() / 100.0;
+        json!({
+            "dagsmith_version": dagsmith_core::VERSION,
+            "paths": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "airflow_version": args.airflow_version.unwrap_or(AirflowVersion::DEFAULT).to_string(),
+            "rows_use_their_own_version": args.airflow_version.is_none(),
+            "files": self.files,
+            "bytes": self.bytes,
+            "repeats": self.repeats,
+            "warmup": args.warmup,
+            "threads": self.threads,
+            "total_seconds": self.wall.as_secs_f64(),
+            "files_per_second": self.files_per_s(),
+            "mb_per_second": self.mb_per_s(),
+            "mean_us": us(self.mean()),
+            "p50_us": us(self.percentile(50.0)),
+            "p90_us": us(self.percentile(90.0)),
+            "p99_us": us(self.percentile(99.0)),
+            "max_us": us(self.per_file.last().copied().unwrap_or_default()),
+            "findings": self.findings,
+            "loads": self.loads,
+        })
+    }
+
+    fn to_text(&self, paths: &[PathBuf], args: &BenchArgs) -> String {
+        let us = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6);
+        let names: Vec<String> = paths.iter().map(|p| display(p)).collect();
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "dagsmith {} bench validate: {} inputs, {:.2} MB from {}",
+            dagsmith_core::VERSION,
+            self.files,
+            self.bytes as f64 / 1e6,
+            names.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "Airflow {}, {} timed pass{} after {} warm-up, {} thread{}",
+            version_label(args.airflow_version),
+            self.repeats,
+            if self.repeats == 1 { "" } else { "es" },
+            args.warmup,
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  files/s      {:>12.1}", self.files_per_s());
+        let _ = writeln!(out, "  MB/s         {:>12.2}", self.mb_per_s());
+        let _ = writeln!(out, "  mean         {:>12}  per file", us(self.mean()));
+        let _ = writeln!(out, "  p50          {:>12}", us(self.percentile(50.0)));
+        let _ = writeln!(out, "  p99          {:>12}", us(self.percentile(99.0)));
+        let _ = writeln!(
+            out,
+            "  max          {:>12}",
+            us(self.per_file.last().copied().unwrap_or_default())
+        );
+        let _ =
+            writeln!(out, "  total        {:>12.3} s  (validate() only)", self.wall.as_secs_f64());
+        let _ = writeln!(
+            out,
+            "  findings     {:>12}  per pass; {} of {} predicted to load",
+            self.findings, self.loads, self.files
+        );
+        out
+    }
+}
+
+fn version_label(explicit: Option<AirflowVersion>) -> String {
+    match explicit {
+        Some(v) => v.to_string(),
+        None => format!("{} (dataset rows: their own)", AirflowVersion::DEFAULT),
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let r = BenchResult {
+            files: 100,
+            bytes: 0,
+            repeats: 1,
+            threads: 1,
+            wall: Duration::from_secs(1),
+            per_file: (1..=100).map(Duration::from_micros).collect(),
+            findings: 0,
+            loads: 0,
+        };
+        assert_eq!(r.percentile(50.0), Duration::from_micros(50));
+        assert_eq!(r.percentile(99.0), Duration::from_micros(99));
+        assert_eq!(r.percentile(100.0), Duration::from_micros(100));
+        assert_eq!(r.files_per_s(), 100.0);
+    }
+
+    #[test]
+    fn measures_every_call() {
+        let jobs: Vec<Job> = (0..3)
+            .map(|i| Job {
+                file: format!("{i}.py"),
+                row: None,
+                source: "x = (\n".into(),
+                version: AirflowVersion::DEFAULT,
+                undecodable: None,
+            })
+            .collect();
+        let r = measure(&jobs, 2, 0, 2).unwrap();
+        assert_eq!(r.per_file.len(), 6);
+        assert_eq!(r.loads, 0);
+        assert!(r.findings >= 3);
+    }
+}
