@@ -1,9 +1,10 @@
 //! Rules over the finished DAG model: duplicates, cycles, DAG-less tasks, DAGs Airflow will
 //! not collect, and files without any DAG.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use ruff_text_size::TextRange;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::model::*;
 use crate::finding::Severity;
@@ -41,7 +42,7 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
     // Creation order equals source order except for calls into helpers defined earlier,
     // which the stable sort keeps in call order within the same range.
     items.sort_by_key(|(r, _)| r.start());
-    let mut seen: HashMap<(usize, &str), bool> = HashMap::new();
+    let mut seen: HashMap<(usize, &str), bool> = HashMap::default();
     for (range, item) in items {
         match item {
             Item::Task(t) => {
@@ -159,7 +160,7 @@ fn in_group(model: &DagModel, mut group: Option<usize>, target: usize) -> bool {
 pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool)> {
     // A group's roots and leaves depend on the edges inside it, which may themselves involve
     // nested groups: expand until nothing changes (nesting is shallow, so this is quick).
-    let mut known: HashSet<(usize, usize)> = HashSet::new();
+    let mut known: HashSet<(usize, usize)> = HashSet::default();
     let mut out = Vec::new();
     for _ in 0..8 {
         out.clear();
@@ -181,13 +182,13 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool
 
 fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
     let edges = task_edges(model);
-    let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::new();
+    let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::default();
     for &(u, d, range, certain) in &edges {
         adjacency.entry(u).or_default().push((d, range, certain));
     }
     // Iterative DFS with colours; each back edge closes one cycle.
     let mut colour = vec![0u8; model.tasks.len()];
-    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    let mut reported: HashSet<Vec<usize>> = HashSet::default();
     for start in 0..model.tasks.len() {
         if colour[start] != 0 {
             continue;
@@ -253,7 +254,7 @@ fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
 }
 
 fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
-    let mut ids: HashMap<&str, TextRange> = HashMap::new();
+    let mut ids: HashMap<&str, TextRange> = HashMap::default();
     for dag in &model.dags {
         if !dag.collected && dag.certain {
             push(out, &rules::DAG_NOT_COLLECTED, Severity::Warning, dag.range,

@@ -8,10 +8,10 @@
 //! checked by `names`.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::airflow::{self, ApiKind, ArgCheck};
 use super::builtins::is_builtin;
@@ -120,6 +120,7 @@ pub(super) struct Interp<'a> {
     defined_dag_functions: Vec<(String, TextRange)>,
     /// Task and group ids per DAG, for TaskFlow renaming.
     taken_ids: HashSet<(Option<usize>, String)>,
+    next_suffix: HashMap<(Option<usize>, String), usize>,
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.
     pub opaque_module_values: bool,
@@ -131,8 +132,8 @@ impl<'a> Interp<'a> {
             id: 0,
             kind: FrameKind::Module,
             parent: None,
-            vars: HashMap::new(),
-            globals: HashSet::new(),
+            vars: HashMap::default(),
+            globals: HashSet::default(),
             returned: None,
         };
         Interp {
@@ -149,10 +150,11 @@ impl<'a> Interp<'a> {
             group_stack: Vec::new(),
             call_stack: Vec::new(),
             steps: 0,
-            called_dag_functions: HashSet::new(),
+            called_dag_functions: HashSet::default(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
-            taken_ids: HashSet::new(),
+            taken_ids: HashSet::default(),
+            next_suffix: HashMap::default(),
         }
     }
 
@@ -799,8 +801,8 @@ impl<'a> Interp<'a> {
             id,
             kind,
             parent,
-            vars: HashMap::new(),
-            globals: HashSet::new(),
+            vars: HashMap::default(),
+            globals: HashSet::default(),
             returned: None,
         });
     }
@@ -2190,16 +2192,17 @@ impl<'a> Interp<'a> {
     }
 
     /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
-    fn unique_id(&self, id: &str, dag: Option<usize>) -> String {
-        let taken = |candidate: &str| self.taken_ids.contains(&(dag, candidate.to_string()));
-        if !taken(id) {
+    fn unique_id(&mut self, id: &str, dag: Option<usize>) -> String {
+        if !self.taken_ids.contains(&(dag, id.to_string())) {
             return id.to_string();
         }
-        let core = strip_suffix_number(id);
-        let mut n = 1;
+        let core = strip_suffix_number(id).to_string();
+        // Start after the last suffix handed out for this core: repeats stay linear.
+        let mut n = self.next_suffix.get(&(dag, core.clone())).copied().unwrap_or(1);
         loop {
             let candidate = format!("{core}__{n}");
-            if !taken(&candidate) {
+            if !self.taken_ids.contains(&(dag, candidate.clone())) {
+                self.next_suffix.insert((dag, core), n + 1);
                 return candidate;
             }
             n += 1;

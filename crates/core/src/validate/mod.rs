@@ -9,12 +9,11 @@ mod names;
 mod schedule;
 mod syntax;
 
-use std::collections::HashSet;
-
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};

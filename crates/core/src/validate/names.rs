@@ -2,11 +2,10 @@
 //! Python's scoping rules: function scopes see enclosing functions and the module, never
 //! class bodies. Module-level code is checked, in execution order, by the interpreter.
 
-use std::collections::HashSet;
-
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::TextRange;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::builtins::is_builtin;
 
@@ -210,7 +209,7 @@ struct Checker<'a> {
 /// Undefined names in deferred code: (range, name).
 pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> {
     let module_bindings = Bindings::of_body(body);
-    let mut globals = GlobalDecls(HashSet::new());
+    let mut globals = GlobalDecls(HashSet::default());
     for stmt in body {
         globals.visit_stmt(stmt);
     }

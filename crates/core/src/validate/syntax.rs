@@ -1,12 +1,11 @@
 //! DS001 (what the parser rejects) and DS002 (what CPython's compiler rejects though the
 //! grammar accepts it).
 
-use std::collections::HashSet;
-
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Mod, Stmt};
 use ruff_python_parser::Parsed;
 use ruff_text_size::Ranged;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::Sink;
 use crate::rules;
@@ -110,7 +109,7 @@ impl CompileChecker<'_, '_> {
     }
 
     fn check_parameters(&mut self, parameters: &ast::Parameters) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for p in parameters.iter() {
             let name = p.name();
             if !seen.insert(name.as_str()) {
@@ -242,7 +241,7 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(call) => {
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 for kw in &call.arguments.keywords {
                     if let Some(arg) = &kw.arg
                         && !seen.insert(arg.as_str())
