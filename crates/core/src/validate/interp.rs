@@ -63,6 +63,8 @@ const WELL_KNOWN_MODULES: &[&str] = &[
     "base64",
 ];
 
+/// Expressions nested deeper than this are not followed.
+const MAX_EVAL_DEPTH: u32 = 1000;
 /// Bound on statements executed, so pathological inputs stay fast.
 const MAX_STEPS: u32 = 200_000;
 
@@ -121,6 +123,7 @@ pub(super) struct Interp<'a> {
     /// Task and group ids per DAG, for TaskFlow renaming.
     taken_ids: HashSet<(Option<usize>, String)>,
     next_suffix: HashMap<(Option<usize>, String), usize>,
+    depth: u32,
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.
     pub opaque_module_values: bool,
@@ -155,6 +158,7 @@ impl<'a> Interp<'a> {
             opaque_module_values: false,
             taken_ids: HashSet::default(),
             next_suffix: HashMap::default(),
+            depth: 0,
         }
     }
 
@@ -896,7 +900,14 @@ impl<'a> Interp<'a> {
     }
 
     pub fn eval(&mut self, expr: &'a Expr) -> Value<'a> {
-        super::guard_stack(|| self.eval_inner(expr))
+        // Where the stack cannot grow (wasm), very deep expressions are left unknown.
+        if self.depth > MAX_EVAL_DEPTH {
+            return Value::Unknown;
+        }
+        self.depth += 1;
+        let value = super::guard_stack(|| self.eval_inner(expr));
+        self.depth -= 1;
+        value
     }
 
     fn eval_inner(&mut self, expr: &'a Expr) -> Value<'a> {
@@ -1023,6 +1034,14 @@ impl<'a> Interp<'a> {
                 let object = self.eval(&a.value);
                 let attr = a.attr.as_str();
                 match object {
+                    // `TriggerRule.ALL_SUCCESS` is a str enum whose value is "all_success".
+                    Value::Imported(q)
+                        if q.starts_with("airflow.")
+                            && q.ends_with(".TriggerRule")
+                            && attr.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+                    {
+                        Value::Str(attr.to_ascii_lowercase())
+                    }
                     Value::Imported(q) => Value::Imported(format!("{q}.{attr}")),
                     Value::Task(t) if attr == "output" => Value::XCom(t),
                     Value::XCom(t) if attr == "output" => {

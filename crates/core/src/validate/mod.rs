@@ -17,7 +17,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};
-use crate::report::Report;
+use crate::report::{DagSummary, Report};
 use crate::rules::{self, Rule};
 use crate::source::LineIndex;
 
@@ -33,11 +33,22 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
     syntax::report_parse_errors(&parsed, &mut sink);
+    let deep = too_deeply_nested(parsed.tokens());
     let module = parsed.into_syntax();
     let body: &[ruff_python_ast::Stmt] = match &module {
         ruff_python_ast::Mod::Module(m) => &m.body,
         ruff_python_ast::Mod::Expression(_) => &[],
     };
+    if let Some(range) = deep {
+        // CPython refuses the file before parsing it; deeper analysis would only recurse.
+        sink.push(
+            &rules::SYNTAX_ERROR,
+            range,
+            "too many nested parentheses (more than 200 levels)".into(),
+            None,
+        );
+        return finish(sink.findings, Vec::new(), options);
+    }
     let has_syntax_errors = !sink.findings.is_empty();
     syntax::check_compile_rules(body, &mut sink);
 
@@ -83,14 +94,38 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
         }
     }
     let dags = dag_checks::summaries(&interp.model, &lines);
+    finish(sink.findings, dags, options)
+}
 
-    let mut findings = sink.findings;
+fn finish(mut findings: Vec<Finding>, dags: Vec<DagSummary>, options: &ValidateOptions) -> Report {
     findings.sort_by(|a, b| {
         (a.line, a.column, a.code, &a.message).cmp(&(b.line, b.column, b.code, &b.message))
     });
     findings.dedup();
-    let loads = !has_syntax_errors && !findings.iter().any(|f| f.severity == Severity::Error);
+    // Syntax errors are errors, so one error-severity finding decides the verdict.
+    let loads = !findings.iter().any(|f| f.severity == Severity::Error);
     Report { airflow_version: options.airflow_version.to_string(), loads, dags, findings }
+}
+
+/// CPython's tokenizer refuses more than 200 nested brackets ("too many nested parentheses").
+fn too_deeply_nested(tokens: &ruff_python_ast::token::Tokens) -> Option<TextRange> {
+    use ruff_python_ast::token::TokenKind;
+    let mut level = 0usize;
+    for token in tokens.iter() {
+        match token.kind() {
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
+                if level >= 200 {
+                    return Some(token.range());
+                }
+                level += 1;
+            }
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                level = level.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// LLMs sometimes emit hundreds of nested calls; recursion over such trees grows the stack on
