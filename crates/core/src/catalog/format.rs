@@ -19,17 +19,20 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-type Parsed = (Vec<&'static str>, Vec<String>, Vec<Module>);
+/// A distribution: its name and its version in each target (`None`: not part of it).
+pub(super) type Dist = (String, Vec<Option<&'static str>>);
 
-fn mask(s: &str, all: u8) -> Option<u8> {
+type Parsed = (Vec<&'static str>, Vec<Dist>, Vec<Module>);
+
+fn mask(s: &str, all: u16) -> Option<u16> {
     if s == "*" { Some(all) } else { s.parse().ok() }
 }
 
 pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
     let mut targets: Vec<&'static str> = Vec::new();
-    let mut dists: Vec<String> = Vec::new();
+    let mut dists: Vec<Dist> = Vec::new();
     let mut modules: Vec<Module> = Vec::new();
-    let mut all: u8 = 0;
+    let mut all: u16 = 0;
     let mut lines = text.lines().enumerate();
     let err = |line: usize, message: &str| ParseError { line: line + 1, message: message.into() };
     match lines.next() {
@@ -43,17 +46,24 @@ pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
         match tag {
             b'T' => {
                 targets = line[2..].split(' ').collect();
-                if targets.is_empty() || targets.len() > 8 {
-                    return Err(bad("1 to 8 targets expected"));
+                if targets.is_empty() || targets.len() > 16 {
+                    return Err(bad("1 to 16 targets expected"));
                 }
-                all = ((1u16 << targets.len()) - 1) as u8;
+                all = ((1u32 << targets.len()) - 1) as u16;
             }
             b'D' => {
-                let d = &line[2..];
-                dists.push(match d.strip_prefix('+') {
+                let mut f = line[2..].split(' ');
+                let d = f.next().unwrap_or("");
+                let name = match d.strip_prefix('+') {
                     Some(p) => format!("apache-airflow-providers-{p}"),
                     None => d.to_string(),
-                });
+                };
+                let versions: Vec<Option<&'static str>> =
+                    f.map(|v| if v == "-" { None } else { Some(v) }).collect();
+                if versions.len() != targets.len() {
+                    return Err(bad("one version per target expected"));
+                }
+                dists.push((name, versions));
             }
             b'M' => {
                 let (shared, rest) = line[1..].split_once(' ').ok_or_else(|| bad("module line"))?;

@@ -32,7 +32,7 @@ impl Target {
     pub fn index(self) -> usize {
         self.0 as usize
     }
-    fn bit(self) -> u8 {
+    fn bit(self) -> u16 {
         1 << self.0
     }
 }
@@ -41,6 +41,11 @@ impl Target {
 pub enum ModuleStatus {
     Exists,
     Missing,
+    /// Not in the provider release this target uses (the newest one that admits it), but in
+    /// the release of that provider that was current when this Airflow version came out (what
+    /// its constraint files pin): it loads where that older provider is installed. Not an
+    /// error — at most a warning that a newer provider release removed it.
+    InOlderProvider,
 }
 
 /// Whether `from MODULE import NAME` finds NAME.
@@ -55,6 +60,9 @@ pub enum NameStatus {
     /// The module exists but its attributes cannot be listed statically (a module-level
     /// `__getattr__` the generator could not model, a star import from outside Airflow).
     Unknown,
+    /// Not in this target's release of the provider, but in its release-time release (see
+    /// [`ModuleStatus::InOlderProvider`]). Not an error.
+    InOlderProvider,
 }
 
 /// Facts about an existing module in one target.
@@ -102,7 +110,7 @@ pub(crate) struct Module {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Existence {
-    pub mask: u8,
+    pub mask: u16,
     pub dist: u16,
     pub package: bool,
     pub shim: bool,
@@ -112,7 +120,7 @@ pub(crate) struct Existence {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NameRec {
-    pub mask: u8,
+    pub mask: u16,
     pub name: &'static str,
     /// Raw target (a trailing `.` means "append the name").
     pub target: Option<&'static str>,
@@ -120,7 +128,7 @@ pub(crate) struct NameRec {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClassRec {
-    pub mask: u8,
+    pub mask: u16,
     pub name: &'static str,
     pub bases: &'static str,
     pub params: &'static str,
@@ -130,7 +138,7 @@ pub(crate) struct ClassRec {
 #[derive(Debug)]
 pub struct Catalog {
     pub(crate) targets: Vec<&'static str>,
-    pub(crate) dists: Vec<String>,
+    pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
@@ -170,7 +178,16 @@ impl Catalog {
 
     /// All targets, oldest first.
     pub fn targets(&self) -> impl Iterator<Item = Target> + '_ {
-        (0..self.targets.len() as u8).map(Target)
+        (0..self.targets.len() as u8)
+            .map(Target)
+            .filter(|t| !self.targets[t.index()].ends_with('~'))
+    }
+
+    /// The release-time provider snapshot of a target (`X~` in the data): the providers that
+    /// were current when Airflow X was released.
+    fn snapshot(&self, t: Target) -> Option<Target> {
+        let name = format!("{}~", self.targets[t.index()]);
+        self.targets.iter().position(|x| *x == name).map(|i| Target(i as u8))
     }
 
     /// The exact Airflow release a target was generated from, e.g. `"2.11.2"`.
@@ -220,14 +237,53 @@ impl Catalog {
 
     /// Whether `import PATH` finds the module in this target.
     pub fn module_exists(&self, t: Target, path: &str) -> ModuleStatus {
-        if self.existence(t, path).is_some() { ModuleStatus::Exists } else { ModuleStatus::Missing }
+        if self.existence(t, path).is_some() {
+            ModuleStatus::Exists
+        } else if self.older_provider_has(t, path, None).is_some() {
+            ModuleStatus::InOlderProvider
+        } else {
+            ModuleStatus::Missing
+        }
+    }
+
+    /// The version of `dist` used in target `t`.
+    fn dist_version(&self, dist: u16, t: Target) -> Option<&'static str> {
+        self.dists[dist as usize].1[t.index()]
+    }
+
+    /// If a provider module (or `module.name`) is absent from target `t` but present in the
+    /// release of that provider that was current when the target's Airflow version came out
+    /// (and that admits it): that provider's name and release.
+    pub fn older_provider_has(
+        &self,
+        t: Target,
+        module: &str,
+        name: Option<&str>,
+    ) -> Option<(&str, &str)> {
+        let snap = self.snapshot(t)?;
+        let m = self.module(module)?;
+        let e = m.exists.iter().find(|e| e.mask & snap.bit() != 0)?;
+        let (dist_name, _) = &self.dists[e.dist as usize];
+        if !dist_name.starts_with("apache-airflow-providers-") {
+            return None;
+        }
+        let version = self.dist_version(e.dist, snap)?;
+        let has = match name {
+            None => true,
+            Some(n) => {
+                m.classes.iter().any(|c| c.name == n && c.mask & snap.bit() != 0)
+                    || m.names.iter().any(|r| r.name == n && r.mask & snap.bit() != 0)
+                    || self.existence(snap, &format!("{module}.{n}")).is_some()
+            }
+        };
+        has.then_some((dist_name.as_str(), version))
     }
 
     /// Facts about a module that exists in this target.
     pub fn module_info(&self, t: Target, path: &str) -> Option<ModuleInfo<'_>> {
         let (_, e) = self.existence(t, path)?;
         Some(ModuleInfo {
-            distribution: &self.dists[e.dist as usize],
+            distribution: &self.dists[e.dist as usize].0,
             is_package: e.package,
             is_deprecated_shim: e.shim,
             is_open: e.open && e.forward.is_none(),
@@ -247,7 +303,7 @@ impl Catalog {
         m.exists
             .iter()
             .find(|e| e.mask & t.bit() != 0)
-            .map(|e| self.dists[e.dist as usize].as_str())
+            .map(|e| self.dists[e.dist as usize].0.as_str())
     }
 
     /// The targets in which the module exists.
@@ -261,14 +317,28 @@ impl Catalog {
         !self.module_targets(path).is_empty()
     }
 
-    /// Whether `from MODULE import NAME` finds NAME ([`NameStatus::Unknown`] counts as found).
+    /// Whether `from MODULE import NAME` finds NAME in this target's distributions
+    /// ([`NameStatus::Unknown`] counts as found; [`NameStatus::InOlderProvider`] does not).
     pub fn name_in_module(&self, t: Target, module: &str, name: &str) -> bool {
         matches!(self.name_status(t, module, name), NameStatus::Exists | NameStatus::Unknown)
     }
 
     /// What `from MODULE import NAME` does in this target.
     pub fn name_status(&self, t: Target, module: &str, name: &str) -> NameStatus {
-        self.name_status_depth(t, module, name, 0)
+        match self.name_status_depth(t, module, name, 0) {
+            NameStatus::ModuleMissing if self.older_provider_has(t, module, None).is_some() => {
+                if self.older_provider_has(t, module, Some(name)).is_some() {
+                    NameStatus::InOlderProvider
+                } else {
+                    // The module is only in the older provider release, and that lacks the name.
+                    NameStatus::Missing
+                }
+            }
+            NameStatus::Missing if self.older_provider_has(t, module, Some(name)).is_some() => {
+                NameStatus::InOlderProvider
+            }
+            s => s,
+        }
     }
 
     fn name_status_depth(&self, t: Target, module: &str, name: &str, depth: u8) -> NameStatus {
@@ -400,10 +470,10 @@ impl Catalog {
             }
             if m.classes.iter().any(|c| c.name == class_name && c.mask & t.bit() != 0) {
                 defs.push(&m.path);
-            } else if let Some((dm, _)) = self.resolve_class(t, &m.path, class_name) {
-                if !is_private_module(&dm) || defs.is_empty() {
-                    reexports.push(&m.path);
-                }
+            } else if let Some((dm, _)) = self.resolve_class(t, &m.path, class_name)
+                && (!is_private_module(&dm) || defs.is_empty())
+            {
+                reexports.push(&m.path);
             }
         }
         defs.sort_by_key(|p| (p.len(), *p));

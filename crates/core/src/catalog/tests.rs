@@ -119,3 +119,26 @@ fn submodules_are_importable_names() {
     assert!(c.name_in_module(v("2.11"), "airflow.operators", "bash_operator"));
     assert!(!c.name_in_module(v("2.11"), "airflow.operators", "BashOperator"));
 }
+
+#[test]
+fn provider_removals_after_release_are_not_missing() {
+    let c = catalog();
+    let v31 = v("3.1");
+    // Removed by apache-airflow-providers-google 21/22, present in the release-time provider.
+    let m = "airflow.providers.google.cloud.operators.datacatalog";
+    assert_eq!(c.module_exists(v31, m), ModuleStatus::InOlderProvider);
+    assert_eq!(
+        c.name_status(v31, m, "CloudDataCatalogCreateEntryOperator"),
+        NameStatus::InOlderProvider
+    );
+    assert_eq!(c.name_status(v31, m, "CloudDataCatalogMadeUpOperator"), NameStatus::Missing);
+    assert!(
+        c.older_provider_has(v31, m, None)
+            .is_some_and(|(d, _)| d == "apache-airflow-providers-google")
+    );
+    // Removed long before: really missing.
+    assert_eq!(
+        c.name_status(v31, "airflow.providers.snowflake.operators.snowflake", "SnowflakeOperator"),
+        NameStatus::Missing
+    );
+}
