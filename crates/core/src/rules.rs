@@ -108,6 +108,30 @@ rules! {
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";
+    MODULE_NOT_FOUND = "DS202", "module-not-found", Error,
+        "An `airflow.*` module that does not exist in the target Airflow version or its providers.",
+        "dagsmith knows every module of Airflow 2.7, 2.9, 2.11, 3.0 and 3.1 and of every provider release that goes with them (see docs/CATALOG.md). Importing one that exists in none of them (a hallucinated provider, a misspelt path) raises ModuleNotFoundError while Airflow imports the file. The hint names the nearest real module, or where the imported class really lives.";
+    NAME_NOT_IN_MODULE = "DS203", "name-not-in-module", Error,
+        "`from airflow.x import Name` where the module exists but has no `Name`.",
+        "The right class name in the wrong module (`SnowflakeOperator` after it moved to common-sql's `SQLExecuteQueryOperator`, an operator from another provider) raises ImportError while Airflow imports the file. The hint says where the name lives in the target version.";
+    VERSION_MISMATCH_IMPORT = "DS204", "removed-or-not-yet-in-version", Error,
+        "An Airflow module that exists in other Airflow versions but not the target (removed in 3.x, or 3.x-only).",
+        "Airflow 3 removed many Airflow-2 import paths (`airflow.operators.python_operator`, `airflow.contrib.*`, `airflow.utils.dates`, ...), and 3.x-only modules such as `airflow.sdk` do not exist in 2.x. Either way the import raises ModuleNotFoundError for the target version.";
+    PROVIDER_RELEASE_MISMATCH = "DS205", "provider-release-mismatch", Warning,
+        "The module or name exists only in an older release of its provider package.",
+        "Providers drop deprecated operators over time. The name exists in the provider release that was current when the target Airflow version came out, but not in the newest release that supports it: the file loads only with the older provider installed. The message names the pip package and version.";
+    DEPRECATED_IMPORT = "DS206", "deprecated-import", Warning,
+        "The import works only through a deprecation shim of the target Airflow version.",
+        "Airflow keeps some old import paths alive with compatibility shims (e.g. `airflow.operators.bash` in Airflow 3 forwards to the standard provider). They still load but warn, and they disappear in later releases; the hint names the real module.";
+    UNKNOWN_OPERATOR_ARGUMENT = "DS207", "unknown-operator-argument", Error,
+        "An operator is given a keyword argument it does not accept.",
+        "BaseOperator refuses unknown keyword arguments: Airflow raises `Invalid arguments were passed to X` while importing the file. Accepted arguments come from the operator class and all its bases in the target version (see docs/CATALOG.md).";
+    MISSING_OPERATOR_ARGUMENT = "DS208", "missing-operator-argument", Error,
+        "A required argument of an operator is neither passed nor supplied by `default_args`.",
+        "Airflow checks required operator arguments when the task is created and raises `missing keyword argument 'x'` while importing the file. Values in the DAG's `default_args` count as passed.";
+    THIRD_PARTY_IMPORT = "DS209", "third-party-import", Info,
+        "An import of a package that is neither Airflow nor Python's standard library.",
+        "Airflow can only import the file where that package is installed (in the scheduler's and DAG processor's environment, not just the workers'). dagsmith cannot know your environment, so this is information, not a verdict.";
 }
 
 /// Finds a rule by its code (case-insensitive) or its name.

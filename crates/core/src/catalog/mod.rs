@@ -96,6 +96,11 @@ pub struct OperatorParams {
     pub complete: bool,
     /// Where the class is defined, e.g. `airflow.providers.standard.operators.bash.BashOperator`.
     pub defined_at: String,
+    /// The required parameters of the nearest class (the operator itself, or the first base
+    /// with an `__init__` when it has none). Required parameters of classes further up can be
+    /// filled by a subclass's `__init__` (`kwargs["options"] = ...`), which the catalog does not
+    /// model, so only these are certain to be needed.
+    pub required_by_nearest_init: BTreeSet<String>,
 }
 
 /// A module's record in the catalog.
@@ -523,7 +528,35 @@ impl Catalog {
         let (dm, rec) = self.resolve_class(t, module, class_name)?;
         let mut out = self.params_of(t, &dm, &rec, 0);
         out.defined_at = format!("{dm}.{}", rec.name);
+        out.required_by_nearest_init = self.nearest_init_required(t, &rec, 0);
         Some(out)
+    }
+
+    fn nearest_init_required(&self, t: Target, rec: &ClassRec, depth: u8) -> BTreeSet<String> {
+        if depth > 24 {
+            return BTreeSet::new();
+        }
+        if rec.params == "-" {
+            let bases: Vec<&str> =
+                if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
+            for b in bases {
+                if let Some((_, brec)) =
+                    self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n))
+                {
+                    return self.nearest_init_required(t, &brec, depth + 1);
+                }
+            }
+            return BTreeSet::new();
+        }
+        if rec.params == "()" {
+            return BTreeSet::new();
+        }
+        rec.params
+            .split(',')
+            .filter(|tok| !matches!(*tok, "*" | "**" | "**!") && !tok.starts_with('^'))
+            .filter(|tok| !tok.starts_with('/') && !tok.ends_with('?'))
+            .map(|tok| tok.trim_start_matches(':').to_string())
+            .collect()
     }
 
     fn params_of(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {

@@ -381,7 +381,7 @@ impl<'a> Interp<'a> {
             Stmt::Import(s) => {
                 for alias in &s.names {
                     let module = alias.name.as_str();
-                    self.check_import(module, alias.range);
+                    self.check_import(module, Vec::new(), s.range);
                     match &alias.asname {
                         Some(asname) => self.bind(asname.as_str(), Value::Imported(module.into())),
                         None => {
@@ -395,7 +395,13 @@ impl<'a> Interp<'a> {
                 let module = s.module.as_ref().map_or("", |m| m.as_str());
                 let dotted = format!("{}{}", ".".repeat(s.level as usize), module);
                 if s.level == 0 {
-                    self.check_import(module, s.range);
+                    let names = s
+                        .names
+                        .iter()
+                        .filter(|a| a.name.as_str() != "*")
+                        .map(|a| (a.name.as_str(), a.range))
+                        .collect();
+                    self.check_import(module, names, s.range);
                 }
                 for alias in &s.names {
                     let name = alias.name.as_str();
@@ -501,27 +507,10 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn check_import(&mut self, module: &str, range: TextRange) {
-        if !airflow::test_harness_module(module) {
-            return;
-        }
-        let severity =
-            if self.guarded(|g| g.import_error) { Severity::Warning } else { Severity::Error };
-        let top = module.split('.').next().unwrap_or(module);
-        let what = if top == "pytest" {
-            "`pytest` is a test dependency, not installed with Airflow".to_string()
-        } else {
-            format!(
-                "`{module}` exists only in Airflow's source repository (system tests), not in an Airflow install"
-            )
-        };
-        self.report_with(
-            &rules::TEST_HARNESS_IMPORT,
-            severity,
-            range,
-            format!("{what}: ModuleNotFoundError while Airflow imports the file"),
-            Some("remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into()),
-        );
+    fn check_import(&mut self, module: &str, names: Vec<(&str, TextRange)>, range: TextRange) {
+        let guarded = self.guarded(|g| g.import_error);
+        let import = super::imports::Import { module, names, range, guarded };
+        super::imports::check(self.version, &import, &mut self.findings);
     }
 
     fn exec_if(&mut self, s: &'a ast::StmtIf) -> Flow {
@@ -1484,15 +1473,13 @@ impl<'a> Interp<'a> {
         if let Some(base) = qualified.strip_suffix(".partial")
             && airflow::classify(base) == ApiKind::Operator
         {
-            let name = base.rsplit('.').next().unwrap_or(base).to_string();
-            return self.operator_partial(name, call);
+            return self.operator_partial(base.to_string(), call);
         }
         let (args, kwargs) = self.eval_arguments(&call.arguments);
-        let last = qualified.rsplit('.').next().unwrap_or(qualified);
         match airflow::classify(qualified) {
             ApiKind::DagClass => self.create_dag_from_call(call, &args, &kwargs, true),
             ApiKind::TaskGroupClass => self.create_group_from_call(call, &args, &kwargs),
-            ApiKind::Operator => self.create_operator(last, call, &kwargs, None),
+            ApiKind::Operator => self.create_operator(qualified, call, &kwargs, None),
             ApiKind::Chain => {
                 self.chain(call, args);
                 Value::None
@@ -1515,7 +1502,7 @@ impl<'a> Interp<'a> {
                 Value::Unknown
             }
             ApiKind::Other if has_keyword(call, "task_id") => {
-                self.create_operator(last, call, &kwargs, None)
+                self.create_operator(qualified, call, &kwargs, None)
             }
             ApiKind::Other => Value::Unknown,
         }
@@ -1682,6 +1669,9 @@ impl<'a> Interp<'a> {
                 };
                 let dag = self.add_dag(id_value, f.def.range, id_range);
                 self.model.dags[dag].collected = true;
+                if let Some(d) = decorator {
+                    self.model.dags[dag].default_arg_keys = default_arg_keys(d, &dkwargs);
+                }
                 self.model.dags[dag].needs_task_start_date = needs_task_start_date;
                 self.dag_stack.push(dag);
                 // The body sees DAG params (`DagParam`), not the defaults: values are unknown.
@@ -1704,6 +1694,9 @@ impl<'a> Interp<'a> {
                 let prefix =
                     !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
                 let g = self.add_group(id, call.range(), prefix, true, None, None);
+                if kwarg(&gkwargs, "default_args").is_some() {
+                    self.model.groups[g].has_default_args = true;
+                }
                 self.group_stack.push(g);
                 let ret = self.inline(&f, call, args, kwargs);
                 self.group_stack.pop();
@@ -1951,6 +1944,7 @@ impl<'a> Interp<'a> {
         };
         let needs_task_start_date = check_kwargs && self.check_start_date(call);
         let d = self.add_dag(id, call.range(), id_range);
+        self.model.dags[d].default_arg_keys = default_arg_keys(call, kwargs);
         self.model.dags[d].needs_task_start_date = needs_task_start_date;
         Value::Dag(d)
     }
@@ -1986,6 +1980,7 @@ impl<'a> Interp<'a> {
             collected: false,
             certain: self.certain(),
             needs_task_start_date: false,
+            default_arg_keys: Some(Vec::new()),
         });
         self.model.dags.len() - 1
     }
@@ -2015,6 +2010,9 @@ impl<'a> Interp<'a> {
             .or_else(|| call.arguments.args.first())
             .map_or(call.range(), |e| e.range());
         let g = self.add_group(id, id_range, prefix, renames, dag, parent);
+        if kwarg(kwargs, "default_args").is_some() {
+            self.model.groups[g].has_default_args = true;
+        }
         Value::Group(g)
     }
 
@@ -2070,10 +2068,13 @@ impl<'a> Interp<'a> {
             prefix_group_id: prefix,
             certain: self.certain(),
             renames_on_collision: renames,
+            has_default_args: parent.is_some_and(|p| self.model.groups[p].has_default_args),
         });
         self.model.groups.len() - 1
     }
 
+    /// `operator` is the class's dotted import path when known (`airflow.providers...X`),
+    /// else its bare name.
     fn create_operator(
         &mut self,
         operator: &str,
@@ -2081,6 +2082,8 @@ impl<'a> Interp<'a> {
         kwargs: &[Kwarg<'a>],
         partial_context: Option<(Option<usize>, Option<usize>)>,
     ) -> Value<'a> {
+        let qualified = operator;
+        let operator = qualified.rsplit('.').next().unwrap_or(qualified);
         let id = kwarg(kwargs, "task_id").cloned();
         let has_unpacking = kwargs.iter().any(|(k, _)| k.is_none())
             || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
@@ -2123,6 +2126,9 @@ impl<'a> Interp<'a> {
             has_start_date,
         );
         self.model.tasks[t].dag_unknown = dag_unknown;
+        if qualified.starts_with("airflow.") && !has_unpacking {
+            self.check_operator_arguments(qualified, call, kwargs, t);
+        }
         let mut ups = Vec::new();
         for (_, v) in kwargs {
             collect_xcoms(v, &mut ups);
@@ -2133,6 +2139,89 @@ impl<'a> Interp<'a> {
             call.range(),
         );
         Value::Task(t)
+    }
+
+    /// DS207/DS208: the operator's keyword arguments against its real signature (catalog).
+    fn check_operator_arguments(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+        task: usize,
+    ) {
+        let Some((module, class)) = qualified.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(params) = cat.operator_params(target, module, class) else { return };
+        if !params.is_operator {
+            return;
+        }
+        let task_id = self.model.tasks[task].id.clone().unwrap_or_else(|| "?".into());
+        let given: Vec<&str> = kwargs.iter().filter_map(|(k, _)| k.as_deref()).collect();
+        if params.complete && !params.accepts_any_kwargs {
+            let unknown: Vec<&str> =
+                given.iter().copied().filter(|k| !params.accepted.contains(*k)).collect();
+            if !unknown.is_empty() {
+                let range = call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == unknown[0]))
+                    .map_or(call.range(), |k| k.range);
+                let fix = unknown
+                    .iter()
+                    .filter_map(|u| {
+                        closest(u, params.accepted.iter().map(String::as_str))
+                            .map(|c| format!("`{u}` → `{c}`"))
+                    })
+                    .collect::<Vec<_>>();
+                let listed =
+                    unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+                self.report_with(
+                    &rules::UNKNOWN_OPERATOR_ARGUMENT,
+                    if self.certain() { Severity::Error } else { Severity::Warning },
+                    range,
+                    format!(
+                        "Invalid arguments were passed to {class} (task_id: {task_id}): {listed} (error while Airflow imports the file)"
+                    ),
+                    (!fix.is_empty()).then(|| format!("did you mean {}?", fix.join(", "))),
+                );
+            }
+        }
+        // Required arguments, unless something we cannot see may supply them.
+        let positional = !call.arguments.args.is_empty();
+        let node = &self.model.tasks[task];
+        let group_defaults = node.group.is_some_and(|g| self.model.groups[g].has_default_args);
+        let dag_defaults = match node.dag {
+            Some(d) => self.model.dags[d].default_arg_keys.clone(),
+            None if node.dag_unknown => None,
+            None => Some(Vec::new()),
+        };
+        let (Some(dag_defaults), false, false) = (dag_defaults, positional, group_defaults) else {
+            return;
+        };
+        if given.contains(&"default_args") {
+            return;
+        }
+        let missing: Vec<&String> = params
+            .required
+            .iter()
+            .filter(|r| r.as_str() != "task_id" && params.required_by_nearest_init.contains(*r))
+            .filter(|r| !given.contains(&r.as_str()) && !dag_defaults.contains(r))
+            .collect();
+        if !missing.is_empty() {
+            let names = missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
+            let plural = if missing.len() > 1 { "s" } else { "" };
+            self.report_with(
+                &rules::MISSING_OPERATOR_ARGUMENT,
+                if self.certain() { Severity::Error } else { Severity::Warning },
+                call.range(),
+                format!(
+                    "{class} (task_id: {task_id}) is missing keyword argument{plural} {names} (error while Airflow imports the file)"
+                ),
+                Some(format!("pass {names} to {class}")),
+            );
+        }
     }
 
     fn add_task(
@@ -2302,6 +2391,44 @@ fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
 
 fn kwarg<'v, 'a>(kwargs: &'v [Kwarg<'a>], name: &str) -> Option<&'v Value<'a>> {
     kwargs.iter().rev().find(|(k, _)| k.as_deref() == Some(name)).map(|(_, v)| v)
+}
+
+/// The keys of a `default_args=` argument: `Some(keys)` when known (none given: empty), `None`
+/// when it cannot be known.
+fn default_arg_keys(call: &ast::ExprCall, kwargs: &[Kwarg<'_>]) -> Option<Vec<String>> {
+    if call.arguments.keywords.iter().any(|k| k.arg.is_none()) {
+        return None;
+    }
+    match kwarg(kwargs, "default_args") {
+        None | Some(Value::None) => Some(Vec::new()),
+        Some(Value::Dict(items)) => Some(items.iter().map(|(k, _)| k.clone()).collect()),
+        Some(_) => None,
+    }
+}
+
+/// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
+fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let limit = (word.len() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn callee_name(func: &Expr) -> Option<String> {

@@ -3,10 +3,12 @@
 mod airflow;
 mod builtins;
 mod dag_checks;
+mod imports;
 mod interp;
 mod model;
 mod names;
 mod schedule;
+mod stdlib;
 mod syntax;
 
 use ruff_python_ast::visitor::{self, Visitor};

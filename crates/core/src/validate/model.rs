@@ -113,6 +113,8 @@ pub(super) struct DagNode {
     /// Before Airflow 2.8: no start_date on the DAG or in default_args, so the first task
     /// without its own start_date fails.
     pub needs_task_start_date: bool,
+    /// Keys of the DAG's `default_args`; `None` when they cannot be known.
+    pub default_arg_keys: Option<Vec<String>>,
 }
 
 pub(super) struct TaskNode {
@@ -143,6 +145,8 @@ pub(super) struct GroupNode {
     pub certain: bool,
     /// Decorated task groups rename repeats (`add_suffix_on_collision`).
     pub renames_on_collision: bool,
+    /// The group (or an enclosing one) passes `default_args` to its tasks.
+    pub has_default_args: bool,
 }
 
 pub(super) struct EdgeNode {

@@ -1,0 +1,247 @@
+//! Import rules (DS201–DS206, DS209): test-harness modules, and every `airflow.*` import
+//! checked against the catalog of real Airflow and provider releases for the target version.
+
+use ruff_text_size::TextRange;
+
+use super::airflow;
+use super::model::RawFinding;
+use super::stdlib::is_stdlib;
+use crate::AirflowVersion;
+use crate::catalog::{ModuleStatus, NameStatus, Target, catalog};
+use crate::finding::Severity;
+use crate::rules::{self, Rule};
+
+/// One executed import: `import module` (no names) or `from module import names`.
+pub(super) struct Import<'n> {
+    pub module: &'n str,
+    pub names: Vec<(&'n str, TextRange)>,
+    /// The whole statement: Python reports import errors on its first line.
+    pub range: TextRange,
+    /// Inside a `try` that catches ImportError: failures are handled.
+    pub guarded: bool,
+}
+
+/// Packages every Airflow 2.7–3.1 installation has (its own requirements).
+const AIRFLOW_DEPENDENCIES: &[&str] = &[
+    "attr",
+    "attrs",
+    "croniter",
+    "dateutil",
+    "httpx",
+    "jinja2",
+    "lazy_object_proxy",
+    "markupsafe",
+    "packaging",
+    "pendulum",
+    "pluggy",
+    "psutil",
+    "pydantic",
+    "requests",
+    "rich",
+    "sqlalchemy",
+    "tabulate",
+    "tenacity",
+    "typing_extensions",
+    "yaml",
+];
+
+pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawFinding>) {
+    let mut push =
+        |rule: &'static Rule, severity: Severity, message: String, fix: Option<String>| {
+            let severity = match severity {
+                Severity::Error if import.guarded => Severity::Warning,
+                s => s,
+            };
+            out.push(RawFinding { rule, severity, range: import.range, message, fix });
+        };
+    let module = import.module;
+    let top = module.split('.').next().unwrap_or(module);
+    if airflow::test_harness_module(module) {
+        let what = if top == "pytest" {
+            "`pytest` is a test dependency, not installed with Airflow".to_string()
+        } else {
+            format!(
+                "`{module}` exists only in Airflow's source repository (system tests), not in an Airflow install"
+            )
+        };
+        push(
+            &rules::TEST_HARNESS_IMPORT,
+            Severity::Error,
+            format!("{what}: ModuleNotFoundError while Airflow imports the file"),
+            Some("remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into()),
+        );
+        return;
+    }
+    if top != "airflow" {
+        if !is_stdlib(top)
+            && !AIRFLOW_DEPENDENCIES.contains(&top)
+            && !top.is_empty()
+            && top != "__future__"
+        {
+            push(
+                &rules::THIRD_PARTY_IMPORT,
+                Severity::Info,
+                format!(
+                    "`{top}` is not part of Airflow, its dependencies or Python's standard library: it must be installed (or be a module in the DAG folder) where Airflow parses DAGs"
+                ),
+                None,
+            );
+        }
+        return;
+    }
+    let cat = catalog();
+    let target = cat.target_for(version);
+    let release = cat.target_version(target);
+    match cat.module_exists(target, module) {
+        ModuleStatus::Missing => {
+            let (rule, message, fix) = missing_module(target, version, release, module, import);
+            push(rule, Severity::Error, message, fix);
+        }
+        ModuleStatus::InOlderProvider => {
+            let (dist, older) = cat.older_provider_has(target, module, None).unwrap_or_default();
+            push(
+                &rules::PROVIDER_RELEASE_MISMATCH,
+                Severity::Warning,
+                format!(
+                    "`{module}` is gone from the newest {dist} release for Airflow {release}; it exists in {dist} {older}"
+                ),
+                Some(format!("pin `{dist}=={older}`, or use the module's replacement")),
+            );
+        }
+        ModuleStatus::Exists => {
+            if let Some(info) = cat.module_info(target, module)
+                && info.is_deprecated_shim
+            {
+                let fix = import.names.first().and_then(|(n, _)| {
+                    better_home(target, n, module).map(|m| format!("import it from `{m}`"))
+                });
+                push(
+                    &rules::DEPRECATED_IMPORT,
+                    Severity::Warning,
+                    format!(
+                        "`{module}` is a deprecated alias in Airflow {release} (it is created by a compatibility shim)"
+                    ),
+                    fix,
+                );
+            }
+            for &(name, _) in &import.names {
+                name_check(target, release, module, name, &mut push);
+            }
+        }
+    }
+}
+
+fn name_check(
+    target: Target,
+    release: &str,
+    module: &str,
+    name: &str,
+    push: &mut impl FnMut(&'static Rule, Severity, String, Option<String>),
+) {
+    let cat = catalog();
+    match cat.name_status(target, module, name) {
+        NameStatus::Missing => {
+            let fix = match better_home(target, name, module) {
+                Some(home) => Some(format!("`{name}` is in `{home}`: `from {home} import {name}`")),
+                None => {
+                    let close = cat.closest_names(target, module, name, 3);
+                    (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
+                }
+            };
+            let other_versions = cat.name_targets(module, name);
+            let message = if other_versions.is_empty() {
+                format!(
+                    "cannot import name '{name}' from '{module}' in Airflow {release} (ImportError while Airflow imports the file)"
+                )
+            } else {
+                let versions: Vec<&str> =
+                    other_versions.iter().map(|t| cat.target_version(*t)).collect();
+                format!(
+                    "cannot import name '{name}' from '{module}' in Airflow {release}; it exists there in Airflow {} (ImportError while Airflow imports the file)",
+                    versions.join(", ")
+                )
+            };
+            push(&rules::NAME_NOT_IN_MODULE, Severity::Error, message, fix);
+        }
+        NameStatus::InOlderProvider => {
+            let (dist, older) =
+                cat.older_provider_has(target, module, Some(name)).unwrap_or_default();
+            push(
+                &rules::PROVIDER_RELEASE_MISMATCH,
+                Severity::Warning,
+                format!(
+                    "`{name}` is gone from `{module}` in the newest {dist} release for Airflow {release}; it exists in {dist} {older}"
+                ),
+                Some(format!("pin `{dist}=={older}`, or use its replacement")),
+            );
+        }
+        NameStatus::Exists | NameStatus::Unknown | NameStatus::ModuleMissing => {}
+    }
+}
+
+/// The DS202/DS204 finding for a module that does not exist in the target version.
+fn missing_module(
+    target: Target,
+    version: AirflowVersion,
+    release: &str,
+    module: &str,
+    import: &Import,
+) -> (&'static Rule, String, Option<String>) {
+    let cat = catalog();
+    let elsewhere = cat.module_targets(module);
+    let replacement = import
+        .names
+        .first()
+        .and_then(|(n, _)| better_home(target, n, module).map(|m| (m, *n)))
+        .map(|(m, n)| format!("use `from {m} import {n}`"));
+    if !elsewhere.is_empty() {
+        let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
+        let when = if version.is_v3() {
+            format!("was removed in Airflow 3 (it exists in Airflow {})", versions.join(", "))
+        } else {
+            format!(
+                "does not exist before Airflow 3 (it exists in Airflow {})",
+                versions.join(", ")
+            )
+        };
+        let message = format!(
+            "No module named '{module}' in Airflow {release}: it {when} (ModuleNotFoundError while Airflow imports the file)"
+        );
+        return (&rules::VERSION_MISMATCH_IMPORT, message, replacement);
+    }
+    let message = format!(
+        "No module named '{module}' in Airflow {release} (ModuleNotFoundError while Airflow imports the file)"
+    );
+    let fix = replacement.or_else(|| {
+        let provider = module.strip_prefix("airflow.providers.").and_then(|rest| rest.split('.').next());
+        let known_provider = provider.is_some_and(|p| {
+            cat.module_exists(target, &format!("airflow.providers.{p}")) != ModuleStatus::Missing
+        });
+        match provider {
+            Some(p) if !known_provider => Some(format!(
+                "there is no provider package `apache-airflow-providers-{}`: check the provider's name",
+                p.replace('_', "-")
+            )),
+            _ => {
+                let close = cat.closest_modules(target, module, 3);
+                (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
+            }
+        }
+    });
+    (&rules::MODULE_NOT_FOUND, message, fix)
+}
+
+/// Where a class or function named `name` really lives in this version (not `wrong_module`),
+/// preferring the defining module over re-exports, and never a deprecated shim.
+fn better_home(target: Target, name: &str, wrong_module: &str) -> Option<String> {
+    let cat = catalog();
+    // find_class lists defining modules first, then re-exports.
+    cat.find_class(target, name)
+        .into_iter()
+        .filter(|m| m != wrong_module)
+        .find(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
+}
+
+fn quoted(items: &[&str]) -> String {
+    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+}
