@@ -132,6 +132,9 @@ rules! {
     THIRD_PARTY_IMPORT = "DS209", "third-party-import", Info,
         "An import of a package that is neither Airflow nor Python's standard library.",
         "Airflow can only import the file where that package is installed (in the scheduler's and DAG processor's environment, not just the workers'). dagsmith cannot know your environment, so this is information, not a verdict.";
+    REMOVED_CONTEXT_VARIABLE = "DS210", "removed-context-variable", Warning,
+        "A template or context variable that Airflow 3 removed (`execution_date`, `next_ds`, `prev_ds`, `tomorrow_ds`, ...).",
+        "Airflow 3 dropped the execution-date family of context variables. Templates such as `{{ execution_date }}`, `context[\"next_ds\"]` or a `@task` parameter named `execution_date` no longer receive a value: the file still imports, but the task fails or renders an empty value when it runs. Use `logical_date`, `data_interval_start`/`data_interval_end` and the `ds` macros instead.";
 }
 
 /// Finds a rule by its code (case-insensitive) or its name.

@@ -2,6 +2,7 @@
 
 mod airflow;
 mod builtins;
+mod context_keys;
 mod dag_checks;
 mod imports;
 mod interp;
@@ -85,6 +86,19 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
                     "name '{name}' is not defined: the task fails with NameError when it runs"
                 ),
                 fix: airflow::import_hint(name, options.airflow_version),
+            });
+        }
+    }
+    if options.airflow_version.is_v3() {
+        for (range, key, instead) in context_keys::removed_context_keys(body) {
+            raw.push(model::RawFinding {
+                rule: &rules::REMOVED_CONTEXT_VARIABLE,
+                severity: rules::REMOVED_CONTEXT_VARIABLE.severity,
+                range,
+                message: format!(
+                    "`{key}` was removed from the task context in Airflow 3: the task fails or renders an empty value when it runs"
+                ),
+                fix: Some(format!("use `{instead}`")),
             });
         }
     }

@@ -1,0 +1,134 @@
+//! DS210: template and context variables that Airflow 3 removed (`execution_date`, `next_ds`,
+//! ...). They do not stop the import, but the task fails or renders wrongly when it runs.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::guard_stack;
+
+/// Removed in Airflow 3.0, with what to use instead.
+const REMOVED: &[(&str, &str)] = &[
+    ("execution_date", "logical_date"),
+    ("next_execution_date", "data_interval_end"),
+    ("prev_execution_date", "prev_data_interval_start_success"),
+    ("prev_execution_date_success", "prev_data_interval_start_success"),
+    ("next_ds", "{{ data_interval_end | ds }}"),
+    ("next_ds_nodash", "{{ data_interval_end | ds_nodash }}"),
+    ("prev_ds", "{{ prev_data_interval_start_success | ds }}"),
+    ("prev_ds_nodash", "{{ prev_data_interval_start_success | ds_nodash }}"),
+    ("tomorrow_ds", "{{ macros.ds_add(ds, 1) }}"),
+    ("tomorrow_ds_nodash", "{{ macros.ds_add(ds, 1) }} without dashes"),
+    ("yesterday_ds", "{{ macros.ds_add(ds, -1) }}"),
+    ("yesterday_ds_nodash", "{{ macros.ds_add(ds, -1) }} without dashes"),
+];
+
+/// Names that conventionally hold the task context.
+const CONTEXT_NAMES: &[&str] = &["context", "kwargs", "ctx", "kw", "ti_context"];
+
+/// (range, removed key, replacement) for every use in the file.
+pub(super) fn removed_context_keys(body: &[Stmt]) -> Vec<(TextRange, &'static str, &'static str)> {
+    let mut finder = Finder(Vec::new());
+    for stmt in body {
+        finder.visit_stmt(stmt);
+    }
+    finder.0
+}
+
+struct Finder(Vec<(TextRange, &'static str, &'static str)>);
+
+fn removed(key: &str) -> Option<(&'static str, &'static str)> {
+    REMOVED.iter().find(|(k, _)| *k == key).copied()
+}
+
+impl Finder {
+    /// Identifiers used inside `{{ ... }}` blocks of a template string.
+    fn template(&mut self, text: &str, range: TextRange) {
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else { break };
+            let inner = &after[..close];
+            for word in inner.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            {
+                // `dag_run.execution_date` is gone too; `macros.x` and filters are not context.
+                let key = word.rsplit('.').next().unwrap_or(word);
+                if (word == key || word.starts_with("dag_run."))
+                    && let Some((k, instead)) = removed(key)
+                {
+                    self.0.push((range, k, instead));
+                }
+            }
+            rest = &after[close + 2..];
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Finder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::FunctionDef(def) = stmt
+            && def.decorator_list.iter().any(|d| is_task_decorator(&d.expression))
+        {
+            // TaskFlow injects context variables into parameters of the same name.
+            for p in def.parameters.iter() {
+                if let Some((k, instead)) = removed(p.name().as_str()) {
+                    self.0.push((p.name().range, k, instead));
+                }
+            }
+        }
+        guard_stack(|| visitor::walk_stmt(self, stmt));
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::StringLiteral(s) => self.template(s.value.to_str(), s.range),
+            Expr::FString(f) => {
+                for part in f.value.as_slice() {
+                    match part {
+                        ast::FStringPart::Literal(lit) => self.template(&lit.value, lit.range),
+                        ast::FStringPart::FString(fs) => {
+                            for element in fs.elements.iter() {
+                                if let ast::InterpolatedStringElement::Literal(lit) = element {
+                                    self.template(&lit.value, lit.range);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Expr::Subscript(s) => {
+                if let (Expr::Name(n), Expr::StringLiteral(key)) = (&*s.value, &*s.slice)
+                    && CONTEXT_NAMES.contains(&n.id.as_str())
+                    && let Some((k, instead)) = removed(key.value.to_str())
+                {
+                    self.0.push((key.range, k, instead));
+                }
+            }
+            Expr::Call(call) => {
+                if let Expr::Attribute(a) = &*call.func
+                    && a.attr.as_str() == "get"
+                    && let Expr::Name(n) = &*a.value
+                    && CONTEXT_NAMES.contains(&n.id.as_str())
+                    && let Some(Expr::StringLiteral(key)) = call.arguments.args.first()
+                    && let Some((k, instead)) = removed(key.value.to_str())
+                {
+                    self.0.push((key.range, k, instead));
+                }
+            }
+            _ => {}
+        }
+        guard_stack(|| visitor::walk_expr(self, expr));
+    }
+}
+
+fn is_task_decorator(e: &Expr) -> bool {
+    let e = match e {
+        Expr::Call(c) => &*c.func,
+        other => other,
+    };
+    match e {
+        Expr::Name(n) => n.id.as_str() == "task",
+        Expr::Attribute(a) => matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "task"),
+        _ => false,
+    }
+}
