@@ -147,6 +147,9 @@ pub struct Catalog {
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
+    /// Resolving a class through its bases is costly and the same operators recur in every
+    /// file: results are kept (a plain Mutex also works on single-threaded wasm).
+    params_cache: std::sync::Mutex<HashMap<(u8, String), Option<OperatorParams>>>,
 }
 
 const MODULE_DUNDERS: &[&str] = &[
@@ -178,7 +181,14 @@ impl Catalog {
     pub fn parse(text: &'static str) -> Result<Catalog, ParseError> {
         let (targets, dists, modules) = format::parse(text)?;
         let index = modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i as u32)).collect();
-        Ok(Catalog { targets, dists, modules, index, class_index: OnceLock::new() })
+        Ok(Catalog {
+            targets,
+            dists,
+            modules,
+            index,
+            class_index: OnceLock::new(),
+            params_cache: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 
     /// All targets, oldest first.
@@ -377,31 +387,49 @@ impl Catalog {
 
     /// Up to `n` existing modules closest to `path` (for "did you mean"), best first.
     pub fn closest_modules(&self, t: Target, path: &str, n: usize) -> Vec<&str> {
+        // Cheap on purpose (it runs for every unresolved import): siblings with a similar last
+        // segment (a typo), and modules elsewhere with the same last one or two segments (moved
+        // to another package). Comparing whole paths with every module was far too slow.
+        let (parent, last) = path.rsplit_once('.').unwrap_or(("", path));
         let last2: String = {
             let parts: Vec<&str> = path.rsplitn(3, '.').collect();
             if parts.len() >= 2 { format!(".{}.{}", parts[1], parts[0]) } else { String::new() }
         };
-        let max = (path.len() / 3).max(3);
+        let max = (last.len() / 3).clamp(1, 3);
+        let mut buffers = (Vec::new(), Vec::new());
         let mut scored: Vec<(usize, &str)> = Vec::new();
         for m in &self.modules {
-            if m.path == path || !m.exists.iter().any(|e| e.mask & t.bit() != 0) {
-                continue;
-            }
-            if is_private_module(&m.path) && !is_private_module(path) {
-                continue;
-            }
             let p = m.path.as_str();
-            let score = if !last2.is_empty() && p.ends_with(&last2) {
-                // Same last two segments (e.g. `.operators.bash`): moved to another package.
-                Some(1 + p.len().abs_diff(path.len()) / 8)
-            } else if p.len().abs_diff(path.len()) > max {
-                None
-            } else {
-                bounded_levenshtein(path, p, max)
-            };
-            if let Some(s) = score {
-                scored.push((s, p));
+            // Byte comparisons first: only siblings and same-named modules can score.
+            let sibling = !parent.is_empty()
+                && p.len() > parent.len() + 1
+                && p.starts_with(parent)
+                && p.as_bytes()[parent.len()] == b'.';
+            if p == path || !(sibling || p.ends_with(last)) {
+                continue;
             }
+            let Some((m_parent, m_last)) = p.rsplit_once('.') else { continue };
+            let score = if m_parent == parent {
+                if last.starts_with(m_last) || m_last.starts_with(last) {
+                    // `bash_operator` → `bash`
+                    Some(2)
+                } else {
+                    bounded_levenshtein_bytes(last.as_bytes(), m_last.as_bytes(), max, &mut buffers)
+                }
+            } else if !last2.is_empty() && p.ends_with(&last2) {
+                Some(1 + p.len().abs_diff(path.len()) / 8)
+            } else if m_last == last {
+                Some(2 + p.len().abs_diff(path.len()) / 8)
+            } else {
+                None
+            };
+            let Some(score) = score else { continue };
+            if !m.exists.iter().any(|e| e.mask & t.bit() != 0)
+                || (is_private_module(p) && !is_private_module(path))
+            {
+                continue;
+            }
+            scored.push((score, p));
         }
         scored.sort();
         scored.into_iter().take(n).map(|(_, p)| p).collect()
@@ -426,7 +454,7 @@ impl Catalog {
         }
         let mut scored: Vec<(usize, &str)> = cands
             .into_iter()
-            .filter(|c| !c.starts_with('_') && *c != name)
+            .filter(|c| !c.starts_with('_') && *c != name && c.len().abs_diff(name.len()) <= max)
             .filter_map(|c| {
                 bounded_levenshtein(&lower, &c.to_ascii_lowercase(), max).map(|d| (d, c))
             })
@@ -525,11 +553,22 @@ impl Catalog {
         module: &str,
         class_name: &str,
     ) -> Option<OperatorParams> {
-        let (dm, rec) = self.resolve_class(t, module, class_name)?;
-        let mut out = self.params_of(t, &dm, &rec, 0);
-        out.defined_at = format!("{dm}.{}", rec.name);
-        out.required_by_nearest_init = self.nearest_init_required(t, &rec, 0);
-        Some(out)
+        let key = (t.0, format!("{module}.{class_name}"));
+        if let Ok(cache) = self.params_cache.lock()
+            && let Some(hit) = cache.get(&key)
+        {
+            return hit.clone();
+        }
+        let result = self.resolve_class(t, module, class_name).map(|(dm, rec)| {
+            let mut out = self.params_of(t, &dm, &rec, 0);
+            out.defined_at = format!("{dm}.{}", rec.name);
+            out.required_by_nearest_init = self.nearest_init_required(t, &rec, 0);
+            out
+        });
+        if let Ok(mut cache) = self.params_cache.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
     }
 
     fn nearest_init_required(&self, t: Target, rec: &ClassRec, depth: u8) -> BTreeSet<String> {
@@ -693,6 +732,38 @@ fn is_trivial_base(b: &str) -> bool {
 }
 
 /// Levenshtein distance if it is at most `max`, else `None`.
+/// `bounded_levenshtein` over bytes (module paths are ASCII), reusing its row buffers: the
+/// "did you mean" search compares a path with thousands of modules.
+fn bounded_levenshtein_bytes(
+    a: &[u8],
+    b: &[u8],
+    max: usize,
+    (prev, cur): &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    prev.clear();
+    prev.extend(0..=b.len());
+    cur.clear();
+    cur.resize(b.len() + 1, 0);
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(prev, cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
 fn bounded_levenshtein(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

@@ -2410,6 +2410,7 @@ fn default_arg_keys(call: &ast::ExprCall, kwargs: &[Kwarg<'_>]) -> Option<Vec<St
 fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
+        .filter(|c| c.len().abs_diff(word.len()) <= limit)
         .map(|c| (edit_distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min()
