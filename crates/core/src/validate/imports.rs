@@ -141,8 +141,8 @@ fn name_check(
     let cat = catalog();
     match cat.name_status(target, module, name) {
         NameStatus::Missing => {
-            let fix = match better_home(target, name, module) {
-                Some(home) => Some(format!("`{name}` is in `{home}`: `from {home} import {name}`")),
+            let fix = match replacement_hint(target, name, module) {
+                Some(hint) => Some(hint),
                 None => {
                     let close = cat.closest_names(target, module, name, 3);
                     (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
@@ -189,11 +189,7 @@ fn missing_module(
 ) -> (&'static Rule, String, Option<String>) {
     let cat = catalog();
     let elsewhere = cat.module_targets(module);
-    let replacement = import
-        .names
-        .first()
-        .and_then(|(n, _)| better_home(target, n, module).map(|m| (m, *n)))
-        .map(|(m, n)| format!("use `from {m} import {n}`"));
+    let replacement = import.names.first().and_then(|(n, _)| replacement_hint(target, n, module));
     if !elsewhere.is_empty() {
         let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
         let when = if version.is_v3() {
@@ -229,6 +225,33 @@ fn missing_module(
         }
     });
     (&rules::MODULE_NOT_FOUND, message, fix)
+}
+
+/// Names Airflow retired in favour of another, for hints when the old one is gone.
+const RENAMED: &[(&str, &str)] = &[
+    ("DummyOperator", "EmptyOperator"),
+    ("SubDagOperator", "TaskGroup"),
+    ("Dataset", "Asset"),
+    ("DatasetAlias", "AssetAlias"),
+    ("SnowflakeOperator", "SQLExecuteQueryOperator"),
+    ("PostgresOperator", "SQLExecuteQueryOperator"),
+    ("MySqlOperator", "SQLExecuteQueryOperator"),
+    ("SqliteOperator", "SQLExecuteQueryOperator"),
+    ("MsSqlOperator", "SQLExecuteQueryOperator"),
+    ("TrinoOperator", "SQLExecuteQueryOperator"),
+];
+
+/// A hint for a name that is gone: where it (or its successor) lives in this version.
+fn replacement_hint(target: Target, name: &str, wrong_module: &str) -> Option<String> {
+    if let Some(home) = better_home(target, name, wrong_module) {
+        return Some(format!("use `from {home} import {name}`"));
+    }
+    if name == "days_ago" {
+        return Some("`days_ago` is gone: use a fixed `datetime(...)` or `pendulum.today(\"UTC\").add(days=-N)`".into());
+    }
+    let (_, new) = RENAMED.iter().find(|(old, _)| *old == name)?;
+    let home = better_home(target, new, wrong_module)?;
+    Some(format!("`{name}` was replaced by `{new}`: `from {home} import {new}`"))
 }
 
 /// Where a class or function named `name` really lives in this version (not `wrong_module`),
