@@ -196,19 +196,25 @@ fn main() {
                 });
             }
         }
-        // Virtual modules (add_deprecated_classes): a real module of that name wins
-        // (`sys.modules.setdefault`); a virtual module for the package itself adds names.
+        // Virtual modules (add_deprecated_classes): the package's `__init__` registers them with
+        // `sys.modules.setdefault` before any submodule can be imported, and CPython's import
+        // then returns that entry, so a virtual module usually shadows a real file of the same
+        // name (`airflow.hooks.base` in 3.x: `BaseHook` comes through the shim). Which one wins
+        // depends on import order, so both sets of names are kept (no false "missing"), and the
+        // module is flagged as a shim. A virtual module for the package itself adds names.
         for (m, dist, v) in virts {
             match mods.get_mut(&m) {
-                Some(existing) if v.is_self => {
+                Some(existing) => {
                     for (n, tgt) in &v.names {
                         existing.info.names.entry(n.clone()).or_insert_with(|| tgt.clone());
                     }
                     if v.wildcard.is_some() {
                         existing.info.open = true;
                     }
+                    if !v.is_self && !existing.flags.contains('v') {
+                        existing.flags.push('v');
+                    }
                 }
-                Some(_) => {}
                 None => {
                     let info = ModInfo {
                         names: v.names.clone(),

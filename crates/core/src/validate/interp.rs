@@ -127,10 +127,12 @@ pub(super) struct Interp<'a> {
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.
     pub opaque_module_values: bool,
+    /// `from __future__ import annotations`: annotations are strings, never evaluated.
+    postponed_annotations: bool,
 }
 
 impl<'a> Interp<'a> {
-    pub fn new(version: AirflowVersion, dynamic_names: bool) -> Self {
+    pub fn new(version: AirflowVersion, dynamic_names: bool, postponed_annotations: bool) -> Self {
         let module = Frame {
             id: 0,
             kind: FrameKind::Module,
@@ -156,6 +158,7 @@ impl<'a> Interp<'a> {
             called_dag_functions: HashSet::default(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
+            postponed_annotations,
             taken_ids: HashSet::default(),
             next_suffix: HashMap::default(),
             depth: 0,
@@ -335,8 +338,9 @@ impl<'a> Interp<'a> {
                 }
             }
             Stmt::AnnAssign(s) => {
-                if self.frame().kind != FrameKind::Function {
-                    // Module and class annotations are evaluated (PEP 526), function ones not.
+                // Module and class annotations are evaluated (PEP 526), function ones not,
+                // and none under `from __future__ import annotations` (PEP 563).
+                if self.frame().kind != FrameKind::Function && !self.postponed_annotations {
                     self.eval(&s.annotation);
                 }
                 if let Some(v) = &s.value {

@@ -56,7 +56,13 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     syntax::check_compile_rules(body, &mut sink);
 
     let dynamic = dynamic_names(body);
-    let mut interp = interp::Interp::new(options.airflow_version, dynamic.is_some());
+    let postponed_annotations = body.iter().any(|stmt| {
+        matches!(stmt, Stmt::ImportFrom(imp)
+            if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
+                && imp.names.iter().any(|a| a.name.as_str() == "annotations"))
+    });
+    let mut interp =
+        interp::Interp::new(options.airflow_version, dynamic.is_some(), postponed_annotations);
     interp.run_module(body);
     let mut raw = std::mem::take(&mut interp.findings);
     dag_checks::check(&interp.model, interp.opaque_module_values, &mut raw);
