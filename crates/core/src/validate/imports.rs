@@ -190,6 +190,17 @@ fn missing_module(
     let cat = catalog();
     let elsewhere = cat.module_targets(module);
     let replacement = import.names.first().and_then(|(n, _)| replacement_hint(target, n, module));
+    if !elsewhere.is_empty() && module.starts_with("airflow.providers.") {
+        // Providers version independently: the module was dropped from the provider release
+        // that goes with this Airflow, not from Airflow itself.
+        let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
+        let dist = cat.module_distribution_any(module).unwrap_or("its provider package");
+        let message = format!(
+            "No module named '{module}' in the {dist} release for Airflow {release}: the provider dropped it (it is in the releases used with Airflow {}) (ModuleNotFoundError while Airflow imports the file)",
+            versions.join(", ")
+        );
+        return (&rules::MODULE_NOT_FOUND, message, replacement);
+    }
     if !elsewhere.is_empty() {
         let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
         let when = if version.is_v3() {
