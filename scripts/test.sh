@@ -40,11 +40,12 @@ step() {
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step wasm32 "${wasm_cargo[@]}" check -p dagsmith-core --target wasm32-unknown-unknown
-# Dev profile, not --release (Cargo.toml sets dagsmith-core to opt-level 2 in it). Measured on
-# 2 cores with dependencies cached, clippy+test: release 108 s (full rebuild of our crates, no
-# incremental), plain debug 70 s (the corpus test alone ~50 s at opt-level 0), dev with the core
-# at opt-level 2: ~10 s after a touch, corpus test ~3 s. clippy and the tests also share the
-# build scripts and proc macros.
+# Dev profile, not --release; Cargo.toml builds dagsmith-core at opt-level 2 in it. Measured on
+# 2 cores with dependencies cached, clippy + test after a source touch: --release 108 s (our
+# crates rebuilt at opt-level 3, never incremental), plain debug 70 s (corpus test alone ~50 s at
+# opt-level 0), dev + core at opt-level 2 ~10 s (corpus test ~3 s); 73 s for the whole
+# .ci/run from a fresh copy at a new path, where incremental state is not reused. clippy and
+# the tests also share build scripts and proc macros.
 # --no-fail-fast: report every test binary, not just the first failing one.
 step test cargo test --workspace --no-fail-fast
 
