@@ -8,7 +8,7 @@
 mod format;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::AirflowVersion;
 
@@ -149,7 +149,7 @@ pub struct Catalog {
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
     /// Resolving a class through its bases is costly and the same operators recur in every
     /// file: results are kept (a plain Mutex also works on single-threaded wasm).
-    params_cache: std::sync::Mutex<HashMap<(u8, String), Option<OperatorParams>>>,
+    params_cache: std::sync::Mutex<HashMap<(u8, String), Option<Arc<OperatorParams>>>>,
 }
 
 const MODULE_DUNDERS: &[&str] = &[
@@ -552,7 +552,7 @@ impl Catalog {
         t: Target,
         module: &str,
         class_name: &str,
-    ) -> Option<OperatorParams> {
+    ) -> Option<Arc<OperatorParams>> {
         let key = (t.0, format!("{module}.{class_name}"));
         if let Ok(cache) = self.params_cache.lock()
             && let Some(hit) = cache.get(&key)
@@ -563,7 +563,7 @@ impl Catalog {
             let mut out = self.params_of(t, &dm, &rec, 0);
             out.defined_at = format!("{dm}.{}", rec.name);
             out.required_by_nearest_init = self.nearest_init_required(t, &rec, 0);
-            out
+            Arc::new(out)
         });
         if let Ok(mut cache) = self.params_cache.lock() {
             cache.insert(key, result.clone());
