@@ -139,6 +139,9 @@ pub(crate) struct ClassRec {
     pub params: &'static str,
 }
 
+/// Resolved operator signatures by (target, `module.Class`).
+type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
+
 /// The parsed catalog.
 #[derive(Debug)]
 pub struct Catalog {
@@ -149,7 +152,7 @@ pub struct Catalog {
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
     /// Resolving a class through its bases is costly and the same operators recur in every
     /// file: results are kept (a plain Mutex also works on single-threaded wasm).
-    params_cache: std::sync::Mutex<HashMap<(u8, String), Option<Arc<OperatorParams>>>>,
+    params_cache: std::sync::Mutex<ParamsCache>,
 }
 
 const MODULE_DUNDERS: &[&str] = &[
