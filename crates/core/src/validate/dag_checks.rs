@@ -32,76 +32,74 @@ fn push(
 /// Replays task and group creation in order, per DAG, as Airflow's `add_task` and
 /// `TaskGroup.__init__` do.
 fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
-    enum Item<'m> {
-        Task(&'m TaskNode),
-        Group(&'m GroupNode),
+    /// A task or a task group, as far as ids go.
+    struct Created<'m> {
+        range: TextRange,
+        dag: Option<usize>,
+        id: Option<&'m str>,
+        certain: bool,
+        /// TaskFlow tasks and decorated groups are renamed on collision instead of failing.
+        renamed: bool,
+        /// Made in an unknown loop with an id that does not change between iterations.
+        constant_in_loop: bool,
+        what: &'static str,
+        hint: &'static str,
     }
-    let mut items: Vec<(TextRange, Item)> =
-        model.tasks.iter().map(|t| (t.range, Item::Task(t))).collect();
-    items.extend(model.groups.iter().map(|g| (g.range, Item::Group(g))));
+    let tasks = model.tasks.iter().map(|t| Created {
+        range: t.range,
+        dag: t.dag,
+        id: t.id.as_deref(),
+        certain: t.certain,
+        renamed: t.taskflow,
+        constant_in_loop: t.looped && !t.in_condition && !t.taskflow,
+        what: "task id",
+        hint: "give every task a unique task_id",
+    });
+    let groups = model.groups.iter().map(|g| Created {
+        range: g.range,
+        dag: g.dag,
+        id: g.id.as_deref(),
+        certain: g.certain,
+        renamed: g.renames_on_collision,
+        constant_in_loop: false,
+        what: "group_id",
+        hint: "give every task group a unique group_id",
+    });
+    let mut items: Vec<Created> = tasks.chain(groups).collect();
     // Creation order equals source order except for calls into helpers defined earlier,
     // which the stable sort keeps in call order within the same range.
-    items.sort_by_key(|(r, _)| r.start());
+    items.sort_by_key(|c| c.range.start());
     let mut seen: HashMap<(usize, &str), bool> = HashMap::default();
-    for (range, item) in items {
-        match item {
-            Item::Task(t) => {
-                let (Some(dag), Some(id)) = (t.dag, t.id.as_deref()) else {
-                    continue;
-                };
-                if let Some(&earlier_certain) = seen.get(&(dag, id)) {
-                    if !t.taskflow && t.certain && earlier_certain {
-                        push(
-                            out,
-                            &rules::DUPLICATE_TASK_ID,
-                            Severity::Error,
-                            range,
-                            format!(
-                                "task id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"
-                            ),
-                            Some("give every task a unique task_id".into()),
-                        );
-                    }
-                } else {
-                    seen.insert((dag, id), t.certain);
-                }
-                if t.looped && !t.in_condition && !t.taskflow {
-                    push(
-                        out,
-                        &rules::DUPLICATE_TASK_ID,
-                        Severity::Warning,
-                        range,
-                        format!(
-                            "task id '{id}' is created inside a loop but does not change between iterations: a second iteration raises DuplicateTaskIdFound"
-                        ),
-                        Some(
-                            "build the task_id from the loop variable, e.g. f\"load_{item}\""
-                                .into(),
-                        ),
-                    );
-                }
+    for c in items {
+        let (Some(dag), Some(id)) = (c.dag, c.id) else { continue };
+        if let Some(&earlier_certain) = seen.get(&(dag, id)) {
+            if !c.renamed && c.certain && earlier_certain {
+                push(
+                    out,
+                    &rules::DUPLICATE_TASK_ID,
+                    Severity::Error,
+                    c.range,
+                    format!(
+                        "{} '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)",
+                        c.what
+                    ),
+                    Some(c.hint.into()),
+                );
             }
-            Item::Group(g) => {
-                let (Some(dag), Some(id)) = (g.dag, g.id.as_deref()) else {
-                    continue;
-                };
-                if let Some(&earlier_certain) = seen.get(&(dag, id)) {
-                    if !g.renames_on_collision && g.certain && earlier_certain {
-                        push(
-                            out,
-                            &rules::DUPLICATE_TASK_ID,
-                            Severity::Error,
-                            range,
-                            format!(
-                                "group_id '{id}' has already been added to the DAG (DuplicateTaskIdFound while Airflow imports the file)"
-                            ),
-                            Some("give every task group a unique group_id".into()),
-                        );
-                    }
-                } else {
-                    seen.insert((dag, id), g.certain);
-                }
-            }
+        } else {
+            seen.insert((dag, id), c.certain);
+        }
+        if c.constant_in_loop {
+            push(
+                out,
+                &rules::DUPLICATE_TASK_ID,
+                Severity::Warning,
+                c.range,
+                format!(
+                    "task id '{id}' is created inside a loop but does not change between iterations: a second iteration raises DuplicateTaskIdFound"
+                ),
+                Some("build the task_id from the loop variable, e.g. f\"load_{item}\"".into()),
+            );
         }
     }
 }
