@@ -455,13 +455,26 @@ impl Catalog {
                 cands.push(rest);
             }
         }
-        let mut scored: Vec<(usize, &str)> = cands
-            .into_iter()
-            .filter(|c| !c.starts_with('_') && *c != name && c.len().abs_diff(name.len()) <= max)
-            .filter_map(|c| {
-                bounded_levenshtein(&lower, &c.to_ascii_lowercase(), max).map(|d| (d, c))
-            })
-            .collect();
+        // One lowercase buffer and one pair of rows for every candidate.
+        let mut candidate_lower = String::new();
+        let mut buffers = (Vec::new(), Vec::new());
+        let mut scored: Vec<(usize, &str)> = Vec::new();
+        for c in cands {
+            if c.starts_with('_') || c == name || c.len().abs_diff(name.len()) > max {
+                continue;
+            }
+            candidate_lower.clear();
+            candidate_lower.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
+            let distance = bounded_levenshtein_bytes(
+                lower.as_bytes(),
+                candidate_lower.as_bytes(),
+                max,
+                &mut buffers,
+            );
+            if let Some(d) = distance {
+                scored.push((d, c));
+            }
+        }
         scored.sort();
         scored.dedup_by(|a, b| a.1 == b.1);
         scored.into_iter().take(n).map(|(_, c)| c).collect()
@@ -765,10 +778,6 @@ fn bounded_levenshtein_bytes(
     }
     let d = prev[b.len()];
     (d <= max).then_some(d)
-}
-
-fn bounded_levenshtein(a: &str, b: &str, max: usize) -> Option<usize> {
-    bounded_levenshtein_bytes(a.as_bytes(), b.as_bytes(), max, &mut (Vec::new(), Vec::new()))
 }
 
 #[cfg(test)]
