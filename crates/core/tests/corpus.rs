@@ -468,8 +468,9 @@ fn composition_table(labels: &[Label]) -> String {
     out
 }
 
-fn figures_table(metrics: &[Metrics]) -> String {
-    let mut out = String::from("| figure |");
+/// A markdown table header: the first column's title, then one right-aligned column per version.
+fn table_header(first: &str, metrics: &[Metrics]) -> String {
+    let mut out = format!("| {first} |");
     for m in metrics {
         write!(out, " {} |", m.version).unwrap();
     }
@@ -478,6 +479,11 @@ fn figures_table(metrics: &[Metrics]) -> String {
         out.push_str("---:|");
     }
     out.push('\n');
+    out
+}
+
+fn figures_table(metrics: &[Metrics]) -> String {
+    let mut out = table_header("figure", metrics);
     let mut row = |name: &str, cell: &dyn Fn(&Metrics) -> String| {
         write!(out, "| {name} |").unwrap();
         for m in metrics {
@@ -515,15 +521,7 @@ fn misses_table(metrics: &[Metrics]) -> String {
     }
     let mut keys: Vec<(&str, usize)> = totals.into_iter().collect();
     keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let mut out = String::from("| Airflow's primary failure (category: subcategory) |");
-    for m in metrics {
-        write!(out, " {} |", m.version).unwrap();
-    }
-    out.push_str("\n|---|");
-    for _ in metrics {
-        out.push_str("---:|");
-    }
-    out.push('\n');
+    let mut out = table_header("Airflow's primary failure (category: subcategory)", metrics);
     let count = |m: &Metrics, key: &str| m.miss_groups.get(key).copied().unwrap_or(0);
     for (key, _) in keys.iter().take(TOP_MISSES) {
         write!(out, "| {} |", key.replace('|', "\\|")).unwrap();

@@ -249,8 +249,6 @@ impl<'a> Interp<'a> {
 
     fn bind(&mut self, name: &str, value: Value<'a>) {
         let is_global_decl = self.frame().globals.contains(name);
-        let in_module = self.frame().kind == FrameKind::Module || is_global_decl;
-        let _ = in_module;
         let uncertain = self.uncertain > 0;
         let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
         // A branch that may not run cannot replace a value for sure: `k8s = None` in an
@@ -737,25 +735,15 @@ impl<'a> Interp<'a> {
                 let v = self.eval(default);
                 defaults.push((p.name().to_string(), v));
             }
-            if let Some(annotation) = p.annotation() {
-                self.eval_annotation(annotation);
-            }
         }
-        if let Some(returns) = &def.returns {
-            self.eval_annotation(returns);
-        }
+        // Parameter and return annotations are not evaluated: they may be strings or
+        // postponed, and skipping them can only hide a NameError, never invent one.
         if matches!(kind, FunctionKind::Dag { .. }) {
             self.defined_dag_functions.push((def.name.to_string(), def.range));
         }
         let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
         let f = FunctionRef { def, kind, defaults, closure };
         self.bind(def.name.as_str(), Value::Function(Box::new(f)));
-    }
-
-    fn eval_annotation(&mut self, annotation: &'a Expr) {
-        // String annotations and `from __future__ import annotations` are not evaluated;
-        // we skip annotations entirely to stay on the safe side of false alarms.
-        let _ = annotation;
     }
 
     fn define_class(&mut self, class: &'a ast::StmtClassDef) {
@@ -826,7 +814,7 @@ impl<'a> Interp<'a> {
                 }
             }
             Expr::Subscript(s) => {
-                let object = self.eval(&s.value);
+                self.eval(&s.value);
                 self.eval(&s.slice);
                 if is_globals_call(&s.value) {
                     match value {
@@ -836,7 +824,6 @@ impl<'a> Interp<'a> {
                         _ => {}
                     }
                 }
-                let _ = object;
             }
             other => {
                 self.eval(other);
@@ -1683,7 +1670,7 @@ impl<'a> Interp<'a> {
                 let unknown_kwargs =
                     kwargs.iter().map(|(k, _)| (k.clone(), Value::Unknown)).collect();
                 let no_defaults = FunctionRef { defaults: Vec::new(), ..f.clone() };
-                self.inline(&no_defaults, call, unknown_args, unknown_kwargs);
+                self.inline(&no_defaults, unknown_args, unknown_kwargs);
                 self.dag_stack.pop();
                 Value::Dag(dag)
             }
@@ -1702,7 +1689,7 @@ impl<'a> Interp<'a> {
                     self.model.groups[g].has_default_args = true;
                 }
                 self.group_stack.push(g);
-                let ret = self.inline(&f, call, args, kwargs);
+                let ret = self.inline(&f, args, kwargs);
                 self.group_stack.pop();
                 match ret {
                     Some(
@@ -1711,7 +1698,7 @@ impl<'a> Interp<'a> {
                     _ => Value::Group(g),
                 }
             }
-            FunctionKind::Plain => self.inline(&f, call, args, kwargs).unwrap_or(Value::Unknown),
+            FunctionKind::Plain => self.inline(&f, args, kwargs).unwrap_or(Value::Unknown),
         }
     }
 
@@ -1719,11 +1706,9 @@ impl<'a> Interp<'a> {
     fn inline(
         &mut self,
         f: &FunctionRef<'a>,
-        call: &'a ast::ExprCall,
         args: Vec<Value<'a>>,
         kwargs: Vec<Kwarg<'a>>,
     ) -> Option<Value<'a>> {
-        let _ = call;
         if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
             return None;
         }
