@@ -10,8 +10,10 @@ pub mod dataset;
 pub mod extract;
 pub mod finding;
 pub mod formats;
+pub mod graph;
 pub mod report;
 pub mod rules;
+pub mod share;
 pub mod source;
 mod validate;
 
