@@ -161,6 +161,7 @@ main() {
   log "cache: $CACHE"
   mkdir -p "$CACHE"
   setup_wasm
+  "$(dirname "${BASH_SOURCE[0]}")/setup-python.sh"
   log "done"
 }
 

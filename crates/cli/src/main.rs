@@ -4,6 +4,7 @@ mod bench;
 mod inputs;
 mod output;
 mod rules_cmd;
+mod serve_cmd;
 mod table;
 mod validate_cmd;
 
@@ -82,6 +83,10 @@ enum Command {
     /// List the rules, or explain one (`dagsmith rules DS102`).
     #[command(after_help = rules_cmd::EXAMPLES)]
     Rules(RulesArgs),
+    /// Serve the local HTTP endpoint: OpenAI-compatible chat completions, generate-and-validate,
+    /// validation, and the web app.
+    #[command(after_help = serve_cmd::EXAMPLES)]
+    Serve(serve_cmd::ServeArgs),
     /// Measure dagsmith's own speed.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -205,6 +210,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate(args) => validate_cmd::run(args, cli.color),
         Command::Rules(args) => rules_cmd::run(args, cli.color),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Bench(BenchCommand::Validate(args)) => bench::run(args),
     };
     ExitCode::from(code)
