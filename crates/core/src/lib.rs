@@ -11,6 +11,7 @@ pub mod extract;
 pub mod finding;
 pub mod formats;
 pub mod graph;
+pub mod prompt;
 pub mod report;
 pub mod rules;
 pub mod share;
