@@ -213,3 +213,42 @@ fn builtin_instruction_set_covers_the_required_topics() {
         assert_eq!(r.system(), Some(dagsmith_core::prompt::SYSTEM_PROMPT));
     }
 }
+
+#[test]
+fn ctrl_c_leaves_only_whole_rows_and_a_rerun_resumes() {
+    let dir = TempDir::new("sigint");
+    let model = model();
+    // The built-in set (34 rows), one at a time: plenty left to interrupt.
+    let child = Command::new(BIN)
+        .current_dir(&dir.0)
+        .args(["generate", "--model", model.to_str().unwrap(), "-o", "o.jsonl", "-p", "1"])
+        .args(["--max-tokens", "24", "--threads", "2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = dir.0.join("o.jsonl");
+    let start = std::time::Instant::now();
+    while fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(start.elapsed().as_secs() < 120, "no rows written in 2 minutes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    let rows = lines(&out);
+    assert!(rows.len() >= 2 && rows.len() < 34, "{} rows", rows.len());
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.ends_with('\n'), "the last row is whole");
+    let resumed = generate(&dir.0, &["-o", "o.jsonl", "--max-tokens", "24", "--limit", "5"]);
+    assert!(stderr(&resumed).contains("rows already done"), "{}", stderr(&resumed));
+    let rows = lines(&out);
+    let mut seen: Vec<u64> =
+        rows.iter().map(|r| r["metadata"]["dagsmith"]["row"].as_u64().unwrap()).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), rows.len(), "no row written twice");
+    assert!(seen.len() >= 5);
+}
