@@ -29,10 +29,13 @@ cargo build --release -q -p dagsmith
 # Passive OpenMP waiting: both implementations share the machine with nothing else, but a
 # busy-waiting pool collapses when anything else runs (../shared/notes/llama-cpp.md).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-echo "== dagsmith ($THREADS threads, max $MAX_TOKENS tokens, parallel $PARALLEL)" >&2
-"$CARGO_TARGET_DIR/release/dagsmith" bench generate --model "$MODEL" --parallel "$PARALLEL" \
-  --max-tokens "$MAX_TOKENS" --threads "$THREADS" --json | tee "$OUT/dagsmith.json"
-echo "== node-llama-cpp" >&2
-node "$REF/bench-reference.mjs" "$(realpath "$MODEL")" "$(realpath datasets/instructions.jsonl)" \
-  "$THREADS" "$MAX_TOKENS" "$PARALLEL" | tee "$OUT/reference.json"
+# Interleaved per level (dagsmith, then the reference), so that both see the same machine state.
+for p in ${PARALLEL//,/ }; do
+  echo "== parallel $p: dagsmith ($THREADS threads, max $MAX_TOKENS tokens)" >&2
+  "$CARGO_TARGET_DIR/release/dagsmith" bench generate --model "$MODEL" --parallel "$p" \
+    --max-tokens "$MAX_TOKENS" --threads "$THREADS" --json | tee "$OUT/dagsmith-$p.json"
+  echo "== parallel $p: node-llama-cpp" >&2
+  node "$REF/bench-reference.mjs" "$(realpath "$MODEL")" "$(realpath datasets/instructions.jsonl)" \
+    "$THREADS" "$MAX_TOKENS" "$p" | tee "$OUT/reference-$p.json"
+done
 echo "results in $OUT" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser tests of the playground in headless Chromium (tests/browser/playground.test.cjs):
-# builds dist/ when it is missing or older than its sources, builds the release `dagsmith`,
+# builds dist/ when it is missing or older than its sources, builds `dagsmith` (dev profile),
 # starts `dagsmith serve` on a free 127.0.0.1 port with the small test model, runs the tests,
 # and stops the server. Screenshots go to tests/browser/artifacts/ (git-ignored).
 #
@@ -48,9 +48,11 @@ base_url=""
 generation=0
 skip_reason=""
 
-log "cargo build --release -p dagsmith"
-cargo build -q --release -p dagsmith
-dagsmith="$CARGO_TARGET_DIR/release/dagsmith"
+# The dev-profile binary: the same artifacts `cargo test` builds (llama.cpp and dagsmith-core are
+# optimised in that profile, see Cargo.toml), so CI compiles llama.cpp once, not twice.
+log "cargo build -p dagsmith"
+cargo build -q -p dagsmith
+dagsmith="$CARGO_TARGET_DIR/debug/dagsmith"
 if "$dagsmith" serve --help >/dev/null 2>&1; then
   [[ -f $MODEL ]] || die "test model $MODEL missing: run scripts/setup.sh or set DAGSMITH_TEST_MODEL"
   # A free port: bind port 0, note the number, release it; the server binds it right after.
