@@ -257,6 +257,11 @@ test("own DAG: copy code, download .py, JSON and SARIF reports", async () => {
   await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
   await openApp(page);
   await page.click("#own");
+  // Tab indents inside the editor instead of moving the focus.
+  await page.focus("#code");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("x = 1");
+  assertEq(await page.inputValue("#code"), "    x = 1", "Tab inserts four spaces");
   await setCode(page, CYCLE_DAG);
   await page.click("#copy-code");
   await page.waitForSelector("#notice.info");

@@ -928,6 +928,33 @@ fn Editor(ctx: Ctx) -> impl IntoView {
                             ctx.pending.set(true);
                             ctx.code.set(event_target_value(&ev));
                         }
+                        on:keydown=move |ev| {
+                            // Tab indents (four spaces) instead of leaving the editor.
+                            if ev.key() != "Tab" || ev.shift_key() || ev.ctrl_key()
+                                || ev.meta_key() || ev.alt_key() || ctx.running.get_untracked()
+                            {
+                                return;
+                            }
+                            let Some(ta) = ctx.textarea.get_untracked() else { return };
+                            let (Ok(Some(start)), Ok(Some(end))) =
+                                (ta.selection_start(), ta.selection_end())
+                            else {
+                                return;
+                            };
+                            ev.prevent_default();
+                            if ta
+                                .set_range_text_with_start_and_end_and_mode(
+                                    "    ",
+                                    start,
+                                    end,
+                                    "end",
+                                )
+                                .is_ok()
+                            {
+                                ctx.pending.set(true);
+                                ctx.code.set(ta.value());
+                            }
+                        }
                     ></textarea>
                 </div>
             </div>
