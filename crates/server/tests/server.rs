@@ -613,3 +613,22 @@ fn slots_decode_together_full_queue_is_429_and_disconnects_free_slots() {
     let after = post(s.addr, "/v1/chat/completions", &chat_body("Hi", 4));
     assert_eq!(after.status, 200, "{}", after.body);
 }
+
+#[test]
+fn a_generation_past_the_timeout_is_cancelled_with_504() {
+    let config = ServerConfig {
+        context_per_sequence: 4096,
+        max_tokens: 4000,
+        generation_timeout: Duration::from_secs(1),
+        ..config()
+    };
+    let s = Background::start(config, Ok(engine())).unwrap();
+    let mut body = chat_body("Write a long story.", 4000);
+    body["ignore_eos"] = json!(true);
+    let started = Instant::now();
+    let reply = post(s.addr, "/v1/chat/completions", &body);
+    assert_eq!(reply.status, 504, "{}", reply.body);
+    assert!(reply.error_message().contains("timed out after 1 s"), "{}", reply.body);
+    assert!(started.elapsed() < FREED_WITHIN, "{:?}", started.elapsed());
+    assert_eq!(health(s.addr)["slots"]["busy"], 0);
+}
