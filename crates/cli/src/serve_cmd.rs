@@ -36,6 +36,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     pub host: IpAddr,
 
+    /// Port to listen on (0 = any free port; the address is printed).
     #[arg(long, short = 'p', default_value_t = 8080)]
     pub port: u16,
 
