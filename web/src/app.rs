@@ -1052,6 +1052,9 @@ fn Graph(ctx: Ctx) -> impl IntoView {
                     dag_svg(dag, r, i)
                 ));
             }
+            if html.is_empty() {
+                html.push_str("<p class=\"muted\">No DAG found (yet) in this file.</p>");
+            }
             html
         })
     };
