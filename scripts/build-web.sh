@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the browser playground (web/, leptos CSR) into dist/, which `dagsmith serve` serves:
 #   trunk build --release --offline   (index.html + Trunk.toml at the repository root)
-# Run scripts/setup.sh (or scripts/setup-web.sh) once first: it installs trunk, wasm-bindgen-cli
-# and wasm-opt into $DAGSMITH_CACHE/tools. Extra arguments go to trunk. Prints the bundle size.
+# Installs trunk, wasm-bindgen-cli and wasm-opt into $DAGSMITH_CACHE/tools first when they are
+# missing (scripts/setup-web.sh; tens of minutes once). Extra arguments go to trunk. Prints the
+# bundle size.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,7 +18,11 @@ if [[ $(cat "$CACHE/wasm-route" 2>/dev/null || echo rustup) == web ]]; then
   export RUSTUP_TOOLCHAIN=web
 fi
 for tool in trunk wasm-bindgen wasm-opt; do
-  command -v "$tool" >/dev/null || { echo "build-web: $tool missing: run scripts/setup-web.sh" >&2; exit 1; }
+  if ! command -v "$tool" >/dev/null; then
+    echo "build-web: $tool missing: installing the web tools (scripts/setup-web.sh)" >&2
+    "$(dirname "${BASH_SOURCE[0]}")/setup-web.sh"
+    break
+  fi
 done
 
 # trunk passes --offline to cargo: download the crates first (a no-op when they are cached).

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what dagsmith's build and tests need. Idempotent: each step checks first and skips what
-# is present, so a warm machine finishes in seconds. Downloads and built tools live in the
-# persistent cache ${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}, outside the clone, so that CI runs and
-# fresh clones reuse them.
+# Installs what dagsmith needs: `scripts/setup.sh` alone installs what building the CLI needs (the
+# README's first command: cmake and libclang for llama.cpp, seconds); `scripts/setup.sh --dev`
+# adds what the tests and the playground need (the wasm32 std, the test model, a Python venv,
+# trunk/wasm-bindgen/wasm-opt, Chromium; tens of minutes on a brand-new machine, seconds once
+# cached). Idempotent: each step checks first and skips what is present. Downloads and built tools
+# live in the persistent cache ${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}, outside the clone, so that
+# CI runs and fresh clones reuse them.
 #
 # Environment:
 #   DAGSMITH_CACHE       cache dir (default $HOME/.cache/dagsmith)
@@ -192,18 +195,23 @@ PY
 }
 
 # --- main --------------------------------------------------------------------------------------
-# Later steps slot in here as functions: apt packages (cmake, libclang-dev, chromium,
-# chromium-driver) via apt_install; trunk / wasm-bindgen-cli via `cargo install --root
-# $CACHE/tools` skipped when the right version is present; a PyPI venv under $CACHE; model fetches.
 
 main() {
+  local dev=0
+  case "${1:-}" in
+    --dev) dev=1 ;;
+    "") ;;
+    *) die "usage: scripts/setup.sh [--dev]" ;;
+  esac
   log "cache: $CACHE"
   mkdir -p "$CACHE"
-  setup_wasm
   setup_llama_build_deps
-  setup_test_model
-  "$(dirname "${BASH_SOURCE[0]}")/setup-python.sh"
-  "$(dirname "${BASH_SOURCE[0]}")/setup-web.sh"
+  if [[ $dev -eq 1 ]]; then
+    setup_wasm
+    setup_test_model
+    "$(dirname "${BASH_SOURCE[0]}")/setup-python.sh"
+    "$(dirname "${BASH_SOURCE[0]}")/setup-web.sh"
+  fi
   log "done"
 }
 

@@ -8,7 +8,7 @@
 #   DAGSMITH_TEST_MODEL  GGUF for the generation tests
 #                        (default $DAGSMITH_CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf,
 #                        which scripts/setup.sh fetches)
-# Run scripts/setup.sh (or scripts/setup-web.sh) once first.
+# Run `scripts/setup.sh --dev` (or scripts/setup-web.sh) once first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -54,7 +54,7 @@ log "cargo build -p dagsmith"
 cargo build -q -p dagsmith
 dagsmith="$CARGO_TARGET_DIR/debug/dagsmith"
 if "$dagsmith" serve --help >/dev/null 2>&1; then
-  [[ -f $MODEL ]] || die "test model $MODEL missing: run scripts/setup.sh or set DAGSMITH_TEST_MODEL"
+  [[ -f $MODEL ]] || die "test model $MODEL missing: run scripts/setup.sh --dev or set DAGSMITH_TEST_MODEL"
   # A free port: bind port 0, note the number, release it; the server binds it right after.
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   log "dagsmith serve on 127.0.0.1:$port with $(basename "$MODEL")"

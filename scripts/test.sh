@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): formatting, lints, the wasm32 build of the core, and
-# every test. Run scripts/setup.sh once first. All steps run even when one fails, so one run
+# every test. Run `scripts/setup.sh --dev` once first. All steps run even when one fails, so one run
 # shows every problem; the exit status is non-zero if any step failed. cargo test runs last so
 # its "test result:" lines end the log.
 set -euo pipefail
