@@ -596,6 +596,36 @@ impl Catalog {
         None
     }
 
+    /// What `from MODULE import NAME` gives, followed through imports, lazy imports and shims:
+    /// the dotted path of its definition (`airflow.providers.standard.operators.bash.BashOperator`)
+    /// or of the object from outside Airflow it re-exports (`datetime.datetime`). Two import
+    /// paths give the same object exactly when this is the same. `None` when it cannot be
+    /// followed.
+    pub fn resolve_name(&self, t: Target, module: &str, name: &str) -> Option<String> {
+        let mut module = module.to_string();
+        let mut name = name.to_string();
+        for _ in 0..16 {
+            let (m, e) = self.existence(t, &module)?;
+            let defined_here = m.classes.iter().any(|c| c.name == name && c.mask & t.bit() != 0)
+                || self.existence(t, &format!("{module}.{name}")).is_some();
+            let next = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
+                _ if defined_here => return Some(format!("{module}.{name}")),
+                Some(nr) => match nr.target {
+                    Some(raw) => expand_target(raw, &name),
+                    None => return Some(format!("{module}.{name}")),
+                },
+                None => format!("{}.{}", e.forward?, name),
+            };
+            let (nm, nn) = next.rsplit_once('.')?;
+            if nm != "airflow" && !nm.starts_with("airflow.") {
+                return Some(next);
+            }
+            module = nm.to_string();
+            name = nn.to_string();
+        }
+        None
+    }
+
     /// Splits `a.b.c.Name` into an existing module and an attribute name.
     fn split_dotted(&self, t: Target, dotted: &str) -> Option<(String, String)> {
         let (m, n) = dotted.rsplit_once('.')?;

@@ -113,6 +113,28 @@ fn find_class_and_suggestions() {
 }
 
 #[test]
+fn names_resolve_to_their_definition() {
+    let c = catalog();
+    let v31 = v("3.1");
+    let bash = Some("airflow.providers.standard.operators.bash.BashOperator".to_string());
+    assert_eq!(c.resolve_name(v31, "airflow.operators.bash", "BashOperator"), bash);
+    assert_eq!(
+        c.resolve_name(v31, "airflow.providers.standard.operators.bash", "BashOperator"),
+        bash
+    );
+    assert_eq!(
+        c.resolve_name(v31, "airflow.hooks.base", "BaseHook"),
+        c.resolve_name(v31, "airflow.sdk", "BaseHook")
+    );
+    assert_eq!(c.resolve_name(v31, "airflow.operators.bash", "NoSuchThing"), None);
+    let v211 = v("2.11");
+    assert_eq!(
+        c.resolve_name(v211, "airflow.operators.python_operator", "PythonOperator"),
+        Some("airflow.operators.python.PythonOperator".into())
+    );
+}
+
+#[test]
 fn submodules_are_importable_names() {
     let c = catalog();
     assert!(c.name_in_module(v("3.1"), "airflow.providers.standard", "operators"));

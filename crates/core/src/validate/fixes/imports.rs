@@ -94,7 +94,18 @@ fn plan<'a>(
     };
     match status {
         NameStatus::Exists if shim => {
-            let home = home_of(t, ctx.version, name, Some(module))?;
+            // The same object from a real module: where the version's API has it, else where
+            // it is defined.
+            let object = cat.resolve_name(t, module, name)?;
+            let same = |m: &str| cat.resolve_name(t, m, name).as_deref() == Some(object.as_str());
+            let home =
+                home_of(t, ctx.version, name, Some(module)).filter(|h| same(h)).or_else(|| {
+                    let (defining, _) = object.rsplit_once('.')?;
+                    let public =
+                        cat.module_info(t, defining).is_some_and(|i| !i.is_deprecated_shim)
+                            && !defining.split('.').any(|s| s.starts_with('_'));
+                    (public && same(defining)).then(|| defining.to_string())
+                })?;
             to(home, None, true)
         }
         NameStatus::Missing | NameStatus::ModuleMissing if !only_shims => {
