@@ -7,9 +7,9 @@
 #   scripts/fuzz.sh validate 0 -- -runs=0   # only run the corpus once, no mutations
 #   (SECONDS 0 = no time limit; arguments after -- go to libFuzzer)
 #
-# Targets: fuzz/fuzz_targets/*.rs (validate, dataset). Idempotent: installs cargo-fuzz into the
-# persistent cache when missing, seeds fuzz/corpus/TARGET when it is empty (validate: the Python
-# files of ../shared/corpus; dataset: fuzz/seeds/dataset), then runs. The corpus grows across runs
+# Targets: fuzz/fuzz_targets/*.rs (validate, fix, dataset). Idempotent: installs cargo-fuzz into
+# the persistent cache when missing, seeds fuzz/corpus/TARGET when it is empty (validate, fix: the
+# Python files of ../shared/corpus; dataset: fuzz/seeds/dataset), then runs. The corpus grows across runs
 # (fuzz/corpus/ and fuzz/artifacts/ are git-ignored); crashes land in fuzz/artifacts/TARGET/.
 #
 # Stable rustc only: cargo-fuzz's -Z flags are enabled with RUSTC_BOOTSTRAP=1.
@@ -65,7 +65,7 @@ CORPUS="fuzz/corpus/$TARGET"
 mkdir -p "$CORPUS" "fuzz/artifacts/$TARGET"
 EXTRA_CORPORA=()
 case $TARGET in
-  validate)
+  validate | fix)
     # Byte 0 of a validate input picks the Airflow version (byte % 4: '0' 2.7, '1' 2.11, '2' 3.0,
     # '3' 3.1); the seeds cycle through the four.
     if [[ -z "$(ls -A "$CORPUS")" ]]; then

@@ -321,6 +321,7 @@ mod tests {
                 source: "x = (\n".into(),
                 version: AirflowVersion::DEFAULT,
                 undecodable: None,
+                path: None,
             })
             .collect();
         let r = measure(&jobs, 2, 0, 2).unwrap();

@@ -34,6 +34,9 @@ pub struct Job {
     /// Set when the source could not be decoded as Python reads it: the report to give instead
     /// of validating.
     pub undecodable: Option<Report>,
+    /// The file on disk for a whole .py file (not standard input or a dataset row): where
+    /// `--fix` writes.
+    pub path: Option<PathBuf>,
 }
 
 /// An input, in order: something to validate or something that could not be read.
@@ -231,7 +234,11 @@ fn read_file(
         Err(e) => return unreadable(display, None, io_message(&e), options, items),
     };
     match kind {
-        Kind::Python => items.push(Item::Job(python_job(display, bytes, options))),
+        Kind::Python => {
+            let mut job = python_job(display, bytes, options);
+            job.path = Some(path.to_path_buf());
+            items.push(Item::Job(job));
+        }
         Kind::Dataset if !named && !looks_like_dataset(&bytes) => {
             if options.report_errors {
                 output::note(&format!(
@@ -267,7 +274,7 @@ fn python_job(file: String, bytes: Vec<u8>, options: &Options) -> Job {
         Err(report) => (String::new(), Some(report(version))),
     };
     let source = if options.extract { extract_code(&source) } else { source };
-    Job { file, row: None, source, version, undecodable }
+    Job { file, row: None, source, version, undecodable, path: None }
 }
 
 type ReportFor = Box<dyn FnOnce(AirflowVersion) -> Report>;
@@ -311,6 +318,7 @@ fn decode_python(mut bytes: Vec<u8>) -> Result<String, ReportFor> {
                     end_column: column + 1,
                     message,
                     fix: Some("save the file as UTF-8".into()),
+                    autofix: None,
                 }],
             }))
         }
@@ -412,6 +420,7 @@ fn read_dataset(display: &str, bytes: &[u8], options: &Options, items: &mut Vec<
             source,
             version,
             undecodable: None,
+            path: None,
         }));
     }
     if options.report_errors && bad_rows > BAD_ROWS_SHOWN {

@@ -52,6 +52,7 @@ Examples:
   dagsmith generate --input rows.jsonl -o out.jsonl --parallel 8
   dagsmith validate dags/                      check every .py file under dags/
   dagsmith validate --airflow-version 2.7 etl.py
+  dagsmith fix dags/                           apply the safe fixes in place
   dagsmith validate outputs.jsonl --format csv -o report.csv
   dagsmith rules                               list the rules
   dagsmith rules DS102                         explain one rule
@@ -93,6 +94,9 @@ enum Command {
     /// Check DAG files, directories and JSONL datasets; predict whether Airflow loads each one.
     #[command(after_help = validate_cmd::EXAMPLES)]
     Validate(ValidateArgs),
+    /// Apply fixes in place and report what remains (`dagsmith validate --fix`).
+    #[command(after_help = validate_cmd::EXAMPLES)]
+    Fix(ValidateArgs),
     /// List the rules, or explain one (`dagsmith rules DS102`).
     #[command(after_help = rules_cmd::EXAMPLES)]
     Rules(RulesArgs),
@@ -150,6 +154,20 @@ pub struct ValidateArgs {
     /// Validate with N threads [default: the number of CPUs].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+
+    /// Apply the fixes of the findings to .py files in place (atomically) and report on the
+    /// fixed files; for standard input, print the fixed code (the report goes to stderr).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Show the fixes as a unified diff on stdout and change nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// Also apply unsafe fixes: best guesses (a misspelt class or argument, a task attached to
+    /// the file's only DAG) that could change what the DAG does.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -230,6 +248,10 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Generate(args) => generate_cmd::run(*args),
         Command::Validate(args) => validate_cmd::run(args, cli.color),
+        Command::Fix(mut args) => {
+            args.fix = !args.diff;
+            validate_cmd::run(args, cli.color)
+        }
         Command::Model(command) => model_cmd::run(command),
         Command::Rules(args) => rules_cmd::run(args, cli.color),
         Command::Serve(args) => serve_cmd::run(args),

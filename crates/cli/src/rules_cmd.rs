@@ -58,6 +58,7 @@ fn rule_json(rule: &Rule) -> serde_json::Value {
         "severity": rule.severity.as_str(),
         "summary": rule.summary,
         "explanation": rule.explanation,
+        "fixable": rule.fixable.as_str(),
     })
 }
 
@@ -76,27 +77,40 @@ fn table(style: Style) -> String {
     let _ = writeln!(
         out,
         "{}",
-        style.bold(&format!("{:<6} {:<7} {:<name_width$} SUMMARY", "CODE", "LEVEL", "NAME"))
+        style.bold(&format!(
+            "{:<6} {:<7} {:<11} {:<name_width$} SUMMARY",
+            "CODE", "LEVEL", "FIX", "NAME"
+        ))
     );
     for rule in rules::ALL {
         let _ = writeln!(
             out,
-            "{} {} {:<name_width$} {}",
+            "{} {} {:<11} {:<name_width$} {}",
             style.bold(&format!("{:<6}", rule.code)),
             severity(rule, style),
+            rule.fixable.as_str(),
             rule.name,
             rule.summary
         );
     }
-    let _ = writeln!(out, "\n{} rules. `dagsmith rules CODE` explains one.", rules::ALL.len());
+    let _ = writeln!(
+        out,
+        "\n{} rules. FIX: whether `dagsmith fix` can fix the findings (unsafe fixes need \
+         --unsafe-fixes). `dagsmith rules CODE` explains one.",
+        rules::ALL.len()
+    );
     out
 }
 
 fn explain(rule: &Rule, style: Style) -> String {
     let mut out = String::new();
+    let fix = match rule.fixable {
+        dagsmith_core::rules::Fixable::No => "not fixable".to_string(),
+        f => format!("fixable: {}", f.as_str()),
+    };
     let _ = writeln!(
         out,
-        "{} {} ({})\n",
+        "{} {} ({}, {fix})\n",
         style.bold(rule.code),
         style.bold(rule.name),
         severity(rule, style).trim_end()

@@ -191,6 +191,7 @@ mod tests {
                 end_column: 6,
                 message: "Expected ')'".into(),
                 fix: Some("close it".into()),
+                autofix: None,
             }],
         };
         let ok =

@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use dagsmith_core::fix::{Applicability, FixMode, fix_source_selected, unified_diff};
 use dagsmith_core::formats::{Entry, Format};
 use dagsmith_core::{Report, Severity, ValidateOptions, rules, validate};
 
-use crate::inputs::{self, Item, Job};
+use crate::inputs::{self, Item, Job, STDIN_NAME};
 use crate::output::{self, Style, Written};
 use crate::{ColorChoice, OutputFormat, ValidateArgs, exit, table};
 
@@ -23,12 +24,22 @@ Examples:
   cat dag.py | dagsmith validate -              standard input
   dagsmith validate dags/ --format sarif -o dagsmith.sarif
   dagsmith validate dags/ --format jsonl --ignore DS103,DS119
+  dagsmith validate --fix dags/                 apply the safe fixes in place, then report
+  dagsmith validate --diff --unsafe-fixes dags/ show every fix as a unified diff, change nothing
+  cat dag.py | dagsmith fix -                   the fixed code on stdout, the report on stderr
 
 Output: `path:line:col: CODE severity message` per finding, a verdict per input, a summary.
 A dataset row is named FILE#N (N = its line); its positions are in the row's extracted code.
 
+Fixes (--fix, --diff, `dagsmith fix`) rewrite .py files and standard input, never dataset rows;
+each fix is validated after it is applied and undone if it adds an error or loses a DAG or task.
+Unsafe fixes (guesses: a misspelt class or argument, a task attached to the file's DAG) need
+--unsafe-fixes; `dagsmith rules` says which rules have fixes.
+
 Exit status: 0 every input is predicted to load, 1 some are not, 2 usage error or an input that
-could not be read (unreadable path, malformed dataset row); the other inputs are still checked.";
+could not be read (unreadable path, malformed dataset row); the other inputs are still checked.
+With --fix the verdicts are those of the fixed files. With --diff: 0 nothing to fix, 1 some file
+would change, 2 error.";
 
 /// Stack of each validating thread. The validator and the parser recurse over the syntax tree,
 /// so very deep code (a chain of hundreds of `>>`) needs more than the 2 MiB a spawned thread
@@ -46,6 +57,13 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
             return exit::ERROR;
         }
     };
+    let fixing = args.fix || args.diff;
+    if fixing && args.extract {
+        output::error(
+            "--fix and --diff rewrite Python files; they cannot be used with --extract (the markdown around the code would be lost)",
+        );
+        return exit::ERROR;
+    }
     let options = inputs::Options {
         explicit_version: args.airflow_version,
         extract: args.extract,
@@ -63,9 +81,22 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     let jobs = args
         .jobs
         .map_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
-    let mut entries = validate_all(items, jobs);
-    for entry in &mut entries {
+    let fix = fixing.then_some(FixRequest {
+        mode: if args.unsafe_fixes { FixMode::SafeAndUnsafe } else { FixMode::Safe },
+        filter: &filter,
+    });
+    let results = validate_all(items, jobs, fix.as_ref());
+    let mut entries: Vec<Entry> = Vec::with_capacity(results.len());
+    let mut changes: Vec<Change> = Vec::new();
+    for (mut entry, change) in results {
         filter.apply(&mut entry.report);
+        if let Some(change) = change {
+            changes.push(change);
+        }
+        entries.push(entry);
+    }
+    if fixing && entries.iter().any(|e| e.row.is_some()) {
+        output::note("dataset rows are validated but never rewritten by --fix or --diff");
     }
 
     let has_errors = entries.iter().any(Entry::is_error);
@@ -78,9 +109,25 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         exit::NOT_LOADING
     };
 
-    let text = match args.format {
+    if args.diff {
+        return show_diffs(&changes, &entries, fix.as_ref().map(|f| f.mode), has_errors);
+    }
+    if args.fix {
+        for change in &changes {
+            if let Some(path) = &change.path
+                && let Err(e) = write_back(path, &change.original, &change.fixed)
+            {
+                output::error(&format!("cannot write the fixes to {}: {e}", change.file));
+                status = exit::ERROR;
+            }
+        }
+    }
+    let stdin_fixed = args.fix && entries.iter().any(|e| e.file == STDIN_NAME);
+
+    let mut text = match args.format {
         OutputFormat::Table => {
-            let style = Style { enabled: output::use_color(color, args.output.is_some()) };
+            let style =
+                Style { enabled: output::use_color(color, args.output.is_some() || stdin_fixed) };
             table::render(&entries, style, args.quiet)
         }
         OutputFormat::Json => Format::Json.render(&entries),
@@ -88,6 +135,14 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         OutputFormat::Csv => Format::Csv.render(&entries),
         OutputFormat::Sarif => Format::Sarif.render(&entries),
     };
+    if args.fix {
+        let summary = fix_summary(&entries, fix.as_ref().map_or(FixMode::Safe, |f| f.mode));
+        if args.format == OutputFormat::Table {
+            text.push_str(&summary);
+        } else {
+            output::stderr_line(summary.trim_end());
+        }
+    }
 
     match &args.output {
         Some(path) => {
@@ -96,21 +151,162 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
                 status = exit::ERROR;
             }
         }
+        // With the fixed code on stdout, the report goes to stderr.
+        None if stdin_fixed => {
+            let _ = io::stderr().write_all(text.as_bytes());
+        }
         None => match output::stdout(&text) {
             Written::Ok | Written::BrokenPipe => {}
             Written::Failed => status = exit::ERROR,
         },
     }
+    if stdin_fixed
+        && let Some(code) = stdin_source(&changes)
+        && matches!(output::stdout(&code), Written::Failed)
+    {
+        status = exit::ERROR;
+    }
     status
 }
 
-/// Validates every job (on `jobs` threads), keeping the input order.
-fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
-    let mut slots: Vec<Option<Entry>> = Vec::with_capacity(items.len());
+/// What `--fix`/`--diff` need: which fixes, and which rules' findings to fix.
+struct FixRequest<'f> {
+    mode: FixMode,
+    filter: &'f Filter,
+}
+
+/// An input's entry, and its code before and after the fixes when it was fixed.
+type Checked = (Entry, Option<Change>);
+
+/// A fixable input (a .py file or standard input) and its code before and after the fixes.
+struct Change {
+    file: String,
+    path: Option<std::path::PathBuf>,
+    original: String,
+    fixed: String,
+}
+
+fn stdin_source(changes: &[Change]) -> Option<String> {
+    changes.iter().find(|c| c.file == STDIN_NAME).map(|c| c.fixed.clone())
+}
+
+/// `--diff`: the diffs on stdout, a one-line summary on stderr.
+fn show_diffs(
+    changes: &[Change],
+    entries: &[Entry],
+    mode: Option<FixMode>,
+    has_errors: bool,
+) -> u8 {
+    let mut text = String::new();
+    let mut files = 0;
+    for change in changes.iter().filter(|c| c.original != c.fixed) {
+        text.push_str(&unified_diff(&change.original, &change.fixed, &change.file));
+        files += 1;
+    }
+    let fixes: usize = entries.iter().map(|e| e.applied_fixes.len()).sum();
+    let mut status = if has_errors {
+        exit::ERROR
+    } else if files > 0 {
+        exit::NOT_LOADING
+    } else {
+        exit::OK
+    };
+    if matches!(output::stdout(&text), Written::Failed) {
+        status = exit::ERROR;
+    }
+    let more = match mode {
+        Some(FixMode::Safe) => {
+            let unsafe_left: usize = entries.iter().map(|e| unsafe_fixable(&e.report)).sum();
+            if unsafe_left > 0 {
+                format!(" ({unsafe_left} more with --unsafe-fixes)")
+            } else {
+                String::new()
+            }
+        }
+        _ => String::new(),
+    };
+    output::stderr_line(&format!(
+        "Would apply {} in {}{more}.",
+        plural(fixes, "fix", "fixes"),
+        plural(files, "file", "files")
+    ));
+    status
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Findings whose fix is unsafe (not applied without --unsafe-fixes).
+fn unsafe_fixable(report: &Report) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.autofix.as_ref().is_some_and(|x| x.applicability == Applicability::Unsafe))
+        .count()
+}
+
+/// "Fixed 3 problems in 2 files (1 unsafe); 4 findings left, 1 fixable with --unsafe-fixes."
+fn fix_summary(entries: &[Entry], mode: FixMode) -> String {
+    let applied: usize = entries.iter().map(|e| e.applied_fixes.len()).sum();
+    let unsafe_applied: usize = entries
+        .iter()
+        .flat_map(|e| &e.applied_fixes)
+        .filter(|f| f.applicability == Applicability::Unsafe)
+        .count();
+    let files = entries.iter().filter(|e| !e.applied_fixes.is_empty()).count();
+    let remaining: usize = entries.iter().map(|e| e.report.findings.len()).sum();
+    let mut out = format!(
+        "Fixed {} in {}",
+        plural(applied, "problem", "problems"),
+        plural(files, "file", "files")
+    );
+    if unsafe_applied > 0 {
+        out.push_str(&format!(" ({unsafe_applied} unsafe)"));
+    }
+    out.push_str(&format!("; {} left", plural(remaining, "finding", "findings")));
+    let unsafe_left: usize = entries.iter().map(|e| unsafe_fixable(&e.report)).sum();
+    if mode == FixMode::Safe && unsafe_left > 0 {
+        out.push_str(&format!(", {unsafe_left} fixable with --unsafe-fixes"));
+    }
+    out.push_str(".\n");
+    out
+}
+
+/// Replaces a fixed file, atomically, if it still holds what was validated (a byte-order mark
+/// is kept). Files read in another encoding are never rewritten.
+fn write_back(path: &std::path::Path, original: &str, fixed: &str) -> Result<(), String> {
+    if original == fixed {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bom: &[u8] = b"\xEF\xBB\xBF";
+    let (bom, body) = match bytes.strip_prefix(bom) {
+        Some(rest) => (bom, rest),
+        None => (&[][..], &bytes[..]),
+    };
+    let current = std::str::from_utf8(body)
+        .map_err(|_| "the file is not UTF-8; it was left as it was".to_string())?;
+    if current != original {
+        return Err("the file changed while it was being checked; it was left as it was".into());
+    }
+    let mut out = Vec::with_capacity(bom.len() + fixed.len());
+    out.extend_from_slice(bom);
+    out.extend_from_slice(fixed.as_bytes());
+    output::write_atomic(path, &out).map_err(|e| e.to_string())
+}
+
+/// Validates (and with `fix`, fixes) every job on `jobs` threads, keeping the input order.
+fn validate_all(
+    items: Vec<Item>,
+    jobs: usize,
+    fix: Option<&FixRequest>,
+) -> Vec<(Entry, Option<Change>)> {
+    let mut slots: Vec<Option<Checked>> = Vec::with_capacity(items.len());
     let mut work: Vec<(usize, Job)> = Vec::new();
     for item in items {
         match item {
-            Item::Failed(entry) => slots.push(Some(entry)),
+            Item::Failed(entry) => slots.push(Some((entry, None))),
             Item::Job(job) => {
                 work.push((slots.len(), job));
                 slots.push(None);
@@ -120,7 +316,7 @@ fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
     let total = work.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Entry)>> = Mutex::new(Vec::with_capacity(total));
+    let results: Mutex<Vec<(usize, Checked)>> = Mutex::new(Vec::with_capacity(total));
     let show_progress = total >= PROGRESS_FROM && io::stderr().is_terminal();
     let threads = jobs.clamp(1, total.max(1));
 
@@ -129,7 +325,7 @@ fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some((slot, job)) = work.get(i) else { break };
-            local.push((*slot, validate_job(job)));
+            local.push((*slot, validate_job(job, fix)));
             done.fetch_add(1, Ordering::Relaxed);
         }
         if let Ok(mut all) = results.lock() {
@@ -173,22 +369,37 @@ fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
         .into_iter()
         .map(|entry| {
             entry.unwrap_or_else(|| {
-                Entry::failed("?", None, "", "internal error: the input was not validated")
+                (Entry::failed("?", None, "", "internal error: the input was not validated"), None)
             })
         })
         .collect()
 }
 
-fn validate_job(job: &Job) -> Entry {
-    let report = match &job.undecodable {
-        Some(report) => Ok(report.clone()),
-        None => {
-            let options = ValidateOptions { airflow_version: job.version };
-            catch_unwind(AssertUnwindSafe(|| validate(&job.source, &options)))
+fn validate_job(job: &Job, fix: Option<&FixRequest>) -> Checked {
+    let options = ValidateOptions { airflow_version: job.version };
+    let fixable = job.row.is_none() && job.undecodable.is_none();
+    let result = match (&job.undecodable, fix) {
+        (Some(report), _) => Ok((report.clone(), Vec::new(), None)),
+        (None, Some(fix)) if fixable => catch_unwind(AssertUnwindSafe(|| {
+            let outcome =
+                fix_source_selected(&job.source, &options, fix.mode, |code| fix.filter.keeps(code));
+            let change = Change {
+                file: job.file.clone(),
+                path: job.path.clone(),
+                original: job.source.clone(),
+                fixed: outcome.source,
+            };
+            (outcome.report, outcome.applied, Some(change))
+        })),
+        (None, _) => {
+            catch_unwind(AssertUnwindSafe(|| (validate(&job.source, &options), Vec::new(), None)))
         }
     };
-    match report {
-        Ok(report) => Entry { file: job.file.clone(), row: job.row, report, error: None },
+    match result {
+        Ok((report, applied_fixes, change)) => (
+            Entry { file: job.file.clone(), row: job.row, report, error: None, applied_fixes },
+            change,
+        ),
         Err(_) => {
             let entry = Entry::failed(
                 job.file.clone(),
@@ -197,7 +408,7 @@ fn validate_job(job: &Job) -> Entry {
                 "internal error: the validator crashed on this input (please report it)",
             );
             output::error(&format!("{}: the validator crashed on this input", entry.path()));
-            entry
+            (entry, None)
         }
     }
 }
@@ -290,6 +501,7 @@ mod tests {
             end_column: 2,
             message: String::new(),
             fix: None,
+            autofix: None,
         }
     }
 

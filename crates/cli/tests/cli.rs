@@ -416,7 +416,7 @@ fn rules_list_and_explain() {
     let out = run_in(dir.path(), &["rules", "DS001"], None);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
-    assert!(text.starts_with("DS001 syntax-error (error)"), "{text}");
+    assert!(text.starts_with("DS001 syntax-error (error, not fixable)"), "{text}");
     assert!(text.lines().count() > 3, "{text}");
     // By name and case-insensitively.
     assert_eq!(stdout(&run_in(dir.path(), &["rules", "syntax-error"], None)), text);

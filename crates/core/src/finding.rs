@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::fix::Fix;
+
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,9 +44,12 @@ pub struct Finding {
     pub end_line: u32,
     pub end_column: u32,
     pub message: String,
-    /// How to fix it, when that is clear.
+    /// How to fix it, when that is clear: a hint for people (JSON `"fix"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// The edit that fixes it, when dagsmith can make it (JSON `"autofix"`; see [`crate::fix`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autofix: Option<Fix>,
 }
 
 impl Finding {

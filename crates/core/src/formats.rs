@@ -18,12 +18,18 @@
 //!  "dags": [{"dag_id": "etl", "line": 5, "tasks": ["a", "b"],
 //!            "edges": [{"upstream": "a", "downstream": "b"}], "dynamic_tasks": 0}],
 //!  "findings": [{"code": "DS103", "severity": "warning", "line": 9, "column": 5,
-//!                "end_line": 9, "end_column": 12, "message": "...", "fix": "..."}]}
+//!                "end_line": 9, "end_column": 12, "message": "...", "fix": "...",
+//!                "autofix": {"applicability": "safe", "message": "add `import os`",
+//!                            "edits": [{"start": 0, "end": 0, "content": "import os\n",
+//!                                       "line": 1, "column": 1, "end_line": 1, "end_column": 1}]}}],
+//!  "applied_fixes": [{"code": "DS204", "applicability": "safe", "message": "...", "line": 2}]}
 //! ```
 //!
 //! A dataset row's path is `FILE#N`, N being its 1-based line number; its findings' lines are
-//! lines of the code taken out of the row's assistant turn. `fix` is omitted when there is none;
-//! `error` is present only for inputs that could not be validated.
+//! lines of the code taken out of the row's assistant turn. `fix` (a hint for people) and
+//! `autofix` (the edit dagsmith can make, see [`crate::fix`]) are omitted when there is none;
+//! `applied_fixes` lists what `--fix` changed and is omitted when nothing was; `error` is present
+//! only for inputs that could not be validated. SARIF results carry `autofix` as SARIF `fixes`.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -33,6 +39,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Severity};
+use crate::fix::{AppliedFix, Fix};
 use crate::report::{DagSummary, Report};
 use crate::rules;
 
@@ -49,17 +56,19 @@ pub struct Entry {
     pub report: Report,
     /// Why the input could not be validated (unreadable file, malformed dataset row, ...).
     pub error: Option<String>,
+    /// The fixes applied to the input before `report` was made (`--fix`).
+    pub applied_fixes: Vec<AppliedFix>,
 }
 
 impl Entry {
     /// A validated file.
     pub fn file(file: impl Into<String>, report: Report) -> Self {
-        Entry { file: file.into(), row: None, report, error: None }
+        Entry { file: file.into(), row: None, report, error: None, applied_fixes: Vec::new() }
     }
 
     /// A validated dataset row.
     pub fn row(file: impl Into<String>, row: usize, report: Report) -> Self {
-        Entry { file: file.into(), row: Some(row), report, error: None }
+        Entry { file: file.into(), row: Some(row), report, error: None, applied_fixes: Vec::new() }
     }
 
     /// An input that could not be validated: `loads` is false, no DAGs, no findings.
@@ -79,6 +88,7 @@ impl Entry {
                 findings: Vec::new(),
             },
             error: Some(error.into()),
+            applied_fixes: Vec::new(),
         }
     }
 
@@ -146,6 +156,8 @@ struct EntryObject<'a> {
     findings: &'a [Finding],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[AppliedFix]>::is_empty")]
+    applied_fixes: &'a [AppliedFix],
 }
 
 fn entry_object(entry: &Entry) -> EntryObject<'_> {
@@ -156,6 +168,7 @@ fn entry_object(entry: &Entry) -> EntryObject<'_> {
         dags: &entry.report.dags,
         findings: &entry.report.findings,
         error: entry.error.as_deref(),
+        applied_fixes: &entry.applied_fixes,
     }
 }
 
@@ -360,6 +373,33 @@ fn finding_region(f: &Finding) -> Value {
     region
 }
 
+/// A SARIF `fix` object: one artifact change with a replacement per edit (regions in
+/// code-point columns, as the run's `columnKind` says; an insertion is an empty region).
+fn sarif_fix(file: &str, fix: &Fix) -> Value {
+    let replacements: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            json!({
+                "deletedRegion": {
+                    "startLine": e.line.max(1),
+                    "startColumn": e.column.max(1),
+                    "endLine": e.end_line.max(1),
+                    "endColumn": e.end_column.max(1),
+                },
+                "insertedContent": {"text": e.content},
+            })
+        })
+        .collect();
+    json!({
+        "description": {"text": format!("{} ({})", fix.message, fix.applicability.as_str())},
+        "artifactChanges": [{
+            "artifactLocation": artifact_location(file),
+            "replacements": replacements,
+        }],
+    })
+}
+
 /// A SARIF 2.1.0 log with one run. Results point at `file` (relative as given); a dataset row's
 /// findings point at the row's line, with the position inside the assistant code in the message.
 /// Inputs that could not be validated are listed as tool execution notifications.
@@ -409,6 +449,10 @@ pub fn to_sarif(entries: &[Entry]) -> String {
             if let Some(index) = rules::ALL.iter().position(|r| r.code == f.code) {
                 result["ruleIndex"] = json!(index);
             }
+            // Positions inside a dataset row's code are not positions in the file.
+            if let (Some(fix), None) = (&f.autofix, entry.row) {
+                result["fixes"] = json!([sarif_fix(&entry.file, fix)]);
+            }
             results.push(result);
         }
     }
@@ -453,6 +497,7 @@ mod tests {
             end_column: 9,
             message: message.into(),
             fix: None,
+            autofix: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod dataset;
 pub mod extract;
 pub mod finding;
+pub mod fix;
 pub mod formats;
 pub mod graph;
 pub mod prompt;

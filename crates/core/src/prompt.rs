@@ -87,6 +87,7 @@ mod tests {
             end_column: 2,
             message: format!("problem {code}"),
             fix: fix.map(String::from),
+            autofix: None,
         }
     }
 

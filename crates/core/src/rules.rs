@@ -16,20 +16,50 @@ pub struct Rule {
     pub summary: &'static str,
     /// Why it matters and how Airflow behaves; a few sentences.
     pub explanation: &'static str,
+    /// Whether dagsmith can fix its findings (`dagsmith validate --fix`), and how safely.
+    pub fixable: Fixable,
 }
 
+/// Whether a rule's findings come with a fix (see [`crate::fix`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixable {
+    No,
+    /// Every fix keeps the DAG's meaning.
+    Safe,
+    /// Fixes are guesses, applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Some fixes are safe, others guesses (the explanation says which).
+    SafeOrUnsafe,
+}
+
+impl Fixable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fixable::No => "no",
+            Fixable::Safe => "safe",
+            Fixable::Unsafe => "unsafe",
+            Fixable::SafeOrUnsafe => "safe/unsafe",
+        }
+    }
+}
+
+/// `NAME = "CODE", "name", Severity [fix: Fixable], "summary", "explanation";` with the
+/// `[fix: ...]` part only for rules that have fixes.
 macro_rules! rules {
-    ($($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal, $explanation:literal;)*) => {
+    ($($ident:ident = $code:literal, $name:literal, $sev:ident $([fix: $fix:ident])?, $summary:literal, $explanation:literal;)*) => {
         $(pub const $ident: Rule = Rule {
             code: $code,
             name: $name,
             severity: Severity::$sev,
             summary: $summary,
             explanation: $explanation,
+            fixable: rules!(@fixable $($fix)?),
         };)*
         /// All rules, ordered by code.
         pub const ALL: &[Rule] = &[$($ident),*];
     };
+    (@fixable) => { Fixable::No };
+    (@fixable $fix:ident) => { Fixable::$fix };
 }
 
 rules! {
@@ -42,12 +72,12 @@ rules! {
     NO_DAG = "DS101", "no-dag", Error,
         "The file defines no DAG that Airflow would find.",
         "Airflow's DagBag keeps DAG objects that are module-level globals or were created in a `with DAG(...)` block, and DAGs made by calling a `@dag` function. A `@dag` function that is never called, or a DAG built only under `if __name__ == \"__main__\":`, yields no DAG and the file is listed as having none.";
-    UNDEFINED_NAME = "DS102", "undefined-name", Error,
+    UNDEFINED_NAME = "DS102", "undefined-name", Error [fix: Safe],
         "A name is used while the file is imported but is never defined or imported.",
-        "Module-level code, class bodies, decorators, default values and the bodies of `@dag`/`@task_group` functions that are called at import time all run when Airflow parses the file. A name they use that was never assigned or imported (the classic `timedelta` without `from datetime import timedelta`) raises NameError and the file becomes an import error.";
-    UNDEFINED_NAME_AT_RUNTIME = "DS103", "undefined-name-at-runtime", Warning,
+        "Module-level code, class bodies, decorators, default values and the bodies of `@dag`/`@task_group` functions that are called at import time all run when Airflow parses the file. A name they use that was never assigned or imported (the classic `timedelta` without `from datetime import timedelta`) raises NameError and the file becomes an import error. Fix (safe): when the standard library, pendulum or the catalog knows the name uniquely (`timedelta`, `datetime`, `PythonOperator`, `DAG`...), the import is added after the file's imports.";
+    UNDEFINED_NAME_AT_RUNTIME = "DS103", "undefined-name-at-runtime", Warning [fix: Safe],
         "A name inside a task callable or other deferred function is never defined.",
-        "Code that only runs later (a `@task` function body, a `python_callable`, a lambda) does not stop Airflow from importing the file, but the task will fail with NameError when it runs.";
+        "Code that only runs later (a `@task` function body, a `python_callable`, a lambda) does not stop Airflow from importing the file, but the task will fail with NameError when it runs. Fix (safe): the import is added, as for DS102.";
     DUPLICATE_TASK_ID = "DS104", "duplicate-task-id", Error,
         "Two tasks or task groups in one DAG share an id.",
         "Adding a task whose id (group prefix included) already exists in the DAG raises DuplicateTaskIdFound while the file is imported. TaskFlow (`@task`) calls are exempt: Airflow renames repeats to `name__1`, `name__2`, ....";
@@ -63,15 +93,15 @@ rules! {
     CYCLE = "DS108", "dependency-cycle", Error,
         "The task dependencies form a cycle.",
         "A DAG must be acyclic. Airflow checks every DAG it collects and reports AirflowDagCycleException as an import error for the file. The finding lists the cycle's path.";
-    TASK_WITHOUT_DAG = "DS109", "task-without-dag", Warning,
+    TASK_WITHOUT_DAG = "DS109", "task-without-dag", Warning [fix: Unsafe],
         "A task is created outside any DAG.",
-        "An operator made outside a `with DAG(...)` block or `@dag` function, without `dag=` and without a dependency on a task that has a DAG, belongs to no DAG: Airflow ignores it silently.";
+        "An operator made outside a `with DAG(...)` block or `@dag` function, without `dag=` and without a dependency on a task that has a DAG, belongs to no DAG: Airflow ignores it silently. Fix (unsafe, it adds the task to a DAG): when the file has exactly one DAG, assigned to a module variable (`dag = DAG(...)` or `with DAG(...) as dag`) before the task is made, `dag=dag` is passed to the task.";
     DAG_NOT_COLLECTED = "DS110", "dag-not-collected", Warning,
         "A DAG object is created where Airflow will not find it.",
         "DagBag collects DAGs that are module-level globals, were used in a `with` block, or were made by a called `@dag` function. A DAG created and kept only in a local variable or a container is dropped.";
-    UNKNOWN_DAG_ARGUMENT = "DS111", "unknown-dag-argument", Error,
+    UNKNOWN_DAG_ARGUMENT = "DS111", "unknown-dag-argument", Error [fix: SafeOrUnsafe],
         "`DAG(...)` or `@dag(...)` is given a keyword argument it does not accept in the target Airflow version.",
-        "DAG's constructor takes a fixed set of keyword arguments; any other raises TypeError at import. Airflow 3 removed several 2.x arguments: `schedule_interval` and `timetable` (use `schedule`), `concurrency` (use `max_active_tasks`), `fail_stop` (now `fail_fast`), `default_view`, `orientation` and `full_filepath`. Task arguments such as `retries` or `execution_timeout` belong in `default_args`, not in `DAG(...)`.";
+        "DAG's constructor takes a fixed set of keyword arguments; any other raises TypeError at import. Airflow 3 removed several 2.x arguments: `schedule_interval` and `timetable` (use `schedule`), `concurrency` (use `max_active_tasks`), `fail_stop` (now `fail_fast`), `default_view`, `orientation` and `full_filepath`. Task arguments such as `retries` or `execution_timeout` belong in `default_args`, not in `DAG(...)`. Fix: on Airflow 3, `schedule_interval`/`timetable` become `schedule`, `concurrency` becomes `max_active_tasks`, `fail_stop` becomes `fail_fast` and the UI-only `default_view`, `orientation` and `full_filepath` are dropped (safe); an unknown argument with one close match among DAG's arguments is renamed (unsafe).";
     CONFLICTING_SCHEDULE = "DS112", "conflicting-schedule-arguments", Error,
         "More than one of `schedule`, `schedule_interval` and `timetable` is given.",
         "Airflow 2 accepts exactly one way to say when a DAG runs and raises ValueError if several are passed.";
@@ -102,30 +132,30 @@ rules! {
     MISSING_START_DATE = "DS121", "missing-start-date", Error,
         "The DAG has no start_date where the target Airflow version requires one.",
         "Airflow 2.8+ raises `DAG is missing the start_date parameter` when a DAG declares a schedule but neither the DAG nor `default_args` has a start_date; before 2.8 the same error comes when the first task is added. In Airflow 3, `catchup=True` with a time-based schedule needs a start_date.";
-    INVALID_DEPENDENCY = "DS122", "invalid-dependency", Error,
+    INVALID_DEPENDENCY = "DS122", "invalid-dependency", Error [fix: Unsafe],
         "A dependency links tasks of different DAGs, or tasks that have no DAG at all.",
-        "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file.";
+        "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file. Fix (unsafe): as for DS109, `dag=dag` is passed to every task created outside the file's one DAG.";
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";
-    MODULE_NOT_FOUND = "DS202", "module-not-found", Error,
+    MODULE_NOT_FOUND = "DS202", "module-not-found", Error [fix: SafeOrUnsafe],
         "An `airflow.*` module that does not exist in the target Airflow version or its providers.",
-        "dagsmith knows every module of Airflow 2.7, 2.9, 2.11, 3.0 and 3.1 and of every provider release that goes with them (see docs/CATALOG.md). Importing one that exists in none of them (a hallucinated provider, a misspelt path) raises ModuleNotFoundError while Airflow imports the file. The hint names the nearest real module, or where the imported class really lives.";
-    NAME_NOT_IN_MODULE = "DS203", "name-not-in-module", Error,
+        "dagsmith knows every module of Airflow 2.7, 2.9, 2.11, 3.0 and 3.1 and of every provider release that goes with them (see docs/CATALOG.md). Importing one that exists in none of them (a hallucinated provider, a misspelt path) raises ModuleNotFoundError while Airflow imports the file. The hint names the nearest real module, or where the imported class really lives. Fix: an existing class whose home in the target version is unique is imported from there (safe); a class name that exists nowhere but has one confident match in the same package (the same CamelCase words in another order, or one small edit) is replaced by it, at the import and at every use (unsafe).";
+    NAME_NOT_IN_MODULE = "DS203", "name-not-in-module", Error [fix: SafeOrUnsafe],
         "`from airflow.x import Name` where the module exists but has no `Name`.",
-        "The right class name in the wrong module (`SnowflakeOperator` after it moved to common-sql's `SQLExecuteQueryOperator`, an operator from another provider) raises ImportError while Airflow imports the file. The hint says where the name lives in the target version.";
-    VERSION_MISMATCH_IMPORT = "DS204", "removed-or-not-yet-in-version", Error,
+        "The right class name in the wrong module (`SnowflakeOperator` after it moved to common-sql's `SQLExecuteQueryOperator`, an operator from another provider) raises ImportError while Airflow imports the file. The hint says where the name lives in the target version. Fix: as for DS202, the right module for the same name (safe) or the one confident real name (unsafe); `DummyOperator` becomes `EmptyOperator` (safe).";
+    VERSION_MISMATCH_IMPORT = "DS204", "removed-or-not-yet-in-version", Error [fix: SafeOrUnsafe],
         "An Airflow module that exists in other Airflow versions but not the target (removed in 3.x, or 3.x-only).",
-        "Airflow 3 removed many Airflow-2 import paths (`airflow.operators.python_operator`, `airflow.contrib.*`, `airflow.utils.dates`, ...), and 3.x-only modules such as `airflow.sdk` do not exist in 2.x. Either way the import raises ModuleNotFoundError for the target version.";
+        "Airflow 3 removed many Airflow-2 import paths (`airflow.operators.python_operator`, `airflow.contrib.*`, `airflow.utils.dates`, ...), and 3.x-only modules such as `airflow.sdk` do not exist in 2.x. Either way the import raises ModuleNotFoundError for the target version. Fix: the class is imported from its module in the target version (safe: e.g. `airflow.operators.python_operator` becomes `airflow.providers.standard.operators.python` on 3.x, and `DAG`, `dag`, `task` come from `airflow.sdk`); `days_ago(n)` from the removed `airflow.utils.dates` becomes `pendulum.today(\"UTC\").add(days=-n)` (safe, the same value).";
     PROVIDER_RELEASE_MISMATCH = "DS205", "provider-release-mismatch", Warning,
         "The module or name exists only in an older release of its provider package.",
         "Providers drop deprecated operators over time. The name exists in the provider release that was current when the target Airflow version came out, but not in the newest release that supports it: the file loads only with the older provider installed. The message names the pip package and version.";
-    DEPRECATED_IMPORT = "DS206", "deprecated-import", Warning,
+    DEPRECATED_IMPORT = "DS206", "deprecated-import", Warning [fix: Safe],
         "The import works only through a deprecation shim of the target Airflow version.",
-        "Airflow keeps some old import paths alive with compatibility shims (e.g. `airflow.operators.bash` in Airflow 3 forwards to the standard provider). They still load but warn, and they disappear in later releases; the hint names the real module.";
-    UNKNOWN_OPERATOR_ARGUMENT = "DS207", "unknown-operator-argument", Error,
+        "Airflow keeps some old import paths alive with compatibility shims (e.g. `airflow.operators.bash` in Airflow 3 forwards to the standard provider). They still load but warn, and they disappear in later releases; the hint names the real module. Fix (safe): the name is imported from its real module (on 3.x, `DAG`, `dag`, `task` and friends from `airflow.sdk`).";
+    UNKNOWN_OPERATOR_ARGUMENT = "DS207", "unknown-operator-argument", Error [fix: SafeOrUnsafe],
         "An operator is given a keyword argument it does not accept.",
-        "BaseOperator refuses unknown keyword arguments: Airflow raises `Invalid arguments were passed to X` while importing the file. Accepted arguments come from the operator class and all its bases in the target version (see docs/CATALOG.md).";
+        "BaseOperator refuses unknown keyword arguments: Airflow raises `Invalid arguments were passed to X` while importing the file. Accepted arguments come from the operator class and all its bases in the target version (see docs/CATALOG.md). Fix: `provide_context` (a no-op since Airflow 2) is dropped (safe); an unknown argument with one confident match among the operator's real parameters (the same words, or one small edit) is renamed (unsafe).";
     MISSING_OPERATOR_ARGUMENT = "DS208", "missing-operator-argument", Error,
         "A required argument of an operator is neither passed nor supplied by `default_args`.",
         "Airflow checks required operator arguments when the task is created and raises `missing keyword argument 'x'` while importing the file. Values in the DAG's `default_args` count as passed.";

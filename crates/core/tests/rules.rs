@@ -9,8 +9,12 @@
 //! dag <dag_id or ?> tasks=[a, b] edges=[a>>b] dynamic=0      (one line per DAG; tasks in
 //!                                                             creation order, edges sorted)
 //! LINE:COL CODE severity message                              (one line per finding)
-//!   fix: ...                                                  (when the finding has one)
+//!   fix: ...                                                  (when the finding has a hint)
+//!   autofix (safe|unsafe): ...                                (when it has a fix)
 //! ```
+//!
+//! `<name>.fixed.py` / `<name>.unsafe.fixed.py` next to a fixture are the fixed sources, checked
+//! by `tests/fixes.rs`; they are not fixtures themselves.
 //!
 //! Conventions:
 //! - A first line `# airflow-version: 3.1` picks the target Airflow version (default 2.11).
@@ -87,6 +91,8 @@ fn fixtures() -> Vec<Fixture> {
             .expect("fixture directory")
             .map(|e| e.expect("directory entry").path())
             .filter(|p| p.extension().is_some_and(|e| e == "py"))
+            // Fix snapshots (tests/fixes.rs), not fixtures.
+            .filter(|p| !p.to_string_lossy().ends_with(".fixed.py"))
             .collect();
         files.sort();
         for path in files {
@@ -140,6 +146,14 @@ fn render(report: &Report) -> String {
         );
         if let Some(fix) = &f.fix {
             let _ = writeln!(out, "  fix: {fix}");
+        }
+        if let Some(autofix) = &f.autofix {
+            let _ = writeln!(
+                out,
+                "  autofix ({}): {}",
+                autofix.applicability.as_str(),
+                autofix.message
+            );
         }
     }
     out

@@ -6,6 +6,7 @@
 //! The data is parsed once, on first use (`catalog()`); no I/O, so this works in wasm32 too.
 
 mod format;
+pub mod similarity;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -13,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use crate::AirflowVersion;
 
 pub use format::ParseError;
+use similarity::bounded_levenshtein_bytes;
 
 /// The generated catalog (see docs/CATALOG.md for the format).
 static DATA: &str = include_str!("../../catalog/airflow.cat");
@@ -438,11 +440,11 @@ impl Catalog {
         scored.into_iter().take(n).map(|(_, p)| p).collect()
     }
 
-    /// Up to `n` public names of `module` (attributes and submodules) closest to `name`.
+    /// Up to `n` public names of `module` (attributes and submodules) closest to `name`, best
+    /// first: the same words in another order before names with a word wrong or missing, then
+    /// by edit distance (see [`similarity::rank`]).
     pub fn closest_names(&self, t: Target, module: &str, name: &str, n: usize) -> Vec<&str> {
         let Some(m) = self.module(module) else { return Vec::new() };
-        let max = (name.len() / 3).max(2);
-        let lower = name.to_ascii_lowercase();
         let mut cands: Vec<&str> = Vec::new();
         cands.extend(m.classes.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
         cands.extend(m.names.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
@@ -455,29 +457,63 @@ impl Catalog {
                 cands.push(rest);
             }
         }
-        // One lowercase buffer and one pair of rows for every candidate.
-        let mut candidate_lower = String::new();
-        let mut buffers = (Vec::new(), Vec::new());
-        let mut scored: Vec<(usize, &str)> = Vec::new();
-        for c in cands {
-            if c.starts_with('_') || c == name || c.len().abs_diff(name.len()) > max {
-                continue;
-            }
-            candidate_lower.clear();
-            candidate_lower.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
-            let distance = bounded_levenshtein_bytes(
-                lower.as_bytes(),
-                candidate_lower.as_bytes(),
-                max,
-                &mut buffers,
-            );
-            if let Some(d) = distance {
-                scored.push((d, c));
-            }
-        }
+        let query = similarity::Query::new(name);
+        let mut scored: Vec<(similarity::Rank, &str)> = cands
+            .into_iter()
+            .filter(|c| !c.starts_with('_') && *c != name)
+            .filter_map(|c| Some((query.rank(c)?, c)))
+            .collect();
         scored.sort();
         scored.dedup_by(|a, b| a.1 == b.1);
         scored.into_iter().take(n).map(|(_, c)| c).collect()
+    }
+
+    /// Public classes defined in this target in modules whose path starts with `prefix`
+    /// (`airflow.providers.google.`), as (module, class).
+    pub fn classes_under(&self, t: Target, prefix: &str) -> Vec<(&str, &'static str)> {
+        let mut out = Vec::new();
+        for m in &self.modules {
+            if !m.path.starts_with(prefix)
+                || is_private_module(&m.path)
+                || self.existence(t, &m.path).is_none_or(|(_, e)| e.shim)
+            {
+                continue;
+            }
+            for c in m.classes.iter().filter(|c| c.mask & t.bit() != 0) {
+                if !c.name.starts_with('_') {
+                    out.push((m.path.as_str(), c.name));
+                }
+            }
+        }
+        out
+    }
+
+    /// Up to `n` classes under `prefix` closest to `name`, best first: by words (as
+    /// [`closest_names`](Self::closest_names)), then by how many leading path segments their
+    /// module shares with `near_module`, then by edit distance. As (module, class).
+    pub fn closest_classes(
+        &self,
+        t: Target,
+        prefix: &str,
+        near_module: &str,
+        name: &str,
+        n: usize,
+    ) -> Vec<(&str, &'static str)> {
+        let query = similarity::Query::new(name);
+        let shared_segments =
+            |m: &str| m.split('.').zip(near_module.split('.')).take_while(|(a, b)| a == b).count();
+        let mut scored: Vec<_> = self
+            .classes_under(t, prefix)
+            .into_iter()
+            .filter(|(_, c)| *c != name)
+            .filter_map(|(m, c)| {
+                let rank = query.rank(c)?;
+                Some(((rank.words, usize::MAX - shared_segments(m), rank.distance), c, m))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by(|a, b| a.1 == b.1);
+        scored.into_iter().take(n).map(|(_, c, m)| (m, c)).collect()
     }
 
     fn class_index(&self) -> &HashMap<&'static str, Vec<u32>> {
@@ -509,7 +545,16 @@ impl Catalog {
     /// this target (where it is defined first, then re-exports; shorter paths first). For
     /// "right name, wrong module" hints.
     pub fn find_class(&self, t: Target, class_name: &str) -> Vec<String> {
-        let Some(mods) = self.class_index().get(class_name) else { return Vec::new() };
+        let (defs, reexports) = self.class_locations(t, class_name);
+        defs.into_iter().chain(reexports).map(str::to_string).collect()
+    }
+
+    /// [`find_class`](Self::find_class) in two lists: the public modules that define the class,
+    /// and those that re-export it (each with shorter paths first).
+    pub fn class_locations(&self, t: Target, class_name: &str) -> (Vec<&str>, Vec<&str>) {
+        let Some(mods) = self.class_index().get(class_name) else {
+            return (Vec::new(), Vec::new());
+        };
         let mut defs: Vec<&str> = Vec::new();
         let mut reexports: Vec<&str> = Vec::new();
         for &i in mods {
@@ -527,7 +572,7 @@ impl Catalog {
         }
         defs.sort_by_key(|p| (p.len(), *p));
         reexports.sort_by_key(|p| (p.len(), *p));
-        defs.into_iter().chain(reexports).map(str::to_string).collect()
+        (defs, reexports)
     }
 
     /// Follows imports, lazy imports and shims from `module.name` to the class definition:
@@ -547,6 +592,36 @@ impl Catalog {
             let (nm, nn) = self.split_dotted(t, &next)?;
             module = nm;
             name = nn;
+        }
+        None
+    }
+
+    /// What `from MODULE import NAME` gives, followed through imports, lazy imports and shims:
+    /// the dotted path of its definition (`airflow.providers.standard.operators.bash.BashOperator`)
+    /// or of the object from outside Airflow it re-exports (`datetime.datetime`). Two import
+    /// paths give the same object exactly when this is the same. `None` when it cannot be
+    /// followed.
+    pub fn resolve_name(&self, t: Target, module: &str, name: &str) -> Option<String> {
+        let mut module = module.to_string();
+        let mut name = name.to_string();
+        for _ in 0..16 {
+            let (m, e) = self.existence(t, &module)?;
+            let defined_here = m.classes.iter().any(|c| c.name == name && c.mask & t.bit() != 0)
+                || self.existence(t, &format!("{module}.{name}")).is_some();
+            let next = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
+                _ if defined_here => return Some(format!("{module}.{name}")),
+                Some(nr) => match nr.target {
+                    Some(raw) => expand_target(raw, &name),
+                    None => return Some(format!("{module}.{name}")),
+                },
+                None => format!("{}.{}", e.forward?, name),
+            };
+            let (nm, nn) = next.rsplit_once('.')?;
+            if nm != "airflow" && !nm.starts_with("airflow.") {
+                return Some(next);
+            }
+            module = nm.to_string();
+            name = nn.to_string();
         }
         None
     }
@@ -745,39 +820,6 @@ fn is_trivial_base(b: &str) -> bool {
     ) || b.starts_with("typing.")
         || b.starts_with("abc.")
         || b.starts_with("collections.abc.")
-}
-
-/// Levenshtein distance if it is at most `max`, else `None`.
-/// `bounded_levenshtein` over bytes (module paths are ASCII), reusing its row buffers: the
-/// "did you mean" search compares a path with thousands of modules.
-fn bounded_levenshtein_bytes(
-    a: &[u8],
-    b: &[u8],
-    max: usize,
-    (prev, cur): &mut (Vec<usize>, Vec<usize>),
-) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    prev.clear();
-    prev.extend(0..=b.len());
-    cur.clear();
-    cur.resize(b.len() + 1, 0);
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            row_min = row_min.min(cur[j]);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(prev, cur);
-    }
-    let d = prev[b.len()];
-    (d <= max).then_some(d)
 }
 
 #[cfg(test)]

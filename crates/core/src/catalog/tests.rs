@@ -113,6 +113,28 @@ fn find_class_and_suggestions() {
 }
 
 #[test]
+fn names_resolve_to_their_definition() {
+    let c = catalog();
+    let v31 = v("3.1");
+    let bash = Some("airflow.providers.standard.operators.bash.BashOperator".to_string());
+    assert_eq!(c.resolve_name(v31, "airflow.operators.bash", "BashOperator"), bash);
+    assert_eq!(
+        c.resolve_name(v31, "airflow.providers.standard.operators.bash", "BashOperator"),
+        bash
+    );
+    assert_eq!(
+        c.resolve_name(v31, "airflow.hooks.base", "BaseHook"),
+        c.resolve_name(v31, "airflow.sdk", "BaseHook")
+    );
+    assert_eq!(c.resolve_name(v31, "airflow.operators.bash", "NoSuchThing"), None);
+    let v211 = v("2.11");
+    assert_eq!(
+        c.resolve_name(v211, "airflow.operators.python_operator", "PythonOperator"),
+        Some("airflow.operators.python.PythonOperator".into())
+    );
+}
+
+#[test]
 fn submodules_are_importable_names() {
     let c = catalog();
     assert!(c.name_in_module(v("3.1"), "airflow.providers.standard", "operators"));
@@ -141,4 +163,80 @@ fn provider_removals_after_release_are_not_missing() {
         c.name_status(v31, "airflow.providers.snowflake.operators.snowflake", "SnowflakeOperator"),
         NameStatus::Missing
     );
+}
+
+/// Issue 10: for every operator class of every target, its CamelCase words in another order
+/// (what LLMs write: `DataprocClusterCreateOperator`) make "did you mean" name it first. Where
+/// the module has another class with the same words (`S3ToGCS…` / `GCSToS3…`), the first
+/// suggestion must be one of those.
+#[test]
+fn permuted_words_suggest_the_operator_first() {
+    let c = catalog();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for t in c.targets() {
+        for m in &c.modules {
+            if is_private_module(&m.path) || c.existence(t, &m.path).is_none() {
+                continue;
+            }
+            let classes: Vec<&str> =
+                m.classes.iter().filter(|k| k.mask & t.bit() != 0).map(|k| k.name).collect();
+            // Private classes are never suggested (nor importable as public API).
+            for &class in classes.iter().filter(|k| !k.starts_with('_')) {
+                let words = similarity::words(class);
+                if words.len() < 2
+                    || words.iter().any(|w| w.starts_with(|ch: char| ch.is_ascii_digit()))
+                {
+                    continue;
+                }
+                let is_operator =
+                    c.operator_params(t, &m.path, class).is_some_and(|p| p.is_operator);
+                if !is_operator {
+                    continue;
+                }
+                let Some(permuted) = permutation(&words, |p| classes.contains(&p)) else {
+                    continue;
+                };
+                let key = similarity::word_key(class);
+                let same_words: Vec<&str> =
+                    classes.iter().copied().filter(|k| similarity::word_key(k) == key).collect();
+                let suggested = c.closest_names(t, &m.path, &permuted, 3);
+                let ok = match suggested.first() {
+                    Some(first) if same_words.len() == 1 => *first == class,
+                    Some(first) => same_words.contains(first),
+                    None => false,
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{} {}.{class}: `{permuted}` suggests {suggested:?}",
+                        c.target_version(t),
+                        m.path
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 5_000, "only {checked} operator classes checked");
+    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The words in another order, CamelCased: reversed, else rotated, skipping real names.
+fn permutation(words: &[String], taken: impl Fn(&str) -> bool) -> Option<String> {
+    let camel = |ws: &[&String]| -> String {
+        ws.iter()
+            .map(|w| {
+                let mut cs = w.chars();
+                cs.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let original = camel(&words.iter().collect::<Vec<_>>());
+    let mut candidates: Vec<Vec<&String>> = vec![words.iter().rev().collect()];
+    for i in 1..words.len() {
+        candidates.push(words[i..].iter().chain(&words[..i]).collect());
+    }
+    candidates.into_iter().map(|ws| camel(&ws)).find(|p| *p != original && !taken(p))
 }

@@ -137,6 +137,24 @@ pub(super) fn check_dag_argument(name: &str, version: AirflowVersion) -> ArgChec
     }
 }
 
+/// Every keyword argument `DAG(...)` accepts in this version (for "did you mean" fixes).
+pub(super) fn accepted_dag_arguments(version: AirflowVersion) -> Vec<&'static str> {
+    const NEWER: &[&str] = &[
+        "max_consecutive_failed_dag_runs",
+        "dag_display_name",
+        "fail_fast",
+        "disable_bundle_versioning",
+        "deadline",
+    ];
+    DAG_ARGS_COMMON
+        .iter()
+        .chain(DAG_ARGS_V2_ONLY)
+        .chain(NEWER)
+        .copied()
+        .filter(|n| matches!(check_dag_argument(n, version), ArgCheck::Accepted))
+        .collect()
+}
+
 /// Keyword arguments of `TaskGroup(...)` (the same in 2.x and 3.x).
 pub(super) const TASK_GROUP_ARGS: &[&str] = &[
     "group_id",

@@ -145,7 +145,11 @@ fn name_check(
                 Some(hint) => Some(hint),
                 None => {
                     let close = cat.closest_names(target, module, name, 3);
-                    (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
+                    if close.is_empty() {
+                        similar_classes(target, module, name)
+                    } else {
+                        Some(format!("did you mean {}?", quoted(&close)))
+                    }
                 }
             };
             let other_versions = cat.name_targets(module, name);
@@ -214,7 +218,9 @@ fn missing_module(
         let message = format!(
             "No module named '{module}' in Airflow {release}: it {when} (ModuleNotFoundError while Airflow imports the file)"
         );
-        return (&rules::VERSION_MISMATCH_IMPORT, message, replacement);
+        let fix = replacement
+            .or_else(|| import.names.first().and_then(|(n, _)| similar_classes(target, module, n)));
+        return (&rules::VERSION_MISMATCH_IMPORT, message, fix);
     }
     let message = format!(
         "No module named '{module}' in Airflow {release} (ModuleNotFoundError while Airflow imports the file)"
@@ -229,10 +235,12 @@ fn missing_module(
                 "there is no provider package `apache-airflow-providers-{}`: check the provider's name",
                 p.replace('_', "-")
             )),
-            _ => {
-                let close = cat.closest_modules(target, module, 3);
-                (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
-            }
+            _ => import.names.first().and_then(|(n, _)| similar_classes(target, module, n)).or_else(
+                || {
+                    let close = cat.closest_modules(target, module, 3);
+                    (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
+                },
+            ),
         }
     });
     (&rules::MODULE_NOT_FOUND, message, fix)
@@ -261,7 +269,8 @@ fn replacement_hint(target: Target, name: &str, wrong_module: &str) -> Option<St
         return Some("`days_ago` is gone: use a fixed `datetime(...)` or `pendulum.today(\"UTC\").add(days=-N)`".into());
     }
     let (_, new) = RENAMED.iter().find(|(old, _)| *old == name)?;
-    let home = better_home(target, new, wrong_module)?;
+    // The successor may well live in the module the old name was imported from.
+    let home = better_home(target, new, "")?;
     Some(format!("`{name}` was replaced by `{new}`: `from {home} import {new}`"))
 }
 
@@ -274,6 +283,23 @@ fn better_home(target: Target, name: &str, wrong_module: &str) -> Option<String>
         .into_iter()
         .filter(|m| m != wrong_module)
         .find(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
+}
+
+/// "Did you mean" for a class name that is nowhere in the target: the closest classes of the
+/// same package (the provider, or Airflow itself), by words, then nearness to `module`.
+fn similar_classes(target: Target, module: &str, name: &str) -> Option<String> {
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let prefix = match module.strip_prefix("airflow.providers.").and_then(|r| r.split('.').next()) {
+        Some(p) => format!("airflow.providers.{p}."),
+        None => "airflow.".to_string(),
+    };
+    let close = catalog().closest_classes(target, &prefix, module, name, 3);
+    (!close.is_empty()).then(|| {
+        let items: Vec<String> = close.iter().map(|(m, c)| format!("`{c}` (from `{m}`)")).collect();
+        format!("did you mean {}?", items.join(", "))
+    })
 }
 
 fn quoted(items: &[&str]) -> String {

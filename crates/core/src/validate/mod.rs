@@ -4,6 +4,7 @@ mod airflow;
 mod builtins;
 mod context_keys;
 mod dag_checks;
+mod fixes;
 mod imports;
 mod interp;
 mod model;
@@ -20,6 +21,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};
+use crate::fix::Fix;
 use crate::report::{DagSummary, Report};
 use crate::rules::{self, Rule};
 use crate::source::LineIndex;
@@ -111,8 +113,10 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     // On a file that does not parse, structure findings would describe a guess: keep only
     // the syntax errors, but still show the DAGs we could recover.
     if !has_syntax_errors {
+        let fixes = fixes::Context::new(source, body, options.airflow_version, &interp.model);
         for f in raw {
-            sink.push_with(f.rule, f.severity, f.range, f.message, f.fix);
+            let autofix = fixes.fix_for(&f, &lines);
+            sink.push_with(f.rule, f.severity, f.range, f.message, f.fix, autofix);
         }
     }
     let dags = dag_checks::summaries(&interp.model, &lines);
@@ -225,7 +229,7 @@ pub(crate) struct Sink<'a> {
 
 impl Sink<'_> {
     pub fn push(&mut self, rule: &Rule, range: TextRange, message: String, fix: Option<String>) {
-        self.push_with(rule, rule.severity, range, message, fix);
+        self.push_with(rule, rule.severity, range, message, fix, None);
     }
 
     pub fn push_with(
@@ -235,6 +239,7 @@ impl Sink<'_> {
         range: TextRange,
         message: String,
         fix: Option<String>,
+        autofix: Option<Fix>,
     ) {
         let (start, end) = self.lines.span(range);
         self.findings.push(Finding {
@@ -246,6 +251,7 @@ impl Sink<'_> {
             end_column: end.column,
             message,
             fix,
+            autofix,
         });
     }
 }

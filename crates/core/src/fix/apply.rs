@@ -1,0 +1,233 @@
+//! Applying fixes: one validated step at a time, reverting any step that makes the file worse.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::{AppliedFix, Edit, Fix, FixMode, FixOutcome};
+use crate::finding::Severity;
+use crate::report::Report;
+use crate::rules;
+use crate::validate::{ValidateOptions, validate};
+
+/// Passes over the file's findings; each pass applies every fix that does not overlap another.
+pub const MAX_PASSES: usize = 12;
+/// Fixes kept in one file at most (a bound on validation work for pathological inputs).
+const MAX_FIXES: usize = 256;
+
+/// Rules whose checks need the class (or DAG) to be known: an import or name fix can reveal
+/// them. An error of these rules that appears right after such a fix was there all along,
+/// hidden behind the import error, so it does not count as added by the fix.
+const REVEALED_BY_IMPORT_FIXES: &[&str] = &[
+    rules::UNKNOWN_OPERATOR_ARGUMENT.code,
+    rules::MISSING_OPERATOR_ARGUMENT.code,
+    rules::UNKNOWN_DAG_ARGUMENT.code,
+    rules::MISSING_START_DATE.code,
+];
+/// The import and name rules whose fixes make classes known.
+const IMPORT_RULES: &[&str] = &[
+    rules::UNDEFINED_NAME.code,
+    rules::MODULE_NOT_FOUND.code,
+    rules::NAME_NOT_IN_MODULE.code,
+    rules::VERSION_MISMATCH_IMPORT.code,
+];
+
+/// Why [`apply_edits`] refused a set of edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditError(pub String);
+
+/// Applies edits (byte offsets into `source`, sorted, non-overlapping) and returns the new
+/// text. Refuses edits out of bounds, off character boundaries, unsorted or overlapping.
+pub fn apply_edits(source: &str, edits: &[Edit]) -> Result<String, EditError> {
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0usize;
+    for e in edits {
+        let (start, end) = (e.start as usize, e.end as usize);
+        if start < at || end < start || end > source.len() {
+            return Err(EditError(format!("edit {start}..{end} is out of order or out of bounds")));
+        }
+        if !source.is_char_boundary(start) || !source.is_char_boundary(end) {
+            return Err(EditError(format!("edit {start}..{end} splits a character")));
+        }
+        out.push_str(&source[at..start]);
+        out.push_str(&e.content);
+        at = end;
+    }
+    out.push_str(&source[at..]);
+    Ok(out)
+}
+
+/// Applies the fixes `mode` allows to `source`, validating after every fix, until no fix is
+/// left (at most [`MAX_PASSES`] passes). A fix is reverted when, after it, the file has more
+/// errors of some rule than before (errors that an import fix reveals excepted, see
+/// [`REVEALED_BY_IMPORT_FIXES`]) or has lost a DAG or a task. Deterministic.
+pub fn fix_source(source: &str, options: &ValidateOptions, mode: FixMode) -> FixOutcome {
+    fix_source_selected(source, options, mode, |_| true)
+}
+
+/// [`fix_source`], applying only the fixes of findings whose rule code `select` accepts (the
+/// CLI's `--select`/`--ignore`).
+pub fn fix_source_selected(
+    source: &str,
+    options: &ValidateOptions,
+    mode: FixMode,
+    select: impl Fn(&str) -> bool,
+) -> FixOutcome {
+    let mut current = source.to_string();
+    let mut report = validate(&current, options);
+    let mut applied: Vec<AppliedFix> = Vec::new();
+    // Fixes that made the file worse, by what they change (offsets move between passes).
+    let mut refused: HashSet<FixKey> = HashSet::new();
+    for _ in 0..MAX_PASSES {
+        let batch = non_overlapping(&report, mode, &select, &refused, &current);
+        if batch.is_empty() {
+            break;
+        }
+        // Last first: a fix never moves the text of the fixes before it.
+        for (code, line, fix) in batch.into_iter().rev() {
+            let key = FixKey::new(&current, code, &fix);
+            let Ok(next) = apply_edits(&current, &fix.edits) else {
+                refused.insert(key);
+                continue;
+            };
+            let next_report = validate(&next, options);
+            if keeps_the_file_whole(&report, &next_report) {
+                applied.push(AppliedFix {
+                    code,
+                    applicability: fix.applicability,
+                    message: fix.message,
+                    line,
+                });
+                current = next;
+                report = next_report;
+            } else {
+                refused.insert(key);
+            }
+            if applied.len() >= MAX_FIXES {
+                return FixOutcome { source: current, applied, report };
+            }
+        }
+    }
+    FixOutcome { source: current, applied, report }
+}
+
+/// The fixes to try in one pass: allowed, not refused before, one per distinct fix, and no two
+/// overlapping (earlier positions first). Returned sorted by position.
+fn non_overlapping(
+    report: &Report,
+    mode: FixMode,
+    select: &impl Fn(&str) -> bool,
+    refused: &HashSet<FixKey>,
+    source: &str,
+) -> Vec<(&'static str, u32, Fix)> {
+    let mut candidates: Vec<(&'static str, u32, &Fix)> = Vec::new();
+    for f in &report.findings {
+        let Some(fix) = &f.autofix else { continue };
+        if !mode.allows(fix.applicability) || !select(f.code) || fix.edits.is_empty() {
+            continue;
+        }
+        if candidates.iter().any(|(_, _, other)| other.edits == fix.edits) {
+            continue;
+        }
+        if refused.contains(&FixKey::new(source, f.code, fix)) {
+            continue;
+        }
+        candidates.push((f.code, f.line, fix));
+    }
+    candidates.sort_by_key(|(code, _, fix)| (fix.span(), *code));
+    let mut out: Vec<(&'static str, u32, Fix)> = Vec::new();
+    let mut taken_end: Option<u32> = None;
+    for (code, line, fix) in candidates {
+        let (start, end) = fix.span();
+        // Strict overlap only: an insertion at the point where another fix starts is fine.
+        if taken_end.is_some_and(|e| start < e) {
+            continue;
+        }
+        taken_end = Some(end.max(taken_end.unwrap_or(0)));
+        out.push((code, line, fix.clone()));
+    }
+    out
+}
+
+/// What a fix changes, independent of where the text is now: the rule, the message, and per
+/// edit the replaced text, the new text and the line it is on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FixKey {
+    code: &'static str,
+    message: String,
+    edits: Vec<(String, String, String)>,
+}
+
+impl FixKey {
+    fn new(source: &str, code: &'static str, fix: &Fix) -> Self {
+        let edits = fix
+            .edits
+            .iter()
+            .map(|e| {
+                let (start, end) = (e.start as usize, e.end as usize);
+                let old = source.get(start..end).unwrap_or_default().to_string();
+                let line_start =
+                    source.get(..start).map_or(0, |s| s.rfind('\n').map_or(0, |i| i + 1));
+                let line_end = source
+                    .get(start..)
+                    .map_or(start, |s| s.find('\n').map_or(source.len(), |i| start + i));
+                let line = source.get(line_start..line_end).unwrap_or_default().to_string();
+                (old, e.content.clone(), line)
+            })
+            .collect();
+        FixKey { code, message: fix.message.clone(), edits }
+    }
+}
+
+/// After a fix: no rule has more errors than before (errors an import fix reveals excepted),
+/// and every DAG and task is still there.
+fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
+    let count = |r: &Report| {
+        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in r.findings.iter().filter(|f| f.severity == Severity::Error) {
+            *m.entry(f.code).or_default() += 1;
+        }
+        m
+    };
+    let (b, a) = (count(before), count(after));
+    let fewer_import_errors = IMPORT_RULES
+        .iter()
+        .any(|c| a.get(c).copied().unwrap_or(0) < b.get(c).copied().unwrap_or(0));
+    for (code, n) in &a {
+        if *n > b.get(code).copied().unwrap_or(0)
+            && !(fewer_import_errors && REVEALED_BY_IMPORT_FIXES.contains(code))
+        {
+            return false;
+        }
+    }
+    if after.dags.len() < before.dags.len() {
+        return false;
+    }
+    before.dags.iter().all(|dag| {
+        let Some(id) = &dag.dag_id else { return true };
+        after
+            .dags
+            .iter()
+            .any(|d| d.dag_id.as_ref() == Some(id) && dag.tasks.iter().all(|t| d.tasks.contains(t)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: u32, end: u32, content: &str) -> Edit {
+        Edit { start, end, content: content.into(), line: 1, column: 1, end_line: 1, end_column: 1 }
+    }
+
+    #[test]
+    fn edits_apply_in_order_and_bad_ones_are_refused() {
+        let s = "abcdef";
+        assert_eq!(
+            apply_edits(s, &[edit(0, 1, "X"), edit(3, 3, "-"), edit(5, 6, "")]).unwrap(),
+            "Xbc-de"
+        );
+        assert!(apply_edits(s, &[edit(3, 4, ""), edit(1, 2, "")]).is_err());
+        assert!(apply_edits(s, &[edit(2, 9, "")]).is_err());
+        assert!(apply_edits("é", &[edit(1, 1, "x")]).is_err());
+        assert_eq!(apply_edits(s, &[]).unwrap(), s);
+    }
+}

@@ -1,0 +1,277 @@
+//! Facts about the file that fixes need: its imports, calls and names, where module-level
+//! names are bound, and where a new import goes. Built once per file, only when a finding may
+//! have a fix.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+use rustc_hash::FxHashMap as HashMap;
+
+pub(super) struct FileIndex<'a> {
+    pub source: &'a str,
+    pub body: &'a [Stmt],
+    /// `from X import ...` statements at any depth, in source order.
+    pub import_froms: Vec<&'a ast::StmtImportFrom>,
+    /// Names bound by module-level imports (also under module-level `if`/`try`), to the dotted
+    /// path they name: `BashOperator` → `airflow.operators.bash.BashOperator`.
+    pub imported: HashMap<&'a str, String>,
+    /// Every call, in source order of their start.
+    pub calls: Vec<&'a ast::ExprCall>,
+    /// Every `Name` node, by identifier, in source order.
+    pub names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
+    /// The attributes read off each plain name: `datetime.now` → `datetime`: [`now`].
+    pub attributes: HashMap<&'a str, Vec<&'a str>>,
+    /// How many statements bind each name at module level (imports, assignments, `def`,
+    /// `class`, `for`/`with` targets), outside functions and classes.
+    pub module_bindings: HashMap<&'a str, usize>,
+    /// The file's line ending (`\r\n` when its first line ends so).
+    pub newline: &'static str,
+}
+
+impl<'a> FileIndex<'a> {
+    pub fn new(source: &'a str, body: &'a [Stmt]) -> Self {
+        let mut collector = Collector::default();
+        for stmt in body {
+            collector.visit_stmt(stmt);
+        }
+        let mut imported = HashMap::default();
+        let mut module_bindings = HashMap::default();
+        module_level(body, &mut |stmt| bindings(stmt, &mut imported, &mut module_bindings));
+        let newline = match source.find('\n') {
+            Some(i) if i > 0 && source.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        FileIndex {
+            source,
+            body,
+            import_froms: collector.import_froms,
+            imported,
+            calls: collector.calls,
+            names: collector.names,
+            attributes: collector.attributes,
+            module_bindings,
+            newline,
+        }
+    }
+
+    pub fn text(&self, range: TextRange) -> &'a str {
+        self.source.get(range.start().to_usize()..range.end().to_usize()).unwrap_or_default()
+    }
+
+    /// The call whose range is `range`, or that has a keyword argument with range `range`,
+    /// or a keyword whose value has range `range`.
+    pub fn call_at(&self, range: TextRange) -> Option<&'a ast::ExprCall> {
+        self.calls.iter().copied().find(|c| {
+            c.range() == range
+                || c.arguments.keywords.iter().any(|k| k.range == range || k.value.range() == range)
+        })
+    }
+
+    /// The dotted path a call's callee names, through module-level imports: `BashOperator(...)`
+    /// → `airflow.operators.bash.BashOperator`, `bash.BashOperator(...)` after
+    /// `from airflow.operators import bash` → `airflow.operators.bash.BashOperator`.
+    pub fn qualified_callee(&self, func: &Expr) -> Option<String> {
+        match func {
+            Expr::Name(n) => self.imported.get(n.id.as_str()).cloned(),
+            Expr::Attribute(a) => {
+                Some(format!("{}.{}", self.qualified_callee(&a.value)?, a.attr.as_str()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The top-level statement that contains `offset`.
+    pub fn top_level_statement(&self, offset: TextSize) -> Option<&'a Stmt> {
+        let i = self.body.partition_point(|s| s.end() <= offset);
+        self.body.get(i).filter(|s| s.start() <= offset)
+    }
+
+    /// Where a new import goes: after the imports at the top of the file (after the module
+    /// docstring when there are none), as (offset, whether a line break must come first).
+    /// `None` when the next statement shares the last import's line.
+    pub fn import_insertion(&self) -> Option<(TextSize, bool)> {
+        let mut rest = self.body;
+        let mut after: Option<&Stmt> = None;
+        if let Some(Stmt::Expr(e)) = rest.first()
+            && e.value.is_string_literal_expr()
+        {
+            after = rest.first();
+            rest = &rest[1..];
+        }
+        let imports =
+            rest.iter().take_while(|s| matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)));
+        if let Some(last) = imports.last() {
+            after = Some(last);
+        }
+        let Some(after) = after else {
+            // No docstring and no imports: before the first statement, at the start of its line.
+            let first =
+                self.body.first().map_or(TextSize::from(self.source.len() as u32), |s| s.start());
+            let line_start = self.source[..first.to_usize()].rfind('\n').map_or(0, |i| i + 1);
+            if self.source[line_start..first.to_usize()].trim().is_empty() {
+                return Some((TextSize::from(line_start as u32), false));
+            }
+            return None;
+        };
+        let end = after.end().to_usize();
+        let line_end = self.source[end..].find('\n').map_or(self.source.len(), |i| end + i);
+        let rest_of_line = self.source[end..line_end].trim_start();
+        if !(rest_of_line.is_empty() || rest_of_line.starts_with('#') || rest_of_line == "\r") {
+            return None;
+        }
+        if line_end == self.source.len() {
+            return Some((TextSize::from(line_end as u32), true));
+        }
+        Some((TextSize::from(line_end as u32 + 1), false))
+    }
+
+    /// Whether the statement at `range` starts its line (only indentation before it), and that
+    /// indentation.
+    pub fn indentation(&self, range: TextRange) -> Option<&'a str> {
+        let start = range.start().to_usize();
+        let line_start = self.source[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let indent = &self.source[line_start..start];
+        indent.chars().all(|c| c == ' ' || c == '\t').then_some(indent)
+    }
+
+    /// The end of the physical line on which `offset` lies (before its line break).
+    pub fn line_end(&self, offset: TextSize) -> TextSize {
+        let at = offset.to_usize();
+        let end = self.source[at..].find(['\n', '\r']).map_or(self.source.len(), |i| at + i);
+        TextSize::from(end as u32)
+    }
+}
+
+/// Calls `f` on every statement that runs at module level (descending into `if`, `try`,
+/// `with`, `for` and `while` bodies, not into functions and classes).
+pub(super) fn module_level<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for stmt in body {
+        f(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                module_level(&s.body, f);
+                for clause in &s.elif_else_clauses {
+                    module_level(&clause.body, f);
+                }
+            }
+            Stmt::Try(s) => {
+                module_level(&s.body, f);
+                for h in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    module_level(&h.body, f);
+                }
+                module_level(&s.orelse, f);
+                module_level(&s.finalbody, f);
+            }
+            Stmt::With(s) => module_level(&s.body, f),
+            Stmt::For(s) => {
+                module_level(&s.body, f);
+                module_level(&s.orelse, f);
+            }
+            Stmt::While(s) => {
+                module_level(&s.body, f);
+                module_level(&s.orelse, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn bindings<'a>(
+    stmt: &'a Stmt,
+    imported: &mut HashMap<&'a str, String>,
+    counts: &mut HashMap<&'a str, usize>,
+) {
+    let mut bind = |name: &'a str| *counts.entry(name).or_default() += 1;
+    match stmt {
+        Stmt::Import(s) => {
+            for alias in &s.names {
+                let module = alias.name.as_str();
+                match &alias.asname {
+                    Some(asname) => {
+                        bind(asname.as_str());
+                        imported.insert(asname.as_str(), module.to_string());
+                    }
+                    None => {
+                        let top = module.split('.').next().unwrap_or(module);
+                        bind(top);
+                        imported.insert(top, top.to_string());
+                    }
+                }
+            }
+        }
+        Stmt::ImportFrom(s) => {
+            let module = s.module.as_ref().map_or("", |m| m.as_str());
+            for alias in &s.names {
+                let name = alias.name.as_str();
+                if name == "*" {
+                    continue;
+                }
+                let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+                bind(bound);
+                if s.level == 0 {
+                    imported.insert(bound, format!("{module}.{name}"));
+                }
+            }
+        }
+        Stmt::FunctionDef(d) => bind(d.name.as_str()),
+        Stmt::ClassDef(c) => bind(c.name.as_str()),
+        Stmt::Assign(s) => {
+            for t in &s.targets {
+                target_names(t, &mut bind);
+            }
+        }
+        Stmt::AnnAssign(s) => target_names(&s.target, &mut bind),
+        Stmt::AugAssign(s) => target_names(&s.target, &mut bind),
+        Stmt::For(s) => target_names(&s.target, &mut bind),
+        Stmt::With(s) => {
+            for item in &s.items {
+                if let Some(v) = &item.optional_vars {
+                    target_names(v, &mut bind);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn target_names<'a>(target: &'a Expr, bind: &mut impl FnMut(&'a str)) {
+    match target {
+        Expr::Name(n) => bind(n.id.as_str()),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, bind)),
+        Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, bind)),
+        Expr::Starred(s) => target_names(&s.value, bind),
+        _ => {}
+    }
+}
+
+#[derive(Default)]
+struct Collector<'a> {
+    import_froms: Vec<&'a ast::StmtImportFrom>,
+    calls: Vec<&'a ast::ExprCall>,
+    names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
+    attributes: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Visitor<'a> for Collector<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::ImportFrom(s) = stmt {
+            self.import_froms.push(s);
+        }
+        super::super::guard_stack(|| visitor::walk_stmt(self, stmt));
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(c) => self.calls.push(c),
+            Expr::Name(n) => self.names.entry(n.id.as_str()).or_default().push(n),
+            Expr::Attribute(a) => {
+                if let Expr::Name(n) = &*a.value {
+                    self.attributes.entry(n.id.as_str()).or_default().push(a.attr.as_str());
+                }
+            }
+            _ => {}
+        }
+        super::super::guard_stack(|| visitor::walk_expr(self, expr));
+    }
+}

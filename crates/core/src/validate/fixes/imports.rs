@@ -1,0 +1,232 @@
+//! Fixes for `from airflow... import Name` findings (DS202 module-not-found, DS203
+//! name-not-in-module, DS204 removed-or-not-yet-in-version, DS206 deprecated-import):
+//!
+//! - the name exists in the target version and its home is certain → import it from there
+//!   (safe: the same class), e.g. `airflow.operators.python_operator` → `airflow.operators.python`
+//!   on 2.x, `airflow.providers.standard.operators.python` on 3.x, `airflow.sdk` for `DAG`, `dag`,
+//!   `task`, ... on 3.x;
+//! - a name Airflow renamed without changing it: `DummyOperator` → `EmptyOperator` (safe);
+//! - a class name that exists nowhere but has one confident match in its package → that class, at
+//!   the import and at every use (unsafe: a guess);
+//! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`).
+
+use ruff_python_ast as ast;
+use ruff_text_size::{Ranged, TextRange};
+
+use super::edits::Replacement;
+use super::homes::{confident_class, home_of};
+use super::undefined_names::FROM_STDLIB;
+use super::{Context, Draft, dates};
+use crate::catalog::{ModuleStatus, NameStatus, catalog};
+use crate::fix::Applicability;
+use crate::validate::model::RawFinding;
+
+/// Names Airflow retired for another of the same behaviour: (old, new).
+const RENAMED: &[(&str, &str)] = &[("DummyOperator", "EmptyOperator")];
+
+/// Where one imported name should come from.
+struct Move<'a> {
+    alias: &'a ast::Alias,
+    module: String,
+    /// The class's real name when it differs from the one imported.
+    rename: Option<String>,
+    safe: bool,
+}
+
+pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    let file = ctx.file();
+    let stmt = file.import_froms.iter().copied().find(|s| s.range == finding.range)?;
+    let module = stmt.module.as_ref().filter(|_| stmt.level == 0)?.as_str();
+    if module == "airflow.utils.dates" {
+        return dates::fix_days_ago_import(ctx, stmt);
+    }
+    let only_shims = finding.rule.code == crate::rules::DEPRECATED_IMPORT.code;
+    let mut moves: Vec<Move> =
+        stmt.names.iter().filter_map(|alias| plan(ctx, module, alias, only_shims)).collect();
+    // Safe moves first: a guess never holds back a certain fix (it comes back next pass).
+    if moves.iter().any(|m| m.safe) {
+        moves.retain(|m| m.safe);
+    }
+    if moves.is_empty() {
+        return None;
+    }
+    let mut edits: Vec<Replacement> = Vec::new();
+    let all_to_one =
+        moves.len() == stmt.names.len() && moves.iter().all(|m| m.module == moves[0].module);
+    if all_to_one {
+        let ident = stmt.module.as_ref()?;
+        if moves[0].module != module {
+            edits.push((ident.range, moves[0].module.clone()));
+        }
+        for m in &moves {
+            if let Some(new) = &m.rename {
+                edits.push((m.alias.name.range, new.clone()));
+            }
+        }
+    } else {
+        edits.extend(split_statement(ctx, stmt, &moves)?);
+    }
+    for m in &moves {
+        if let (Some(new), None) = (&m.rename, &m.alias.asname) {
+            edits.extend(rename_uses(ctx, m.alias.name.as_str(), new)?);
+        }
+    }
+    let message = message(module, &moves, all_to_one);
+    let applicability =
+        if moves.iter().all(|m| m.safe) { Applicability::Safe } else { Applicability::Unsafe };
+    Some(Draft { applicability, message, edits })
+}
+
+/// Where `alias` should be imported from, when that is not `module` and is certain.
+fn plan<'a>(
+    ctx: &Context,
+    module: &str,
+    alias: &'a ast::Alias,
+    only_shims: bool,
+) -> Option<Move<'a>> {
+    let cat = catalog();
+    let t = ctx.target;
+    let name = alias.name.as_str();
+    let status = cat.name_status(t, module, name);
+    let shim = cat.module_info(t, module).is_some_and(|i| i.is_deprecated_shim);
+    let to = |module: String, rename: Option<String>, safe: bool| {
+        Some(Move { alias, module, rename, safe })
+    };
+    match status {
+        NameStatus::Exists if shim => {
+            // The same object from a real module: where the version's API has it, else where
+            // it is defined.
+            let object = cat.resolve_name(t, module, name)?;
+            let same = |m: &str| cat.resolve_name(t, m, name).as_deref() == Some(object.as_str());
+            let home =
+                home_of(t, ctx.version, name, Some(module)).filter(|h| same(h)).or_else(|| {
+                    let (defining, _) = object.rsplit_once('.')?;
+                    let public =
+                        cat.module_info(t, defining).is_some_and(|i| !i.is_deprecated_shim)
+                            && !defining.split('.').any(|s| s.starts_with('_'));
+                    (public && same(defining)).then(|| defining.to_string())
+                })?;
+            to(home, None, true)
+        }
+        NameStatus::Missing | NameStatus::ModuleMissing if !only_shims => {
+            if let Some(home) = home_of(t, ctx.version, name, Some(module)) {
+                return to(home, None, true);
+            }
+            // `from airflow.utils.dates import datetime`: Airflow modules used to import the
+            // standard library's names, and some no longer do.
+            if let Some((_, stdlib)) = FROM_STDLIB.iter().find(|(n, _)| *n == name) {
+                return to((*stdlib).to_string(), None, true);
+            }
+            if name == "datetime" {
+                return to("datetime".into(), None, true);
+            }
+            if let Some((_, new)) = RENAMED.iter().find(|(old, _)| *old == name)
+                && let Some(home) = home_of(t, ctx.version, new, None)
+            {
+                return to(home, Some((*new).to_string()), true);
+            }
+            let (home, real) = confident_class(t, ctx.version, module, name)?;
+            // The right module for a misspelt class: the module itself when it has it.
+            let home = if cat.module_exists(t, module) == ModuleStatus::Exists
+                && cat.name_status(t, module, &real) == NameStatus::Exists
+            {
+                module.to_string()
+            } else {
+                home
+            };
+            to(home, Some(real), false)
+        }
+        _ => None,
+    }
+}
+
+/// Keeps the names that stay in `stmt` and adds one `from MODULE import ...` per new home after
+/// it, on its own line at the same indentation (or after `; ` when the statement shares its
+/// line).
+fn split_statement(
+    ctx: &Context,
+    stmt: &ast::StmtImportFrom,
+    moves: &[Move],
+) -> Option<Vec<Replacement>> {
+    let file = ctx.file();
+    let moved = |a: &ast::Alias| moves.iter().any(|m| std::ptr::eq(m.alias, a));
+    let kept: Vec<&str> =
+        stmt.names.iter().filter(|a| !moved(a)).map(|a| file.text(a.range)).collect();
+    let first = stmt.names.first()?.range.start();
+    let last = stmt.names.last()?.range.end();
+    let mut edits: Vec<Replacement> = Vec::new();
+    if kept.is_empty() {
+        return None;
+    }
+    edits.push((TextRange::new(first, last), kept.join(", ")));
+    let mut homes: Vec<&str> = Vec::new();
+    for m in moves {
+        if !homes.contains(&m.module.as_str()) {
+            homes.push(&m.module);
+        }
+    }
+    let lines: Vec<String> = homes
+        .iter()
+        .map(|home| {
+            let names: Vec<String> = moves
+                .iter()
+                .filter(|m| m.module == *home)
+                .map(|m| {
+                    let name = m.rename.as_deref().unwrap_or(m.alias.name.as_str());
+                    match &m.alias.asname {
+                        Some(a) => format!("{name} as {a}"),
+                        None => name.to_string(),
+                    }
+                })
+                .collect();
+            format!("from {home} import {}", names.join(", "))
+        })
+        .collect();
+    let line_end = file.line_end(stmt.range.end());
+    let after = file.text(TextRange::new(stmt.range.end(), line_end)).trim();
+    match file.indentation(stmt.range) {
+        Some(indent) if after.is_empty() || after.starts_with('#') => {
+            let text: String =
+                lines.iter().map(|l| format!("{}{indent}{l}", file.newline)).collect();
+            edits.push((TextRange::empty(line_end), text));
+        }
+        _ => {
+            let text: String = lines.iter().map(|l| format!("; {l}")).collect();
+            edits.push((TextRange::empty(stmt.range.end()), text));
+        }
+    }
+    Some(edits)
+}
+
+/// Renames every use of the name `old` in the file. `None` when the name is bound more than
+/// once at module level (another meaning could be renamed with it).
+pub(super) fn rename_uses(ctx: &Context, old: &str, new: &str) -> Option<Vec<Replacement>> {
+    let file = ctx.file();
+    if file.module_bindings.get(old).copied().unwrap_or(0) > 1 {
+        return None;
+    }
+    Some(file.names.get(old).into_iter().flatten().map(|n| (n.range(), new.to_string())).collect())
+}
+
+fn message(module: &str, moves: &[Move], all_to_one: bool) -> String {
+    if let [m] = moves {
+        let old = m.alias.name.as_str();
+        return match (&m.rename, m.module == module) {
+            (Some(new), true) => format!("replace `{old}` with `{new}`"),
+            (Some(new), false) => format!("replace `{old}` with `{new}` from `{}`", m.module),
+            (None, _) if all_to_one => format!("replace `{module}` with `{}`", m.module),
+            (None, _) => format!("import `{old}` from `{}`", m.module),
+        };
+    }
+    if all_to_one && moves.iter().all(|m| m.rename.is_none()) {
+        return format!("replace `{module}` with `{}`", moves[0].module);
+    }
+    let parts: Vec<String> = moves
+        .iter()
+        .map(|m| {
+            let name = m.rename.as_deref().unwrap_or(m.alias.name.as_str());
+            format!("`{name}` from `{}`", m.module)
+        })
+        .collect();
+    format!("import {}", parts.join(", "))
+}

@@ -1,0 +1,121 @@
+//! The fixes of findings (see [`crate::fix`] for the model and how they are applied). One
+//! module per family of rules; each turns a finding into edits of the source, using the parsed
+//! file, the catalog and the DAG model, and says whether the edit is safe. Nothing here changes
+//! a verdict: `validate` only attaches the result to the finding.
+
+mod dag_arguments;
+mod dates;
+mod edits;
+mod file;
+mod homes;
+mod imports;
+mod operator_arguments;
+mod orphan_tasks;
+mod undefined_names;
+
+use std::cell::OnceCell;
+
+use ruff_python_ast::Stmt;
+use ruff_text_size::TextRange;
+
+use super::model::{DagModel, RawFinding};
+use crate::AirflowVersion;
+use crate::catalog::{Target, catalog};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::rules;
+use crate::source::LineIndex;
+use file::FileIndex;
+
+/// A fix before positions are computed.
+pub(super) struct Draft {
+    pub applicability: Applicability,
+    pub message: String,
+    pub edits: Vec<edits::Replacement>,
+}
+
+/// What every fix may look at; the file index is built on first use.
+pub(super) struct Context<'a> {
+    pub source: &'a str,
+    pub body: &'a [Stmt],
+    pub version: AirflowVersion,
+    pub target: Target,
+    pub model: &'a DagModel,
+    file: OnceCell<FileIndex<'a>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        source: &'a str,
+        body: &'a [Stmt],
+        version: AirflowVersion,
+        model: &'a DagModel,
+    ) -> Self {
+        let target = catalog().target_for(version);
+        Context { source, body, version, target, model, file: OnceCell::new() }
+    }
+
+    fn file(&self) -> &FileIndex<'a> {
+        self.file.get_or_init(|| FileIndex::new(self.source, self.body))
+    }
+
+    /// The fix for a finding, if its rule has one and it applies here.
+    pub fn fix_for(&self, finding: &RawFinding, lines: &LineIndex) -> Option<Fix> {
+        let code = finding.rule.code;
+        let draft = if code == rules::UNDEFINED_NAME.code
+            || code == rules::UNDEFINED_NAME_AT_RUNTIME.code
+        {
+            undefined_names::fix(self, finding)
+        } else if [
+            rules::MODULE_NOT_FOUND.code,
+            rules::NAME_NOT_IN_MODULE.code,
+            rules::VERSION_MISMATCH_IMPORT.code,
+            rules::DEPRECATED_IMPORT.code,
+        ]
+        .contains(&code)
+        {
+            imports::fix(self, finding)
+        } else if code == rules::UNKNOWN_DAG_ARGUMENT.code {
+            dag_arguments::fix(self, finding)
+        } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {
+            operator_arguments::fix(self, finding)
+        } else if code == rules::TASK_WITHOUT_DAG.code || code == rules::INVALID_DEPENDENCY.code {
+            orphan_tasks::fix(self, finding)
+        } else {
+            None
+        }?;
+        finish(draft, lines)
+    }
+}
+
+/// Sorts the edits and gives them positions; `None` if two overlap (a bug in a fix, never
+/// worth a broken file).
+fn finish(draft: Draft, lines: &LineIndex) -> Option<Fix> {
+    let mut replacements = draft.edits;
+    replacements.sort_by_key(|(r, _)| (r.start(), r.end()));
+    replacements.dedup();
+    for pair in replacements.windows(2) {
+        let (a, b): (TextRange, TextRange) = (pair[0].0, pair[1].0);
+        if b.start() < a.end() || (b.start() == a.start() && a.is_empty() && b.is_empty()) {
+            return None;
+        }
+    }
+    if replacements.is_empty() {
+        return None;
+    }
+    let edits = replacements
+        .into_iter()
+        .map(|(range, content)| {
+            let (start, end) = lines.span(range);
+            Edit {
+                start: range.start().into(),
+                end: range.end().into(),
+                content,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+            }
+        })
+        .collect();
+    Some(Fix { applicability: draft.applicability, message: draft.message, edits })
+}

@@ -1,0 +1,67 @@
+//! Fixes for DS207 unknown-operator-argument: `provide_context` dropped and Airflow's renamed
+//! operator arguments (safe), an unknown argument with one confident match among the
+//! operator's real parameters (unsafe).
+
+use super::edits::{Replacement, remove_argument};
+use super::{Context, Draft};
+use crate::catalog::{catalog, similarity};
+use crate::fix::Applicability;
+use crate::validate::model::RawFinding;
+
+/// Arguments that do nothing since Airflow 2 (the context is always passed).
+const NO_OPS: &[&str] = &["provide_context"];
+
+/// Airflow's new names for operator arguments of the same meaning.
+const RENAMED: &[(&str, &str)] = &[("task_concurrency", "max_active_tis_per_dag")];
+
+pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    let file = ctx.file();
+    let call = file.call_at(finding.range)?;
+    let qualified = file.qualified_callee(&call.func)?;
+    let (module, class) = qualified.rsplit_once('.')?;
+    let params = catalog().operator_params(ctx.target, module, class)?;
+    if !params.is_operator || !params.complete || params.accepts_any_kwargs {
+        return None;
+    }
+    let given: Vec<&str> =
+        call.arguments.keywords.iter().filter_map(|k| k.arg.as_ref().map(|a| a.as_str())).collect();
+    let mut edits: Vec<Replacement> = Vec::new();
+    let mut messages: Vec<String> = Vec::new();
+    let mut applicability = Applicability::Safe;
+    let mut removed = false;
+    for kw in call.arguments.keywords.iter() {
+        let Some(name) = kw.arg.as_ref().map(|a| a.as_str()) else { continue };
+        if params.accepted.contains(name) {
+            continue;
+        }
+        if NO_OPS.contains(&name) {
+            // One removal per fix: two neighbours' removals could overlap.
+            if !removed && let Some(edit) = remove_argument(&call.arguments, kw.range) {
+                edits.push(edit);
+                messages.push(format!("remove `{name}=`"));
+                removed = true;
+            }
+            continue;
+        }
+        let renamed = RENAMED
+            .iter()
+            .find(|(old, new)| *old == name && params.accepted.contains(*new))
+            .map(|(_, new)| (*new, Applicability::Safe));
+        let guessed = || {
+            similarity::confident_match(name, params.accepted.iter().map(String::as_str))
+                .map(|real| (real, Applicability::Unsafe))
+        };
+        let Some((real, how)) = renamed.or_else(guessed) else { continue };
+        if given.contains(&real) {
+            continue;
+        }
+        let ident = kw.arg.as_ref()?;
+        edits.push((ident.range, real.to_string()));
+        messages.push(format!("replace `{name}=` with `{real}=`"));
+        applicability = applicability.max(how);
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    Some(Draft { applicability, message: messages.join(", "), edits })
+}

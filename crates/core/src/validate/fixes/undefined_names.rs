@@ -1,0 +1,127 @@
+//! Fixes for names used but never imported (DS102 undefined-name, DS103
+//! undefined-name-at-runtime): the import, when the standard library, pendulum or the catalog
+//! knows the name uniquely, added after the file's imports. Safe.
+
+use super::edits::{ImportLine, add_import};
+use super::homes::home_of;
+use super::{Context, Draft, dates};
+use crate::fix::Applicability;
+use crate::validate::model::RawFinding;
+
+/// Standard-library (and pendulum) modules imported by their name.
+const MODULES: &[&str] = &[
+    "base64",
+    "calendar",
+    "collections",
+    "copy",
+    "csv",
+    "decimal",
+    "functools",
+    "glob",
+    "gzip",
+    "hashlib",
+    "io",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "pathlib",
+    "pendulum",
+    "pprint",
+    "random",
+    "re",
+    "shutil",
+    "socket",
+    "statistics",
+    "string",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "textwrap",
+    "traceback",
+    "uuid",
+    "zipfile",
+];
+
+/// Standard-library (and Airflow-requirement) names imported from their module.
+pub(super) const FROM_STDLIB: &[(&str, &str)] = &[
+    ("timedelta", "datetime"),
+    ("date", "datetime"),
+    ("Path", "pathlib"),
+    ("dedent", "textwrap"),
+    ("partial", "functools"),
+    ("defaultdict", "collections"),
+    ("OrderedDict", "collections"),
+    ("Counter", "collections"),
+    ("namedtuple", "collections"),
+    ("deque", "collections"),
+    ("Any", "typing"),
+    ("Optional", "typing"),
+    ("Union", "typing"),
+    ("List", "typing"),
+    ("Dict", "typing"),
+    // dateutil is one of Airflow's own requirements.
+    ("relativedelta", "dateutil.relativedelta"),
+];
+
+/// Attributes that say `datetime` is the module (`datetime.timedelta`), not the class.
+const DATETIME_MODULE_ATTRIBUTES: &[&str] =
+    &["datetime", "date", "time", "timedelta", "timezone", "tzinfo", "MINYEAR", "MAXYEAR"];
+
+pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    let file = ctx.file();
+    let name = file.text(finding.range);
+    if name == "days_ago" {
+        return dates::fix_undefined_days_ago(ctx);
+    }
+    let import = import_for(ctx, name)?;
+    let (edit, message) = add_import(file, &import)?;
+    Some(Draft { applicability: Applicability::Safe, message, edits: vec![edit] })
+}
+
+fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
+    let from = |module: &str| Some(ImportLine::From { module: module.into(), name: name.into() });
+    if name == "datetime" {
+        return datetime_import(ctx);
+    }
+    if name == "time" {
+        // `time.sleep(...)`: the module; a bare `time(...)` is ambiguous.
+        return all_uses_are_attributes(ctx, name, |_| true)
+            .then(|| ImportLine::Module(name.into()));
+    }
+    if MODULES.contains(&name) {
+        return Some(ImportLine::Module(name.into()));
+    }
+    if let Some((_, module)) = FROM_STDLIB.iter().find(|(n, _)| *n == name) {
+        return from(module);
+    }
+    if name.starts_with('_') || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    from(&home_of(ctx.target, ctx.version, name, None)?)
+}
+
+/// `import datetime` when every use is `datetime.<module attribute>`, `from datetime import
+/// datetime` when none is; mixed uses get no fix.
+fn datetime_import(ctx: &Context) -> Option<ImportLine> {
+    let module_attr = |attr: &str| DATETIME_MODULE_ATTRIBUTES.contains(&attr);
+    if all_uses_are_attributes(ctx, "datetime", module_attr) {
+        return Some(ImportLine::Module("datetime".into()));
+    }
+    if !attributes_of(ctx, "datetime").any(module_attr) {
+        return Some(ImportLine::From { module: "datetime".into(), name: "datetime".into() });
+    }
+    None
+}
+
+/// Every use of `name` is `name.attr` with `accept(attr)`.
+fn all_uses_are_attributes(ctx: &Context, name: &str, accept: impl Fn(&str) -> bool) -> bool {
+    let uses = ctx.file().names.get(name).map_or(0, Vec::len);
+    uses > 0 && attributes_of(ctx, name).filter(|a| accept(a)).count() == uses
+}
+
+/// The attribute names read directly off `name` (`name.attr`).
+fn attributes_of<'c>(ctx: &'c Context, name: &str) -> impl Iterator<Item = &'c str> + 'c {
+    ctx.file().attributes.get(name).into_iter().flatten().copied()
+}
