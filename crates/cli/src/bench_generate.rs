@@ -1,10 +1,12 @@
 //! `dagsmith bench generate`: generation speed at several parallel-sequence counts.
 //!
 //! For each count P, the first P instructions of the built-in set are generated together
-//! (greedy, ending at end-of-generation or --max-tokens), after one untimed warm-up request.
-//! Reported per P: prompt tokens/s (decode steps that carried prompt tokens), generation
-//! tokens/s over steps carrying only new tokens, aggregate new tokens/s over the whole run, and
-//! answers per second.
+//! (greedy, ending at end-of-generation or --max-tokens; with --ignore-eos every answer runs to
+//! --max-tokens), after one untimed warm-up request. Reported per P: prompt tokens/s (decode
+//! steps that carried prompt tokens), generation tokens/s over steps carrying only new tokens
+//! (the decode rate llama.cpp's batched-bench calls S_TG), aggregate new tokens/s over the whole
+//! run, answers per second, time to first token, and how many prompt tokens were reused from
+//! the KV cache instead of decoded.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,7 +15,8 @@ use clap::Args;
 use dagsmith_core::dataset::parse_row;
 use dagsmith_core::prompt;
 use dagsmith_engine::{
-    BatchOptions, Engine, GenerationRequest, ModelOptions, default_model_path, physical_cores,
+    BatchOptions, Completion, Engine, Flow, GenerationRequest, JobId, Jobs, ModelOptions, Progress,
+    RequestError, default_model_path, physical_cores,
 };
 use serde_json::json;
 
@@ -41,9 +44,14 @@ pub struct BenchGenerateArgs {
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_tokens: u32,
 
-    /// Keep generating past end-of-generation up to --max-tokens (equal work per sequence).
+    /// Keep generating past end-of-generation (and past a loop) up to --max-tokens: equal work
+    /// per sequence.
     #[arg(long)]
     pub ignore_eos: bool,
+
+    /// Decode every prompt in full instead of reusing shared prefixes from the KV cache.
+    #[arg(long)]
+    pub no_prefix_reuse: bool,
 
     /// CPU threads [default: physical cores].
     #[arg(long, short = 't', value_name = "N")]
@@ -52,6 +60,29 @@ pub struct BenchGenerateArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Hands out the requests and keeps the completions.
+struct Collect {
+    queue: Vec<GenerationRequest>,
+    done: Vec<Completion>,
+    failed: Vec<String>,
+}
+
+impl Jobs for Collect {
+    fn next(&mut self, _idle: bool) -> Option<(JobId, GenerationRequest)> {
+        let r = self.queue.pop()?;
+        Some((self.queue.len() as JobId, r))
+    }
+    fn text(&mut self, _: JobId, _: &str, _: Progress) -> Flow {
+        Flow::Continue
+    }
+    fn finished(&mut self, _: JobId, result: Result<Completion, RequestError>) {
+        match result {
+            Ok(c) => self.done.push(c),
+            Err(e) => self.failed.push(e.to_string()),
+        }
+    }
 }
 
 pub fn run(args: BenchGenerateArgs) -> u8 {
@@ -74,19 +105,21 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
         let mut r =
             GenerationRequest::new(prompt::messages(instruction, version, None), args.max_tokens);
         r.ignore_eos = args.ignore_eos;
+        r.stop_on_repetition = !args.ignore_eos;
         r
+    };
+    let options = |parallel: usize, context: u32| BatchOptions {
+        parallel,
+        context_per_sequence: context,
+        batch_tokens: 512,
+        threads: Some(threads),
+        reuse_prefix: !args.no_prefix_reuse,
     };
 
     // Warm-up: page the weights in and let the CPU clocks settle.
-    let warm = BatchOptions {
-        parallel: 1,
-        context_per_sequence: 1024,
-        batch_tokens: 512,
-        threads: Some(threads),
-    };
     let mut warm_req = request(0);
     warm_req.max_tokens = 8;
-    if let Err(e) = engine.generate_all(&warm, vec![warm_req]) {
+    if let Err(e) = engine.generate_all(&options(1, 1024), vec![warm_req]) {
         error(&e.to_string());
         return exit::ERROR;
     }
@@ -94,91 +127,88 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
     let mut results = Vec::new();
     if !args.json {
         println!(
-            "model {} ({:.2}B params), {threads} threads, greedy, max {} new tokens",
+            "model {} ({:.2}B params), {threads} threads, greedy, max {} new tokens, prefix reuse {}",
             engine.info().file,
             engine.info().parameters as f64 / 1e9,
-            args.max_tokens
+            args.max_tokens,
+            if args.no_prefix_reuse { "off" } else { "on" },
         );
         println!(
-            "{:>8} {:>14} {:>14} {:>14} {:>12} {:>10}",
-            "parallel", "prompt tok/s", "gen tok/s", "aggregate/s", "answers/s", "new tokens"
+            "{:>8} {:>13} {:>11} {:>12} {:>10} {:>9} {:>10} {:>10}",
+            "parallel",
+            "prompt tok/s",
+            "gen tok/s",
+            "aggregate/s",
+            "answers/s",
+            "TTFT s",
+            "new tokens",
+            "reused"
         );
     }
     for &p in &args.parallel {
         let p = p.max(1) as usize;
-        let options = BatchOptions {
-            parallel: p,
-            context_per_sequence: args.max_tokens + 512,
-            batch_tokens: 512,
-            threads: Some(threads),
-        };
-        let requests: Vec<_> = (0..p).map(request).collect();
+        let requests: Vec<_> = (0..p).rev().map(request).collect();
+        let mut jobs = Collect { queue: requests, done: Vec::new(), failed: Vec::new() };
         let start = Instant::now();
-        let mut stats = None;
-        struct Collect {
-            queue: Vec<GenerationRequest>,
-            done: usize,
-        }
-        impl dagsmith_engine::Jobs for Collect {
-            fn next(&mut self, _idle: bool) -> Option<(dagsmith_engine::JobId, GenerationRequest)> {
-                let r = self.queue.pop()?;
-                Some((self.queue.len() as u64, r))
+        let stats = match engine.run(&options(p, args.max_tokens + 1024), &mut jobs) {
+            Ok(s) => s,
+            Err(e) => {
+                error(&e.to_string());
+                return exit::ERROR;
             }
-            fn text(
-                &mut self,
-                _: u64,
-                _: &str,
-                _: dagsmith_engine::Progress,
-            ) -> dagsmith_engine::Flow {
-                dagsmith_engine::Flow::Continue
-            }
-            fn finished(
-                &mut self,
-                _: u64,
-                _: Result<dagsmith_engine::Completion, dagsmith_engine::RequestError>,
-            ) {
-                self.done += 1;
-            }
+        };
+        if let Some(e) = jobs.failed.first() {
+            error(e);
+            return exit::ERROR;
         }
-        let mut jobs = Collect { queue: requests, done: 0 };
-        match engine.run(&options, &mut jobs) {
-            Ok(s) => stats = Some(s),
-            Err(e) => error(&e.to_string()),
-        }
-        let Some(s) = stats else { return exit::ERROR };
         let wall = start.elapsed().as_secs_f64();
         let rate = |n: u64, d: std::time::Duration| {
             if d.is_zero() { 0.0 } else { n as f64 / d.as_secs_f64() }
         };
-        let prompt_tps = rate(s.prompt_tokens, s.prompt_steps_time);
-        // Steps carrying only new tokens: one token per running sequence each.
-        let gen_only_tokens = s.generated_tokens.saturating_sub(p as u64);
-        let gen_tps = rate(gen_only_tokens, s.generation_steps_time);
-        let aggregate = s.generated_tokens as f64 / wall;
-        let answers = jobs.done as f64 / wall;
+        let prompt_tps = rate(stats.prompt_tokens, stats.prompt_steps_time);
+        let gen_tps = rate(stats.generation_steps_tokens, stats.generation_steps_time);
+        let aggregate = stats.generated_tokens as f64 / wall;
+        let answers = jobs.done.len() as f64 / wall;
+        let ttft = jobs.done.iter().map(|c| c.prompt_ms).sum::<f64>()
+            / jobs.done.len().max(1) as f64
+            / 1000.0;
+        let repetition_stops = stats.repetition_stops;
         if !args.json {
             println!(
-                "{:>8} {:>14.1} {:>14.1} {:>14.1} {:>12.3} {:>10}",
-                p, prompt_tps, gen_tps, aggregate, answers, s.generated_tokens
+                "{:>8} {:>13.1} {:>11.1} {:>12.2} {:>10.3} {:>9.2} {:>10} {:>10}",
+                p,
+                prompt_tps,
+                gen_tps,
+                aggregate,
+                answers,
+                ttft,
+                stats.generated_tokens,
+                stats.prompt_tokens_reused
             );
         }
         results.push(json!({
             "parallel": p,
-            "prompt_tokens": s.prompt_tokens,
-            "generated_tokens": s.generated_tokens,
+            "prompt_tokens": stats.prompt_tokens,
+            "prompt_tokens_reused": stats.prompt_tokens_reused,
+            "generated_tokens": stats.generated_tokens,
+            "repetition_stops": repetition_stops,
             "prompt_tokens_per_second": prompt_tps,
             "generation_tokens_per_second": gen_tps,
             "aggregate_tokens_per_second": aggregate,
             "answers_per_second": answers,
+            "time_to_first_token_seconds": ttft,
             "wall_seconds": wall,
         }));
     }
     if args.json {
         let out = json!({
+            "implementation": "dagsmith",
             "model": engine.info().file,
             "parameters": engine.info().parameters,
             "threads": threads,
             "max_tokens": args.max_tokens,
+            "ignore_eos": args.ignore_eos,
+            "prefix_reuse": !args.no_prefix_reuse,
             "gpu_backend": dagsmith_engine::GPU_BACKEND,
             "results": results,
         });

@@ -173,6 +173,7 @@ pub fn run(args: GenerateArgs) -> u8 {
         context_per_sequence: args.ctx,
         batch_tokens: 512,
         threads: args.threads,
+        ..BatchOptions::default()
     };
     let settings = Settings { sampling, batch, args };
     if let Some(instruction) = settings.args.instruction.clone() {

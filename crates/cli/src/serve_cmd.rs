@@ -85,6 +85,11 @@ pub struct ServeArgs {
     /// GPU layers to offload [default: all with a GPU build, else 0].
     #[arg(long, value_name = "N")]
     pub gpu_layers: Option<u32>,
+
+    /// Decode every prompt in full instead of starting from a prefix already in the KV cache
+    /// (for comparisons; the output is the same up to float rounding).
+    #[arg(long)]
+    pub no_prefix_reuse: bool,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -109,6 +114,7 @@ pub fn run(args: ServeArgs) -> u8 {
         body_limit: args.body_limit,
         generation_timeout: Duration::from_secs(args.timeout.max(1)),
         static_dir,
+        reuse_prefix: !args.no_prefix_reuse,
     };
     if let Err(e) = config.check() {
         error(&e);

@@ -2,6 +2,8 @@
 //! cache) and one batch per decode step. Each step carries one new token per generating sequence
 //! plus chunks of the prompts of sequences that just started; a finished sequence's slot is
 //! cleared and takes the next request at once, so the batch stays full while work remains.
+//! A new request starts from the longest prompt prefix already in the cache (see [`crate::prefix`]),
+//! and an answer that loops is stopped (see [`crate::repetition`]).
 
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
@@ -13,6 +15,8 @@ use llama_cpp_2::token::LlamaToken;
 
 use crate::error::{EngineError, RequestError};
 use crate::model::Engine;
+use crate::prefix::{CacheMap, Plan};
+use crate::repetition::RepetitionGuard;
 use crate::request::{Completion, FinishReason, GenerationRequest, Trace};
 use crate::sampling::Sampler;
 use crate::stop::{find_stop, safe_len};
@@ -70,11 +74,20 @@ pub struct BatchOptions {
     pub batch_tokens: u32,
     /// CPU threads; `None` = physical cores.
     pub threads: Option<usize>,
+    /// Start each request from the longest prompt prefix already in the KV cache (see
+    /// [`crate::prefix`]); off, every prompt is decoded in full (for comparisons).
+    pub reuse_prefix: bool,
 }
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { parallel: 4, context_per_sequence: 4096, batch_tokens: 512, threads: None }
+        BatchOptions {
+            parallel: 4,
+            context_per_sequence: 4096,
+            batch_tokens: 512,
+            threads: None,
+            reuse_prefix: true,
+        }
     }
 }
 
@@ -85,12 +98,18 @@ pub struct RunStats {
     pub decode_steps: u64,
     /// Prompt tokens decoded.
     pub prompt_tokens: u64,
+    /// Prompt tokens taken from cells already in the KV cache instead (shared prefixes).
+    pub prompt_tokens_reused: u64,
     /// New tokens sampled.
     pub generated_tokens: u64,
+    /// Requests ended with [`FinishReason::Repetition`].
+    pub repetition_stops: u64,
     /// Time in decode steps that carried prompt tokens (some also carried generation).
     pub prompt_steps_time: Duration,
     /// Time in decode steps that carried only generation tokens, sampling included.
     pub generation_steps_time: Duration,
+    /// New tokens sampled in those steps.
+    pub generation_steps_tokens: u64,
     pub wall: Duration,
 }
 
@@ -99,6 +118,10 @@ struct Slot {
     prompt: Vec<LlamaToken>,
     /// Prompt tokens already in the KV cache.
     fed: usize,
+    /// Of those, taken from cells that were already there.
+    reused: usize,
+    /// Waiting for another sequence to decode a shared prompt prefix.
+    waiting: Option<Wait>,
     /// The sampled token to feed in the next step.
     pending: Option<LlamaToken>,
     /// Position of the next token fed.
@@ -107,6 +130,7 @@ struct Slot {
     ignore_eos: bool,
     generated: u32,
     sampler: Sampler,
+    guard: Option<RepetitionGuard>,
     trace: Option<Trace>,
     stops: Vec<String>,
     text: String,
@@ -119,7 +143,20 @@ struct Slot {
     logits_at: Option<i32>,
 }
 
+/// A request waits for sequence `leader` (while it runs request `leader_id`) to have decoded the
+/// first `tokens` tokens of its prompt.
+#[derive(Clone, Copy, Debug)]
+struct Wait {
+    leader: usize,
+    leader_id: JobId,
+    tokens: usize,
+}
+
 impl Slot {
+    fn feeding(&self) -> bool {
+        self.waiting.is_none() && self.fed < self.prompt.len()
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             prompt_tokens: self.prompt.len() as u32,
@@ -135,6 +172,7 @@ impl Slot {
             text: self.text.clone(),
             finish,
             prompt_tokens: self.prompt.len() as u32,
+            reused_prompt_tokens: self.reused as u32,
             completion_tokens: self.generated,
             prompt_ms: ms(first - self.started),
             generation_ms: ms(now - first),
@@ -168,7 +206,8 @@ impl Engine {
             .with_n_batch(n_batch)
             .with_n_ubatch(n_batch)
             .with_n_seq_max(parallel as u32)
-            // One KV pool for all sequences: without it each gets n_ctx / n_seq_max cells.
+            // One KV pool for all sequences: without it each gets n_ctx / n_seq_max cells, and
+            // sharing a prefix between sequences would copy whole buffers.
             .with_kv_unified(true)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
@@ -180,6 +219,10 @@ impl Engine {
         let n_vocab = self.model.n_vocab();
 
         let mut slots: Vec<Option<Slot>> = (0..parallel).map(|_| None).collect();
+        // What each sequence has in the KV cache; kept after its request ends, for reuse.
+        let mut cache = CacheMap::new(parallel);
+        // Prompt length of each sequence's last request: an idle sequence keeps only that much.
+        let mut prompt_len = vec![0usize; parallel];
         let mut stats = RunStats::default();
         let run_start = Instant::now();
 
@@ -197,12 +240,22 @@ impl Engine {
                 };
                 stats.requests += 1;
                 match self.start(id, request, per_seq, n_vocab) {
-                    Ok(slot) => {
-                        // The slot's cells may still hold a previous sequence.
-                        let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+                    Ok(mut slot) => {
+                        prompt_len[seq] = slot.prompt.len();
+                        begin(&mut ctx, &mut cache, &slots, seq, &mut slot, options.reuse_prefix);
+                        if slot.waiting.is_none() {
+                            stats.prompt_tokens_reused += slot.reused as u64;
+                        }
                         slots[seq] = Some(slot);
                     }
                     Err(e) => jobs.finished(id, Err(e)),
+                }
+            }
+            // Idle sequences keep their prompt (a shared prefix, a repair round's start) but not
+            // their answer: cells in use widen every sequence's attention in a unified cache.
+            for seq in 0..parallel {
+                if slots[seq].is_none() && cache.tokens(seq).len() > prompt_len[seq] {
+                    keep(&mut ctx, &mut cache, seq, prompt_len[seq]);
                 }
             }
             if slots.iter().all(Option::is_none) {
@@ -218,8 +271,28 @@ impl Engine {
                 if let Some(slot) = &slots[seq]
                     && jobs.poll(slot.id) == Flow::Stop
                 {
-                    self.finish(&mut ctx, &mut slots, seq, FinishReason::Cancelled, jobs);
+                    self.finish(&mut slots, seq, FinishReason::Cancelled, jobs);
                 }
+            }
+
+            // Requests waiting for a shared prefix: copy it once their leader has decoded it; plan
+            // again when the leader's request is gone.
+            for seq in 0..parallel {
+                let Some(wait) = slots[seq].as_ref().and_then(|s| s.waiting) else { continue };
+                let leader_on = slots[wait.leader].as_ref().is_some_and(|l| l.id == wait.leader_id);
+                let mut slot = slots[seq].take().expect("checked above");
+                slot.waiting = None;
+                if leader_on && cache.tokens(wait.leader).len() >= wait.tokens {
+                    adopt(&mut ctx, &mut cache, &mut slot, wait.leader, seq, wait.tokens);
+                } else if leader_on {
+                    slot.waiting = Some(wait);
+                } else {
+                    begin(&mut ctx, &mut cache, &slots, seq, &mut slot, options.reuse_prefix);
+                }
+                if slot.waiting.is_none() {
+                    stats.prompt_tokens_reused += slot.reused as u64;
+                }
+                slots[seq] = Some(slot);
             }
 
             // One batch: a token per generating sequence, then prompt chunks.
@@ -234,13 +307,14 @@ impl Engine {
                     batch
                         .add(tok, slot.pos, &[seq as i32], true)
                         .expect("batch sized for one token per sequence");
+                    cache.push(seq, tok);
                     slot.pos += 1;
                     budget -= 1;
                 }
             }
             for (seq, slot) in slots.iter_mut().enumerate() {
                 let Some(slot) = slot else { continue };
-                if slot.fed >= slot.prompt.len() || budget == 0 {
+                if !slot.feeding() || budget == 0 {
                     continue;
                 }
                 let take = (slot.prompt.len() - slot.fed).min(budget);
@@ -249,9 +323,9 @@ impl Engine {
                     if last {
                         slot.logits_at = Some(batch.n_tokens());
                     }
-                    batch
-                        .add(slot.prompt[slot.fed + i], slot.pos, &[seq as i32], last)
-                        .expect("within the batch budget");
+                    let tok = slot.prompt[slot.fed + i];
+                    batch.add(tok, slot.pos, &[seq as i32], last).expect("within the batch budget");
+                    cache.push(seq, tok);
                     slot.pos += 1;
                 }
                 slot.fed += take;
@@ -269,14 +343,15 @@ impl Engine {
                 let reason = e.to_string();
                 for (seq, slot) in slots.iter_mut().enumerate() {
                     if let Some(slot) = slot.take() {
-                        let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
                         jobs.finished(slot.id, Err(RequestError::Decode(reason.clone())));
                     }
+                    keep(&mut ctx, &mut cache, seq, 0);
                 }
                 continue;
             }
             stats.decode_steps += 1;
 
+            let mut sampled = 0;
             for seq in 0..parallel {
                 let Some(slot) = &mut slots[seq] else { continue };
                 let Some(index) = slot.logits_at else { continue };
@@ -288,8 +363,9 @@ impl Engine {
                 let now = Instant::now();
                 slot.first_token.get_or_insert(now);
                 stats.generated_tokens += 1;
+                sampled += 1;
                 if !slot.ignore_eos && self.is_end(token) {
-                    self.finish(&mut ctx, &mut slots, seq, FinishReason::Stop, jobs);
+                    self.finish(&mut slots, seq, FinishReason::Stop, jobs);
                     continue;
                 }
                 slot.generated += 1;
@@ -299,11 +375,16 @@ impl Engine {
                 slot.text.push_str(&new_text);
                 if let Some(at) = find_stop(&slot.text, &slot.stops, tail_from) {
                     slot.text.truncate(at);
-                    self.finish(&mut ctx, &mut slots, seq, FinishReason::Stop, jobs);
+                    self.finish(&mut slots, seq, FinishReason::Stop, jobs);
+                    continue;
+                }
+                if slot.guard.as_mut().is_some_and(|g| g.push(&new_text).is_some()) {
+                    stats.repetition_stops += 1;
+                    self.finish(&mut slots, seq, FinishReason::Repetition, jobs);
                     continue;
                 }
                 if slot.generated >= slot.max_tokens {
-                    self.finish(&mut ctx, &mut slots, seq, FinishReason::Length, jobs);
+                    self.finish(&mut slots, seq, FinishReason::Length, jobs);
                     continue;
                 }
                 let safe = safe_len(&slot.text, &slot.stops);
@@ -312,7 +393,7 @@ impl Engine {
                     let flow = jobs.text(slot.id, &slot.text[slot.streamed..safe], progress);
                     slot.streamed = safe;
                     if flow == Flow::Stop {
-                        self.finish(&mut ctx, &mut slots, seq, FinishReason::Cancelled, jobs);
+                        self.finish(&mut slots, seq, FinishReason::Cancelled, jobs);
                         continue;
                     }
                 }
@@ -323,6 +404,7 @@ impl Engine {
                 stats.prompt_steps_time += spent;
             } else {
                 stats.generation_steps_time += spent;
+                stats.generation_steps_tokens += sampled;
             }
         }
         stats.wall = run_start.elapsed();
@@ -350,10 +432,13 @@ impl Engine {
             ignore_eos: request.ignore_eos,
             prompt,
             fed: 0,
+            reused: 0,
+            waiting: None,
             pending: None,
             pos: 0,
             generated: 0,
             sampler: Sampler::new(&request.sampling, n_vocab),
+            guard: request.stop_on_repetition.then(RepetitionGuard::default),
             trace: request.trace.then(Trace::default),
             stops: request.stop.into_iter().filter(|s| !s.is_empty()).collect(),
             text: String::new(),
@@ -365,11 +450,10 @@ impl Engine {
         })
     }
 
-    /// Ends the request in slot `seq`: streams what was held back (unless cancelled), reports
-    /// it, and frees the slot's KV cells.
+    /// Ends the request in slot `seq`: streams what was held back (unless cancelled) and reports
+    /// it. Its KV cells stay for the next request (see [`crate::prefix`]).
     fn finish(
         &self,
-        ctx: &mut LlamaContext<'_>,
         slots: &mut [Option<Slot>],
         seq: usize,
         reason: FinishReason,
@@ -386,7 +470,6 @@ impl Engine {
                 slot.streamed = slot.text.len();
             }
         }
-        let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
         jobs.finished(slot.id, Ok(slot.completion(reason)));
     }
 
@@ -427,4 +510,83 @@ impl Engine {
             .map(|r| r.expect("every request is finished before run returns"))
             .collect())
     }
+}
+
+/// Plans where the request in `slot` (for sequence `seq`, not yet in `slots`) gets its first
+/// prompt tokens, and copies them or sets it waiting.
+fn begin(
+    ctx: &mut LlamaContext<'_>,
+    cache: &mut CacheMap<LlamaToken>,
+    slots: &[Option<Slot>],
+    seq: usize,
+    slot: &mut Slot,
+    reuse: bool,
+) {
+    if !reuse {
+        adopt(ctx, cache, slot, seq, seq, 0);
+        return;
+    }
+    let feeding: Vec<(usize, &[LlamaToken])> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(s, other)| other.as_ref().filter(|o| o.feeding()).map(|o| (s, &o.prompt[..])))
+        .collect();
+    match cache.plan(seq, &slot.prompt, &feeding) {
+        Plan::Copy { from, tokens } => adopt(ctx, cache, slot, from, seq, tokens),
+        Plan::Wait { leader, tokens } => {
+            let leader_id = slots[leader].as_ref().expect("a feeding sequence").id;
+            slot.waiting = Some(Wait { leader, leader_id, tokens });
+        }
+    }
+}
+
+/// Gives sequence `seq` the first `tokens` cells of sequence `from` (its own, or shared with
+/// another: llama.cpp adds `seq` to those cells, nothing is copied) and nothing else; the request
+/// in `slot` goes on from there.
+fn adopt(
+    ctx: &mut LlamaContext<'_>,
+    cache: &mut CacheMap<LlamaToken>,
+    slot: &mut Slot,
+    from: usize,
+    seq: usize,
+    tokens: usize,
+) {
+    let mut tokens = tokens;
+    if from == seq {
+        tokens = keep(ctx, cache, seq, tokens);
+    } else {
+        keep(ctx, cache, seq, 0);
+        if tokens > 0 {
+            let copied =
+                ctx.copy_kv_cache_seq(from as i32, seq as i32, Some(0), Some(tokens as u32));
+            if copied.is_ok() {
+                cache.copy(from, seq, tokens);
+            } else {
+                tokens = 0;
+            }
+        }
+    }
+    slot.fed = tokens;
+    slot.reused = tokens;
+    slot.pos = tokens as i32;
+}
+
+/// Sequence `seq` keeps its first `len` cells; returns how many it kept (0 when llama.cpp cannot
+/// cut a sequence in the middle, which only recurrent models refuse).
+fn keep(
+    ctx: &mut LlamaContext<'_>,
+    cache: &mut CacheMap<LlamaToken>,
+    seq: usize,
+    len: usize,
+) -> usize {
+    let cut = if len == 0 { None } else { Some(len as u32) };
+    let len = match ctx.clear_kv_cache_seq(Some(seq as u32), cut, None) {
+        Ok(true) => len,
+        _ => {
+            let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+            0
+        }
+    };
+    cache.truncate(seq, len);
+    len
 }

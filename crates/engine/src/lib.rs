@@ -6,6 +6,7 @@
 //!   step, and a finished sequence's slot takes the next request at once.
 //! * Prompts are rendered with the model's own chat template (ChatML when it has none that
 //!   llama.cpp knows).
+//! * An answer that starts repeating itself is stopped early ([`FinishReason::Repetition`]).
 //! * Requests arrive through a [`Jobs`] source, which also receives the streamed text and the
 //!   result, and can cancel a request at any step (the server frees a client's slot that way).
 //!
@@ -16,7 +17,9 @@ mod backend;
 mod batch;
 mod error;
 mod model;
+mod prefix;
 mod registry;
+mod repetition;
 mod request;
 mod sampling;
 mod stop;
@@ -28,6 +31,7 @@ pub use dagsmith_core::dataset::Message;
 pub use error::{EngineError, RequestError};
 pub use model::{Engine, ModelInfo, ModelOptions, TemplateSource};
 pub use registry::{DEFAULT_MODEL, KnownModel, MODELS, PypiChunk, default_model_path, models_dir};
+pub use repetition::{Loop, RepetitionGuard};
 pub use request::{Completion, FinishReason, GenerationRequest, Trace};
 pub use sampling::SamplingParams;
 pub use threads::physical_cores;

@@ -18,6 +18,10 @@ pub struct GenerationRequest {
     /// Keep going past end-of-generation tokens until `max_tokens` (benchmarks: equal work).
     #[serde(default)]
     pub ignore_eos: bool,
+    /// End the answer with [`FinishReason::Repetition`] once it loops (see
+    /// [`crate::RepetitionGuard`]). On by default; benchmarks that need equal work turn it off.
+    #[serde(default = "yes")]
+    pub stop_on_repetition: bool,
     /// Record each new token and, when greedy, its logit margin over the runner-up (tests of
     /// batch equivalence: llama.cpp's float sums depend on the batch shape, so batched and
     /// one-at-a-time greedy runs may part ways at a near-tie, and only there).
@@ -33,9 +37,14 @@ impl GenerationRequest {
             max_tokens,
             stop: Vec::new(),
             ignore_eos: false,
+            stop_on_repetition: true,
             trace: false,
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Why generation ended.
@@ -48,6 +57,9 @@ pub enum FinishReason {
     Length,
     /// The job source cancelled it.
     Cancelled,
+    /// The answer began repeating itself (a loop that would run to `max_tokens`): a failed
+    /// attempt, stopped early.
+    Repetition,
 }
 
 impl FinishReason {
@@ -56,6 +68,7 @@ impl FinishReason {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
             FinishReason::Cancelled => "cancelled",
+            FinishReason::Repetition => "repetition",
         }
     }
 }
@@ -67,6 +80,10 @@ pub struct Completion {
     pub text: String,
     pub finish: FinishReason,
     pub prompt_tokens: u32,
+    /// Of the prompt tokens, those whose KV cells were reused from an earlier or concurrent
+    /// request with the same prefix (not decoded again).
+    #[serde(default)]
+    pub reused_prompt_tokens: u32,
     pub completion_tokens: u32,
     /// From the request's start (its slot was taken) to its first new token: the prompt's share
     /// of the batched decode steps, plus the first token.

@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub generation_timeout: Duration,
     /// The built web app; `None` = no app (the API still works).
     pub static_dir: Option<PathBuf>,
+    /// Requests start from prompt prefixes already in the KV cache (the engine's
+    /// `BatchOptions::reuse_prefix`); off only for comparisons.
+    pub reuse_prefix: bool,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +50,7 @@ impl Default for ServerConfig {
             body_limit: 1 << 20,
             generation_timeout: Duration::from_secs(600),
             static_dir: None,
+            reuse_prefix: true,
         }
     }
 }

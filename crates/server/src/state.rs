@@ -47,6 +47,7 @@ impl AppState {
                     context_per_sequence: config.context_per_sequence,
                     batch_tokens: 512,
                     threads: config.threads,
+                    reuse_prefix: config.reuse_prefix,
                 };
                 let scheduler = Scheduler::start(
                     engine.clone(),

@@ -208,6 +208,8 @@ async fn start(
         max_tokens,
         stop,
         ignore_eos: body.ignore_eos.unwrap_or(false),
+        // A request for equal work (ignore_eos, benchmarks) runs to max_tokens, loop or not.
+        stop_on_repetition: !body.ignore_eos.unwrap_or(false),
         trace: false,
     };
     let mut job = scheduler.submit(request, false)?;
