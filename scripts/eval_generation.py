@@ -60,7 +60,7 @@ def fix_code(code, version):
     v = subprocess.run([args.fix_with, "validate", "-", "--airflow-version", version, "--format", "json"],
                        input=p.stdout, capture_output=True, text=True)
     try:
-        loads = json.loads(v.stdout)["files"][0]["loads"]
+        loads = json.loads(v.stdout)[0]["loads"]
     except (ValueError, KeyError, IndexError):
         loads = v.returncode == 0
     return p.stdout, loads
@@ -114,7 +114,7 @@ for major, js in jobs.items():
     log = open(os.path.join(R, "logs", f"gen-{args.run}-{major}.log"), "w")
     procs.append(subprocess.Popen(
         [os.path.join(R, "scripts", "run_worker.sh"), major, jf, f"gen-{args.run}-{major}.jsonl", args.timeout],
-        stdout=log, stderr=subprocess.STDOUT))
+        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, ORACLE=R)))
 for p in procs:
     p.wait()
 res = {"af2": {}, "af3": {}}

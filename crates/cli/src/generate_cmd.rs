@@ -13,12 +13,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::Args;
-use dagsmith_core::dataset::{Message, parse_row};
-use dagsmith_core::extract::extract_code;
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, prompt, validate};
+use dagsmith_core::AirflowVersion;
+use dagsmith_core::dataset::parse_row;
+use dagsmith_core::fix::FixMode;
+use dagsmith_core::pipeline::{self, AnswerEnd, Conversation};
 use dagsmith_engine::{
-    BatchOptions, Completion, Engine, Flow, GenerationRequest, JobId, Jobs, ModelOptions,
-    Progress as TokenProgress, RequestError, SamplingParams, default_model_path,
+    BatchOptions, Completion, Engine, FinishReason, Flow, GenerationRequest, JobId, Jobs,
+    ModelOptions, Progress as TokenProgress, RequestError, SamplingParams, default_model_path,
 };
 use serde_json::{Value, json};
 
@@ -83,10 +84,21 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub test_run: bool,
 
-    /// Repair rounds: when validation finds errors, send the findings back and regenerate, up
-    /// to K times.
+    /// Repair rounds: when the fixed code still does not load, send the remaining findings back
+    /// and regenerate, up to K times.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub repair: u32,
+
+    /// Fixes applied to every answer before it is validated: `all` (also the unsafe ones, which
+    /// guess what was meant, e.g. a misspelt class's real name), `safe`, or `none` (the raw
+    /// model).
+    #[arg(long, value_enum, default_value_t = Fixes::All)]
+    pub fixes: Fixes,
+
+    /// No API sheet (the catalog's imports and required arguments of the operators that fit
+    /// the request) in the system prompt.
+    #[arg(long)]
+    pub no_api_sheet: bool,
 
     /// Sampling temperature (0 = greedy, the default: reproducible).
     #[arg(long, default_value_t = 0.0)]
@@ -124,6 +136,24 @@ pub struct GenerateArgs {
     /// No progress bar, no streamed text; just the result.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `--fixes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fixes {
+    All,
+    Safe,
+    None,
+}
+
+impl Fixes {
+    fn mode(self) -> Option<FixMode> {
+        match self {
+            Fixes::All => Some(FixMode::SafeAndUnsafe),
+            Fixes::Safe => Some(FixMode::Safe),
+            Fixes::None => None,
+        }
+    }
 }
 
 pub fn run(args: GenerateArgs) -> u8 {
@@ -189,34 +219,75 @@ struct Settings {
     args: GenerateArgs,
 }
 
-/// One row's work: its conversation so far and its attempts.
+/// One row's work: its conversation with the model (attempts included) and, per attempt, what
+/// the engine reported.
 struct Task {
     /// 1-based input line.
     line: usize,
-    version: AirflowVersion,
-    messages: Vec<Message>,
+    conversation: Conversation,
     metadata: Value,
-    attempts: Vec<Attempt>,
+    /// Parallel to the conversation's attempts.
+    runs: Vec<Run>,
 }
 
-struct Attempt {
-    raw: String,
-    code: String,
-    report: Report,
-    completion: Option<Completion>,
-    error: Option<String>,
+/// The engine's side of one attempt.
+enum Run {
+    Completed(Completion),
+    Failed(String),
 }
 
-impl Attempt {
-    fn json(&self) -> Value {
-        let mut v = json!({
-            "code": self.code,
-            "loads": self.report.loads,
-            "findings": self.report.findings,
-            "dags": self.report.dags.len(),
-        });
-        if let Some(c) = &self.completion {
-            v["raw"] = json!(self.raw);
+impl Task {
+    fn new(
+        line: usize,
+        instruction: &str,
+        version: AirflowVersion,
+        system: Option<&str>,
+        settings: &Settings,
+        metadata: Value,
+    ) -> Task {
+        let options = pipeline::Options {
+            repair_rounds: settings.args.repair,
+            fixes: settings.args.fixes.mode(),
+            api_sheet: !settings.args.no_api_sheet,
+        };
+        Task {
+            line,
+            conversation: Conversation::new(instruction, version, system, options),
+            metadata,
+            runs: Vec::new(),
+        }
+    }
+
+    fn attempts_json(&self) -> Vec<Value> {
+        let attempts = self.conversation.attempts();
+        attempts.iter().zip(&self.runs).map(|(a, run)| attempt_json(a, run)).collect()
+    }
+
+    fn failed(&self) -> bool {
+        self.runs.iter().any(|r| matches!(r, Run::Failed(_)))
+    }
+
+    /// The final attempt loads (as dagsmith predicts) and nothing failed.
+    fn loads(&self) -> bool {
+        !self.failed() && self.conversation.last().is_some_and(|a| a.report.loads)
+    }
+}
+
+fn attempt_json(a: &pipeline::Attempt, run: &Run) -> Value {
+    let mut v = json!({
+        "code": a.code,
+        "loads": a.report.loads,
+        "findings": a.report.findings,
+        "dags": a.report.dags.len(),
+        "loads_before_fixes": a.loads_before_fixes,
+        "fixes": a.fixes,
+    });
+    if a.code_before_fixes != a.code {
+        v["code_before_fixes"] = json!(a.code_before_fixes);
+    }
+    match run {
+        Run::Completed(c) => {
+            v["raw"] = json!(a.raw);
             v["finish"] = json!(c.finish.as_str());
             v["prompt_tokens"] = json!(c.prompt_tokens);
             v["completion_tokens"] = json!(c.completion_tokens);
@@ -224,11 +295,9 @@ impl Attempt {
             v["generation_ms"] = json!(round(c.generation_ms));
             v["tokens_per_second"] = json!(round(c.tokens_per_second()));
         }
-        if let Some(e) = &self.error {
-            v["error"] = json!(e);
-        }
-        v
+        Run::Failed(e) => v["error"] = json!(e),
     }
+    v
 }
 
 fn round(x: f64) -> f64 {
@@ -238,52 +307,36 @@ fn round(x: f64) -> f64 {
 fn request_for(task: &Task, settings: &Settings) -> GenerationRequest {
     GenerationRequest {
         sampling: settings.sampling.clone(),
-        ..GenerationRequest::new(task.messages.clone(), settings.args.max_tokens)
+        ..GenerationRequest::new(task.conversation.messages().to_vec(), settings.args.max_tokens)
+    }
+}
+
+/// How an answer ended, for the pipeline.
+fn answer_end(c: &Completion) -> AnswerEnd {
+    match c.finish {
+        FinishReason::Length => AnswerEnd::Length,
+        FinishReason::Repetition => AnswerEnd::Repetition,
+        FinishReason::Stop | FinishReason::Cancelled => AnswerEnd::Complete,
     }
 }
 
 /// Turns a finished request into an attempt; true when another repair round is due.
-fn record(task: &mut Task, result: Result<Completion, RequestError>, repair_rounds: u32) -> bool {
-    let options = ValidateOptions { airflow_version: task.version };
+fn record(task: &mut Task, result: Result<Completion, RequestError>) -> bool {
     match result {
         Ok(c) => {
-            let code = extract_code(&c.text);
-            let report = validate(&code, &options);
-            let failed = !report.loads;
-            let raw = c.text.clone();
-            task.attempts.push(Attempt {
-                raw: raw.clone(),
-                code,
-                report,
-                completion: Some(c),
-                error: None,
-            });
-            let retry = failed && (task.attempts.len() as u32) <= repair_rounds;
-            if retry {
-                let findings = &task.attempts.last().expect("just pushed").report.findings;
-                prompt::append_repair(
-                    &mut task.messages,
-                    &raw,
-                    findings,
-                    &task.version.to_string(),
-                );
-            }
-            retry
+            let again = task.conversation.record(&c.text, answer_end(&c));
+            task.runs.push(Run::Completed(c));
+            again
         }
         Err(e) => {
-            task.attempts.push(Attempt {
-                raw: String::new(),
-                code: String::new(),
-                report: validate("", &options),
-                completion: None,
-                error: Some(e.to_string()),
-            });
+            task.conversation.record_failure();
+            task.runs.push(Run::Failed(e.to_string()));
             false
         }
     }
 }
 
-fn print_findings(report: &Report) {
+fn print_findings(report: &dagsmith_core::Report) {
     for f in &report.findings {
         eprintln!("  {}:{}: {} {} {}", f.line, f.column, f.severity.as_str(), f.code, f.message);
     }
@@ -291,17 +344,14 @@ fn print_findings(report: &Report) {
 
 fn run_single(engine: &Engine, settings: &Settings, instruction: &str) -> u8 {
     let version = settings.args.airflow_version.unwrap_or(AirflowVersion::DEFAULT);
-    let mut task = Task {
-        line: 0,
+    let mut task = Task::new(
+        0,
+        instruction,
         version,
-        messages: prompt::messages(
-            instruction,
-            &version.to_string(),
-            settings.args.system_prompt.as_deref(),
-        ),
-        metadata: Value::Null,
-        attempts: Vec::new(),
-    };
+        settings.args.system_prompt.as_deref(),
+        settings,
+        Value::Null,
+    );
     struct Single {
         pending: Option<GenerationRequest>,
         result: Option<Result<Completion, RequestError>>,
@@ -324,7 +374,7 @@ fn run_single(engine: &Engine, settings: &Settings, instruction: &str) -> u8 {
     install_ctrlc();
     let stream = !settings.args.quiet && io::stderr().is_terminal();
     loop {
-        let attempt = task.attempts.len();
+        let attempt = task.runs.len();
         if !settings.args.quiet {
             eprintln!(
                 "dagsmith: {} (Airflow {version})",
@@ -351,33 +401,43 @@ fn run_single(engine: &Engine, settings: &Settings, instruction: &str) -> u8 {
             error("interrupted");
             return exit::ERROR;
         }
-        let again = record(&mut task, result, settings.args.repair);
-        let last = task.attempts.last().expect("recorded");
-        if let Some(e) = &last.error {
-            error(e);
-            return exit::ERROR;
-        }
+        let again = record(&mut task, result);
+        let c = match task.runs.last().expect("recorded") {
+            Run::Failed(e) => {
+                error(e);
+                return exit::ERROR;
+            }
+            Run::Completed(c) => c,
+        };
+        let last = task.conversation.last().expect("recorded");
         if !settings.args.quiet {
-            let c = last.completion.as_ref().expect("completed");
             eprintln!(
-                "dagsmith: {} tokens in {:.1} s ({:.1} tok/s, prompt {} tokens); {}",
+                "dagsmith: {} tokens in {:.1} s ({:.1} tok/s, prompt {} tokens){}; {}",
                 c.completion_tokens,
                 (c.prompt_ms + c.generation_ms) / 1000.0,
                 c.tokens_per_second(),
                 c.prompt_tokens,
+                match answer_end(c) {
+                    AnswerEnd::Complete => "",
+                    AnswerEnd::Length => ", cut off at --max-tokens",
+                    AnswerEnd::Repetition => ", stopped: it kept repeating itself",
+                },
                 if last.report.loads {
                     "Airflow would load it"
                 } else {
                     "Airflow would NOT load it"
                 }
             );
+            for f in &last.fixes {
+                eprintln!("  fixed (line {}): {} [{}]", f.line, f.message, f.code);
+            }
             print_findings(&last.report);
         }
         if !again {
             break;
         }
     }
-    let last = task.attempts.last().expect("at least one attempt");
+    let last = task.conversation.last().expect("at least one attempt");
     print!("{}", last.code);
     if !last.code.ends_with('\n') {
         println!();
@@ -510,8 +570,14 @@ struct BatchJobs<'a> {
 struct Summary {
     rows: usize,
     failed_rows: usize,
+    /// The first answer loads as the model wrote it / after dagsmith's fixes.
+    pass_at_1_raw: usize,
     pass_at_1: usize,
     pass_final: usize,
+    /// Fixes applied, over all attempts.
+    fixes: usize,
+    /// Answers stopped because they kept repeating themselves.
+    runaway: usize,
     finding_counts: HashMap<&'static str, usize>,
     prompt_tokens: u64,
     completion_tokens: u64,
@@ -520,10 +586,13 @@ struct Summary {
 impl BatchJobs<'_> {
     fn write_row(&mut self, index: usize) {
         let task = &self.tasks[index];
-        let last = task.attempts.last();
-        let loads = last.is_some_and(|a| a.report.loads && a.error.is_none());
+        let attempts = task.conversation.attempts();
+        let last = attempts.last();
+        let first = attempts.first();
+        let loads = task.loads();
         let mut messages: Vec<Value> = task
-            .messages
+            .conversation
+            .messages()
             .iter()
             .take(2)
             .map(|m| json!({"role": m.role, "content": m.content}))
@@ -534,29 +603,40 @@ impl BatchJobs<'_> {
             Value::Object(m) => Value::Object(m.clone()),
             _ => json!({}),
         };
+        let pass_at_1_raw = first.is_some_and(|a| a.loads_before_fixes);
+        let pass_at_1 = first.is_some_and(|a| a.report.loads);
         let mut ds = self.common.clone();
         ds["row"] = json!(task.line);
-        ds["airflow_version"] = json!(task.version.to_string());
+        ds["airflow_version"] = json!(task.conversation.version().to_string());
         ds["loads"] = json!(loads);
-        ds["pass_at_1"] = json!(task.attempts.first().is_some_and(|a| a.report.loads));
-        ds["repair_rounds"] = json!(task.attempts.len().saturating_sub(1));
-        ds["attempts"] = Value::Array(task.attempts.iter().map(Attempt::json).collect());
+        ds["pass_at_1_raw"] = json!(pass_at_1_raw);
+        ds["pass_at_1"] = json!(pass_at_1);
+        ds["repair_rounds"] = json!(attempts.len().saturating_sub(1));
+        ds["attempts"] = Value::Array(task.attempts_json());
         metadata["dagsmith"] = ds;
         let row = json!({"messages": messages, "metadata": metadata});
-        let failed = task.attempts.iter().any(|a| a.error.is_some());
-        let pass_at_1 = task.attempts.first().is_some_and(|a| a.report.loads);
+        let failed = task.failed();
         let errors: Vec<&'static str> =
             last.map(|a| a.report.errors().map(|f| f.code).collect()).unwrap_or_default();
-        let (prompt_tokens, completion_tokens) =
-            task.attempts.iter().filter_map(|a| a.completion.as_ref()).fold((0, 0), |(p, c), x| {
-                (p + x.prompt_tokens as u64, c + x.completion_tokens as u64)
+        let (prompt_tokens, completion_tokens, runaway) =
+            task.runs.iter().fold((0, 0, 0), |(p, c, r), run| match run {
+                Run::Completed(x) => (
+                    p + x.prompt_tokens as u64,
+                    c + x.completion_tokens as u64,
+                    r + usize::from(answer_end(x) == AnswerEnd::Repetition),
+                ),
+                Run::Failed(_) => (p, c, r),
             });
+        let fixes: usize = attempts.iter().map(|a| a.fixes.len()).sum();
 
         self.append(&row);
         let stats = &mut self.stats;
         stats.rows += 1;
         stats.failed_rows += failed as usize;
+        stats.pass_at_1_raw += pass_at_1_raw as usize;
         stats.pass_at_1 += pass_at_1 as usize;
+        stats.fixes += fixes;
+        stats.runaway += runaway;
         stats.pass_final += loads as usize;
         for code in errors {
             *stats.finding_counts.entry(code).or_default() += 1;
@@ -615,7 +695,7 @@ impl Jobs for BatchJobs<'_> {
         {
             return; // Interrupted: not written, so a rerun generates it.
         }
-        let again = record(&mut self.tasks[index], result, self.settings.args.repair);
+        let again = record(&mut self.tasks[index], result);
         if again {
             self.queue.push_front(index);
         } else {
@@ -689,13 +769,14 @@ fn run_batch(engine: &Engine, settings: &Settings, model_path: &Path) -> u8 {
             }
         };
         let system = args.system_prompt.as_deref().or(row.system());
-        tasks.push(Task {
-            line: line_no,
+        tasks.push(Task::new(
+            line_no,
+            instruction,
             version,
-            messages: prompt::messages(instruction, &version.to_string(), system),
-            metadata: row.metadata.clone(),
-            attempts: Vec::new(),
-        });
+            system,
+            settings,
+            row.metadata.clone(),
+        ));
     }
 
     let info = engine.info();
@@ -714,6 +795,8 @@ fn run_batch(engine: &Engine, settings: &Settings, model_path: &Path) -> u8 {
             "parallel": args.parallel,
             "context_per_sequence": args.ctx,
             "repair": args.repair,
+            "fixes": format!("{:?}", args.fixes).to_lowercase(),
+            "api_sheet": !args.no_api_sheet,
         },
     });
 
@@ -789,9 +872,12 @@ fn run_batch(engine: &Engine, settings: &Settings, model_path: &Path) -> u8 {
     }
     if s.rows > 0 {
         eprintln!(
-            "  predicted to load: {} ({:.0}%) first try{}",
+            "  predicted to load: {} ({:.0}%) as first answered, {} ({:.0}%) after {} fixes{}",
+            s.pass_at_1_raw,
+            pct(s.pass_at_1_raw),
             s.pass_at_1,
             pct(s.pass_at_1),
+            s.fixes,
             if args.repair > 0 {
                 format!(
                     ", {} ({:.0}%) after up to {} repair rounds",
@@ -805,6 +891,9 @@ fn run_batch(engine: &Engine, settings: &Settings, model_path: &Path) -> u8 {
         );
         if !top.is_empty() {
             eprintln!("  top errors: {}", top.join(", "));
+        }
+        if s.runaway > 0 {
+            eprintln!("  answers stopped for repeating themselves: {}", s.runaway);
         }
         eprintln!(
             "  throughput: {:.3} DAGs/s, {:.1} generated tok/s, {} prompt + {} generated tokens in {:.1} s ({} parallel)",

@@ -5,6 +5,7 @@
 //! Generated code is data: it is parsed, never executed.
 
 pub mod airflow_version;
+pub mod api_sheet;
 pub mod catalog;
 pub mod dataset;
 pub mod extract;
@@ -12,6 +13,7 @@ pub mod finding;
 pub mod fix;
 pub mod formats;
 pub mod graph;
+pub mod pipeline;
 pub mod prompt;
 pub mod report;
 pub mod rules;

@@ -7,13 +7,16 @@
 
 use crate::dataset::{Message, user_turn};
 use crate::finding::{Finding, Severity};
+use crate::pipeline::AnswerEnd;
+use crate::{AirflowVersion, Report, api_sheet};
 
 /// The default system prompt. Short on purpose: small models follow a few firm rules better than
 /// a long style guide, and every token of it is paid again for each prompt.
 pub const SYSTEM_PROMPT: &str = "You are an expert Apache Airflow engineer. Write one complete, \
 self-contained Airflow DAG file in Python for the user's request, for exactly the Airflow version \
 they name: use only imports that exist in that version and its providers. Give every task a \
-unique task_id, define the dependencies explicitly, and do not leave placeholders. Answer with \
+unique task_id, define the dependencies explicitly, define every Python function that a task \
+calls, and do not leave placeholders. Keep the file short and do not repeat yourself. Answer with \
 the code in a single ```python block.";
 
 /// How many findings a repair turn lists: the rest are summarised by count, so a broken file
@@ -28,49 +31,66 @@ pub fn messages(instruction: &str, airflow_version: &str, system: Option<&str>) 
     ]
 }
 
-/// The user turn of a repair round: the findings that make the file fail (errors first, then
-/// warnings), each with its code, line, message and fix hint.
-pub fn repair_turn(findings: &[Finding], airflow_version: &str) -> String {
+/// The user turn of a repair round, for the (fixed) code of the previous answer: each finding
+/// that makes the file fail (errors first, then warnings) as a concrete edit of the quoted line,
+/// with the hint, and for names that do not exist the real classes' import lines from the
+/// catalog. An answer that was cut off is asked for again in full, shorter.
+pub fn repair_turn_for(
+    code: &str,
+    report: &Report,
+    version: AirflowVersion,
+    end: AnswerEnd,
+) -> String {
     let mut relevant: Vec<&Finding> =
-        findings.iter().filter(|f| f.severity != Severity::Info).collect();
+        report.findings.iter().filter(|f| f.severity != Severity::Info).collect();
     // Stable: errors before warnings, each in file order.
     relevant.sort_by_key(|f| (f.severity != Severity::Error, f.line, f.column));
-    let mut out = format!(
-        "Airflow {airflow_version} would not load this DAG. A static check of your code found:\n"
-    );
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = match end {
+        AnswerEnd::Complete => {
+            format!("Airflow {version} would not load this DAG. Make these changes:\n")
+        }
+        AnswerEnd::Length | AnswerEnd::Repetition => format!(
+            "Your answer was cut off{} and Airflow {version} would not load it. Write the whole \
+             file again, shorter: no repeated blocks, no long lists. Also make these changes:\n",
+            if end == AnswerEnd::Repetition { " because it kept repeating itself" } else { "" }
+        ),
+    };
+    let mut offered: Vec<String> = Vec::new();
     for f in relevant.iter().take(REPAIR_MAX_FINDINGS) {
-        out.push_str(&format!(
-            "- line {}: {}: {} [{}]",
-            f.line,
-            f.severity.as_str(),
-            f.message,
-            f.code
-        ));
-        if let Some(fix) = &f.fix {
-            out.push_str(&format!(" (hint: {fix})"));
+        let quoted = lines
+            .get((f.line as usize).wrapping_sub(1))
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && l.len() <= 160);
+        match quoted {
+            Some(line) => out.push_str(&format!("- line {}: `{line}`: {}", f.line, f.message)),
+            None => out.push_str(&format!("- line {}: {}", f.line, f.message)),
+        }
+        if let Some(fix) = &f.autofix {
+            out.push_str(&format!("; {}", fix.message));
+        } else if let Some(hint) = &f.fix {
+            out.push_str(&format!(" ({hint})"));
         }
         out.push('\n');
+        // The real classes a missing name was probably meant to be, with their imports.
+        if matches!(f.code, "DS202" | "DS203" | "DS204") {
+            let text = format!("{} {}", f.message, f.fix.as_deref().unwrap_or(""));
+            for line in api_sheet::class_lines_named(&text, version) {
+                if !offered.contains(&line) {
+                    out.push_str(&format!("    {line}\n"));
+                    offered.push(line);
+                }
+            }
+        }
     }
     if relevant.len() > REPAIR_MAX_FINDINGS {
         out.push_str(&format!("- and {} more\n", relevant.len() - REPAIR_MAX_FINDINGS));
     }
     out.push_str(
-        "\nFix every problem and answer with the complete corrected file in a single ```python \
+        "\nKeep everything else. Answer with the complete corrected file in a single ```python \
          block.",
     );
     out
-}
-
-/// The turns of a repair round appended to a conversation: the previous answer as the
-/// assistant's turn, then [`repair_turn`].
-pub fn append_repair(
-    messages: &mut Vec<Message>,
-    previous_answer: &str,
-    findings: &[Finding],
-    airflow_version: &str,
-) {
-    messages.push(Message { role: "assistant".into(), content: previous_answer.into() });
-    messages.push(Message { role: "user".into(), content: repair_turn(findings, airflow_version) });
 }
 
 #[cfg(test)]
@@ -91,6 +111,10 @@ mod tests {
         }
     }
 
+    fn report(findings: Vec<Finding>) -> Report {
+        Report { airflow_version: "3.1".into(), loads: false, dags: Vec::new(), findings }
+    }
+
     #[test]
     fn messages_use_the_airflow_net_user_turn() {
         let m = messages("  Build an ETL DAG. ", "2.9.3", None);
@@ -101,35 +125,56 @@ mod tests {
     }
 
     #[test]
-    fn repair_turn_lists_errors_first_and_skips_info() {
-        let findings = vec![
+    fn repair_turn_quotes_lines_errors_first_and_skips_info() {
+        let code = "import os\nfrom x import y\n\n\n\n\n\n\nprint(z)\n";
+        let r = report(vec![
             finding("DS103", Severity::Warning, 2, None),
             finding("DS209", Severity::Info, 1, None),
-            finding("DS202", Severity::Error, 9, Some("use airflow.sdk")),
-        ];
-        let turn = repair_turn(&findings, "3.1");
-        let error_at = turn.find("[DS202]").unwrap();
-        let warning_at = turn.find("[DS103]").unwrap();
+            finding("DS102", Severity::Error, 9, Some("import z")),
+        ]);
+        let turn = repair_turn_for(code, &r, AirflowVersion::new(3, 1, None), AnswerEnd::Complete);
+        let error_at = turn.find("problem DS102").unwrap();
+        let warning_at = turn.find("problem DS103").unwrap();
         assert!(error_at < warning_at, "{turn}");
         assert!(!turn.contains("DS209"), "{turn}");
-        assert!(turn.contains("line 9: error: problem DS202 [DS202] (hint: use airflow.sdk)"));
+        assert!(turn.contains("- line 9: `print(z)`: problem DS102 (import z)"), "{turn}");
         assert!(turn.starts_with("Airflow 3.1 would not load"));
     }
 
     #[test]
-    fn repair_turn_caps_the_list() {
-        let findings: Vec<Finding> =
-            (1..=20).map(|l| finding("DS102", Severity::Error, l, None)).collect();
-        let turn = repair_turn(&findings, "2.11");
-        assert_eq!(turn.matches("[DS102]").count(), REPAIR_MAX_FINDINGS);
-        assert!(turn.contains("and 8 more"));
+    fn repair_turn_offers_the_real_class_for_a_missing_one() {
+        let code = "from airflow.providers.google.cloud.operators.dataproc import DataprocClusterCreateOperator\n";
+        let mut f = finding(
+            "DS203",
+            Severity::Error,
+            1,
+            Some("did you mean `DataprocCreateClusterOperator`?"),
+        );
+        f.message = "`DataprocClusterCreateOperator` is not in `airflow.providers.google.cloud.operators.dataproc`".into();
+        let turn = repair_turn_for(
+            code,
+            &report(vec![f]),
+            AirflowVersion::new(3, 1, None),
+            AnswerEnd::Complete,
+        );
+        assert!(
+            turn.contains("    from airflow.providers.google.cloud.operators.dataproc import DataprocCreateClusterOperator  # "),
+            "{turn}"
+        );
     }
 
     #[test]
-    fn append_repair_adds_two_turns() {
-        let mut m = messages("x", "3.1", None);
-        append_repair(&mut m, "```python\nprint(1)\n```", &[], "3.1");
-        let roles: Vec<&str> = m.iter().map(|m| m.role.as_str()).collect();
-        assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    fn repair_turn_caps_the_list_and_asks_again_after_a_runaway() {
+        let findings: Vec<Finding> =
+            (1..=20).map(|l| finding("DS102", Severity::Error, l, None)).collect();
+        let turn = repair_turn_for(
+            "",
+            &report(findings),
+            AirflowVersion::new(2, 11, None),
+            AnswerEnd::Repetition,
+        );
+        assert_eq!(turn.matches("problem DS102").count(), REPAIR_MAX_FINDINGS);
+        assert!(turn.contains("and 8 more"));
+        assert!(turn.contains("kept repeating itself"), "{turn}");
     }
 }

@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dagsmith_core::extract::extract_code;
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, prompt, validate};
-use dagsmith_engine::{GenerationRequest, Message, SamplingParams};
+use dagsmith_core::fix::FixMode;
+use dagsmith_core::pipeline::{self, AnswerEnd, Conversation};
+use dagsmith_core::{AirflowVersion, Report, ValidateOptions, validate};
+use dagsmith_engine::{FinishReason, GenerationRequest, SamplingParams};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -95,6 +96,10 @@ struct GenerateBody {
     seed: Option<u32>,
     repeat_penalty: Option<f32>,
     repair: Option<u32>,
+    /// `all` (default), `safe` or `none`: the fixes applied to each answer.
+    fixes: Option<String>,
+    /// Add the catalog's API sheet to the prompt (default true).
+    api_sheet: Option<bool>,
 }
 
 /// Default `max_tokens` of /api/generate: room for a whole DAG file.
@@ -140,8 +145,23 @@ async fn start_generate(
             state.config.max_repair
         )));
     }
-    let version_text = version.to_string();
-    let messages = prompt::messages(&body.instruction, &version_text, None);
+    let fixes = match body.fixes.as_deref() {
+        None | Some("all") => Some(FixMode::SafeAndUnsafe),
+        Some("safe") => Some(FixMode::Safe),
+        Some("none") => None,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "fixes must be \"all\", \"safe\" or \"none\", not {other:?}"
+            )));
+        }
+    };
+    let options = pipeline::Options {
+        repair_rounds: repair,
+        fixes,
+        api_sheet: body.api_sheet.unwrap_or(true),
+    };
+    let conversation = Conversation::new(&body.instruction, version, None, options);
+    let messages = conversation.messages().to_vec();
     let context = state.config.context_per_sequence;
     let prompt_tokens = check_prompt(engine, &messages, context).await?;
     let max_tokens = capped_max_tokens(
@@ -156,7 +176,7 @@ async fn start_generate(
     // The first attempt is queued before answering, so a full queue is a 429, not an event.
     let job = scheduler.submit(request.clone(), false)?;
     let (events, response) = sse::channel();
-    let run = Generate { state: state.clone(), events, version, repair, request };
+    let run = Generate { state: state.clone(), events, conversation, request };
     tokio::spawn(run.run(job));
     Ok(response.into_response())
 }
@@ -165,8 +185,7 @@ async fn start_generate(
 struct Generate {
     state: SharedState,
     events: EventSender,
-    version: AirflowVersion,
-    repair: u32,
+    conversation: Conversation,
     request: GenerationRequest,
 }
 
@@ -211,33 +230,54 @@ impl Generate {
                     }
                 }
             };
-            let code = extract_code(&completion.text);
-            let report = match validate_blocking(code.clone(), self.version).await {
-                Ok(r) => r,
-                Err(e) => return self.error(&e).await,
+            let end = match completion.finish {
+                FinishReason::Length => AnswerEnd::Length,
+                FinishReason::Repetition => AnswerEnd::Repetition,
+                _ => AnswerEnd::Complete,
             };
-            let end = json!({
+            // Fixing re-validates the file several times: CPU work, off the async threads.
+            let (again, conversation) = {
+                let mut conversation = self.conversation.clone();
+                let text = completion.text.clone();
+                match tokio::task::spawn_blocking(move || {
+                    let again = conversation.record(&text, end);
+                    (again, conversation)
+                })
+                .await
+                {
+                    Ok(x) => x,
+                    Err(e) => {
+                        let e = ApiError::internal(format!("validation failed: {e}"));
+                        return self.error(&e).await;
+                    }
+                }
+            };
+            self.conversation = conversation;
+            let last = self.conversation.last().expect("just recorded");
+            let data = json!({
                 "attempt": attempt,
                 "raw": completion.text,
-                "code": code,
-                "report": report,
+                "code": last.code,
+                "report": last.report,
+                "code_before_fixes": last.code_before_fixes,
+                "loads_before_fixes": last.loads_before_fixes,
+                "fixes": last.fixes,
+                "finish": completion.finish.as_str(),
                 "tokens": completion.completion_tokens,
                 "seconds": started.elapsed().as_secs_f64(),
                 "tokens_per_second": completion.tokens_per_second(),
             });
-            if !self.events.send_json("attempt_end", &end).await {
+            if !self.events.send_json("attempt_end", &data).await {
                 return;
             }
-            if report.loads || attempt >= self.repair {
-                let done = json!({"attempts": attempt + 1, "code": code, "report": report});
+            if !again {
+                let done =
+                    json!({"attempts": attempt + 1, "code": last.code, "report": last.report});
                 self.events.send_json("done", &done).await;
                 return;
             }
-            // A repair round: the answer and its findings go back to the model.
-            let version = self.version.to_string();
-            let mut messages: Vec<Message> = self.request.messages.clone();
-            prompt::append_repair(&mut messages, &completion.text, &report.findings, &version);
-            self.request.messages = messages;
+            // A repair round: the fixed code and the findings left go back to the model.
+            self.request.messages = self.conversation.messages().to_vec();
             attempt += 1;
             let submitted = match self.scheduler() {
                 Some(s) => s.submit(self.request.clone(), true).map_err(ApiError::from),
