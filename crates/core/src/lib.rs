@@ -11,11 +11,14 @@ pub mod extract;
 pub mod finding;
 pub mod formats;
 pub mod graph;
+pub mod noqa;
 pub mod prompt;
 pub mod report;
 pub mod rules;
+pub mod selection;
 pub mod share;
 pub mod source;
+pub mod symbol;
 mod validate;
 
 pub use airflow_version::AirflowVersion;

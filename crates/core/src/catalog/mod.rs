@@ -6,6 +6,7 @@
 //! The data is parsed once, on first use (`catalog()`); no I/O, so this works in wasm32 too.
 
 mod format;
+mod signature;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -13,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use crate::AirflowVersion;
 
 pub use format::ParseError;
+pub use signature::{ClassSignature, Param, ParamKind};
 
 /// The generated catalog (see docs/CATALOG.md for the format).
 static DATA: &str = include_str!("../../catalog/airflow.cat");
