@@ -7,9 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use dagsmith_core::formats::{Entry, Format};
-use dagsmith_core::{Report, Severity, ValidateOptions, rules, validate};
+use std::sync::Arc;
 
+use dagsmith_config::{Discovery, Overrides};
+use dagsmith_core::formats::{Entry, Format};
+use dagsmith_core::selection::{Selector, parse_selectors};
+use dagsmith_core::{ValidateOptions, noqa, validate};
+
+use crate::file_settings::{FileSettingsLookup, Source};
 use crate::inputs::{self, Item, Job};
 use crate::output::{self, Style, Written};
 use crate::{ColorChoice, OutputFormat, ValidateArgs, exit, table};
@@ -22,7 +27,12 @@ Examples:
                                                 `Airflow Version:` (unless --airflow-version)
   cat dag.py | dagsmith validate -              standard input
   dagsmith validate dags/ --format sarif -o dagsmith.sarif
+  dagsmith validate dags/ --format github       annotations in a GitHub Actions job
   dagsmith validate dags/ --format jsonl --ignore DS103,DS119
+
+Settings: the nearest dagsmith.toml, or pyproject.toml with [tool.dagsmith], in each file's
+directory or above (airflow-version, select, ignore, per-file-ignores); the command line wins.
+`# noqa: DS102` at the end of a line (or a bare `# noqa`) drops that line's findings.
 
 Output: `path:line:col: CODE severity message` per finding, a verdict per input, a summary.
 A dataset row is named FILE#N (N = its line); its positions are in the row's extracted code.
@@ -39,8 +49,8 @@ pub const WORKER_STACK: usize = 64 << 20;
 const PROGRESS_FROM: usize = 50;
 
 pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
-    let filter = match Filter::new(&args.select, &args.ignore) {
-        Ok(f) => f,
+    let mut settings = match file_settings(&args) {
+        Ok(s) => s,
         Err(message) => {
             output::error(&message);
             return exit::ERROR;
@@ -51,7 +61,13 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         extract: args.extract,
         report_errors: true,
     };
-    let (items, empty_dirs) = inputs::collect(&args.paths, &options);
+    let (items, empty_dirs) = inputs::collect_with(&args.paths, &options, &mut |display, path| {
+        settings.version(display, path)
+    });
+    if let Some(e) = settings.error.take() {
+        output::error(&e.to_string());
+        return exit::ERROR;
+    }
     for dir in &empty_dirs {
         output::warning(&format!("no .py or .jsonl files in {dir}"));
     }
@@ -63,9 +79,13 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     let jobs = args
         .jobs
         .map_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
-    let mut entries = validate_all(items, jobs);
+    let mut entries = validate_all(items, jobs, !args.disable_noqa);
     for entry in &mut entries {
-        filter.apply(&mut entry.report);
+        settings.for_entry(&entry.file).selection.apply(&mut entry.report);
+    }
+    if let Some(e) = settings.error.take() {
+        output::error(&e.to_string());
+        return exit::ERROR;
     }
 
     let has_errors = entries.iter().any(Entry::is_error);
@@ -87,6 +107,8 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         OutputFormat::Jsonl => Format::Jsonl.render(&entries),
         OutputFormat::Csv => Format::Csv.render(&entries),
         OutputFormat::Sarif => Format::Sarif.render(&entries),
+        OutputFormat::Github => Format::Github.render(&entries),
+        OutputFormat::Gitlab => Format::Gitlab.render(&entries),
     };
 
     match &args.output {
@@ -104,8 +126,9 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     status
 }
 
-/// Validates every job (on `jobs` threads), keeping the input order.
-fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
+/// Validates every job (on `jobs` threads), keeping the input order; with `noqa`, a .py file's
+/// (or standard input's) `# noqa` comments drop the findings they name.
+fn validate_all(items: Vec<Item>, jobs: usize, noqa: bool) -> Vec<Entry> {
     let mut slots: Vec<Option<Entry>> = Vec::with_capacity(items.len());
     let mut work: Vec<(usize, Job)> = Vec::new();
     for item in items {
@@ -129,7 +152,7 @@ fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some((slot, job)) = work.get(i) else { break };
-            local.push((*slot, validate_job(job)));
+            local.push((*slot, validate_job(job, noqa)));
             done.fetch_add(1, Ordering::Relaxed);
         }
         if let Ok(mut all) = results.lock() {
@@ -179,12 +202,19 @@ fn validate_all(items: Vec<Item>, jobs: usize) -> Vec<Entry> {
         .collect()
 }
 
-fn validate_job(job: &Job) -> Entry {
+fn validate_job(job: &Job, noqa: bool) -> Entry {
     let report = match &job.undecodable {
         Some(report) => Ok(report.clone()),
         None => {
             let options = ValidateOptions { airflow_version: job.version };
-            catch_unwind(AssertUnwindSafe(|| validate(&job.source, &options)))
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut report = validate(&job.source, &options);
+                // Dataset rows are model answers, not the user's code: their comments are data.
+                if noqa && job.row.is_none() {
+                    noqa::apply(&job.source, &mut report);
+                }
+                report
+            }))
         }
     };
     match report {
@@ -202,134 +232,29 @@ fn validate_job(job: &Job) -> Entry {
     }
 }
 
-/// `--select` / `--ignore`.
-struct Filter {
-    select: Vec<String>,
-    ignore: Vec<String>,
-}
-
-impl Filter {
-    fn new(select: &[String], ignore: &[String]) -> Result<Self, String> {
-        Ok(Filter { select: parse_selectors(select)?, ignore: parse_selectors(ignore)? })
-    }
-
-    fn is_active(&self) -> bool {
-        !self.select.is_empty() || !self.ignore.is_empty()
-    }
-
-    fn keeps(&self, code: &str) -> bool {
-        (self.select.is_empty() || self.select.iter().any(|p| code.starts_with(p.as_str())))
-            && !self.ignore.iter().any(|p| code.starts_with(p.as_str()))
-    }
-
-    /// Drops filtered findings. When every error that made the input fail is dropped, the input
-    /// is predicted to load, unless one was a syntax or compile error (DS0xx).
-    fn apply(&self, report: &mut Report) {
-        if !self.is_active() {
-            return;
+/// The settings lookup for this run: `--config`, `--isolated` or discovery, and the command
+/// line's `--airflow-version`, `--select` and `--ignore` over them.
+fn file_settings(args: &ValidateArgs) -> Result<FileSettingsLookup, String> {
+    let selectors = |values: &[String], flag: &str| -> Result<Option<Vec<Selector>>, String> {
+        if values.iter().all(|v| v.trim().is_empty()) {
+            return Ok(None);
         }
-        let had_errors = report.findings.iter().any(|f| f.severity == Severity::Error);
-        let (kept, dropped): (Vec<_>, Vec<_>) =
-            report.findings.drain(..).partition(|f| self.keeps(f.code));
-        report.findings = kept;
-        if !report.loads && had_errors {
-            let dropped_syntax = dropped
-                .iter()
-                .any(|f| f.code == rules::SYNTAX_ERROR.code || f.code == rules::COMPILE_ERROR.code);
-            let errors_left = report.findings.iter().any(|f| f.severity == Severity::Error);
-            report.loads = !dropped_syntax && !errors_left;
+        parse_selectors(values).map(Some).map_err(|e| e.message(Some(flag)))
+    };
+    let overrides = Overrides {
+        airflow_version: args.airflow_version,
+        select: selectors(&args.select, "--select")?,
+        ignore: selectors(&args.ignore, "--ignore")?,
+    };
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let discovery = Discovery::new(cwd);
+    let source = match (&args.config, args.isolated) {
+        (Some(path), _) => {
+            Source::Fixed(Arc::new(discovery.load(path).map_err(|e| e.to_string())?))
         }
-    }
-}
-
-/// Turns `DS1`, `ds102`, `undefined-name` into code prefixes; refuses what matches no rule.
-fn parse_selectors(values: &[String]) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for value in values {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        if value.eq_ignore_ascii_case("all") {
-            out.push(String::new());
-            continue;
-        }
-        if let Some(rule) = rules::ALL.iter().find(|r| r.name == value) {
-            out.push(rule.code.to_string());
-            continue;
-        }
-        let upper = value.to_ascii_uppercase();
-        if rules::ALL.iter().any(|r| r.code.starts_with(&upper)) {
-            out.push(upper);
-            continue;
-        }
-        let mut message = format!("unknown rule {value:?} in --select/--ignore");
-        let close = crate::rules_cmd::close_matches(value);
-        if !close.is_empty() {
-            message.push_str(&format!("; did you mean {}?", close.join(", ")));
-        } else {
-            message.push_str(" (see `dagsmith rules`)");
-        }
-        return Err(message);
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dagsmith_core::Finding;
-
-    fn finding(code: &'static str, severity: Severity) -> Finding {
-        Finding {
-            code,
-            severity,
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 2,
-            message: String::new(),
-            fix: None,
-        }
-    }
-
-    fn report(findings: Vec<Finding>) -> Report {
-        let loads = !findings.iter().any(|f| f.severity == Severity::Error);
-        Report { airflow_version: "3.1".into(), loads, dags: vec![], findings }
-    }
-
-    #[test]
-    fn selectors() {
-        assert_eq!(
-            parse_selectors(&["ds1".into(), "undefined-name".into()]).unwrap(),
-            ["DS1", "DS102"]
-        );
-        assert!(parse_selectors(&["DS9".into()]).is_err());
-        assert!(
-            parse_selectors(&["undefined_name".into()]).unwrap_err().contains("undefined-name")
-        );
-    }
-
-    #[test]
-    fn ignoring_an_error_changes_the_verdict_but_not_for_syntax_errors() {
-        let filter = Filter::new(&[], &["DS102".into()]).unwrap();
-        let mut r =
-            report(vec![finding("DS102", Severity::Error), finding("DS103", Severity::Warning)]);
-        filter.apply(&mut r);
-        assert!(r.loads);
-        assert_eq!(r.findings.len(), 1);
-
-        let filter = Filter::new(&[], &["DS0".into()]).unwrap();
-        let mut r = report(vec![finding("DS001", Severity::Error)]);
-        filter.apply(&mut r);
-        assert!(!r.loads);
-        assert!(r.findings.is_empty());
-
-        let filter = Filter::new(&["DS1".into()], &[]).unwrap();
-        let mut r =
-            report(vec![finding("DS102", Severity::Error), finding("DS201", Severity::Error)]);
-        filter.apply(&mut r);
-        assert!(!r.loads);
-        assert_eq!(r.findings.len(), 1);
-    }
+        (None, true) => Source::None,
+        (None, false) => Source::Discover(discovery),
+    };
+    Ok(FileSettingsLookup::new(source, overrides))
 }
