@@ -1,17 +1,26 @@
 //! `dagsmith`: generate Apache Airflow DAGs with a local LLM and validate them statically.
 
 mod bench;
+#[cfg(feature = "engine")]
 mod bench_generate;
+#[cfg(feature = "engine")]
 mod fetch;
+mod file_settings;
+#[cfg(feature = "engine")]
 mod generate_cmd;
 mod inputs;
+#[cfg(feature = "engine")]
 mod model_cmd;
 mod output;
+#[cfg(feature = "engine")]
 mod progress;
 mod rules_cmd;
+#[cfg(feature = "engine")]
 mod serve_cmd;
 mod table;
 mod validate_cmd;
+#[cfg(not(feature = "engine"))]
+mod without_engine;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +65,7 @@ Examples:
   dagsmith validate outputs.jsonl --format csv -o report.csv
   dagsmith rules                               list the rules
   dagsmith rules DS102                         explain one rule
+  dagsmith lsp                                 the language server, for editors
 
 Exit status: 0 every input is predicted to load, 1 some are not, 2 usage or I/O error.";
 
@@ -89,8 +99,12 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate DAGs from an instruction or a JSONL dataset with the local model.
+    #[cfg(feature = "engine")]
     #[command(after_help = generate_cmd::EXAMPLES)]
     Generate(Box<generate_cmd::GenerateArgs>),
+    /// Generate DAGs with the local model (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Generate(without_engine::Unavailable),
     /// Check DAG files, directories and JSONL datasets; predict whether Airflow loads each one.
     #[command(after_help = validate_cmd::EXAMPLES)]
     Validate(ValidateArgs),
@@ -100,13 +114,24 @@ enum Command {
     /// List the rules, or explain one (`dagsmith rules DS102`).
     #[command(after_help = rules_cmd::EXAMPLES)]
     Rules(RulesArgs),
+    /// Run the language server on standard input and output, for editors: diagnostics as you
+    /// type, rule help and operator signatures on hover, quick fixes.
+    Lsp,
     /// Download models and list the ones present.
+    #[cfg(feature = "engine")]
     #[command(subcommand)]
     Model(model_cmd::ModelCommand),
+    /// Download and list models (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Model(without_engine::Unavailable),
     /// Serve the local HTTP endpoint: OpenAI-compatible chat completions, generate-and-validate,
     /// validation, and the web app.
+    #[cfg(feature = "engine")]
     #[command(after_help = serve_cmd::EXAMPLES)]
     Serve(serve_cmd::ServeArgs),
+    /// Serve the local HTTP endpoint (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Serve(without_engine::Unavailable),
     /// Measure dagsmith's own speed.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -168,6 +193,19 @@ pub struct ValidateArgs {
     /// the file's only DAG) that could change what the DAG does.
     #[arg(long)]
     pub unsafe_fixes: bool,
+
+    /// Read settings from FILE (a dagsmith.toml, or a pyproject.toml with [tool.dagsmith]) for
+    /// every input, instead of the nearest one above each input.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore settings files: only the command line counts.
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Report findings even on lines with `# noqa` comments.
+    #[arg(long)]
+    pub disable_noqa: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -182,6 +220,10 @@ pub enum OutputFormat {
     Csv,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
+    /// GitLab Code Quality JSON, for merge request widgets.
+    Gitlab,
 }
 
 #[derive(Args, Debug)]
@@ -191,8 +233,12 @@ pub struct RulesArgs {
     pub rule: Option<String>,
 
     /// Print JSON instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
+
+    /// Print Markdown (the rules page, docs/RULES.md).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,8 +251,12 @@ enum BenchCommand {
     Validate(BenchArgs),
     /// Generation speed: prompt and generated tokens/s and DAGs/s at 1, 2, 4 and 8 parallel
     /// sequences.
+    #[cfg(feature = "engine")]
     #[command(after_help = bench_generate::EXAMPLES)]
     Generate(bench_generate::BenchGenerateArgs),
+    /// Generation speed (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Generate(without_engine::Unavailable),
 }
 
 #[derive(Args, Debug)]
@@ -246,19 +296,43 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Generate(args) => generate_cmd::run(*args),
         Command::Validate(args) => validate_cmd::run(args, cli.color),
         Command::Fix(mut args) => {
             args.fix = !args.diff;
             validate_cmd::run(args, cli.color)
         }
-        Command::Model(command) => model_cmd::run(command),
         Command::Rules(args) => rules_cmd::run(args, cli.color),
-        Command::Serve(args) => serve_cmd::run(args),
+        Command::Lsp => lsp(),
         Command::Bench(BenchCommand::Validate(args)) => bench::run(args),
+        #[cfg(feature = "engine")]
+        Command::Generate(args) => generate_cmd::run(*args),
+        #[cfg(feature = "engine")]
+        Command::Model(command) => model_cmd::run(command),
+        #[cfg(feature = "engine")]
+        Command::Serve(args) => serve_cmd::run(args),
+        #[cfg(feature = "engine")]
         Command::Bench(BenchCommand::Generate(args)) => bench_generate::run(args),
+        #[cfg(not(feature = "engine"))]
+        Command::Generate(_) => without_engine::refuse("generate"),
+        #[cfg(not(feature = "engine"))]
+        Command::Model(_) => without_engine::refuse("model"),
+        #[cfg(not(feature = "engine"))]
+        Command::Serve(_) => without_engine::refuse("serve"),
+        #[cfg(not(feature = "engine"))]
+        Command::Bench(BenchCommand::Generate(_)) => without_engine::refuse("bench generate"),
     };
     ExitCode::from(code)
+}
+
+/// `dagsmith lsp`: serves one editor session on stdin/stdout (logs go to stderr).
+fn lsp() -> u8 {
+    match dagsmith_lsp::run_stdio() {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            output::error(&format!("language server: {e}"));
+            exit::ERROR
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,12 +13,15 @@ pub mod finding;
 pub mod fix;
 pub mod formats;
 pub mod graph;
+pub mod noqa;
 pub mod pipeline;
 pub mod prompt;
 pub mod report;
 pub mod rules;
+pub mod selection;
 pub mod share;
 pub mod source;
+pub mod symbol;
 mod validate;
 
 pub use airflow_version::AirflowVersion;

@@ -51,6 +51,21 @@ impl<'a> LineIndex<'a> {
         (self.position(range.start()), self.position(range.end()))
     }
 
+    /// The byte offset of a 1-based line and code-point column, the inverse of
+    /// [`LineIndex::position`]. The column just past the line's last character is its end;
+    /// `None` beyond that or past the last line.
+    pub fn offset(&self, line: u32, column: u32) -> Option<TextSize> {
+        let start = *self.line_starts.get((line as usize).checked_sub(1)?)? as usize;
+        let text = self.line_text(line);
+        let index = column.checked_sub(1)? as usize;
+        let byte = match text.char_indices().nth(index) {
+            Some((i, _)) => i,
+            None if text.chars().count() == index => text.len(),
+            None => return None,
+        };
+        u32::try_from(start + byte).ok().map(TextSize::from)
+    }
+
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: u32) -> &'a str {
         let i = (line as usize).saturating_sub(1);
@@ -77,5 +92,14 @@ mod tests {
         assert_eq!(idx.position(TextSize::from(17)), Position { line: 4, column: 1 });
         assert_eq!(idx.line_text(2), "bé = 2");
         assert_eq!(idx.line_text(9), "");
+        assert_eq!(idx.offset(2, 4), Some(TextSize::from(10)));
+        assert_eq!(idx.offset(2, 7), Some(TextSize::from(13)));
+        assert_eq!(idx.offset(2, 8), None);
+        assert_eq!(idx.offset(0, 1), None);
+        assert_eq!(idx.offset(5, 1), None);
+        for offset in [0u32, 6, 10, 15, 17] {
+            let p = idx.position(TextSize::from(offset));
+            assert_eq!(idx.offset(p.line, p.column), Some(TextSize::from(offset)));
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! The data is parsed once, on first use (`catalog()`); no I/O, so this works in wasm32 too.
 
 mod format;
+mod signature;
 pub mod similarity;
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use crate::AirflowVersion;
 
 pub use format::ParseError;
+pub use signature::{ClassSignature, Param, ParamKind};
 use similarity::bounded_levenshtein_bytes;
 
 /// The generated catalog (see docs/CATALOG.md for the format).
