@@ -34,13 +34,23 @@ struct Move<'a> {
 }
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    let only_shims = finding.rule.code == crate::rules::DEPRECATED_IMPORT.code;
+    let key = (finding.range, only_shims);
+    if let Some(known) = ctx.import_fixes.borrow().get(&key) {
+        return known.clone();
+    }
+    let draft = statement_fix(ctx, finding.range, only_shims);
+    ctx.import_fixes.borrow_mut().insert(key, draft.clone());
+    draft
+}
+
+fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Draft> {
     let file = ctx.file();
-    let stmt = file.import_froms.iter().copied().find(|s| s.range == finding.range)?;
+    let stmt = file.import_froms.iter().copied().find(|s| s.range == range)?;
     let module = stmt.module.as_ref().filter(|_| stmt.level == 0)?.as_str();
     if module == "airflow.utils.dates" {
         return dates::fix_days_ago_import(ctx, stmt);
     }
-    let only_shims = finding.rule.code == crate::rules::DEPRECATED_IMPORT.code;
     let mut moves: Vec<Move> =
         stmt.names.iter().filter_map(|alias| plan(ctx, module, alias, only_shims)).collect();
     // Safe moves first: a guess never holds back a certain fix (it comes back next pass).
@@ -87,7 +97,7 @@ fn plan<'a>(
     only_shims: bool,
 ) -> Option<Move<'a>> {
     let cat = catalog();
-    let t = ctx.target;
+    let t = ctx.target();
     let name = alias.name.as_str();
     let status = cat.name_status(t, module, name);
     let shim = cat.module_info(t, module).is_some_and(|i| i.is_deprecated_shim);

@@ -19,7 +19,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let call = file.call_at(finding.range)?;
     let qualified = file.qualified_callee(&call.func)?;
     let (module, class) = qualified.rsplit_once('.')?;
-    let params = catalog().operator_params(ctx.target, module, class)?;
+    let params = catalog().operator_params(ctx.target(), module, class)?;
     if !params.is_operator || !params.complete || params.accepts_any_kwargs {
         return None;
     }
