@@ -12,7 +12,11 @@ use crate::validate::model::RawFinding;
 const NO_OPS: &[&str] = &["provide_context"];
 
 /// Airflow's new names for operator arguments of the same meaning.
-const RENAMED: &[(&str, &str)] = &[("task_concurrency", "max_active_tis_per_dag")];
+const RENAMED: &[(&str, &str)] = &[
+    ("task_concurrency", "max_active_tis_per_dag"),
+    // Airflow 1's name.
+    ("xcom_push", "do_xcom_push"),
+];
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let file = ctx.file();
