@@ -165,6 +165,8 @@ type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
 #[derive(Debug)]
 pub struct Catalog {
     pub(crate) targets: Vec<&'static str>,
+    /// (major, minor) of each target, parsed once (`target_for` runs for every import).
+    target_mm: Vec<(u16, u16)>,
     pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
@@ -205,8 +207,17 @@ impl Catalog {
     pub fn parse(text: &'static str) -> Result<Catalog, ParseError> {
         let (targets, dists, modules) = format::parse(text)?;
         let index = modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i as u32)).collect();
+        let mut target_mm = Vec::with_capacity(targets.len());
+        for (i, t) in targets.iter().enumerate() {
+            let v: AirflowVersion = t.trim_end_matches('~').parse().map_err(|_| ParseError {
+                line: 2,
+                message: format!("target {} is not an Airflow version: {t:?}", i + 1),
+            })?;
+            target_mm.push((v.major, v.minor));
+        }
         Ok(Catalog {
             targets,
+            target_mm,
             dists,
             modules,
             index,
@@ -236,8 +247,7 @@ impl Catalog {
     }
 
     fn target_mm(&self, t: Target) -> (u16, u16) {
-        let v: AirflowVersion = self.targets[t.index()].parse().expect("catalog target version");
-        (v.major, v.minor)
+        self.target_mm[t.index()]
     }
 
     /// The target used for a requested Airflow version: the oldest target of the same major
@@ -528,13 +538,20 @@ impl Catalog {
     }
 
     /// Public classes defined in this target in modules whose path starts with `prefix`
-    /// (`airflow.providers.google.`), as (module, class name split into words).
+    /// (`airflow.providers.google.`, or a module's own path), as (module, class name split
+    /// into words).
     pub fn classes_under(
         &self,
         t: Target,
         prefix: &str,
     ) -> impl Iterator<Item = (&str, &similarity::Prepared)> {
-        self.class_names().names.iter().filter_map(move |c| self.class_in(c, t, prefix))
+        // Modules are sorted by path and names by module: both ranges are found by bisection.
+        let first = self.modules.partition_point(|m| m.path.as_str() < prefix);
+        let end = first + self.modules[first..].partition_point(|m| m.path.starts_with(prefix));
+        let names = &self.class_names().names;
+        let lo = names.partition_point(|c| (c.module as usize) < first);
+        let hi = names.partition_point(|c| (c.module as usize) < end);
+        names[lo..hi].iter().filter_map(move |c| self.class_in(c, t, prefix))
     }
 
     /// [`classes_under`](Self::classes_under) that share a word with `name`, common words

@@ -278,13 +278,25 @@ impl Query {
     /// The candidate's rank, or `None` when it is unrelated: more than half of the words
     /// differ and it is more than a third of the name's length of edits away.
     pub fn rank(&self, candidate: &str) -> Option<Rank> {
-        // Splitting into words is the costly part: skip it for candidates too long or short to
-        // be a few letters away that contain none of the query's words.
-        if candidate.len().abs_diff(self.lower.len()) > self.max_distance {
-            let lower = candidate.to_ascii_lowercase();
-            if !self.words.iter().any(|w| lower.contains(w.as_str())) {
+        // Splitting into words is the costly part: a candidate that contains none of the
+        // query's words can only be related by letters, and ranks after every candidate that
+        // shares a word.
+        // (`to`, `id`, `s` are inside too many names to say anything.)
+        let telling = |w: &&String| w.len() >= 3 || w.bytes().any(|b| b.is_ascii_digit());
+        let shares_a_word =
+            self.words.iter().filter(telling).any(|w| contains_ignoring_case(candidate, w));
+        if !shares_a_word {
+            if self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance {
                 return None;
             }
+            let lower = candidate.to_ascii_lowercase();
+            let d = bounded_levenshtein_bytes(
+                self.lower.as_bytes(),
+                lower.as_bytes(),
+                self.max_distance,
+                &mut (Vec::new(), Vec::new()),
+            )?;
+            return Some(Rank { words: usize::MAX / 2, distance: d });
         }
         self.rank_with_words(candidate, &words(candidate))
     }
@@ -317,6 +329,12 @@ impl Query {
             None => None,
         }
     }
+}
+
+/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    !n.is_empty() && h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Words of `a` and `b` left without a partner, and how many partners are only near (one
