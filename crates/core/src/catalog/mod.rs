@@ -143,6 +143,23 @@ pub(crate) struct ClassRec {
     pub params: &'static str,
 }
 
+/// A public class of a public module, its name prepared for comparisons once.
+#[derive(Debug)]
+struct ClassName {
+    module: u32,
+    /// Targets in which the module exists (not as a deprecation shim) and defines the class.
+    mask: u16,
+    prepared: similarity::Prepared,
+}
+
+/// [`ClassName`]s, and for each word that is not common (in fewer than 1 in 20 names) the
+/// names that have it: "did you mean" looks only at names sharing such a word.
+#[derive(Debug, Default)]
+struct ClassNames {
+    names: Vec<ClassName>,
+    by_word: HashMap<String, Vec<u32>>,
+}
+
 /// Resolved operator signatures by (target, `module.Class`).
 type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
 
@@ -150,10 +167,14 @@ type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
 #[derive(Debug)]
 pub struct Catalog {
     pub(crate) targets: Vec<&'static str>,
+    /// (major, minor) of each target, parsed once (`target_for` runs for every import).
+    target_mm: Vec<(u16, u16)>,
     pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
+    /// Every public class with its name split into words, built on first use.
+    class_names: OnceLock<ClassNames>,
     /// Resolving a class through its bases is costly and the same operators recur in every
     /// file: results are kept (a plain Mutex also works on single-threaded wasm).
     params_cache: std::sync::Mutex<ParamsCache>,
@@ -188,12 +209,22 @@ impl Catalog {
     pub fn parse(text: &'static str) -> Result<Catalog, ParseError> {
         let (targets, dists, modules) = format::parse(text)?;
         let index = modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i as u32)).collect();
+        let mut target_mm = Vec::with_capacity(targets.len());
+        for (i, t) in targets.iter().enumerate() {
+            let v: AirflowVersion = t.trim_end_matches('~').parse().map_err(|_| ParseError {
+                line: 2,
+                message: format!("target {} is not an Airflow version: {t:?}", i + 1),
+            })?;
+            target_mm.push((v.major, v.minor));
+        }
         Ok(Catalog {
             targets,
+            target_mm,
             dists,
             modules,
             index,
             class_index: OnceLock::new(),
+            class_names: OnceLock::new(),
             params_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -218,8 +249,7 @@ impl Catalog {
     }
 
     fn target_mm(&self, t: Target) -> (u16, u16) {
-        let v: AirflowVersion = self.targets[t.index()].parse().expect("catalog target version");
-        (v.major, v.minor)
+        self.target_mm[t.index()]
     }
 
     /// The target used for a requested Airflow version: the oldest target of the same major
@@ -470,29 +500,96 @@ impl Catalog {
         scored.into_iter().take(n).map(|(_, c)| c).collect()
     }
 
-    /// Public classes defined in this target in modules whose path starts with `prefix`
-    /// (`airflow.providers.google.`), as (module, class).
-    pub fn classes_under(&self, t: Target, prefix: &str) -> Vec<(&str, &'static str)> {
-        let mut out = Vec::new();
-        for m in &self.modules {
-            if !m.path.starts_with(prefix)
-                || is_private_module(&m.path)
-                || self.existence(t, &m.path).is_none_or(|(_, e)| e.shim)
-            {
-                continue;
-            }
-            for c in m.classes.iter().filter(|c| c.mask & t.bit() != 0) {
-                if !c.name.starts_with('_') {
-                    out.push((m.path.as_str(), c.name));
+    fn class_names(&self) -> &ClassNames {
+        self.class_names.get_or_init(|| {
+            let mut names: Vec<ClassName> = Vec::new();
+            for (i, m) in self.modules.iter().enumerate() {
+                if is_private_module(&m.path) {
+                    continue;
+                }
+                let real = m.exists.iter().filter(|e| !e.shim).fold(0, |a, e| a | e.mask);
+                let first = names.len();
+                for c in &m.classes {
+                    let mask = c.mask & real;
+                    if mask == 0 || c.name.starts_with('_') {
+                        continue;
+                    }
+                    match names[first..].iter_mut().find(|e| e.prepared.name == c.name) {
+                        Some(e) => e.mask |= mask,
+                        None => names.push(ClassName {
+                            module: i as u32,
+                            mask,
+                            prepared: similarity::Prepared::new(c.name),
+                        }),
+                    }
                 }
             }
-        }
-        out
+            let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
+            for (i, n) in names.iter().enumerate() {
+                for w in &n.prepared.key {
+                    let list = by_word.entry(w.clone()).or_default();
+                    if list.last() != Some(&(i as u32)) {
+                        list.push(i as u32);
+                    }
+                }
+            }
+            let common = names.len() / 20;
+            by_word.retain(|_, list| list.len() <= common);
+            ClassNames { names, by_word }
+        })
+    }
+
+    /// Public classes defined in this target in modules whose path starts with `prefix`
+    /// (`airflow.providers.google.`, or a module's own path), as (module, class name split
+    /// into words).
+    pub fn classes_under(
+        &self,
+        t: Target,
+        prefix: &str,
+    ) -> impl Iterator<Item = (&str, &similarity::Prepared)> {
+        // Modules are sorted by path and names by module: both ranges are found by bisection.
+        let first = self.modules.partition_point(|m| m.path.as_str() < prefix);
+        let end = first + self.modules[first..].partition_point(|m| m.path.starts_with(prefix));
+        let names = &self.class_names().names;
+        let lo = names.partition_point(|c| (c.module as usize) < first);
+        let hi = names.partition_point(|c| (c.module as usize) < end);
+        names[lo..hi].iter().filter_map(move |c| self.class_in(c, t, prefix))
+    }
+
+    /// [`classes_under`](Self::classes_under) that share a word with `name`, common words
+    /// (`operator`, `to`, `sensor`...) aside: where a misremembered class name is looked for.
+    pub fn classes_sharing_a_word(
+        &self,
+        t: Target,
+        prefix: &str,
+        name: &str,
+    ) -> Vec<(&str, &similarity::Prepared)> {
+        let index = self.class_names();
+        let mut ids: Vec<u32> = similarity::words(name)
+            .iter()
+            .filter_map(|w| index.by_word.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().filter_map(|i| self.class_in(&index.names[i as usize], t, prefix)).collect()
+    }
+
+    fn class_in<'s>(
+        &'s self,
+        c: &'s ClassName,
+        t: Target,
+        prefix: &str,
+    ) -> Option<(&'s str, &'s similarity::Prepared)> {
+        let path = self.modules[c.module as usize].path.as_str();
+        (c.mask & t.bit() != 0 && path.starts_with(prefix)).then_some((path, &c.prepared))
     }
 
     /// Up to `n` classes under `prefix` closest to `name`, best first: by words (as
-    /// [`closest_names`](Self::closest_names)), then by how many leading path segments their
-    /// module shares with `near_module`, then by edit distance. As (module, class).
+    /// [`closest_names`](Self::closest_names); only classes that share most of the words), then
+    /// by how many leading path segments their module shares with `near_module`, then by edit
+    /// distance. As (module, class).
     pub fn closest_classes(
         &self,
         t: Target,
@@ -500,17 +597,21 @@ impl Catalog {
         near_module: &str,
         name: &str,
         n: usize,
-    ) -> Vec<(&str, &'static str)> {
-        let query = similarity::Query::new(name);
+    ) -> Vec<(&str, &str)> {
+        let query = similarity::Query::by_words(name);
         let shared_segments =
             |m: &str| m.split('.').zip(near_module.split('.')).take_while(|(a, b)| a == b).count();
         let mut scored: Vec<_> = self
-            .classes_under(t, prefix)
+            .classes_sharing_a_word(t, prefix, name)
             .into_iter()
-            .filter(|(_, c)| *c != name)
+            .filter(|(_, c)| c.name != name)
             .filter_map(|(m, c)| {
-                let rank = query.rank(c)?;
-                Some(((rank.words, usize::MAX - shared_segments(m), rank.distance), c, m))
+                let rank = query.rank_with_words(&c.name, &c.words)?;
+                Some((
+                    (rank.words, usize::MAX - shared_segments(m), rank.distance),
+                    c.name.as_str(),
+                    m,
+                ))
             })
             .collect();
         scored.sort();

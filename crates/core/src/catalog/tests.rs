@@ -113,6 +113,17 @@ fn find_class_and_suggestions() {
 }
 
 #[test]
+fn modules_are_sorted_for_prefix_searches() {
+    let c = catalog();
+    assert!(c.modules.windows(2).all(|w| w[0].path < w[1].path));
+    let google: Vec<_> = c.classes_under(v("3.1"), "airflow.providers.google.").collect();
+    assert!(google.len() > 500, "{}", google.len());
+    assert!(google.iter().all(|(m, _)| m.starts_with("airflow.providers.google.")));
+    let all = c.classes_under(v("3.1"), "").count();
+    assert_eq!(all, c.class_names().names.iter().filter(|n| n.mask & v("3.1").bit() != 0).count());
+}
+
+#[test]
 fn names_resolve_to_their_definition() {
     let c = catalog();
     let v31 = v("3.1");
