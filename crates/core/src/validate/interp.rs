@@ -67,7 +67,7 @@ const MAX_EVAL_DEPTH: u32 = 1000;
 /// Work one file may cost (see `Interp::spend`), so that any input is validated quickly: past
 /// it, the rest of the file is not followed. docs/VALIDATION.md ("Bounded cost") has the
 /// measurements behind the figures.
-const MAX_WORK: u32 = 300_000;
+const MAX_WORK: u32 = 150_000;
 /// The work of creating a task, task group or DAG (ids, signatures, and every rule after the
 /// interpretation looks at it), in units of one expression.
 const NODE_COST: usize = 100;
@@ -270,7 +270,9 @@ impl<'a> Interp<'a> {
     }
 
     fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
-        self.frames.iter().rev().find(|f| f.id == id)
+        // Ids grow with every frame pushed and frames are popped in order: the stack is sorted.
+        let i = self.frames.binary_search_by_key(&id, |f| f.id).ok()?;
+        self.frames.get(i)
     }
 
     fn lookup(&self, name: &str) -> Option<Value<'a>> {
