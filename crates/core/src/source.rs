@@ -17,9 +17,9 @@ pub struct LineIndex<'a> {
     /// Byte offset where each line starts.
     line_starts: Vec<u32>,
     /// For sources that are not all ASCII: how many characters start before every
-    /// `CHUNK`-th byte, so that a column costs at most `CHUNK` bytes of counting however long
-    /// the line (files with thousands of findings on one long line stay fast). Empty for ASCII
-    /// sources, where a column is a byte offset.
+    /// `CHUNK`-th byte, then in the whole source, so that a column costs at most `CHUNK` bytes
+    /// of counting however long the line (files with thousands of findings on one long line
+    /// stay fast). Empty for ASCII sources, where a column is a byte offset.
     chars_before_chunk: Vec<u32>,
 }
 
@@ -52,14 +52,17 @@ impl<'a> LineIndex<'a> {
             Vec::new()
         } else {
             let mut total = 0u32;
-            bytes
+            let mut before: Vec<u32> = bytes
                 .chunks(CHUNK)
                 .map(|chunk| {
                     let before = total;
                     total = total.saturating_add(to_u32(char_starts(chunk)));
                     before
                 })
-                .collect()
+                .collect();
+            // The end of a source whose length is a multiple of CHUNK starts a chunk of its own.
+            before.push(total);
+            before
         };
         LineIndex { source, line_starts, chars_before_chunk }
     }
@@ -142,6 +145,15 @@ mod tests {
             let naive_column = source[line_start..offset].chars().count() as u32 + 1;
             let pos = idx.position(TextSize::from(offset as u32));
             assert_eq!((pos.line, pos.column), (naive_line, naive_column), "char {i} at {offset}");
+        }
+        // The end of a source whose length is a multiple of the chunk size (found by fuzzing:
+        // its column came out as 1).
+        for len in [64usize, 128, 192] {
+            let source = format!("é\n{}", "a".repeat(len - 3));
+            assert_eq!(source.len(), len);
+            let idx = LineIndex::new(&source);
+            let end = idx.position(TextSize::from(len as u32));
+            assert_eq!((end.line, end.column), (2, (len - 3) as u32 + 1), "length {len}");
         }
         // Inside a character: the column of that character.
         let inside = source.find('😀').unwrap() + 2;
