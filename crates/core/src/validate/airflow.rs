@@ -37,8 +37,8 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
     // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk.
     if let Some(i) = segments.iter().position(|s| *s == "task")
         && i >= 1
-        && segments.len() - i <= 2
-        && matches!(segments[i - 1], "decorators" | "sdk")
+        && segments.len().saturating_sub(i) <= 2
+        && matches!(i.checked_sub(1).and_then(|j| segments.get(j)), Some(&("decorators" | "sdk")))
     {
         return ApiKind::TaskDecorator;
     }

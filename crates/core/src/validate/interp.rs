@@ -14,6 +14,7 @@ use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::airflow::{self, ApiKind, ArgCheck};
+use super::arith::{self, MAX_STR_LEN, MAX_UNROLL, MAX_WEIGHT};
 use super::builtins::is_builtin;
 use super::model::*;
 use crate::AirflowVersion;
@@ -22,8 +23,6 @@ use crate::rules;
 
 /// How deep helper-function calls are followed.
 const MAX_CALL_DEPTH: usize = 8;
-/// Loops over literal sequences longer than this are treated as unknown loops.
-const MAX_UNROLL: usize = 256;
 /// Modules whose functions never return a DAG (for the "no DAG" verdict).
 const WELL_KNOWN_MODULES: &[&str] = &[
     "datetime",
@@ -65,8 +64,21 @@ const WELL_KNOWN_MODULES: &[&str] = &[
 
 /// Expressions nested deeper than this are not followed.
 const MAX_EVAL_DEPTH: u32 = 1000;
-/// Bound on statements executed, so pathological inputs stay fast.
-const MAX_STEPS: u32 = 200_000;
+/// Work one file may cost (see `Interp::spend`), so that any input is validated quickly: past
+/// it, the rest of the file is not followed. docs/VALIDATION.md ("Bounded cost") has the
+/// measurements behind the figures.
+const MAX_WORK: u32 = 150_000;
+/// The work of creating a task, task group or DAG (ids, signatures, and every rule after the
+/// interpretation looks at it), in units of one expression.
+const NODE_COST: usize = 100;
+/// The work of reporting a finding (message, position, sorting).
+const FINDING_COST: usize = 20;
+/// The work of one edge between tasks (and of the rules over edges).
+const EDGE_COST: usize = 5;
+/// The work of calling a function (a new frame, its parameters bound).
+const CALL_COST: usize = 10;
+/// The work of importing one name (checked against the catalog, bound).
+const IMPORT_COST: usize = 5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Flow {
@@ -116,7 +128,10 @@ pub(super) struct Interp<'a> {
     dag_stack: Vec<usize>,
     group_stack: Vec<usize>,
     call_stack: Vec<TextRange>,
-    steps: u32,
+    /// Work done so far, up to `MAX_WORK`.
+    work: u32,
+    /// Import statements checked so far: (range, module, under `except ImportError`).
+    checked_imports: HashSet<(TextRange, String, bool)>,
     /// Ranges of `@dag` functions that were called.
     called_dag_functions: HashSet<TextRange>,
     defined_dag_functions: Vec<(String, TextRange)>,
@@ -154,7 +169,8 @@ impl<'a> Interp<'a> {
             dag_stack: Vec::new(),
             group_stack: Vec::new(),
             call_stack: Vec::new(),
-            steps: 0,
+            work: 0,
+            checked_imports: HashSet::default(),
             called_dag_functions: HashSet::default(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
@@ -190,6 +206,7 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
+        self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
     }
 
@@ -201,7 +218,37 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
+        self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity, range, message, fix });
+    }
+
+    // ----- cost -----
+
+    /// Charges `units` of work: one per statement and per expression, a value's weight
+    /// (`arith::weight`) whenever one is built or copied, more for costlier steps (`*_COST`).
+    /// False once the file's budget is spent: from then on statements end the module and
+    /// expressions are unknown. The code not followed may create a DAG, so a missing DAG is
+    /// then only likely.
+    fn spend(&mut self, units: usize) -> bool {
+        self.work = self.work.saturating_add(u32::try_from(units).unwrap_or(u32::MAX));
+        if self.work > MAX_WORK {
+            self.opaque_module_values = true;
+            return false;
+        }
+        true
+    }
+
+    /// A value just built, charged for its size; unknown when it is heavier than
+    /// `MAX_WEIGHT` or the budget is spent.
+    fn built(&mut self, v: Value<'a>) -> Value<'a> {
+        let w = arith::weight(&v);
+        if self.spend(w) && w <= MAX_WEIGHT { v } else { Value::Unknown }
+    }
+
+    /// A copy of a value: charged like a value built.
+    fn copied(&mut self, v: &Value<'a>) -> Value<'a> {
+        let w = arith::weight(v);
+        if self.spend(w) { v.clone() } else { Value::Unknown }
     }
 
     fn certain(&self) -> bool {
@@ -223,7 +270,9 @@ impl<'a> Interp<'a> {
     }
 
     fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
-        self.frames.iter().rev().find(|f| f.id == id)
+        // Ids grow with every frame pushed and frames are popped in order: the stack is sorted.
+        let i = self.frames.binary_search_by_key(&id, |f| f.id).ok()?;
+        self.frames.get(i)
     }
 
     fn lookup(&self, name: &str) -> Option<Value<'a>> {
@@ -267,7 +316,8 @@ impl<'a> Interp<'a> {
     fn load_name(&mut self, name: &ast::ExprName) -> Value<'a> {
         let id = name.id.as_str();
         if let Some(v) = self.lookup(id) {
-            return v;
+            let w = arith::weight(&v);
+            return if self.spend(w) { v } else { Value::Unknown };
         }
         if is_builtin(id) {
             return Value::Unknown;
@@ -304,9 +354,9 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_uncertain(&mut self, body: &'a [Stmt]) -> Flow {
-        self.uncertain += 1;
+        self.uncertain = self.uncertain.saturating_add(1);
         let flow = self.exec_block(body);
-        self.uncertain -= 1;
+        self.uncertain = self.uncertain.saturating_sub(1);
         flow
     }
 
@@ -315,8 +365,7 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_stmt_inner(&mut self, stmt: &'a Stmt) -> Flow {
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
+        if !self.spend(1) {
             return Flow::Return;
         }
         match stmt {
@@ -332,7 +381,8 @@ impl<'a> Interp<'a> {
                     self.opaque_module_values = true;
                 }
                 for target in &s.targets {
-                    self.assign(target, value.clone());
+                    let value = self.copied(&value);
+                    self.assign(target, value);
                 }
             }
             Stmt::AnnAssign(s) => {
@@ -349,15 +399,7 @@ impl<'a> Interp<'a> {
             Stmt::AugAssign(s) => {
                 let current = self.eval(&s.target);
                 let rhs = self.eval(&s.value);
-                let value = match (current, rhs, s.op) {
-                    (Value::List(mut a), Value::List(b), Operator::Add) => {
-                        a.extend(b);
-                        Value::List(a)
-                    }
-                    (Value::Str(a), Value::Str(b), Operator::Add) => Value::Str(a + &b),
-                    (Value::Int(a), Value::Int(b), Operator::Add) => Value::Int(a.wrapping_add(b)),
-                    _ => Value::Unknown,
-                };
+                let value = self.binop(s.op, current, rhs);
                 self.assign(&s.target, value);
             }
             Stmt::TypeAlias(s) => {
@@ -381,6 +423,9 @@ impl<'a> Interp<'a> {
                 }
             }
             Stmt::Import(s) => {
+                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+                    return Flow::Return;
+                }
                 for alias in &s.names {
                     let module = alias.name.as_str();
                     self.check_import(module, Vec::new(), s.range);
@@ -394,8 +439,12 @@ impl<'a> Interp<'a> {
                 }
             }
             Stmt::ImportFrom(s) => {
+                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+                    return Flow::Return;
+                }
                 let module = s.module.as_ref().map_or("", |m| m.as_str());
-                let dotted = format!("{}{}", ".".repeat(s.level as usize), module);
+                let dotted =
+                    format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module);
                 if s.level == 0 {
                     let names = s
                         .names
@@ -425,9 +474,9 @@ impl<'a> Interp<'a> {
             Stmt::For(s) => return self.exec_for(s),
             Stmt::While(s) => {
                 self.eval(&s.test);
-                self.uncertain += 1;
+                self.uncertain = self.uncertain.saturating_add(1);
                 let flow = self.exec_block(&s.body);
-                self.uncertain -= 1;
+                self.uncertain = self.uncertain.saturating_sub(1);
                 if flow == Flow::Return {
                     return flow;
                 }
@@ -511,6 +560,11 @@ impl<'a> Interp<'a> {
 
     fn check_import(&mut self, module: &str, names: Vec<(&str, TextRange)>, range: TextRange) {
         let guarded = self.guarded(|g| g.import_error);
+        // An import run again (in a loop, a helper called often) finds what it found before, and
+        // the catalog's search for suggestions is too costly to repeat thousands of times.
+        if !self.checked_imports.insert((range, module.to_string(), guarded)) {
+            return;
+        }
         let import = super::imports::Import { module, names, range, guarded };
         super::imports::check(self.version, &import, &mut self.findings);
     }
@@ -571,9 +625,9 @@ impl<'a> Interp<'a> {
             }
             None => {
                 self.assign(&s.target, Value::Unknown);
-                self.unknown_loops += 1;
+                self.unknown_loops = self.unknown_loops.saturating_add(1);
                 let flow = self.exec_block(&s.body);
-                self.unknown_loops -= 1;
+                self.unknown_loops = self.unknown_loops.saturating_sub(1);
                 if flow == Flow::Return {
                     return flow;
                 }
@@ -583,8 +637,8 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_with(&mut self, s: &'a ast::StmtWith) -> Flow {
-        let mut pushed_dags = 0;
-        let mut pushed_groups = 0;
+        let mut pushed_dags = 0u32;
+        let mut pushed_groups = 0u32;
         for item in &s.items {
             let value = self.eval(&item.context_expr);
             match value {
@@ -592,11 +646,11 @@ impl<'a> Interp<'a> {
                     // `with DAG(...)` registers the DAG (auto_register).
                     self.model.dags[d].collected = true;
                     self.dag_stack.push(d);
-                    pushed_dags += 1;
+                    pushed_dags = pushed_dags.saturating_add(1);
                 }
                 Value::Group(g) => {
                     self.group_stack.push(g);
-                    pushed_groups += 1;
+                    pushed_groups = pushed_groups.saturating_add(1);
                 }
                 _ => {}
             }
@@ -781,7 +835,7 @@ impl<'a> Interp<'a> {
 
     fn push_frame(&mut self, kind: FrameKind, parent: Option<u32>) {
         let id = self.next_frame_id;
-        self.next_frame_id += 1;
+        self.next_frame_id = self.next_frame_id.saturating_add(1);
         self.frames.push(Frame {
             id,
             kind,
@@ -854,8 +908,14 @@ impl<'a> Interp<'a> {
             && let Expr::Attribute(attr) = &*call.func
             && let Expr::Name(list_name) = &*attr.value
             && matches!(attr.attr.as_str(), "append" | "extend")
-            && let Some(Value::List(mut items)) = self.lookup(list_name.id.as_str())
+            && let Some(list) = self.lookup(list_name.id.as_str())
+            && matches!(list, Value::List(_))
         {
+            // The copy just made is paid for like any other.
+            if !self.spend(arith::weight(&list)) {
+                return;
+            }
+            let Value::List(mut items) = list else { return };
             let args: Vec<Value<'a>> = call.arguments.args.iter().map(|a| self.eval(a)).collect();
             if call.arguments.keywords.is_empty() && args.len() == 1 {
                 let arg = args.into_iter().next().unwrap_or(Value::Unknown);
@@ -864,7 +924,8 @@ impl<'a> Interp<'a> {
                     ("extend", Value::List(vs)) => items.extend(vs),
                     _ => items.push(Value::Unknown),
                 }
-                self.bind(list_name.id.as_str(), Value::List(items));
+                let list = self.built(Value::List(items));
+                self.bind(list_name.id.as_str(), list);
             }
             return;
         }
@@ -881,12 +942,12 @@ impl<'a> Interp<'a> {
 
     pub fn eval(&mut self, expr: &'a Expr) -> Value<'a> {
         // Where the stack cannot grow (wasm), very deep expressions are left unknown.
-        if self.depth > MAX_EVAL_DEPTH {
+        if self.depth > MAX_EVAL_DEPTH || !self.spend(1) {
             return Value::Unknown;
         }
-        self.depth += 1;
+        self.depth = self.depth.saturating_add(1);
         let value = super::guard_stack(|| self.eval_inner(expr));
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         value
     }
 
@@ -901,8 +962,14 @@ impl<'a> Interp<'a> {
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
             Expr::NoneLiteral(_) => Value::None,
             Expr::FString(f) => self.eval_fstring(f),
-            Expr::List(l) => Value::List(self.eval_elements(&l.elts)),
-            Expr::Tuple(t) => Value::List(self.eval_elements(&t.elts)),
+            Expr::List(l) => {
+                let items = self.eval_elements(&l.elts);
+                self.built(Value::List(items))
+            }
+            Expr::Tuple(t) => {
+                let items = self.eval_elements(&t.elts);
+                self.built(Value::List(items))
+            }
             Expr::Set(s) => {
                 self.eval_elements(&s.elts);
                 Value::Unknown
@@ -920,7 +987,10 @@ impl<'a> Interp<'a> {
                         _ => items = None,
                     }
                 }
-                items.map_or(Value::Unknown, Value::Dict)
+                match items {
+                    Some(items) => self.built(Value::Dict(items)),
+                    None => Value::Unknown,
+                }
             }
             Expr::BinOp(b) => self.eval_binop(b),
             Expr::BoolOp(b) => {
@@ -934,7 +1004,9 @@ impl<'a> Interp<'a> {
                 let v = self.eval(&u.operand);
                 match (u.op, v) {
                     (ast::UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (ast::UnaryOp::USub, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+                    (op, Value::Int(i)) => {
+                        arith::int_unary(op, i).map_or(Value::Unknown, Value::Int)
+                    }
                     _ => Value::Unknown,
                 }
             }
@@ -1022,7 +1094,12 @@ impl<'a> Interp<'a> {
                     {
                         Value::Str(attr.to_ascii_lowercase())
                     }
-                    Value::Imported(q) => Value::Imported(format!("{q}.{attr}")),
+                    Value::Imported(q) => match arith::concat_str(q, ".") {
+                        Some(q) => {
+                            arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported)
+                        }
+                        None => Value::Unknown,
+                    },
                     Value::Task(t) if attr == "output" => Value::XCom(t),
                     Value::XCom(t) if attr == "output" => {
                         self.report(
@@ -1047,10 +1124,13 @@ impl<'a> Interp<'a> {
                         .find(|(key, _)| *key == k)
                         .map_or(Value::Unknown, |(_, v)| v),
                     (Value::List(items), Value::Int(i)) => {
-                        let n = items.len() as i64;
-                        let idx = if i < 0 { n + i } else { i };
-                        usize::try_from(idx)
-                            .ok()
+                        // A negative index counts from the end.
+                        let idx = if i < 0 {
+                            i64::try_from(items.len()).ok().and_then(|n| n.checked_add(i))
+                        } else {
+                            Some(i)
+                        };
+                        idx.and_then(|i| usize::try_from(i).ok())
                             .and_then(|i| items.into_iter().nth(i))
                             .unwrap_or(Value::Unknown)
                     }
@@ -1119,8 +1199,10 @@ impl<'a> Interp<'a> {
                                     known = false;
                                 }
                                 match display(&v) {
-                                    Some(s) => out.push_str(&s),
-                                    None => known = false,
+                                    Some(s) if out.len().saturating_add(s.len()) <= MAX_STR_LEN => {
+                                        out.push_str(&s)
+                                    }
+                                    _ => known = false,
                                 }
                             }
                         }
@@ -1128,14 +1210,17 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        if known { Value::Str(out) } else { Value::Unknown }
+        if known { self.built(Value::Str(out)) } else { Value::Unknown }
     }
 
     fn eval_binop(&mut self, b: &'a ast::ExprBinOp) -> Value<'a> {
         let left = self.eval(&b.left);
         let right = self.eval(&b.right);
         match b.op {
-            Operator::RShift | Operator::LShift => {
+            // Integers shift bits; anything else links tasks.
+            Operator::RShift | Operator::LShift
+                if !matches!((&left, &right), (Value::Int(_), Value::Int(_))) =>
+            {
                 if let (Value::List(_), Value::List(_)) = (&left, &right)
                     && (is_list_like(&b.left) || matches!(left, Value::List(_)))
                 {
@@ -1150,22 +1235,35 @@ impl<'a> Interp<'a> {
                 let forward = b.op == Operator::RShift;
                 self.shift(left, right, forward, b.range)
             }
-            Operator::Add => match (left, right) {
-                (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
-                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
-                (Value::List(mut a), Value::List(b)) => {
-                    a.extend(b);
-                    Value::List(a)
-                }
-                _ => Value::Unknown,
-            },
-            Operator::Mod => match (left, right) {
-                (Value::Str(fmt), arg) => {
-                    percent_format(&fmt, &arg).map_or(Value::Unknown, Value::Str)
-                }
-                _ => Value::Unknown,
-            },
-            _ => Value::Unknown,
+            op => self.binop(op, left, right),
+        }
+    }
+
+    /// `left OP right` on numbers, strings and lists (`arith` keeps it checked and bounded).
+    fn binop(&mut self, op: Operator, left: Value<'a>, right: Value<'a>) -> Value<'a> {
+        let value = match (op, left, right) {
+            (op, Value::Int(a), Value::Int(b)) => arith::int_binop(op, a, b).map(Value::Int),
+            (Operator::Add, Value::Str(a), Value::Str(b)) => {
+                arith::concat_str(a, &b).map(Value::Str)
+            }
+            (Operator::Add, Value::List(mut a), Value::List(b)) => {
+                a.extend(b);
+                Some(Value::List(a))
+            }
+            (Operator::Mult, Value::Str(s), Value::Int(n))
+            | (Operator::Mult, Value::Int(n), Value::Str(s)) => {
+                arith::repeat_str(&s, n).map(Value::Str)
+            }
+            (Operator::Mult, Value::List(items), Value::Int(n))
+            | (Operator::Mult, Value::Int(n), Value::List(items)) => {
+                arith::repeat_list(&items, n).map(Value::List)
+            }
+            (Operator::Mod, Value::Str(fmt), arg) => percent_format(&fmt, &arg).map(Value::Str),
+            _ => None,
+        };
+        match value {
+            Some(v) => self.built(v),
+            None => Value::Unknown,
         }
     }
 
@@ -1205,6 +1303,9 @@ impl<'a> Interp<'a> {
     }
 
     fn add_edges(&mut self, ups: Vec<Endpoint>, downs: Vec<Endpoint>, range: TextRange) {
+        if !self.spend(ups.len().saturating_mul(downs.len()).saturating_mul(EDGE_COST)) {
+            return;
+        }
         let certain = self.certain();
         self.check_edge_dags(&ups, &downs, range);
         for &u in &ups {
@@ -1296,7 +1397,7 @@ impl<'a> Interp<'a> {
         // lookups unknown, never wrong.
         self.pop_frame();
         match out {
-            Some(items) if collect => Value::List(items),
+            Some(items) if collect => self.built(Value::List(items)),
             _ => Value::Unknown,
         }
     }
@@ -1309,7 +1410,10 @@ impl<'a> Interp<'a> {
         elts: &[&'a Expr],
         out: &mut Option<Vec<Value<'a>>>,
     ) {
-        self.steps += 1;
+        if !self.spend(1) {
+            *out = None;
+            return;
+        }
         let Some(generator) = generators.get(level) else {
             let value = match elts {
                 [single] => self.eval(single),
@@ -1322,6 +1426,10 @@ impl<'a> Interp<'a> {
             };
             if let Some(items) = out {
                 items.push(value);
+                // Too big to be a value: `built` would refuse it anyway.
+                if items.len() > MAX_WEIGHT {
+                    *out = None;
+                }
             }
             return;
         };
@@ -1330,9 +1438,7 @@ impl<'a> Interp<'a> {
             None => self.eval(&generator.iter),
         };
         let items = match iter {
-            Value::List(items) if items.len() <= MAX_UNROLL && self.steps < MAX_STEPS => {
-                Some(items)
-            }
+            Value::List(items) if items.len() <= MAX_UNROLL => Some(items),
             _ => None,
         };
         match items {
@@ -1350,14 +1456,24 @@ impl<'a> Interp<'a> {
                     }
                     match included {
                         Some(false) => {}
-                        Some(true) => {
-                            self.comprehension_level(generators, level + 1, None, elts, out)
-                        }
+                        Some(true) => self.comprehension_level(
+                            generators,
+                            level.saturating_add(1),
+                            None,
+                            elts,
+                            out,
+                        ),
                         None => {
                             *out = None;
-                            self.uncertain += 1;
-                            self.comprehension_level(generators, level + 1, None, elts, out);
-                            self.uncertain -= 1;
+                            self.uncertain = self.uncertain.saturating_add(1);
+                            self.comprehension_level(
+                                generators,
+                                level.saturating_add(1),
+                                None,
+                                elts,
+                                out,
+                            );
+                            self.uncertain = self.uncertain.saturating_sub(1);
                         }
                     }
                 }
@@ -1368,9 +1484,9 @@ impl<'a> Interp<'a> {
                 for cond in &generator.ifs {
                     self.eval(cond);
                 }
-                self.unknown_loops += 1;
-                self.comprehension_level(generators, level + 1, None, elts, out);
-                self.unknown_loops -= 1;
+                self.unknown_loops = self.unknown_loops.saturating_add(1);
+                self.comprehension_level(generators, level.saturating_add(1), None, elts, out);
+                self.unknown_loops = self.unknown_loops.saturating_sub(1);
             }
         }
     }
@@ -1436,7 +1552,8 @@ impl<'a> Interp<'a> {
                 };
                 let (args, kwargs) = self.eval_arguments(&call.arguments);
                 if let Some(b) = builtin {
-                    return call_builtin(b, args, &kwargs);
+                    let value = call_builtin(b, args, &kwargs);
+                    return self.built(value);
                 }
                 if has_keyword(call, "task_id") {
                     let name = callee_name(&call.func).unwrap_or_else(|| "operator".into());
@@ -1505,8 +1622,11 @@ impl<'a> Interp<'a> {
             match (&pair[0], &pair[1]) {
                 (Value::List(a), Value::List(b)) => {
                     if a.len() != b.len() {
-                        let range =
-                            call.arguments.args.get(i + 1).map_or(call.range(), |e| e.range());
+                        let range = call
+                            .arguments
+                            .args
+                            .get(i.saturating_add(1))
+                            .map_or(call.range(), |e| e.range());
                         self.report(
                             &rules::CHAIN_LENGTH_MISMATCH,
                             range,
@@ -1599,7 +1719,10 @@ impl<'a> Interp<'a> {
             }
             (Value::Str(s), _) => {
                 let (args, _) = self.eval_arguments(&call.arguments);
-                string_method(s, name, &args).map_or(Value::Unknown, Value::Str)
+                match string_method(s, name, &args) {
+                    Some(s) => self.built(Value::Str(s)),
+                    None => Value::Unknown,
+                }
             }
             (Value::Dag(_) | Value::Task(_) | Value::Group(_), _) => {
                 self.eval_arguments(&call.arguments);
@@ -1712,25 +1835,33 @@ impl<'a> Interp<'a> {
         if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
             return None;
         }
+        let params = &f.def.parameters;
+        // Each parameter is looked up among the keywords and the defaults.
+        let lookups = kwargs.len().saturating_add(f.defaults.len()).saturating_add(1);
+        if !self.spend(params.len().saturating_mul(lookups).saturating_add(CALL_COST)) {
+            return None;
+        }
         let parent = f.closure.filter(|id| self.frame_by_id(*id).is_some());
         self.push_frame(FrameKind::Function, parent);
-        let params = &f.def.parameters;
+        let default = |name: &str| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v);
         let mut positional = args.into_iter();
         for p in params.posonlyargs.iter().chain(params.args.iter()) {
             let name = p.parameter.name.as_str();
-            let v = positional
-                .next()
-                .or_else(|| kwarg(&kwargs, name).cloned())
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
-                .unwrap_or(Value::Unknown);
+            let v = match positional.next() {
+                Some(v) => v,
+                None => match kwarg(&kwargs, name).or_else(|| default(name)) {
+                    Some(v) => self.copied(v),
+                    None => Value::Unknown,
+                },
+            };
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         for p in params.kwonlyargs.iter() {
             let name = p.parameter.name.as_str();
-            let v = kwarg(&kwargs, name)
-                .cloned()
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
-                .unwrap_or(Value::Unknown);
+            let v = match kwarg(&kwargs, name).or_else(|| default(name)) {
+                Some(v) => self.copied(v),
+                None => Value::Unknown,
+            };
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         if let Some(v) = &params.vararg {
@@ -1955,6 +2086,7 @@ impl<'a> Interp<'a> {
     }
 
     fn add_dag(&mut self, id: Value<'a>, range: TextRange, id_range: TextRange) -> usize {
+        self.spend(NODE_COST);
         let id = match id {
             Value::Str(s) => Some(s),
             _ => None,
@@ -1971,7 +2103,7 @@ impl<'a> Interp<'a> {
             needs_task_start_date: false,
             default_arg_keys: Some(Vec::new()),
         });
-        self.model.dags.len() - 1
+        self.model.dags.len().saturating_sub(1)
     }
 
     fn create_group_from_call(
@@ -2016,6 +2148,7 @@ impl<'a> Interp<'a> {
         explicit_dag: Option<usize>,
         explicit_parent: Option<usize>,
     ) -> usize {
+        self.spend(NODE_COST);
         let parent = explicit_parent.or_else(|| self.group_stack.last().copied());
         let dag = explicit_dag
             .or_else(|| parent.and_then(|p| self.model.groups[p].dag))
@@ -2059,7 +2192,7 @@ impl<'a> Interp<'a> {
             renames_on_collision: renames,
             has_default_args: parent.is_some_and(|p| self.model.groups[p].has_default_args),
         });
-        self.model.groups.len() - 1
+        self.model.groups.len().saturating_sub(1)
     }
 
     /// `operator` is the class's dotted import path when known (`airflow.providers...X`),
@@ -2222,6 +2355,7 @@ impl<'a> Interp<'a> {
         explicit: Option<(Option<usize>, Option<usize>)>,
         has_start_date: bool,
     ) -> usize {
+        self.spend(NODE_COST);
         let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
         let group = explicit_group.or_else(|| self.group_stack.last().copied());
         let dag = explicit_dag
@@ -2285,7 +2419,7 @@ impl<'a> Interp<'a> {
             taskflow,
             operator: operator.to_string(),
         });
-        self.model.tasks.len() - 1
+        self.model.tasks.len().saturating_sub(1)
     }
 
     /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
@@ -2299,10 +2433,11 @@ impl<'a> Interp<'a> {
         loop {
             let candidate = format!("{core}__{n}");
             if !self.taken_ids.contains(&(dag, candidate.clone())) {
-                self.next_suffix.insert((dag, core), n + 1);
+                self.next_suffix.insert((dag, core), n.saturating_add(1));
                 return candidate;
             }
-            n += 1;
+            // Ends: only finitely many ids are taken.
+            n = n.saturating_add(1);
         }
     }
 
@@ -2411,10 +2546,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut prev = row[0];
-        row[0] = i + 1;
+        row[0] = i.saturating_add(1);
         for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            let (Some(&left), Some(&cur)) = (row.get(j), row.get(j.saturating_add(1))) else {
+                break;
+            };
+            let next = if ca == *cb { prev } else { prev.min(left).min(cur).saturating_add(1) };
+            if let Some(cell) = row.get_mut(j.saturating_add(1)) {
+                *cell = next;
+            }
             prev = cur;
         }
     }
@@ -2447,11 +2587,11 @@ fn collect_xcoms(v: &Value<'_>, out: &mut Vec<usize>) {
 }
 
 fn strip_suffix_number(id: &str) -> &str {
-    if let Some(pos) = id.rfind("__") {
-        let tail = &id[pos + 2..];
-        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit()) {
-            return &id[..pos];
-        }
+    if let Some((core, tail)) = id.rsplit_once("__")
+        && !tail.is_empty()
+        && tail.chars().all(|c| c.is_ascii_digit())
+    {
+        return core;
     }
     id
 }
@@ -2525,48 +2665,63 @@ fn percent_format(fmt: &str, arg: &Value<'_>) -> Option<String> {
             's' | 'd' => out.push_str(&display(it.next()?)?),
             _ => return None,
         }
+        if out.len() > MAX_STR_LEN {
+            return None;
+        }
     }
     if it.next().is_some() { None } else { Some(out) }
 }
 
+/// `s.NAME(*args)` for the string methods DAG files use to build ids, when the result is at
+/// most `MAX_STR_LEN` bytes.
 fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
-    match (name, args) {
-        ("lower", []) => Some(s.to_lowercase()),
-        ("upper", []) => Some(s.to_uppercase()),
-        ("strip", []) => Some(s.trim().to_string()),
-        ("title", []) => None,
-        ("replace", [Value::Str(a), Value::Str(b)]) => Some(s.replace(a.as_str(), b)),
+    let out = match (name, args) {
+        ("lower", []) => s.to_lowercase(),
+        ("upper", []) => s.to_uppercase(),
+        ("strip", []) => s.trim().to_string(),
+        ("replace", [Value::Str(a), Value::Str(b)]) => {
+            // Sized before it is built: `s.replace("", x)` inserts x between all characters.
+            let matches = s.matches(a.as_str()).count();
+            let grown = matches.checked_mul(b.len().saturating_sub(a.len()))?;
+            if s.len().checked_add(grown)? > MAX_STR_LEN {
+                return None;
+            }
+            s.replace(a.as_str(), b)
+        }
         ("format", args) => {
             let mut out = String::new();
             let mut rest = s;
             let mut next = 0usize;
-            while let Some(open) = rest.find('{') {
-                out.push_str(&rest[..open]);
-                let after = &rest[open + 1..];
+            while let Some((before, after)) = rest.split_once('{') {
+                out.push_str(before);
                 if let Some(stripped) = after.strip_prefix('{') {
                     out.push('{');
                     rest = stripped;
                     continue;
                 }
-                let close = after.find('}')?;
-                let field = &after[..close];
+                let (field, after_close) = after.split_once('}')?;
                 let v = if field.is_empty() {
-                    next += 1;
-                    args.get(next - 1)?
+                    let v = args.get(next)?;
+                    next = next.saturating_add(1);
+                    v
                 } else {
                     args.get(field.parse::<usize>().ok()?)?
                 };
                 out.push_str(&display(v)?);
-                rest = &after[close + 1..];
+                if out.len() > MAX_STR_LEN {
+                    return None;
+                }
+                rest = after_close;
             }
             if rest.contains('}') && !rest.contains("}}") {
                 return None;
             }
             out.push_str(&rest.replace("}}", "}"));
-            Some(out)
+            out
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    (out.len() <= MAX_STR_LEN).then_some(out)
 }
 
 fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> Value<'a> {
@@ -2574,11 +2729,11 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
         return Value::Unknown;
     }
     match (name, args.as_slice()) {
-        ("range", [Value::Int(n)]) if (0..=MAX_UNROLL as i64).contains(n) => {
-            Value::List((0..*n).map(Value::Int).collect())
-        }
-        ("range", [Value::Int(a), Value::Int(b)]) if b - a <= MAX_UNROLL as i64 => {
-            Value::List((*a..*b).map(Value::Int).collect())
+        ("range", args) => {
+            let ints: Option<Vec<i64>> =
+                args.iter().map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect();
+            ints.and_then(|ints| arith::range(&ints))
+                .map_or(Value::Unknown, |r| Value::List(r.into_iter().map(Value::Int).collect()))
         }
         ("list" | "tuple" | "sorted", [Value::List(items)]) => Value::List(items.clone()),
         ("list" | "tuple", [Value::Dict(items)]) => {
@@ -2588,11 +2743,16 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()]))
+                .map(|(i, v)| {
+                    let i = i64::try_from(i).map_or(Value::Unknown, Value::Int);
+                    Value::List(vec![i, v.clone()])
+                })
                 .collect(),
         ),
         ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
-        ("len", [Value::List(items)]) => Value::Int(items.len() as i64),
+        ("len", [Value::List(items)]) => {
+            i64::try_from(items.len()).map_or(Value::Unknown, Value::Int)
+        }
         _ => Value::Unknown,
     }
 }
