@@ -9,11 +9,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dagsmith_core::extract::extract_code;
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, prompt, validate};
+use dagsmith_core::{AirflowVersion, Report, ValidateOptions, prompt};
 use dagsmith_engine::{GenerationRequest, Message, SamplingParams};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::config::Validator;
 use crate::error::ApiError;
 use crate::json::{json_response, parse_body};
 use crate::routes::{capped_max_tokens, check_prompt};
@@ -52,13 +53,18 @@ fn parse_version(v: Option<&str>) -> Result<AirflowVersion, ApiError> {
     }
 }
 
-/// Validation is CPU work: off the async threads.
-async fn validate_blocking(code: String, version: AirflowVersion) -> Result<Report, ApiError> {
+/// Validation is CPU work: off the async threads. A validator panic ends only this request, as
+/// a 500 (the blocking task catches it).
+async fn validate_blocking(
+    validator: Validator,
+    code: String,
+    version: AirflowVersion,
+) -> Result<Report, ApiError> {
     tokio::task::spawn_blocking(move || {
-        validate(&code, &ValidateOptions { airflow_version: version })
+        validator(&code, &ValidateOptions { airflow_version: version })
     })
     .await
-    .map_err(|e| ApiError::internal(format!("validation failed: {e}")))
+    .map_err(crate::error::validator_failed)
 }
 
 #[derive(Deserialize)]
@@ -75,7 +81,7 @@ pub async fn validate_code(
     let result = async {
         let body: ValidateBody = parse_body(body, state.config.body_limit)?;
         let version = parse_version(body.airflow_version.as_deref())?;
-        validate_blocking(body.code, version).await
+        validate_blocking(state.config.validator, body.code, version).await
     };
     match result.await {
         Ok(report) => json_response(StatusCode::OK, &report),
@@ -212,10 +218,13 @@ impl Generate {
                 }
             };
             let code = extract_code(&completion.text);
-            let report = match validate_blocking(code.clone(), self.version).await {
-                Ok(r) => r,
-                Err(e) => return self.error(&e).await,
-            };
+            let report =
+                match validate_blocking(self.state.config.validator, code.clone(), self.version)
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => return self.error(&e).await,
+                };
             let end = json!({
                 "attempt": attempt,
                 "raw": completion.text,
