@@ -40,7 +40,8 @@ step() {
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step wasm32 "${wasm_cargo[@]}" check -p dagsmith-core --target wasm32-unknown-unknown
-step web-clippy "${wasm_cargo[@]}" clippy -p dagsmith-web --target wasm32-unknown-unknown -- -D warnings
+# --all-features: also the test-only fault injection the browser tests build with.
+step web-clippy "${wasm_cargo[@]}" clippy -p dagsmith-web --target wasm32-unknown-unknown --all-features -- -D warnings
 step browser ./scripts/test-browser.sh
 # Dev profile, not --release; Cargo.toml builds dagsmith-core at opt-level 2 in it. Measured on
 # 2 cores with dependencies cached, clippy + test after a source touch: --release 108 s (our
