@@ -341,7 +341,8 @@ pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> 
         .filter(|(_, d)| d.collected)
         .map(|(i, d)| {
             let mut tasks = Vec::new();
-            let mut dynamic = 0u32;
+            // A DAG built by code we cannot see has tasks we cannot name.
+            let mut dynamic = u32::from(d.opaque);
             for t in model.tasks.iter().filter(|t| t.dag == Some(i)) {
                 match &t.id {
                     Some(id) => {
