@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use dagsmith_core::formats::{Entry, Format};
-use dagsmith_core::{Report, Severity, ValidateOptions, rules, validate};
+use dagsmith_core::{Report, Severity, ValidateOptions, rules, validate, validate_named};
 
 use crate::inputs::{self, Item, Job};
 use crate::output::{self, Style, Written};
@@ -184,7 +184,15 @@ fn validate_job(job: &Job) -> Entry {
         Some(report) => Ok(report.clone()),
         None => {
             let options = ValidateOptions { airflow_version: job.version };
-            catch_unwind(AssertUnwindSafe(|| validate(&job.source, &options)))
+            // A `.py` file is imported under its own name: `__file__` ends with it.
+            let named = job.row.is_none() && job.file.ends_with(".py");
+            catch_unwind(AssertUnwindSafe(|| {
+                if named {
+                    validate_named(&job.source, &job.file, &options)
+                } else {
+                    validate(&job.source, &options)
+                }
+            }))
         }
     };
     match report {
