@@ -2,6 +2,7 @@
 //! list of public operator / sensor / hook classes of a target.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::{Catalog, ClassRec, Target, is_private_module};
 
@@ -103,12 +104,23 @@ impl Catalog {
         t: Target,
         module: &str,
         class_name: &str,
-    ) -> Option<ClassAttributes> {
-        let (dm, rec) = self.resolve_class(t, module, class_name)?;
-        let mut out = ClassAttributes::default();
-        let mut seen: Vec<(String, &'static str)> = Vec::new();
-        self.collect_attributes(t, &dm, &rec, &mut out, &mut seen, 0);
-        Some(out)
+    ) -> Option<Arc<ClassAttributes>> {
+        let key = (t.0, format!("{module}.{class_name}"));
+        if let Ok(cache) = self.attributes_cache.lock()
+            && let Some(hit) = cache.get(&key)
+        {
+            return hit.clone();
+        }
+        let result = self.resolve_class(t, module, class_name).map(|(dm, rec)| {
+            let mut out = ClassAttributes::default();
+            let mut seen: Vec<(String, &'static str)> = Vec::new();
+            self.collect_attributes(t, &dm, &rec, &mut out, &mut seen, 0);
+            Arc::new(out)
+        });
+        if let Ok(mut cache) = self.attributes_cache.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
     }
 
     fn collect_attributes(
@@ -181,25 +193,40 @@ impl Catalog {
     /// hook in this target.
     pub fn class_kind(&self, t: Target, module: &str, class_name: &str) -> Option<ClassKind> {
         let (dm, rec) = self.resolve_class(t, module, class_name)?;
-        self.kind_of(t, &dm, &rec, 0)
+        self.kind_of(t, &dm, &rec, 0, &mut KindMemo::default())
     }
 
     /// Whether the class derives from BaseOperator, BaseSensorOperator or BaseHook.
-    fn kind_of(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> Option<ClassKind> {
+    fn kind_of(
+        &self,
+        t: Target,
+        module: &str,
+        rec: &ClassRec,
+        depth: u8,
+        memo: &mut KindMemo,
+    ) -> Option<ClassKind> {
         if let Some((_, _, k)) = ROOTS.iter().find(|(m, n, _)| *m == module && *n == rec.name) {
             return Some(*k);
         }
         if depth > 24 {
             return None;
         }
+        let key = (module.to_string(), rec.name);
+        if let Some(known) = memo.get(&key) {
+            return *known;
+        }
         let mut found = None;
         for (bm, brec) in self.bases_of(t, rec).into_iter().flatten() {
-            match self.kind_of(t, &bm, &brec, depth + 1) {
-                Some(ClassKind::Sensor) => return Some(ClassKind::Sensor),
+            match self.kind_of(t, &bm, &brec, depth + 1, memo) {
+                Some(ClassKind::Sensor) => {
+                    found = Some(ClassKind::Sensor);
+                    break;
+                }
                 Some(k) => found = found.or(Some(k)),
                 None => {}
             }
         }
+        memo.insert(key, found);
         found
     }
 
@@ -210,6 +237,7 @@ impl Catalog {
         let cached = self.classes_cache.get(t.index()).map(|cell| {
             cell.get_or_init(|| {
                 let mut out = Vec::new();
+                let mut memo = KindMemo::default();
                 for m in &self.modules {
                     if is_private_module(&m.path) || self.existence(t, &m.path).is_none() {
                         continue;
@@ -218,7 +246,9 @@ impl Catalog {
                         if rec.name.starts_with('_') {
                             continue;
                         }
-                        let Some(kind) = self.kind_of(t, &m.path, rec, 0) else { continue };
+                        let Some(kind) = self.kind_of(t, &m.path, rec, 0, &mut memo) else {
+                            continue;
+                        };
                         let required = self
                             .operator_params(t, &m.path, rec.name)
                             .map(|p| p.required.clone())
@@ -238,6 +268,9 @@ impl Catalog {
         cached.into_iter().flatten()
     }
 }
+
+/// What `kind_of` found per class (`module`, name), within one target.
+type KindMemo = std::collections::HashMap<(String, &'static str), Option<ClassKind>>;
 
 fn deprecation_of(rec: &ClassRec) -> Option<Deprecation> {
     rec.deprecation

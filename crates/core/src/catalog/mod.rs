@@ -166,6 +166,8 @@ pub(crate) struct ClassRec {
 
 /// Resolved operator signatures by (target, `module.Class`).
 type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
+/// Attributes through the MRO by (target, `module.Class`).
+type AttributesCache = HashMap<(u8, String), Option<Arc<ClassAttributes>>>;
 
 /// The parsed catalog.
 #[derive(Debug)]
@@ -180,6 +182,9 @@ pub struct Catalog {
     params_cache: std::sync::Mutex<ParamsCache>,
     /// [`Catalog::classes`] per target, computed on first use.
     classes_cache: Vec<OnceLock<Vec<ClassInfo>>>,
+    /// [`Catalog::class_attributes`] by (target, `module.Class`): the validator asks for the
+    /// same few classes (DAG, BaseOperator subclasses, XComArg) in every file.
+    attributes_cache: std::sync::Mutex<AttributesCache>,
 }
 
 const MODULE_DUNDERS: &[&str] = &[
@@ -220,6 +225,7 @@ impl Catalog {
             class_index: OnceLock::new(),
             params_cache: std::sync::Mutex::new(HashMap::new()),
             classes_cache: (0..targets_len).map(|_| OnceLock::new()).collect(),
+            attributes_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -703,6 +709,24 @@ impl Catalog {
             .collect()
     }
 
+    /// `params_of` for a base class, through the cache `operator_params` fills: every operator
+    /// shares BaseOperator's chain, so it is resolved once per target.
+    fn base_params(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
+        let key = (t.0, format!("{module}.{}", rec.name));
+        if let Ok(cache) = self.params_cache.lock()
+            && let Some(Some(hit)) = cache.get(&key)
+        {
+            return (**hit).clone();
+        }
+        let mut out = self.params_of(t, module, rec, depth);
+        out.defined_at = key.1.clone();
+        out.required_by_nearest_init = self.nearest_init_required(t, module, rec, 0);
+        if let Ok(mut cache) = self.params_cache.lock() {
+            cache.insert(key, Some(Arc::new(out.clone())));
+        }
+        out
+    }
+
     fn params_of(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
         let mut out = OperatorParams { complete: true, ..Default::default() };
         let is_base_operator = rec.name == "BaseOperator"
@@ -727,7 +751,7 @@ impl Catalog {
         for b in &bases {
             let base =
                 match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
-                    Some((bm, brec)) => self.params_of(t, &bm, &brec, depth + 1),
+                    Some((bm, brec)) => self.base_params(t, &bm, &brec, depth + 1),
                     None => {
                         if !is_trivial_base(b) {
                             unresolved += 1;
@@ -745,7 +769,7 @@ impl Catalog {
             // not BaseOperator's through BaseBranchOperator).
             let mro = self.linearize(t, module, rec, 0);
             if let Some((im, irec)) = mro.iter().skip(1).find(|(_, c)| c.params != "-") {
-                let b = self.params_of(t, im, irec, depth + 1);
+                let b = self.base_params(t, im, irec, depth + 1);
                 let is_op = out.is_operator || b.is_operator;
                 return OperatorParams {
                     is_operator: is_op,
