@@ -3135,16 +3135,20 @@ fn split_string<'a>(s: &str, from_right: bool, args: &[Value<'a>]) -> Value<'a> 
     let (sep, max) = match args {
         [] | [Value::None] => (None, None),
         [Value::Str(sep)] => (Some(sep.as_str()), None),
-        [Value::Str(sep), Value::Int(n)] if *n >= 0 => (Some(sep.as_str()), Some(*n as usize)),
-        [Value::None, Value::Int(n)] if *n >= 0 => (None, Some(*n as usize)),
+        // A negative maxsplit means no limit, as in Python.
+        [Value::Str(sep), Value::Int(n)] => (Some(sep.as_str()), usize::try_from(*n).ok()),
+        [Value::None, Value::Int(n)] => (None, usize::try_from(*n).ok()),
         _ => return Value::Unknown,
     };
     let parts: Vec<String> = match (sep, max, from_right) {
         (Some(""), _, _) => return Value::Unknown,
         (Some(sep), None, _) => s.split(sep).map(str::to_string).collect(),
-        (Some(sep), Some(n), false) => s.splitn(n + 1, sep).map(str::to_string).collect(),
+        (Some(sep), Some(n), false) => {
+            s.splitn(n.saturating_add(1), sep).map(str::to_string).collect()
+        }
         (Some(sep), Some(n), true) => {
-            let mut v: Vec<String> = s.rsplitn(n + 1, sep).map(str::to_string).collect();
+            let mut v: Vec<String> =
+                s.rsplitn(n.saturating_add(1), sep).map(str::to_string).collect();
             v.reverse();
             v
         }
@@ -3258,5 +3262,61 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
         ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
         ("len", [Value::List(items)]) => Value::Int(items.len() as i64),
         _ => Value::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: Value<'_>) -> Option<Vec<String>> {
+        match v {
+            Value::List(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn splits_like_python() {
+        let s = |v: &str| Value::Str(v.to_string());
+        assert_eq!(strings(split_string("a.b.c", false, &[s(".")])).unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            strings(split_string("a.b.c", true, &[s("."), Value::Int(1)])).unwrap(),
+            ["a.b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b.c", false, &[s("."), Value::Int(-1)])).unwrap(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b", false, &[s("."), Value::Int(i64::MAX)])).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(strings(split_string(" a  b ", false, &[])).unwrap(), ["a", "b"]);
+        assert!(matches!(split_string("ab", false, &[s("")]), Value::Unknown));
+    }
+
+    #[test]
+    fn file_paths() {
+        assert!(matches!(path_attribute("etl.py", "stem"), Value::Str(s) if s == "etl"));
+        assert!(matches!(path_attribute(".hidden", "stem"), Value::Str(s) if s == ".hidden"));
+        assert!(matches!(path_attribute("etl.py", "parent"), Value::Unknown));
+        let f = [Value::FilePath("etl.py".into())];
+        assert!(matches!(path_function("os.path.basename", &f), Value::Str(s) if s == "etl.py"));
+        assert!(matches!(path_function("pathlib.Path", &f), Value::FilePath(_)));
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl.py".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ".py"])
+        );
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ""])
+        );
     }
 }
