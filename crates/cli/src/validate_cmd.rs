@@ -13,7 +13,7 @@ use dagsmith_config::{Discovery, Overrides};
 use dagsmith_core::fix::{Applicability, FixMode, fix_source_selected, unified_diff};
 use dagsmith_core::formats::{Entry, Format};
 use dagsmith_core::selection::{RuleSelection, Selector, parse_selectors};
-use dagsmith_core::{Report, ValidateOptions, noqa, validate};
+use dagsmith_core::{Report, ValidateOptions, noqa, validate, validate_named};
 
 use crate::file_settings::{FileSettingsLookup, Source};
 use crate::inputs::{self, Item, Job, STDIN_NAME};
@@ -425,7 +425,12 @@ fn validate_job(job: &Job, selection: &RuleSelection, fix: Option<FixMode>, noqa
             (report, outcome.applied, Some(change))
         })),
         (None, _) => catch_unwind(AssertUnwindSafe(|| {
-            let mut report = validate(&job.source, &options);
+            // A `.py` file is imported under its own name: `__file__` ends with it.
+            let mut report = if job.row.is_none() && job.file.ends_with(".py") {
+                validate_named(&job.source, &job.file, &options)
+            } else {
+                validate(&job.source, &options)
+            };
             if noqa {
                 noqa::apply(&job.source, &mut report);
             }

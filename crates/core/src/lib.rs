@@ -27,7 +27,7 @@ mod validate;
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};
 pub use report::{DagSummary, Edge, Report};
-pub use validate::{ValidateOptions, validate};
+pub use validate::{ValidateOptions, validate, validate_named};
 
 /// The validator's version, shown in reports and share links.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

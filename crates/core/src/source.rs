@@ -115,7 +115,7 @@ impl<'a> LineIndex<'a> {
             None if text.chars().count() == index => text.len(),
             None => return None,
         };
-        u32::try_from(start + byte).ok().map(TextSize::from)
+        u32::try_from(start.checked_add(byte)?).ok().map(TextSize::from)
     }
 
     /// The text of a 1-based line, without its line ending.

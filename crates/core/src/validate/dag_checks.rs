@@ -443,7 +443,8 @@ pub(super) fn summaries(
         .map(|(i, d)| {
             let mut tasks = Vec::new();
             let mut seen: HashSet<&str> = HashSet::default();
-            let mut dynamic = 0u32;
+            // A DAG built by code we cannot see has tasks we cannot name.
+            let mut dynamic = u32::from(d.opaque);
             for t in tasks_of.get(&i).map_or(&[][..], Vec::as_slice) {
                 match &t.id {
                     Some(id) => {

@@ -101,6 +101,8 @@ struct Frame<'a> {
     /// Lexical parent for name lookup (class frames are skipped by Python's rules).
     parent: Option<u32>,
     vars: HashMap<String, Value<'a>>,
+    /// The uncertain region (see `Interp::regions`) a variable was first bound in, if any.
+    bound_in: HashMap<String, u32>,
     globals: HashSet<String>,
     returned: Option<Value<'a>>,
 }
@@ -110,6 +112,9 @@ struct Frame<'a> {
 struct Guard {
     name_error: bool,
     import_error: bool,
+    attribute_error: bool,
+    /// `except TypeError` / `ValueError` (or anything broader): constructor and call errors.
+    call_error: bool,
 }
 
 pub(super) struct Interp<'a> {
@@ -122,6 +127,10 @@ pub(super) struct Interp<'a> {
     dynamic_names: bool,
     /// > 0 inside code that may not run (unknown `if`, `except`, `while`, unknown loops).
     uncertain: u32,
+    /// The code that may not run, innermost last, by id: a variable first bound inside a
+    /// region can be rebound there for sure (an unrolled loop under an unknown `if`).
+    regions: Vec<u32>,
+    next_region: u32,
     /// > 0 inside loops whose iterations are unknown.
     unknown_loops: u32,
     guards: Vec<Guard>,
@@ -144,6 +153,8 @@ pub(super) struct Interp<'a> {
     pub opaque_module_values: bool,
     /// `from __future__ import annotations`: annotations are strings, never evaluated.
     postponed_annotations: bool,
+    /// The name of the file being validated, when known (`__file__`).
+    pub file_name: Option<String>,
 }
 
 impl<'a> Interp<'a> {
@@ -153,6 +164,7 @@ impl<'a> Interp<'a> {
             kind: FrameKind::Module,
             parent: None,
             vars: HashMap::default(),
+            bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,
         };
@@ -164,6 +176,8 @@ impl<'a> Interp<'a> {
             findings: Vec::new(),
             dynamic_names,
             uncertain: 0,
+            regions: Vec::new(),
+            next_region: 0,
             unknown_loops: 0,
             guards: Vec::new(),
             dag_stack: Vec::new(),
@@ -178,6 +192,7 @@ impl<'a> Interp<'a> {
             taken_ids: HashSet::default(),
             next_suffix: HashMap::default(),
             depth: 0,
+            file_name: None,
         }
     }
 
@@ -220,6 +235,17 @@ impl<'a> Interp<'a> {
     ) {
         self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity, range, message, fix });
+    }
+
+    fn enter_uncertain(&mut self) {
+        self.uncertain = self.uncertain.saturating_add(1);
+        self.next_region = self.next_region.wrapping_add(1);
+        self.regions.push(self.next_region);
+    }
+
+    fn leave_uncertain(&mut self) {
+        self.uncertain = self.uncertain.saturating_sub(1);
+        self.regions.pop();
     }
 
     // ----- cost -----
@@ -299,17 +325,25 @@ impl<'a> Interp<'a> {
     fn bind(&mut self, name: &str, value: Value<'a>) {
         let is_global_decl = self.frame().globals.contains(name);
         let uncertain = self.uncertain > 0;
+        let region = self.regions.last().copied();
         let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
         // A branch that may not run cannot replace a value for sure: `k8s = None` in an
         // `except ImportError:` must not make `if k8s:` statically false. DAG objects are
-        // kept, since only their structure matters.
+        // kept, since only their structure matters. A variable that was first bound in the
+        // same region is replaced: both bindings run, or neither.
+        let same_region = region.is_some() && frame.bound_in.get(name).copied() == region;
         let value = match (uncertain, frame.vars.contains_key(name), &value) {
             (true, true, Value::Dag(_) | Value::Task(_) | Value::XCom(_) | Value::Group(_)) => {
                 value
             }
-            (true, true, _) => Value::Unknown,
+            (true, true, _) if !same_region => Value::Unknown,
             _ => value,
         };
+        if !frame.vars.contains_key(name)
+            && let Some(r) = region
+        {
+            frame.bound_in.insert(name.to_string(), r);
+        }
         frame.vars.insert(name.to_string(), value);
     }
 
@@ -318,6 +352,11 @@ impl<'a> Interp<'a> {
         if let Some(v) = self.lookup(id) {
             let w = arith::weight(&v);
             return if self.spend(w) { v } else { Value::Unknown };
+        }
+        if id == "__file__"
+            && let Some(f) = &self.file_name
+        {
+            return Value::FilePath(f.clone());
         }
         if is_builtin(id) {
             return Value::Unknown;
@@ -354,9 +393,9 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_uncertain(&mut self, body: &'a [Stmt]) -> Flow {
-        self.uncertain = self.uncertain.saturating_add(1);
+        self.enter_uncertain();
         let flow = self.exec_block(body);
-        self.uncertain = self.uncertain.saturating_sub(1);
+        self.leave_uncertain();
         flow
     }
 
@@ -474,9 +513,9 @@ impl<'a> Interp<'a> {
             Stmt::For(s) => return self.exec_for(s),
             Stmt::While(s) => {
                 self.eval(&s.test);
-                self.uncertain = self.uncertain.saturating_add(1);
+                self.enter_uncertain();
                 let flow = self.exec_block(&s.body);
-                self.uncertain = self.uncertain.saturating_sub(1);
+                self.leave_uncertain();
                 if flow == Flow::Return {
                     return flow;
                 }
@@ -639,9 +678,15 @@ impl<'a> Interp<'a> {
     fn exec_with(&mut self, s: &'a ast::StmtWith) -> Flow {
         let mut pushed_dags = 0u32;
         let mut pushed_groups = 0u32;
+        // `with teardown_task:` / `with setup_task:`: tasks made inside are wrapped.
+        let mut setup_teardown: Vec<usize> = Vec::new();
+        let tasks_before = self.model.tasks.len();
         for item in &s.items {
             let value = self.eval(&item.context_expr);
             match value {
+                Value::Task(t) | Value::XCom(t) if self.model.tasks[t].role.is_some() => {
+                    setup_teardown.push(t);
+                }
                 Value::Dag(d) => {
                     // `with DAG(...)` registers the DAG (auto_register).
                     self.model.dags[d].collected = true;
@@ -659,6 +704,9 @@ impl<'a> Interp<'a> {
             }
         }
         let flow = self.exec_block(&s.body);
+        for t in setup_teardown {
+            self.wrap_in_setup_teardown(t, tasks_before, s.range);
+        }
         for _ in 0..pushed_dags {
             self.dag_stack.pop();
         }
@@ -666,6 +714,58 @@ impl<'a> Interp<'a> {
             self.group_stack.pop();
         }
         flow
+    }
+
+    /// Airflow's `SetupTeardownContext`: the work tasks made in the `with` block that have no
+    /// upstream come after the setup task(s), those without downstream before the teardown.
+    fn wrap_in_setup_teardown(&mut self, context: usize, first_task: usize, range: TextRange) {
+        let (setups, teardown) = match self.model.tasks[context].role {
+            Some(TaskRole::Teardown) => {
+                let setups: Vec<usize> = self
+                    .model
+                    .edges
+                    .iter()
+                    .filter_map(|e| match (e.upstream, e.downstream) {
+                        (Endpoint::Task(u), Endpoint::Task(d))
+                            if d == context
+                                && self.model.tasks[u].role == Some(TaskRole::Setup) =>
+                        {
+                            Some(u)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                (setups, Some(context))
+            }
+            Some(TaskRole::Setup) => (vec![context], None),
+            None => return,
+        };
+        let work: Vec<usize> = (first_task..self.model.tasks.len())
+            .filter(|&t| t != context && self.model.tasks[t].role.is_none())
+            .collect();
+        if work.is_empty() {
+            return;
+        }
+        let edges = super::dag_checks::task_edges(&self.model);
+        let has_upstream = |t: usize| edges.iter().any(|&(_, d, _, _)| d == t);
+        let has_downstream = |t: usize| edges.iter().any(|&(u, _, _, _)| u == t);
+        let mut roots: Vec<usize> = work.iter().copied().filter(|&t| !has_upstream(t)).collect();
+        if roots.is_empty() {
+            roots.push(work[0]);
+        }
+        let mut leaves: Vec<usize> = work.iter().copied().filter(|&t| !has_downstream(t)).collect();
+        if leaves.is_empty() {
+            leaves.extend(work.last().copied());
+        }
+        let ups: Vec<Endpoint> = setups.into_iter().map(Endpoint::Task).collect();
+        self.add_edges(ups, roots.into_iter().map(Endpoint::Task).collect(), range);
+        if let Some(td) = teardown {
+            self.add_edges(
+                leaves.into_iter().map(Endpoint::Task).collect(),
+                vec![Endpoint::Task(td)],
+                range,
+            );
+        }
     }
 
     fn exec_try(&mut self, s: &'a ast::StmtTry) -> Flow {
@@ -682,8 +782,12 @@ impl<'a> Interp<'a> {
                     "Exception" | "BaseException" => {
                         guard.name_error = true;
                         guard.import_error = true;
+                        guard.attribute_error = true;
+                        guard.call_error = true;
                     }
                     "NameError" => guard.name_error = true,
+                    "AttributeError" => guard.attribute_error = true,
+                    "TypeError" | "ValueError" | "AirflowException" => guard.call_error = true,
                     "ImportError" | "ModuleNotFoundError" => guard.import_error = true,
                     _ => {}
                 }
@@ -752,6 +856,10 @@ impl<'a> Interp<'a> {
 
     fn define_function(&mut self, def: &'a ast::StmtFunctionDef) {
         let mut kind = FunctionKind::Plain;
+        let mut own_signature = true;
+        let mut role = None;
+        // `@asset(...)` (Airflow 3): the decorator's call, if any (`None` inside: bare `@asset`).
+        let mut asset_decorator: Option<Option<&'a ast::ExprCall>> = None;
         for decorator in &def.decorator_list {
             let (callee, call) = match &decorator.expression {
                 Expr::Call(call) => (self.eval(&call.func), Some(call)),
@@ -764,12 +872,33 @@ impl<'a> Interp<'a> {
                 Value::Imported(q) => airflow::classify(q),
                 _ => ApiKind::Other,
             };
+            let from_airflow = match &callee {
+                Value::Imported(q) => q.starts_with("airflow."),
+                Value::Method(object, _) => {
+                    matches!(&**object, Value::Imported(q) if q.starts_with("airflow."))
+                }
+                _ => false,
+            };
+            if !from_airflow {
+                own_signature = false;
+            }
+            if let Value::Imported(q) = &callee
+                && let Some(r) = airflow::setup_teardown_role(q)
+            {
+                role = Some(r);
+            }
+            if let Value::Imported(q) = &callee
+                && airflow::is_asset_decorator(q)
+                && self.version.is_v3()
+            {
+                asset_decorator = Some(call);
+            }
             kind = match api {
                 ApiKind::DagDecorator => FunctionKind::Dag { decorator: call },
                 ApiKind::TaskDecorator => {
                     let task_id =
                         call.and_then(|c| keyword(c, "task_id")).map(|e| self.eval_quiet(e));
-                    FunctionKind::Task { task_id, partial: false }
+                    FunctionKind::Task { task_id, partial: false, role: None }
                 }
                 ApiKind::TaskGroupDecorator => {
                     if let Some(c) = call {
@@ -782,6 +911,14 @@ impl<'a> Interp<'a> {
                 }
                 _ => kind,
             };
+        }
+        if let FunctionKind::Task { role: r, .. } = &mut kind {
+            *r = role;
+        }
+        if let Some(asset_call) = asset_decorator {
+            self.define_asset(def, asset_call);
+            self.bind(def.name.as_str(), Value::Unknown);
+            return;
         }
         let mut defaults = Vec::new();
         for p in def.parameters.iter() {
@@ -796,8 +933,31 @@ impl<'a> Interp<'a> {
             self.defined_dag_functions.push((def.name.to_string(), def.range));
         }
         let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
-        let f = FunctionRef { def, kind, defaults, closure };
+        let f = FunctionRef { def, kind, defaults, closure, own_signature };
         self.bind(def.name.as_str(), Value::Function(Box::new(f)));
+    }
+
+    /// `@asset` / `@asset.multi` (Airflow 3): the function becomes a DAG of one task, named
+    /// after the asset (`name=`, else the function) with the function's name as task id.
+    fn define_asset(&mut self, def: &'a ast::StmtFunctionDef, call: Option<&'a ast::ExprCall>) {
+        let name = call
+            .and_then(|c| keyword(c, "name"))
+            .map(|e| self.eval_quiet(e))
+            .unwrap_or_else(|| Value::Str(def.name.to_string()));
+        let id_range = call.and_then(|c| keyword(c, "name")).map_or(def.name.range, |e| e.range());
+        let dag = self.add_dag(name, def.range, id_range);
+        // DagBag finds the asset's DAG when the definition is a module global.
+        self.model.dags[dag].collected = self.frame().kind == FrameKind::Module;
+        self.dag_stack.push(dag);
+        self.add_task(
+            Value::Str(def.name.to_string()),
+            def.name.range,
+            def.name.as_str(),
+            true,
+            None,
+            true,
+        );
+        self.dag_stack.pop();
     }
 
     fn define_class(&mut self, class: &'a ast::StmtClassDef) {
@@ -841,6 +1001,7 @@ impl<'a> Interp<'a> {
             kind,
             parent,
             vars: HashMap::default(),
+            bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,
         });
@@ -1111,7 +1272,11 @@ impl<'a> Interp<'a> {
                         Value::XCom(t)
                     }
                     Value::Unknown => Value::Unknown,
-                    other => Value::Method(Box::new(other), attr.to_string()),
+                    Value::FilePath(name) => path_attribute(&name, attr),
+                    other => {
+                        self.check_attribute(&other, attr, a.range);
+                        Value::Method(Box::new(other), attr.to_string())
+                    }
                 }
             }
             Expr::Subscript(s) => {
@@ -1465,7 +1630,7 @@ impl<'a> Interp<'a> {
                         ),
                         None => {
                             *out = None;
-                            self.uncertain = self.uncertain.saturating_add(1);
+                            self.enter_uncertain();
                             self.comprehension_level(
                                 generators,
                                 level.saturating_add(1),
@@ -1473,7 +1638,7 @@ impl<'a> Interp<'a> {
                                 elts,
                                 out,
                             );
-                            self.uncertain = self.uncertain.saturating_sub(1);
+                            self.leave_uncertain();
                         }
                     }
                 }
@@ -1585,8 +1750,20 @@ impl<'a> Interp<'a> {
         }
         let (args, kwargs) = self.eval_arguments(&call.arguments);
         match airflow::classify(qualified) {
-            ApiKind::DagClass => self.create_dag_from_call(call, &args, &kwargs, true),
-            ApiKind::TaskGroupClass => self.create_group_from_call(call, &args, &kwargs),
+            ApiKind::DagClass => {
+                let dag = self.create_dag_from_call(call, &args, &kwargs, true);
+                if let Value::Dag(d) = dag {
+                    self.model.dags[d].class_path = Some(qualified.to_string());
+                }
+                dag
+            }
+            ApiKind::TaskGroupClass => {
+                let group = self.create_group_from_call(call, &args, &kwargs);
+                if let Value::Group(g) = group {
+                    self.model.groups[g].class_path = Some(qualified.to_string());
+                }
+                group
+            }
             ApiKind::Operator => self.create_operator(qualified, call, &kwargs, None),
             ApiKind::Chain => {
                 self.chain(call, args);
@@ -1612,7 +1789,7 @@ impl<'a> Interp<'a> {
             ApiKind::Other if has_keyword(call, "task_id") => {
                 self.create_operator(qualified, call, &kwargs, None)
             }
-            ApiKind::Other => Value::Unknown,
+            ApiKind::Other => self.call_other_airflow(qualified, call, &args, &kwargs),
         }
     }
 
@@ -1670,8 +1847,10 @@ impl<'a> Interp<'a> {
                 Value::None
             }
             // `task.as_teardown(setups=create)` returns the task and links the setups to it.
-            (Value::Task(_) | Value::XCom(_), "as_setup" | "as_teardown") => {
+            (Value::Task(t) | Value::XCom(t), "as_setup" | "as_teardown") => {
                 let (_, kwargs) = self.eval_arguments(&call.arguments);
+                self.model.tasks[*t].role =
+                    Some(if name == "as_setup" { TaskRole::Setup } else { TaskRole::Teardown });
                 if name == "as_teardown"
                     && let Some(setups) = kwarg(&kwargs, "setups")
                 {
@@ -1717,12 +1896,29 @@ impl<'a> Interp<'a> {
                 all.extend(kwargs);
                 self.create_operator(&p.class_name, p.call, &all, Some((p.dag, p.group)))
             }
+            (Value::Str(s), "split" | "rsplit") => {
+                let (args, _) = self.eval_arguments(&call.arguments);
+                split_string(s, name == "rsplit", &args)
+            }
             (Value::Str(s), _) => {
                 let (args, _) = self.eval_arguments(&call.arguments);
                 match string_method(s, name, &args) {
                     Some(s) => self.built(Value::Str(s)),
                     None => Value::Unknown,
                 }
+            }
+            (Value::FilePath(f), "resolve" | "absolute" | "expanduser") => {
+                self.eval_arguments(&call.arguments);
+                Value::FilePath(f.clone())
+            }
+            (Value::Hook(class), _) => {
+                self.eval_arguments(&call.arguments);
+                let class = class.rsplit('.').next().unwrap_or(class).to_string();
+                self.report_environment(
+                    call.range(),
+                    format!("`{class}.{name}()` runs while the file is parsed: it uses the hook's connection, and the import fails where that connection is not defined"),
+                );
+                Value::Unknown
             }
             (Value::Dag(_) | Value::Task(_) | Value::Group(_), _) => {
                 self.eval_arguments(&call.arguments);
@@ -1737,13 +1933,15 @@ impl<'a> Interp<'a> {
 
     fn call_function(&mut self, f: FunctionRef<'a>, call: &'a ast::ExprCall) -> Value<'a> {
         let (args, kwargs) = self.eval_arguments(&call.arguments);
+        self.check_call_binding(&f, call, args.len(), &kwargs);
         match f.kind.clone() {
-            FunctionKind::Task { task_id, .. } => {
+            FunctionKind::Task { task_id, role, .. } => {
                 let id = match task_id {
                     Some(v) => v,
                     None => Value::Str(f.def.name.to_string()),
                 };
                 let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None, false);
+                self.model.tasks[t].role = role;
                 // TaskFlow data passing: every XComArg argument becomes an upstream.
                 let mut ups = Vec::new();
                 for v in args.iter().chain(kwargs.iter().map(|(_, v)| v)) {
@@ -1783,6 +1981,7 @@ impl<'a> Interp<'a> {
                 };
                 let dag = self.add_dag(id_value, f.def.range, id_range);
                 self.model.dags[dag].collected = true;
+                self.model.dags[dag].class_path = Some(airflow::dag_class(self.version).into());
                 if let Some(d) = decorator {
                     self.model.dags[dag].default_arg_keys = default_arg_keys(d, &dkwargs);
                 }
@@ -1808,6 +2007,8 @@ impl<'a> Interp<'a> {
                 let prefix =
                     !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
                 let g = self.add_group(id, call.range(), prefix, true, None, None);
+                self.model.groups[g].class_path =
+                    Some(airflow::task_group_class(self.version).into());
                 if kwarg(&gkwargs, "default_args").is_some() {
                     self.model.groups[g].has_default_args = true;
                 }
@@ -1823,6 +2024,103 @@ impl<'a> Interp<'a> {
             }
             FunctionKind::Plain => self.inline(&f, args, kwargs).unwrap_or(Value::Unknown),
         }
+    }
+
+    /// DS214: Python's binding of call arguments to the function's parameters, where a
+    /// mismatch raises TypeError at import: plain helpers and `@dag` functions when called, and
+    /// TaskFlow functions (Airflow binds the arguments when the task is created; context-key
+    /// parameters default to None, and `.partial`/`.expand` only check what is given).
+    fn check_call_binding(
+        &mut self,
+        f: &FunctionRef<'a>,
+        call: &'a ast::ExprCall,
+        positional: usize,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        let (context_defaults, check_missing) = match &f.kind {
+            FunctionKind::Plain | FunctionKind::Dag { .. } => (false, true),
+            FunctionKind::Task { partial, .. } => {
+                let expanding = matches!(&*call.func, Expr::Attribute(a) if matches!(a.attr.as_str(), "expand" | "expand_kwargs"));
+                (true, !*partial && !expanding)
+            }
+            FunctionKind::TaskGroup { .. } => return,
+        };
+        // `.expand(...)` of a TaskFlow function: its arguments are mapped, not bound here.
+        if !f.own_signature
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+            || call.arguments.keywords.iter().any(|k| k.arg.is_none())
+            || matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "expand_kwargs")
+        {
+            return;
+        }
+        let params = &f.def.parameters;
+        let name = f.def.name.as_str();
+        let by_position: Vec<&ast::ParameterWithDefault> =
+            params.posonlyargs.iter().chain(params.args.iter()).collect();
+        let mut problem: Option<(String, TextRange)> = None;
+        if positional > by_position.len() && params.vararg.is_none() {
+            problem = Some((
+                format!(
+                    "{name}() takes {} positional argument{} but {positional} were given",
+                    by_position.len(),
+                    if by_position.len() == 1 { "" } else { "s" }
+                ),
+                call.range(),
+            ));
+        }
+        let mut bound: Vec<&str> =
+            by_position.iter().take(positional).map(|p| p.parameter.name.as_str()).collect();
+        for (k, _) in kwargs {
+            let Some(k) = k.as_deref() else { continue };
+            let range = call
+                .arguments
+                .keywords
+                .iter()
+                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
+                .map_or(call.range(), |kw| from_call_start(call, kw.range));
+            let named = params
+                .args
+                .iter()
+                .chain(params.kwonlyargs.iter())
+                .any(|p| p.parameter.name.as_str() == k);
+            if named {
+                if bound.contains(&k) && problem.is_none() {
+                    problem =
+                        Some((format!("{name}() got multiple values for argument '{k}'"), range));
+                }
+                bound.push(k);
+            } else if params.kwarg.is_none() && problem.is_none() {
+                problem =
+                    Some((format!("{name}() got an unexpected keyword argument '{k}'"), range));
+            }
+        }
+        if check_missing && problem.is_none() {
+            let missing = params.iter_non_variadic_params().find(|p| {
+                let n = p.parameter.name.as_str();
+                p.default.is_none()
+                    && !bound.contains(&n)
+                    && !(context_defaults && airflow::CONTEXT_KEYS.contains(&n))
+            });
+            if let Some(p) = missing {
+                problem = Some((
+                    format!("{name}() missing a required argument: '{}'", p.parameter.name),
+                    call.range(),
+                ));
+            }
+        }
+        let Some((message, range)) = problem else { return };
+        let severity = if self.certain() && !self.guarded(|g| g.call_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        self.report_with(
+            &rules::CALL_SIGNATURE_MISMATCH,
+            severity,
+            range,
+            format!("{message} (TypeError while Airflow imports the file)"),
+            None,
+        );
     }
 
     /// Runs a function's body as if called, with its parameters bound.
@@ -1893,7 +2191,7 @@ impl<'a> Interp<'a> {
                 ArgCheck::Accepted => {}
                 ArgCheck::Removed(hint) => self.report(
                     &rules::UNKNOWN_DAG_ARGUMENT,
-                    kw.range,
+                    from_call_start(call, kw.range),
                     format!(
                         "DAG() got an unexpected keyword argument '{name}' in Airflow {} (TypeError while Airflow imports the file)",
                         self.version
@@ -1908,7 +2206,7 @@ impl<'a> Interp<'a> {
                     };
                     self.report(
                         &rules::UNKNOWN_DAG_ARGUMENT,
-                        kw.range,
+                        from_call_start(call, kw.range),
                         format!("DAG() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
                         fix,
                     )
@@ -2077,7 +2375,7 @@ impl<'a> Interp<'a> {
             {
                 self.report(
                     &rules::UNKNOWN_TASK_GROUP_ARGUMENT,
-                    kw.range,
+                    from_call_start(call, kw.range),
                     format!("TaskGroup() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
                     None,
                 );
@@ -2102,6 +2400,8 @@ impl<'a> Interp<'a> {
             certain: self.certain(),
             needs_task_start_date: false,
             default_arg_keys: Some(Vec::new()),
+            class_path: None,
+            opaque: false,
         });
         self.model.dags.len().saturating_sub(1)
     }
@@ -2191,6 +2491,7 @@ impl<'a> Interp<'a> {
             certain: self.certain(),
             renames_on_collision: renames,
             has_default_args: parent.is_some_and(|p| self.model.groups[p].has_default_args),
+            class_path: None,
         });
         self.model.groups.len().saturating_sub(1)
     }
@@ -2248,8 +2549,18 @@ impl<'a> Interp<'a> {
             has_start_date,
         );
         self.model.tasks[t].dag_unknown = dag_unknown;
+        if operator == "SubDagOperator" && qualified.starts_with("airflow.") {
+            self.attach_subdag(t, kwarg(kwargs, "subdag").cloned());
+        }
+        // A mapped operator (`.partial().expand()`) is a MappedOperator, not an instance.
+        if qualified.starts_with("airflow.") && partial_context.is_none() {
+            self.model.tasks[t].class_path = Some(qualified.to_string());
+        }
         if qualified.starts_with("airflow.") && !has_unpacking {
             self.check_operator_arguments(qualified, call, kwargs, t);
+        }
+        if qualified.starts_with("airflow.") {
+            self.check_argument_values(qualified, call, kwargs);
         }
         let mut ups = Vec::new();
         for (_, v) in kwargs {
@@ -2261,6 +2572,276 @@ impl<'a> Interp<'a> {
             call.range(),
         );
         Value::Task(t)
+    }
+
+    /// DS215: reading the environment (Variables, Connections) while the file is parsed.
+    fn report_environment(&mut self, range: TextRange, message: String) {
+        self.report(
+            &rules::ENVIRONMENT_AT_IMPORT,
+            range,
+            message,
+            Some(
+                "read it inside a task (or a template), where a missing value fails only that task"
+                    .into(),
+            ),
+        );
+    }
+
+    /// Calls of Airflow names that are neither DAG structure nor operators: `Variable.get`,
+    /// `BaseHook.get_connection`, and hook constructors.
+    fn call_other_airflow(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        args: &[Value<'a>],
+        kwargs: &[Kwarg<'a>],
+    ) -> Value<'a> {
+        if !qualified.starts_with("airflow.") {
+            return path_function(qualified, args);
+        }
+        if qualified.ends_with(".Variable.get") {
+            let has_default = args.len() > 1
+                || kwarg(kwargs, "default_var").is_some()
+                || kwarg(kwargs, "default").is_some()
+                || kwargs.iter().any(|(k, _)| k.is_none());
+            if !has_default {
+                let key = match args.first() {
+                    Some(Value::Str(k)) => format!(" '{k}'"),
+                    _ => String::new(),
+                };
+                self.report_environment(
+                    call.range(),
+                    format!("Variable.get({}) runs while the file is parsed: the import fails (KeyError) where the variable{key} is not defined", if key.is_empty() { "..." } else { key.trim() }),
+                );
+            }
+            return Value::Unknown;
+        }
+        if qualified.ends_with(".get_connection")
+            || qualified.ends_with(".get_connection_from_secrets")
+        {
+            self.report_environment(
+                call.range(),
+                "the connection is fetched while the file is parsed: the import fails (AirflowNotFoundException) where it is not defined".into(),
+            );
+            return Value::Unknown;
+        }
+        let Some((module, class)) = qualified.rsplit_once('.') else { return Value::Unknown };
+        if !class.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Value::Unknown;
+        }
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        if cat.class_kind(target, module, class) != Some(crate::catalog::ClassKind::Hook) {
+            return Value::Unknown;
+        }
+        if cat.operator_params(target, module, class).is_some_and(|p| p.fetches_connection) {
+            self.report_environment(
+                call.range(),
+                format!("{class}() fetches its connection when it is created, here while the file is parsed: the import fails where that connection is not defined"),
+            );
+        }
+        Value::Hook(qualified.to_string())
+    }
+
+    /// The Airflow class a value is certainly an instance of, as a dotted import path.
+    fn class_of(&self, value: &Value<'a>) -> Option<String> {
+        match value {
+            Value::Dag(d) => self.model.dags[*d].class_path.clone(),
+            Value::Task(t) => self.model.tasks[*t].class_path.clone(),
+            Value::Group(g) => self.model.groups[*g].class_path.clone(),
+            Value::XCom(_) => Some(airflow::xcom_arg_class(self.version).to_string()),
+            Value::Hook(class) => Some(class.clone()),
+            _ => None,
+        }
+    }
+
+    /// DS212: `dag.create_task_group(...)` and the like, on an Airflow object whose class (and
+    /// every base) has no such attribute in the target version.
+    fn check_attribute(&mut self, object: &Value<'a>, attr: &str, range: TextRange) {
+        // `.output` on a TaskFlow result has its own rule (DS120).
+        if attr.starts_with('_') || (matches!(object, Value::XCom(_)) && attr == "output") {
+            return;
+        }
+        let Some(path) = self.class_of(object) else { return };
+        let Some((module, class)) = path.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(attrs) = cat.class_attributes(target, module, class) else { return };
+        if !attrs.certainly_lacks(attr) {
+            return;
+        }
+        let class_name = cat
+            .operator_params(target, module, class)
+            .and_then(|p| p.defined_at.rsplit('.').next().map(str::to_string))
+            .unwrap_or_else(|| class.to_string());
+        let severity = if self.certain() && !self.guarded(|g| g.attribute_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let fix =
+            closest(attr, attrs.names.iter().copied()).map(|c| format!("did you mean `{c}`?"));
+        self.report_with(
+            &rules::UNKNOWN_ATTRIBUTE,
+            severity,
+            range,
+            format!(
+                "'{class_name}' object has no attribute '{attr}' in Airflow {} (AttributeError while Airflow imports the file)",
+                self.version
+            ),
+            fix,
+        );
+    }
+
+    /// Airflow 2's DagBag also collects the DAG of every SubDagOperator, whose id must be
+    /// `<parent dag_id>.<task_id>`. A subdag built by code we cannot see (a factory imported
+    /// from another module) is recorded by that id, with unknown tasks.
+    fn attach_subdag(&mut self, task: usize, subdag: Option<Value<'a>>) {
+        match subdag {
+            Some(Value::Dag(d)) => self.model.dags[d].collected = true,
+            Some(Value::Unknown) => {
+                let node = &self.model.tasks[task];
+                let parent = node.dag.and_then(|d| self.model.dags[d].id.clone());
+                if let (Some(parent), Some(task_id)) = (parent, node.id.clone()) {
+                    let range = node.range;
+                    let d = self.add_dag(Value::Str(format!("{parent}.{task_id}")), range, range);
+                    self.model.dags[d].collected = true;
+                    self.model.dags[d].opaque = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// DS211 and DS213: arguments the operator accepts only with a deprecation warning, and
+    /// values its constructor refuses (`auto_remove=True`, an unknown `trigger_rule`).
+    fn check_argument_values(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        let Some((module, class)) = qualified.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(params) = cat.operator_params(target, module, class) else { return };
+        if !params.is_operator {
+            return;
+        }
+        let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
+        let keyword_range = |name: &str| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+                .map_or(call.range(), |k| from_call_start(call, k.range))
+        };
+        let severity = if self.certain() && !self.guarded(|g| g.call_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for (name, value) in kwargs {
+            let Some(name) = name.as_deref() else { continue };
+            if params.deprecated.contains(name) {
+                self.report(
+                    &rules::DEPRECATED_OPERATOR_ARGUMENT,
+                    keyword_range(name),
+                    format!(
+                        "`{name}` is deprecated for {class_name}: Airflow {} accepts it with a deprecation warning and ignores it",
+                        self.version
+                    ),
+                    Some(format!("remove `{name}=...`")),
+                );
+            }
+            let shown = match value {
+                Value::Str(s) => format!("'{s}'"),
+                Value::Bool(b) => {
+                    if *b {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    }
+                }
+                Value::Int(i) => i.to_string(),
+                Value::None => "None".into(),
+                _ => continue,
+            };
+            let given = match value {
+                Value::Str(s) => Some(s.as_str()),
+                _ => None,
+            };
+            // Values listed by the operator's own `__init__` (`if x not in (...): raise`).
+            if let Some(allowed) = params.choices.get(name)
+                && !given.is_some_and(|g| allowed.iter().any(|a| a == g))
+            {
+                let listed =
+                    allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(name),
+                    format!(
+                        "{class_name}() refuses {name}={shown}: it must be one of {listed} (error while Airflow imports the file)"
+                    ),
+                    Some(format!("pass one of {listed}")),
+                );
+                continue;
+            }
+            match (name, given) {
+                ("trigger_rule", Some(rule)) => {
+                    let values = airflow::enum_values(target, airflow::TRIGGER_RULE);
+                    if !values.is_empty() && !values.contains(&rule) {
+                        let fix = closest(rule, values.iter().copied())
+                            .map(|c| format!("did you mean `{c}`?"))
+                            .or_else(|| {
+                                Some("use a `TriggerRule` value, e.g. `all_success`".into())
+                            });
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            severity,
+                            keyword_range(name),
+                            format!(
+                                "trigger_rule {shown} is not a trigger rule of Airflow {} (error while Airflow imports the file)",
+                                self.version
+                            ),
+                            fix,
+                        );
+                    }
+                }
+                ("weight_rule", Some(rule)) => {
+                    let values = airflow::enum_values(target, airflow::WEIGHT_RULE);
+                    if values.is_empty() || values.contains(&rule) {
+                        continue;
+                    }
+                    let listed =
+                        values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+                    if rule.contains('.') {
+                        // A class path: valid where a plugin registers that strategy.
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            Severity::Warning,
+                            keyword_range(name),
+                            format!(
+                                "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
+                            ),
+                            None,
+                        );
+                    } else {
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            severity,
+                            keyword_range(name),
+                            format!(
+                                "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
+                            ),
+                            Some(format!("pass one of {listed}")),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// DS207/DS208: the operator's keyword arguments against its real signature (catalog).
@@ -2289,7 +2870,7 @@ impl<'a> Interp<'a> {
                     .keywords
                     .iter()
                     .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == unknown[0]))
-                    .map_or(call.range(), |k| k.range);
+                    .map_or(call.range(), |k| from_call_start(call, k.range));
                 let fix = unknown
                     .iter()
                     .filter_map(|u| {
@@ -2328,7 +2909,7 @@ impl<'a> Interp<'a> {
         let missing: Vec<&String> = params
             .required
             .iter()
-            .filter(|r| r.as_str() != "task_id" && params.required_by_nearest_init.contains(*r))
+            .filter(|r| r.as_str() != "task_id")
             .filter(|r| !given.contains(&r.as_str()) && !dag_defaults.contains(r))
             .collect();
         if !missing.is_empty() {
@@ -2418,6 +2999,8 @@ impl<'a> Interp<'a> {
             in_condition: self.uncertain > 0,
             taskflow,
             operator: operator.to_string(),
+            class_path: None,
+            role: None,
         });
         self.model.tasks.len().saturating_sub(1)
     }
@@ -2507,6 +3090,13 @@ fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
         .iter()
         .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
         .map(|k| &k.value)
+}
+
+/// From the start of a call to the end of one of its arguments: an exception raised by the call
+/// (a constructor refusing an argument) is reported by Python on the line where the call
+/// starts, and the range still ends at the argument at fault.
+fn from_call_start(call: &ast::ExprCall, argument: TextRange) -> TextRange {
+    TextRange::new(call.range().start(), argument.end().max(call.range().start()))
 }
 
 fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
@@ -2636,6 +3226,78 @@ fn truthiness(test: &Expr, value: &Value<'_>) -> Option<bool> {
     }
 }
 
+/// `Path(__file__).stem` and friends: what a path made from `__file__` tells of the file's name.
+fn path_attribute<'a>(name: &str, attr: &str) -> Value<'a> {
+    let (stem, suffix) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    match attr {
+        "name" => Value::Str(name.to_string()),
+        "stem" => Value::Str(stem.to_string()),
+        "suffix" => Value::Str(suffix.to_string()),
+        _ => Value::Unknown,
+    }
+}
+
+/// `os.path` and `pathlib` calls on `__file__` (or on strings).
+fn path_function<'a>(qualified: &str, args: &[Value<'a>]) -> Value<'a> {
+    match (qualified, args) {
+        (
+            "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath" | "os.path.abspath"
+            | "os.path.realpath" | "os.path.normpath",
+            [Value::FilePath(f)],
+        ) => Value::FilePath(f.clone()),
+        ("os.path.basename", [Value::FilePath(f)]) => Value::Str(f.clone()),
+        ("os.path.basename", [Value::Str(s)]) => {
+            Value::Str(s.rsplit('/').next().unwrap_or(s).to_string())
+        }
+        ("os.path.splitext", [Value::Str(s)]) => {
+            let base_start = s.rfind('/').map_or(0, |i| i.saturating_add(1));
+            match s[base_start..].rfind('.') {
+                Some(i) if i > 0 => {
+                    let at = base_start.saturating_add(i);
+                    Value::List(vec![
+                        Value::Str(s[..at].to_string()),
+                        Value::Str(s[at..].to_string()),
+                    ])
+                }
+                _ => Value::List(vec![Value::Str(s.clone()), Value::Str(String::new())]),
+            }
+        }
+        _ => Value::Unknown,
+    }
+}
+
+/// `"a.b".split(".")`, `rsplit(".", 1)`: a list of strings (Python's whitespace split when no
+/// separator is given).
+fn split_string<'a>(s: &str, from_right: bool, args: &[Value<'a>]) -> Value<'a> {
+    let (sep, max) = match args {
+        [] | [Value::None] => (None, None),
+        [Value::Str(sep)] => (Some(sep.as_str()), None),
+        // A negative maxsplit means no limit, as in Python.
+        [Value::Str(sep), Value::Int(n)] => (Some(sep.as_str()), usize::try_from(*n).ok()),
+        [Value::None, Value::Int(n)] => (None, usize::try_from(*n).ok()),
+        _ => return Value::Unknown,
+    };
+    let parts: Vec<String> = match (sep, max, from_right) {
+        (Some(""), _, _) => return Value::Unknown,
+        (Some(sep), None, _) => s.split(sep).map(str::to_string).collect(),
+        (Some(sep), Some(n), false) => {
+            s.splitn(n.saturating_add(1), sep).map(str::to_string).collect()
+        }
+        (Some(sep), Some(n), true) => {
+            let mut v: Vec<String> =
+                s.rsplitn(n.saturating_add(1), sep).map(str::to_string).collect();
+            v.reverse();
+            v
+        }
+        (None, None, _) => s.split_whitespace().map(str::to_string).collect(),
+        (None, Some(_), _) => return Value::Unknown,
+    };
+    Value::List(parts.into_iter().map(Value::Str).collect())
+}
+
 /// How a value prints in an f-string, when known.
 fn display(v: &Value<'_>) -> Option<String> {
     match v {
@@ -2679,6 +3341,8 @@ fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
         ("lower", []) => s.to_lowercase(),
         ("upper", []) => s.to_uppercase(),
         ("strip", []) => s.trim().to_string(),
+        ("removesuffix", [Value::Str(a)]) => s.strip_suffix(a.as_str()).unwrap_or(s).to_string(),
+        ("removeprefix", [Value::Str(a)]) => s.strip_prefix(a.as_str()).unwrap_or(s).to_string(),
         ("replace", [Value::Str(a), Value::Str(b)]) => {
             // Sized before it is built: `s.replace("", x)` inserts x between all characters.
             let matches = s.matches(a.as_str()).count();
@@ -2754,5 +3418,61 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
             i64::try_from(items.len()).map_or(Value::Unknown, Value::Int)
         }
         _ => Value::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: Value<'_>) -> Option<Vec<String>> {
+        match v {
+            Value::List(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn splits_like_python() {
+        let s = |v: &str| Value::Str(v.to_string());
+        assert_eq!(strings(split_string("a.b.c", false, &[s(".")])).unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            strings(split_string("a.b.c", true, &[s("."), Value::Int(1)])).unwrap(),
+            ["a.b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b.c", false, &[s("."), Value::Int(-1)])).unwrap(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b", false, &[s("."), Value::Int(i64::MAX)])).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(strings(split_string(" a  b ", false, &[])).unwrap(), ["a", "b"]);
+        assert!(matches!(split_string("ab", false, &[s("")]), Value::Unknown));
+    }
+
+    #[test]
+    fn file_paths() {
+        assert!(matches!(path_attribute("etl.py", "stem"), Value::Str(s) if s == "etl"));
+        assert!(matches!(path_attribute(".hidden", "stem"), Value::Str(s) if s == ".hidden"));
+        assert!(matches!(path_attribute("etl.py", "parent"), Value::Unknown));
+        let f = [Value::FilePath("etl.py".into())];
+        assert!(matches!(path_function("os.path.basename", &f), Value::Str(s) if s == "etl.py"));
+        assert!(matches!(path_function("pathlib.Path", &f), Value::FilePath(_)));
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl.py".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ".py"])
+        );
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ""])
+        );
     }
 }

@@ -45,6 +45,18 @@ pub struct ValidateOptions {
 
 /// Validates one Python source file. Never panics, whatever the input.
 pub fn validate(source: &str, options: &ValidateOptions) -> Report {
+    validate_source(source, None, options)
+}
+
+/// Like [`validate`], for a file whose name is known (e.g. `etl.py`; a path works too, only
+/// its last component is used): `__file__` then gives what Airflow would see, so DAG ids built
+/// from it (`Path(__file__).stem`, `os.path.basename(__file__)`) are known.
+pub fn validate_named(source: &str, file_name: &str, options: &ValidateOptions) -> Report {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    validate_source(source, Some(base), options)
+}
+
+fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOptions) -> Report {
     let lines = LineIndex::new(source);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
@@ -76,6 +88,7 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     });
     let mut interp =
         interp::Interp::new(options.airflow_version, dynamic.is_some(), postponed_annotations);
+    interp.file_name = file_name.filter(|n| !n.is_empty()).map(str::to_string);
     interp.run_module(body);
     let mut raw = std::mem::take(&mut interp.findings);
     let task_edges = dag_checks::task_edges(&interp.model);
