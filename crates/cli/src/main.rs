@@ -287,6 +287,8 @@ pub struct BenchArgs {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: first thing in main, before any thread is started.
+    unsafe { dagsmith_engine::set_cpu_kernel_defaults() };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
