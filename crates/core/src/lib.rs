@@ -21,6 +21,7 @@ pub mod rules;
 pub mod selection;
 pub mod share;
 pub mod source;
+pub mod splice;
 pub mod symbol;
 mod validate;
 

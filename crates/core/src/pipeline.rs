@@ -6,7 +6,10 @@
 //! the catalog knows ([`crate::fix`]); the model is asked again only for the rest, with the
 //! findings phrased as concrete edits of quoted lines and, for names that do not exist, the real
 //! classes' import lines. The previous answer goes back *fixed*, so the model never sees its own
-//! wrong imports again.
+//! wrong imports again. When all that is left is functions the file calls but never defines
+//! (the commonest failure), the model is asked for those definitions only, and dagsmith puts
+//! them into the file ([`crate::splice`]): asked for the whole file again, a small model
+//! repeats it as it was.
 //!
 //! [`Conversation`] is a state machine without I/O: the caller runs the model on
 //! [`Conversation::messages`] and hands each answer to [`Conversation::record`].
@@ -17,7 +20,7 @@ use crate::api_sheet;
 use crate::dataset::Message;
 use crate::extract::extract_code;
 use crate::fix::{AppliedFix, FixMode, fix_source};
-use crate::{AirflowVersion, Report, ValidateOptions, prompt, validate};
+use crate::{AirflowVersion, Report, ValidateOptions, prompt, splice, validate};
 
 /// What the pipeline does besides asking the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,15 @@ pub struct Attempt {
     pub report: Report,
 }
 
+/// What the last user turn asked the model for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Asked {
+    /// A whole DAG file.
+    File,
+    /// Only the definitions of these names, for the previous attempt's file.
+    Definitions(Vec<String>),
+}
+
 /// One request's conversation with the model, its attempts and the next messages to send.
 #[derive(Clone, Debug)]
 pub struct Conversation {
@@ -76,6 +88,7 @@ pub struct Conversation {
     options: Options,
     messages: Vec<Message>,
     attempts: Vec<Attempt>,
+    asked: Asked,
 }
 
 impl Conversation {
@@ -95,7 +108,7 @@ impl Conversation {
             base.to_string()
         };
         let messages = prompt::messages(instruction, &version.to_string(), Some(&system));
-        Conversation { version, options, messages, attempts: Vec::new() }
+        Conversation { version, options, messages, attempts: Vec::new(), asked: Asked::File }
     }
 
     /// The conversation to send to the model next.
@@ -123,18 +136,37 @@ impl Conversation {
     /// Extracts, fixes and validates an answer. Returns `true` when a repair round is due; then
     /// [`Conversation::messages`] holds its turns.
     pub fn record(&mut self, raw: &str, end: AnswerEnd) -> bool {
-        let attempt = process_answer(raw, end, self.version, self.options.fixes);
+        let code = extract_code(raw);
+        // An answer to "define these" completes the previous file; one without the
+        // definitions is taken as it is (the model may have written the whole file).
+        let code = match (&self.asked, self.attempts.last()) {
+            (Asked::Definitions(names), Some(previous)) => {
+                splice::insert_definitions(&previous.code, &code, names).unwrap_or(code)
+            }
+            _ => code,
+        };
+        let attempt = process_code(raw, code, end, self.version, self.options.fixes);
         let loads = attempt.report.loads;
         self.attempts.push(attempt);
         let again = !loads && self.attempts.len() <= self.options.repair_rounds as usize;
         if again {
             let last = self.attempts.last().expect("just pushed");
-            let turn = prompt::repair_turn_for(&last.code, &last.report, self.version, end);
+            let (asked, turn) = match splice::missing_names(&last.report) {
+                Some(names) if end == AnswerEnd::Complete => {
+                    let turn = prompt::definitions_turn(&last.code, &names, self.version);
+                    (Asked::Definitions(names), turn)
+                }
+                _ => {
+                    let turn = prompt::repair_turn_for(&last.code, &last.report, self.version, end);
+                    (Asked::File, turn)
+                }
+            };
             self.messages.push(Message {
                 role: "assistant".into(),
                 content: format!("```python\n{}\n```", last.code.trim_end()),
             });
             self.messages.push(Message { role: "user".into(), content: turn });
+            self.asked = asked;
         }
         again
     }
@@ -162,8 +194,18 @@ pub fn process_answer(
     version: AirflowVersion,
     fixes: Option<FixMode>,
 ) -> Attempt {
+    process_code(raw, extract_code(raw), end, version, fixes)
+}
+
+/// [`process_answer`] for code already taken out of the answer `raw`.
+fn process_code(
+    raw: &str,
+    code: String,
+    end: AnswerEnd,
+    version: AirflowVersion,
+    fixes: Option<FixMode>,
+) -> Attempt {
     let options = ValidateOptions { airflow_version: version };
-    let code = extract_code(raw);
     let before = validate(&code, &options);
     let loads_before_fixes = before.loads;
     let (fixed, applied, report) = match fixes {
@@ -181,5 +223,75 @@ pub fn process_answer(
         fixes: applied,
         code: fixed,
         report,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNDEFINED_CALLABLE: &str = r#"```python
+from datetime import datetime
+
+from airflow.operators.python_operator import PythonOperator
+from airflow.sdk import DAG
+
+with DAG(dag_id="rates", start_date=datetime(2024, 1, 1), schedule_interval="@daily") as dag:
+    fetch_rates = PythonOperator(task_id="fetch_rates", python_callable=fetch_rates)
+```"#;
+
+    fn conversation(repair_rounds: u32) -> Conversation {
+        let options = Options { repair_rounds, ..Options::default() };
+        Conversation::new("Fetch exchange rates daily.", "3.1".parse().unwrap(), None, options)
+    }
+
+    #[test]
+    fn fixes_first_then_only_the_missing_definitions_are_asked_for() {
+        let mut c = conversation(2);
+        assert_eq!(c.messages().len(), 2);
+        assert!(c.record(UNDEFINED_CALLABLE, AnswerEnd::Complete));
+        let first = &c.attempts()[0];
+        // The fixes made the old import path and `schedule_interval` right; the callable is left.
+        assert!(!first.loads_before_fixes && !first.report.loads);
+        assert!(
+            first.code.contains("airflow.providers.standard.operators.python"),
+            "{}",
+            first.code
+        );
+        assert!(first.code.contains("schedule=\"@daily\""), "{}", first.code);
+        // The model sees its file as fixed, then is asked for the function alone.
+        let messages = c.messages();
+        assert_eq!(messages.len(), 4);
+        assert!(messages[2].content.contains("airflow.providers.standard.operators.python"));
+        assert!(messages[3].content.contains("`fetch_rates`"), "{}", messages[3].content);
+        assert!(messages[3].content.contains("Do not repeat the DAG"), "{}", messages[3].content);
+
+        let answer = "```python\nimport json\n\ndef fetch_rates(**context):\n    \
+                      return json.dumps({\"EUR\": 1.0})\n```";
+        assert!(!c.record(answer, AnswerEnd::Complete));
+        let last = c.last().unwrap();
+        assert!(last.report.loads, "{}\n{:?}", last.code, last.report.findings);
+        assert!(last.code.contains("def fetch_rates(**context):"));
+        assert_eq!(last.code.matches("with DAG").count(), 1);
+    }
+
+    #[test]
+    fn an_answer_that_is_a_whole_file_again_is_taken_as_a_file() {
+        let mut c = conversation(1);
+        assert!(c.record(UNDEFINED_CALLABLE, AnswerEnd::Complete));
+        // Without the definition: validated as it is, and the rounds are over.
+        assert!(!c.record(UNDEFINED_CALLABLE, AnswerEnd::Complete));
+        assert_eq!(c.attempts().len(), 2);
+        assert!(!c.last().unwrap().report.loads);
+    }
+
+    #[test]
+    fn other_failures_get_the_whole_file_repair_turn() {
+        let mut c = conversation(1);
+        let broken =
+            "```python\nfrom airflow.sdk import DAG\nwith DAG(dag_id='x' as dag:\n    pass\n```";
+        assert!(c.record(broken, AnswerEnd::Complete));
+        let turn = &c.messages()[3].content;
+        assert!(turn.contains("Answer with the complete corrected file"), "{turn}");
     }
 }

@@ -31,6 +31,34 @@ pub fn messages(instruction: &str, airflow_version: &str, system: Option<&str>) 
     ]
 }
 
+/// The user turn of a repair round for a file whose only problem is that it uses `names`
+/// (functions, values) without defining them first: the model is asked for those definitions
+/// alone, which dagsmith then adds to the file (`splice::insert_definitions`).
+pub fn definitions_turn(code: &str, names: &[String], version: AirflowVersion) -> String {
+    let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let mut out = format!(
+        "Airflow {version} would not load this DAG: it uses {listed} but the file never defines \
+         {} before the DAG uses {}.\n",
+        if names.len() == 1 { "it" } else { "them" },
+        if names.len() == 1 { "it" } else { "them" },
+    );
+    let lines: Vec<&str> = code.lines().collect();
+    for name in names {
+        let used = lines.iter().find(|l| {
+            l.contains(name.as_str()) && !l.trim_start().starts_with(&format!("{name} ="))
+        });
+        if let Some(line) = used.map(|l| l.trim()).filter(|l| l.len() <= 160) {
+            out.push_str(&format!("- `{line}`\n"));
+        }
+    }
+    out.push_str(
+        "\nWrite only these definitions now: each function complete, with a short real body that \
+         does what its task is for (a task's callable takes `**context`), plus the imports they \
+         need. Do not repeat the DAG. Answer with the definitions in a single ```python block.",
+    );
+    out
+}
+
 /// The user turn of a repair round, for the (fixed) code of the previous answer: each finding
 /// that makes the file fail (errors first, then warnings) as a concrete edit of the quoted line,
 /// with the hint, and for names that do not exist the real classes' import lines from the

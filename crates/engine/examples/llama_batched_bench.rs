@@ -121,8 +121,7 @@ fn main() {
         // Every tensor in the plain CPU buffer type (the pattern matches any name).
         model_params.as_mut().add_cpu_buft_override(c".");
     }
-    let model =
-        LlamaModel::load_from_file(&backend, &a.model, &model_params).expect("model loads");
+    let model = LlamaModel::load_from_file(&backend, &a.model, &model_params).expect("model loads");
     let template = model.chat_template(None).expect("the model has a chat template");
     let dataset = std::fs::read_to_string(&a.instructions).expect("instructions file");
     let vocab = model.vocab();
