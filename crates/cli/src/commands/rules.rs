@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
+use clap::Args;
 use dagsmith_core::rules::{self, Rule};
 use serde_json::json;
 
 use crate::output::{self, Style, Written};
-use crate::{ColorChoice, RulesArgs, exit};
+use crate::{ColorChoice, exit};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -14,6 +15,17 @@ Examples:
   dagsmith rules DS102             explain one rule
   dagsmith rules undefined-name    the same, by name
   dagsmith rules --json            every rule as JSON";
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A rule code (DS102) or name (undefined-name) to explain.
+    #[arg(value_name = "CODE")]
+    pub rule: Option<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: RulesArgs, color: ColorChoice) -> u8 {
     let style = Style { enabled: output::use_color(color, false) };
