@@ -44,6 +44,7 @@ Examples:
   dagsmith model fetch                         download the default model (once)
   dagsmith generate -i 'Hourly S3 to Postgres copy' -a 2.9 > dags/s3_copy.py
   dagsmith generate --input rows.jsonl -o out.jsonl --parallel 8
+  dagsmith generate --input rows.jsonl -o out.jsonl --backend http://gpu-1:8000
   dagsmith validate dags/                      check every .py file under dags/
   dagsmith validate --airflow-version 2.7 etl.py
   dagsmith fix dags/                           apply the safe fixes in place
@@ -51,7 +52,8 @@ Examples:
   dagsmith rules                               list the rules
   dagsmith rules DS102                         explain one rule
 
-Exit status: 0 every input is predicted to load, 1 some are not, 2 usage or I/O error.";
+Exit status: 0 every input is predicted to load (a generate dataset run: it completed), 1 some
+are not, 2 usage or I/O error.";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -397,3 +397,30 @@ fn one_instruction_on_a_backend_and_clear_errors() {
     assert!(stderr(&out).contains("no backend has answered for 1 s"), "{}", stderr(&out));
     assert!(written(&dir.0.join("o.jsonl")).is_empty());
 }
+
+#[test]
+fn ctrl_c_cancels_requests_in_flight_and_writes_nothing_torn() {
+    let dir = TempDir::new("sigint");
+    let hung = MockBackend::start(Behaviour::Hang, vec![], vec![DAG.to_string()]);
+    fs::write(dir.0.join("rows.jsonl"), dataset(3)).unwrap();
+    let child = Command::new(BIN)
+        .current_dir(&dir.0)
+        .args(["generate", "--input", "rows.jsonl", "-o", "o.jsonl", "--backend", &hung.url])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while hung.chat_requests().len() < 3 {
+        assert!(start.elapsed() < Duration::from_secs(30), "requests sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    // Answered at once, not after the 300 s timeout of the hanging requests.
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(written(&dir.0.join("o.jsonl")).is_empty());
+}

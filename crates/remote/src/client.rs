@@ -40,9 +40,11 @@ pub struct ChatParams {
 }
 
 impl ChatParams {
-    /// The request body. Parameters beyond OpenAI's own (`top_k`, `min_p`, the repetition
-    /// penalty) are sent only when sampling and when they change something: vLLM and
-    /// llama-server take them (under two names for the penalty, hence both), OpenAI refuses them.
+    /// The request body. The repetition penalty goes always, under vLLM's name and llama.cpp's
+    /// (each server ignores the other's): vLLM otherwise fills what a request leaves out from the
+    /// model's `generation_config.json` (Qwen2.5-Coder's says 1.05), and greedy runs would differ
+    /// from local ones. `top_k` and `min_p` go only when sampling and when they are on. OpenAI's
+    /// own API refuses these fields; the servers dagsmith targets take them.
     pub fn body(&self, model: &str, messages: &[Message]) -> Value {
         let mut body = json!({
             "model": model,
@@ -53,6 +55,8 @@ impl ChatParams {
             "temperature": self.temperature,
             "top_p": self.top_p,
             "seed": self.seed,
+            "repetition_penalty": self.repeat_penalty,
+            "repeat_penalty": self.repeat_penalty,
         });
         if self.temperature > 0.0 {
             if self.top_k > 0 {
@@ -61,10 +65,6 @@ impl ChatParams {
             if self.min_p > 0.0 {
                 body["min_p"] = json!(self.min_p);
             }
-        }
-        if self.repeat_penalty != 1.0 {
-            body["repeat_penalty"] = json!(self.repeat_penalty);
-            body["repetition_penalty"] = json!(self.repeat_penalty);
         }
         body
     }
@@ -390,7 +390,8 @@ mod tests {
         assert_eq!(body["model"], "qwen");
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "hi");
-        assert!(body.get("top_k").is_none() && body.get("repeat_penalty").is_none());
+        assert!(body.get("top_k").is_none() && body.get("min_p").is_none());
+        assert_eq!((&body["repetition_penalty"], &body["repeat_penalty"]), (&json!(1.0), &json!(1.0)));
         params.temperature = 0.7;
         params.repeat_penalty = 1.1;
         let body = params.body("qwen", &messages);

@@ -32,15 +32,11 @@ fn main() {
         eprintln!("mock_backend: no readable .py file under the paths given");
         std::process::exit(2);
     }
+    let count = answers.len();
     let mock = MockBackend::start(Behaviour::Answer, Vec::new(), answers).without_records();
     // The script waits for this line.
     println!("{}", mock.url);
-    eprintln!(
-        "mock_backend: {} answers from {} files, listening on {}",
-        files.len(),
-        files.len(),
-        mock.url
-    );
+    eprintln!("mock_backend: {count} answers, listening on {}", mock.url);
     loop {
         std::thread::park();
     }
