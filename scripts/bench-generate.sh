@@ -1,41 +1,75 @@
 #!/usr/bin/env bash
-# Generation speed: `dagsmith bench generate` and the reference llama.cpp build (node-llama-cpp
-# 3.22.1 from npm, prebuilt binaries) on the same model, prompts, thread count and token limit,
-# one after the other in the same session. Results go to $OUT (default
-# $CACHE/bench/generate-<date>), as JSON; docs/BENCHMARKS.md records them with the conditions.
+# Generation speed, side by side: `dagsmith bench generate` and llama.cpp's own measurement loops
+# (crates/engine/examples/llama_batched_bench.rs: llama-batched-bench and llama-bench's prompt
+# test, call for call through the same bindings and the same vendored llama.cpp, none of
+# dagsmith's engine). Same model, prompts (the first P instructions of the built-in set with
+# dagsmith's system prompt), thread count and lengths; every answer runs to MAX_TOKENS
+# (--ignore-eos) so both do equal work. Interleaved level by level (dagsmith, then the
+# reference), ROUNDS times, so that both see the same machine state; `uptime` is recorded with
+# each level. Prints a table; the JSON of every run goes to $OUT.
 #
-# usage: scripts/bench-generate.sh [MODEL.gguf] [PARALLEL=1,2,4,8] [MAX_TOKENS=128]
+# usage: scripts/bench-generate.sh [MODEL.gguf] [PARALLEL=1,2,4,8] [MAX_TOKENS=64]
+# env: THREADS (default: physical cores), ROUNDS (1), OUT, NO_BUILD=1 (reuse the binaries),
+#      PROFILE (release; `debug` runs the dev-profile binaries, whose llama.cpp is the same
+#      optimised Release build),
+#      DAGSMITH_ARGS (extra `bench generate` options, e.g. --no-prefix-reuse),
+#      REF_ARGS (extra reference options, e.g. "--kv-unified 0 --flash-attn off"),
+#      NODE_REF=1 (also node-llama-cpp 3.22.1 from npm: llama.cpp's prebuilt CPU backends).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE="${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 MODEL="${1:-models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf}"
 PARALLEL="${2:-1,2,4,8}"
-MAX_TOKENS="${3:-128}"
-THREADS="${THREADS:-$(nproc)}"
+MAX_TOKENS="${3:-64}"
+THREADS="${THREADS:-$(lscpu -p=CORE 2>/dev/null | grep -v '^#' | sort -u | wc -l)}"
+ROUNDS="${ROUNDS:-1}"
 OUT="${OUT:-$CACHE/bench/generate-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 [[ -f $MODEL ]] || { echo "model $MODEL missing: dagsmith model fetch" >&2; exit 2; }
+INSTRUCTIONS="$(realpath datasets/instructions.jsonl)"
 
-REF="$CACHE/bench-ref"
-if [[ ! -d $REF/node_modules/node-llama-cpp ]]; then
-  mkdir -p "$REF"
-  echo '{"name":"dagsmith-bench-ref","private":true,"type":"module"}' >"$REF/package.json"
-  (cd "$REF" && npm install --no-audit --no-fund node-llama-cpp@3.22.1)
+PROFILE="${PROFILE:-release}"
+if [[ -z ${NO_BUILD:-} ]]; then
+  cargo build --profile "${PROFILE/debug/dev}" -q -p dagsmith
+  cargo build --profile "${PROFILE/debug/dev}" -q -p dagsmith-engine --example llama_batched_bench
 fi
-cp scripts/bench-reference.mjs "$REF/"
+DAGSMITH="$CARGO_TARGET_DIR/$PROFILE/dagsmith"
+REFERENCE="$CARGO_TARGET_DIR/$PROFILE/examples/llama_batched_bench"
 
-cargo build --release -q -p dagsmith
-# OpenMP's default (spinning) wait is fastest on an idle machine (~10% over passive at 1 sequence,
-# measured here); on a busy one a spinning pool collapses and OMP_WAIT_POLICY=passive is the
-# setting to use (../shared/notes/llama-cpp.md). Left to the caller's environment.
-# Interleaved per level (dagsmith, then the reference), so that both see the same machine state.
-for p in ${PARALLEL//,/ }; do
-  echo "== parallel $p: dagsmith ($THREADS threads, max $MAX_TOKENS tokens)" >&2
-  "$CARGO_TARGET_DIR/release/dagsmith" bench generate --model "$MODEL" --parallel "$p" \
-    --max-tokens "$MAX_TOKENS" --threads "$THREADS" --json | tee "$OUT/dagsmith-$p.json"
-  echo "== parallel $p: node-llama-cpp" >&2
-  node "$REF/bench-reference.mjs" "$(realpath "$MODEL")" "$(realpath datasets/instructions.jsonl)" \
-    "$THREADS" "$MAX_TOKENS" "$p" | tee "$OUT/reference-$p.json"
+if [[ -n ${NODE_REF:-} ]]; then
+  NODE_DIR="$CACHE/bench-ref"
+  if [[ ! -d $NODE_DIR/node_modules/node-llama-cpp ]]; then
+    mkdir -p "$NODE_DIR"
+    echo '{"name":"dagsmith-bench-ref","private":true,"type":"module"}' >"$NODE_DIR/package.json"
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund node-llama-cpp@3.22.1)
+  fi
+  cp scripts/bench-reference.mjs "$NODE_DIR/"
+fi
+
+# OpenMP's spinning wait is fastest on an idle machine; on a busy one OMP_WAIT_POLICY=passive
+# holds up (../shared/notes/llama-cpp.md). Left to the caller's environment, recorded here.
+echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} threads=$THREADS max_tokens=$MAX_TOKENS" \
+  "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo +dirty)" \
+  | tee "$OUT/conditions.txt" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== round $round: reference prompt test (llama-bench pp, 5 repetitions)" >&2
+  "$REFERENCE" "$MODEL" "$INSTRUCTIONS" --threads "$THREADS" --npl '' --pp-reps 5 ${REF_ARGS:-} \
+    >"$OUT/reference-pp-r$round.json"
+  for p in ${PARALLEL//,/ }; do
+    uptime >"$OUT/load-$p-r$round.txt"
+    echo "== round $round, parallel $p: dagsmith; $(cat "$OUT/load-$p-r$round.txt")" >&2
+    "$DAGSMITH" bench generate --model "$MODEL" --parallel "$p" --max-tokens "$MAX_TOKENS" \
+      --ignore-eos --threads "$THREADS" --json ${DAGSMITH_ARGS:-} >"$OUT/dagsmith-$p-r$round.json"
+    echo "== round $round, parallel $p: reference" >&2
+    "$REFERENCE" "$MODEL" "$INSTRUCTIONS" --threads "$THREADS" --npl "$p" --tg "$MAX_TOKENS" \
+      ${REF_ARGS:-} >"$OUT/reference-$p-r$round.json"
+    if [[ -n ${NODE_REF:-} ]]; then
+      echo "== round $round, parallel $p: node-llama-cpp" >&2
+      node "$NODE_DIR/bench-reference.mjs" "$(realpath "$MODEL")" "$INSTRUCTIONS" "$THREADS" \
+        "$MAX_TOKENS" "$p" >"$OUT/node-$p-r$round.json"
+    fi
+  done
 done
 echo "results in $OUT" >&2
+python3 scripts/bench-generate-summary.py "$OUT"

@@ -2,7 +2,8 @@
 # Builds the browser playground (web/, leptos CSR) into dist/, which `dagsmith serve` serves:
 #   trunk build --release --offline   (index.html + Trunk.toml at the repository root)
 # Installs trunk, wasm-bindgen-cli and wasm-opt into $DAGSMITH_CACHE/tools first when they are
-# missing (scripts/setup-web.sh; tens of minutes once). Extra arguments go to trunk. Prints the
+# missing (scripts/setup-web.sh; tens of minutes once). Extra arguments go to trunk; WEB_DIST
+# names another output folder (scripts/test-browser.sh builds its test build so). Prints the
 # bundle size.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,9 +28,10 @@ done
 
 # trunk passes --offline to cargo: download the crates first (a no-op when they are cached).
 cargo fetch -q
-trunk build --release --offline "$@"
+DIST="${WEB_DIST:-dist}"
+trunk build --release --offline --dist "$DIST" "$@"
 
-for f in dist/*.wasm dist/*.js dist/*.css; do
+for f in "$DIST"/*.wasm "$DIST"/*.js "$DIST"/*.css; do
   [[ -f $f ]] || continue
   printf '[build-web] %-44s %9d bytes, %8d gzipped\n' "$f" "$(stat -c %s "$f")" \
     "$(gzip -9 -c "$f" | wc -c)" >&2

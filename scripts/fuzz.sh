@@ -2,15 +2,19 @@
 # Fuzzes one dagsmith-core target with cargo-fuzz (libFuzzer) for a given time.
 #
 #   scripts/fuzz.sh TARGET [SECONDS] [-- LIBFUZZER_ARGS...]
-#   FUZZ_KEEP_GOING=1 scripts/fuzz.sh validate 600   # the run docs/VALIDATION.md records
+#   FUZZ_KEEP_GOING=1 nice -n 10 scripts/fuzz.sh mutate 900   # the runs docs/VALIDATION.md records
 #   scripts/fuzz.sh dataset 60
 #   scripts/fuzz.sh validate 0 -- -runs=0   # only run the corpus once, no mutations
 #   (SECONDS 0 = no time limit; arguments after -- go to libFuzzer)
 #
-# Targets: fuzz/fuzz_targets/*.rs (validate, fix, dataset). Idempotent: installs cargo-fuzz into
-# the persistent cache when missing, seeds fuzz/corpus/TARGET when it is empty (validate, fix: the
-# Python files of ../shared/corpus; dataset: fuzz/seeds/dataset), then runs. The corpus grows across runs
-# (fuzz/corpus/ and fuzz/artifacts/ are git-ignored); crashes land in fuzz/artifacts/TARGET/.
+# Targets: fuzz/fuzz_targets/*.rs: validate (byte mutations of DAG files), mutate (structure-aware
+# mutations of DAG files), generate (a DAG-file grammar), fix (fix_source), dataset. Idempotent:
+# installs cargo-fuzz into the persistent cache when missing, seeds fuzz/corpus/TARGET when it is
+# empty (validate, mutate, generate, fix: the Python files of ../shared/corpus; dataset:
+# fuzz/seeds/dataset), then runs. The corpus grows across runs (fuzz/corpus/ and fuzz/artifacts/
+# are git-ignored); crashes, slow inputs and timeouts land in fuzz/artifacts/TARGET/. After the
+# run, the validate-like targets' corpus and artifacts are replayed in a native release build
+# (fuzz/src/replay.rs), which fails when one input takes over 50 ms (issue 12's cap).
 #
 # Stable rustc only: cargo-fuzz's -Z flags are enabled with RUSTC_BOOTSTRAP=1.
 #
@@ -20,7 +24,11 @@
 #                        the normal build: keep them apart)
 #   CARGO_BUILD_JOBS     default 1 (the build machines have 2 shared cores)
 #   FUZZ_SANITIZER       address (default) or none
-#   FUZZ_RSS_LIMIT_MB    default 2048;  FUZZ_TIMEOUT_S  per-input timeout, default 10
+#   FUZZ_RSS_LIMIT_MB    default 2048;  FUZZ_TIMEOUT_S  per-input hang timeout, default 10
+#   DAGSMITH_FUZZ_SLOW_MS  per-input cap inside the instrumented targets (fuzz/src/check.rs: over it
+#                        an input is a crash), default 1500 — 50 ms native times the slowdown of
+#                        the fuzz build measured in docs/VALIDATION.md
+#   FUZZ_REPLAY=0        skip the native replay after the run
 #   FUZZ_KEEP_GOING=1    don't stop at the first crash/timeout/oom: libFuzzer fork mode with one
 #                        worker (-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1);
 #                        every failing input is still written to fuzz/artifacts/TARGET/
@@ -65,7 +73,7 @@ CORPUS="fuzz/corpus/$TARGET"
 mkdir -p "$CORPUS" "fuzz/artifacts/$TARGET"
 EXTRA_CORPORA=()
 case $TARGET in
-  validate | fix)
+  validate | mutate | generate | fix)
     # Byte 0 of a validate input picks the Airflow version (byte % 4: '0' 2.7, '1' 2.11, '2' 3.0,
     # '3' 3.1); the seeds cycle through the four.
     if [[ -z "$(ls -A "$CORPUS")" ]]; then
@@ -101,6 +109,20 @@ if [[ ${FUZZ_KEEP_GOING:-0} == 1 ]]; then
 fi
 
 log "cargo fuzz run $TARGET (sanitizer $SANITIZER, ${SECONDS_TO_RUN}s, target dir $CARGO_TARGET_DIR)"
-set -x
-exec cargo fuzz run --sanitizer "$SANITIZER" "$TARGET" "$CORPUS" "${EXTRA_CORPORA[@]}" -- \
-  "${LIBFUZZER_ARGS[@]}" "$@"
+status=0
+(
+  set -x
+  cargo fuzz run --sanitizer "$SANITIZER" "$TARGET" "$CORPUS" "${EXTRA_CORPORA[@]}" -- \
+    "${LIBFUZZER_ARGS[@]}" "$@"
+) || status=$?
+
+# --- native replay: the 50 ms cap ---------------------------------------------------------------
+if [[ $TARGET != dataset && ${FUZZ_REPLAY:-1} != 0 ]]; then
+  REPLAY_TARGET_DIR="$CACHE/fuzz-replay-target"
+  log "replaying $CORPUS and fuzz/artifacts/$TARGET in a native release build ($REPLAY_TARGET_DIR)"
+  CARGO_TARGET_DIR="$REPLAY_TARGET_DIR" RUSTC_BOOTSTRAP= cargo build --release \
+    --manifest-path fuzz/Cargo.toml --bin replay
+  "$REPLAY_TARGET_DIR/release/replay" "$TARGET" --max-ms 50 "$CORPUS" "fuzz/artifacts/$TARGET" \
+    || { [[ $status != 0 ]] || status=1; }
+fi
+exit "$status"

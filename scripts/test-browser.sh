@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser tests of the playground in headless Chromium (tests/browser/playground.test.cjs):
-# builds dist/ when it is missing or older than its sources, builds `dagsmith` (dev profile),
-# starts `dagsmith serve` on a free 127.0.0.1 port with the small test model, runs the tests,
-# and stops the server. Screenshots go to tests/browser/artifacts/ (git-ignored).
+# builds the app into dist-test/ when it is missing or older than its sources (as
+# scripts/build-web.sh builds dist/, plus `--features fault-injection`: one test input makes the
+# validator panic, see web/src/worker.rs), builds `dagsmith` (dev profile), starts
+# `dagsmith serve` on a free 127.0.0.1 port with the small test model, runs the tests, and stops
+# the server. Screenshots go to tests/browser/artifacts/ (git-ignored).
 #
 # Environment:
 #   DAGSMITH_TEST_MODEL  GGUF for the generation tests
@@ -26,12 +28,14 @@ die() { printf '[test-browser] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -d $NODE_PATH/playwright-core ]] || die "playwright-core missing: run scripts/setup-web.sh"
 [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium missing: run scripts/setup-web.sh"
 
-# dist/ is stale when any input of the wasm build is newer than its index.html.
-if [[ ! -f dist/index.html ]] ||
-  [[ -n $(find web crates/core index.html Trunk.toml Cargo.toml Cargo.lock -newer dist/index.html \
+# The test build, beside the user's dist/: the same app with the test-only fault injection.
+DIST=dist-test
+# It is stale when any input of the wasm build is newer than its index.html.
+if [[ ! -f $DIST/index.html ]] ||
+  [[ -n $(find web crates/core index.html Trunk.toml Cargo.toml Cargo.lock -newer $DIST/index.html \
     -type f -print -quit) ]]; then
-  log "building dist/ (scripts/build-web.sh)"
-  ./scripts/build-web.sh
+  log "building $DIST/ (scripts/build-web.sh --features fault-injection)"
+  WEB_DIST=$DIST ./scripts/build-web.sh --features fault-injection
 fi
 
 server_pid=""
@@ -58,7 +62,7 @@ if "$dagsmith" serve --help >/dev/null 2>&1; then
   # A free port: bind port 0, note the number, release it; the server binds it right after.
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   log "dagsmith serve on 127.0.0.1:$port with $(basename "$MODEL")"
-  "$dagsmith" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --static-dir dist \
+  "$dagsmith" serve --model "$MODEL" --host 127.0.0.1 --port "$port" --static-dir "$DIST" \
     --parallel 1 >"$server_log" 2>&1 &
   server_pid=$!
   base_url="http://127.0.0.1:$port"
@@ -78,7 +82,7 @@ else
   # Only while `dagsmith serve` does not exist: the validation tests need just the page.
   skip_reason="this dagsmith has no serve command"
   log "$skip_reason: serving dist/ statically, generation tests skipped"
-  node tests/browser/static-server.cjs dist >"$server_log" 2>&1 &
+  node tests/browser/static-server.cjs "$DIST" >"$server_log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 50); do
     base_url=$(head -n1 "$server_log")
@@ -91,7 +95,7 @@ fi
 mkdir -p "$ARTIFACTS"
 status=0
 BASE_URL="$base_url" GENERATION="$generation" SKIP_REASON="$skip_reason" ARTIFACTS="$ARTIFACTS" \
-  node tests/browser/playground.test.cjs || status=$?
+  FAULT_INJECTION=1 node tests/browser/playground.test.cjs || status=$?
 if [[ $status -ne 0 ]]; then
   log "server log (last 40 lines):"
   tail -n 40 "$server_log" >&2

@@ -39,9 +39,14 @@ step() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+# The CLI as the Python wheel builds it (validate-only, without the `engine` feature).
+step clippy-wheel cargo clippy -p dagsmith --no-default-features --all-targets -- -D warnings
 step wasm32 "${wasm_cargo[@]}" check -p dagsmith-core --target wasm32-unknown-unknown
-step web-clippy "${wasm_cargo[@]}" clippy -p dagsmith-web --target wasm32-unknown-unknown -- -D warnings
+# --all-features: also the test-only fault injection the browser tests build with.
+step web-clippy "${wasm_cargo[@]}" clippy -p dagsmith-web --target wasm32-unknown-unknown --all-features -- -D warnings
 step browser ./scripts/test-browser.sh
+# The Python wheel (maturin), python -m dagsmith, and the pre-commit hook, end to end.
+step python ./scripts/test-python.sh
 # Dev profile, not --release; Cargo.toml builds dagsmith-core at opt-level 2 in it. Measured on
 # 2 cores with dependencies cached, clippy + test after a source touch: --release 108 s (our
 # crates rebuilt at opt-level 3, never incremental), plain debug 70 s (corpus test alone ~50 s at

@@ -7,6 +7,9 @@
 // BASE_URL     the playground's address (required)
 // GENERATION   "1": the server has a model, run the generation tests; otherwise they are
 //              reported as skipped with SKIP_REASON
+// FAULT_INJECTION  "1": dist/ was built with `--features fault-injection` (scripts/
+//              test-browser.sh does), so PANIC_INPUT makes the validator panic; otherwise the
+//              test that needs it is reported as skipped
 // ARTIFACTS    folder for screenshots (default tests/browser/artifacts)
 // CHROMIUM     browser binary (default /usr/bin/chromium)
 "use strict";
@@ -19,6 +22,7 @@ const { chromium } = require("playwright-core");
 
 const BASE_URL = process.env.BASE_URL;
 const GENERATION = process.env.GENERATION === "1";
+const FAULT_INJECTION = process.env.FAULT_INJECTION === "1";
 const ARTIFACTS = process.env.ARTIFACTS || path.join(__dirname, "artifacts");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!BASE_URL) {
@@ -41,6 +45,17 @@ with DAG(dag_id="loop", start_date=datetime(2024, 1, 1), schedule=None) as dag:
 `;
 const CYCLE_LINE = 12; // `load >> extract`
 const FIXED_DAG = CYCLE_DAG.replace("    load >> extract\n", "");
+// web/src/worker.rs: in test builds, this input makes the validator panic.
+const PANIC_INPUT = "# dagsmith-test: make the validator panic\n";
+// Issue 12's crash: the interpreter's range unrolling overflowed. Fixed or not, the page must
+// survive it.
+const RANGE_OVERFLOW_DAG = `from datetime import datetime
+from airflow import DAG
+
+with DAG(dag_id="big", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+    for i in range(-9223372036854775807, 9223372036854775807):
+        pass
+`;
 
 // ---- a minimal harness ---------------------------------------------------------------------
 
@@ -339,6 +354,64 @@ test("a clear message when the server or the model is unavailable (mocked /api/h
   await down.waitForSelector('#findings li[data-code="DS108"]');
 });
 
+test(
+  "a validator panic shows 'the validator failed on this input', and the next file validates",
+  async () => {
+    const page = await newPage();
+    await openApp(page);
+    await page.click("#own");
+    await setCode(page, CYCLE_DAG);
+    await page.waitForSelector('#findings li[data-code="DS108"]');
+    const workers = page.workers().length;
+
+    // The validator panics (wasm aborts) in its worker: the page says so and shows no findings,
+    // not the previous file's.
+    await setCode(page, PANIC_INPUT);
+    await page.waitForSelector('#verdict[data-failed="true"]');
+    const verdict = await page.textContent("#verdict");
+    assert(verdict.includes("the validator failed on this input"), `verdict: ${verdict}`);
+    assert(verdict.includes("fault injected for a test"), `the panic's message: ${verdict}`);
+    assertEq(await findings(page), [], "no findings shown after a failure");
+    assertEq(await page.getAttribute("#verdict", "data-loads"), "false", "no verdict");
+    assert((await page.textContent("#graph")).includes("validator failed"), "graph says so");
+    await page.screenshot({ path: path.join(ARTIFACTS, "validator-failed.png"), fullPage: true });
+
+    // A normal file right after: a new worker validates it.
+    await setCode(page, CYCLE_DAG);
+    await page.waitForSelector('#findings li[data-code="DS108"]');
+    assertEq(await page.getAttribute("#verdict", "data-failed"), "false", "failure cleared");
+    await setCode(page, FIXED_DAG);
+    await page.waitForSelector('#verdict[data-loads="true"]');
+    // Again: every panic costs one worker, never the page.
+    await setCode(page, PANIC_INPUT);
+    await page.waitForSelector('#verdict[data-failed="true"]');
+    await setCode(page, FIXED_DAG);
+    await page.waitForSelector('#verdict[data-loads="true"]');
+    assert(page.workers().length <= workers + 1, `workers are replaced, not piled up: ${page.workers().length}`);
+    await noJsErrors(page);
+  },
+  { faultInjection: true },
+);
+
+test("issue 12's overflowing range does not take the page down", async () => {
+  const page = await newPage();
+  await openApp(page);
+  await page.click("#own");
+  await setCode(page, RANGE_OVERFLOW_DAG);
+  // A verdict (the validator copes) or the failure message (it does not): either way, shown.
+  const failed = await page.getAttribute("#verdict", "data-failed");
+  const text = await page.textContent("#verdict");
+  assert(
+    failed === "true" ? text.includes("the validator failed on this input") : /would (NOT )?load/.test(text),
+    `verdict ${failed}: ${text}`,
+  );
+  await setCode(page, CYCLE_DAG);
+  await page.waitForSelector('#findings li[data-code="DS108"]');
+  await setCode(page, FIXED_DAG);
+  await page.waitForSelector('#verdict[data-loads="true"]');
+  await noJsErrors(page);
+});
+
 // ---- generation against `dagsmith serve` with a model -------------------------------------
 
 async function generateWith(page, { instruction, maxTokens, repair = 0 }) {
@@ -478,6 +551,11 @@ test(
     if (t.generation && !GENERATION) {
       skipped++;
       console.log(`skip  ${t.name} (${process.env.SKIP_REASON || "GENERATION is not 1"})`);
+      continue;
+    }
+    if (t.faultInjection && !FAULT_INJECTION) {
+      skipped++;
+      console.log(`skip  ${t.name} (dist/ built without --features fault-injection)`);
       continue;
     }
     const start = Date.now();

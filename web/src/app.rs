@@ -1,14 +1,15 @@
 //! The playground page (leptos, client-side rendered).
 //!
 //! All state lives in signals gathered in [`Ctx`], which is `Copy` and handed to every part of
-//! the page. Validation runs in the page (dagsmith-core in wasm) whenever the code or the
-//! Airflow version changes, debounced; generation streams from `POST /api/generate`.
+//! the page. Validation runs in the browser (dagsmith-core in wasm, in a Web Worker: see
+//! [`crate::validator`]) whenever the code or the Airflow version changes, debounced;
+//! generation streams from `POST /api/generate`.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use dagsmith_core::share::{self, GenerationParams, ShareError, SharedState};
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, validate};
+use dagsmith_core::{AirflowVersion, Report};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::AbortController;
@@ -18,6 +19,8 @@ use crate::browser;
 use crate::highlight::highlight_lines;
 use crate::state::{self, AIRFLOW_VERSIONS, Recent};
 use crate::svg::dag_svg;
+use crate::validation::Validated;
+use crate::validator;
 
 /// Pixel height of a code line; the stylesheet's `--line` must match.
 const LINE_PX: i32 = 20;
@@ -61,8 +64,12 @@ struct Ctx {
     code: RwSignal<String>,
     report: RwSignal<Report>,
     validations: RwSignal<u32>,
-    /// A debounced validation is scheduled and has not run yet.
+    /// The code or version changed and the report shown is not yet theirs.
     pending: RwSignal<bool>,
+    /// Why the last validation gave no report (the validator failed on the input).
+    failure: RwSignal<Option<String>>,
+    /// Number of the latest validation asked for: older answers are not shown.
+    validation_seq: StoredValue<u64>,
     validate_ms: RwSignal<f64>,
     /// Hash of the code as last generated; `None` for the user's own code.
     generated_hash: RwSignal<Option<String>>,
@@ -84,14 +91,20 @@ struct Ctx {
     scroller: NodeRef<leptos::html::Div>,
 }
 
+/// A report without findings or DAGs: what is shown before the first validation and when the
+/// validator failed (never the previous file's findings).
+fn empty_report(version: &str) -> Report {
+    Report {
+        airflow_version: version.to_string(),
+        loads: false,
+        dags: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
 impl Ctx {
     fn new() -> Self {
-        let empty = Report {
-            airflow_version: AirflowVersion::DEFAULT.to_string(),
-            loads: false,
-            dags: Vec::new(),
-            findings: Vec::new(),
-        };
+        let empty = empty_report(&AirflowVersion::DEFAULT.to_string());
         Ctx {
             instruction: RwSignal::new(String::new()),
             version: RwSignal::new(AirflowVersion::DEFAULT.to_string()),
@@ -100,6 +113,8 @@ impl Ctx {
             report: RwSignal::new(empty),
             validations: RwSignal::new(0),
             pending: RwSignal::new(false),
+            failure: RwSignal::new(None),
+            validation_seq: StoredValue::new(0),
             validate_ms: RwSignal::new(0.0),
             generated_hash: RwSignal::new(None),
             attempts: RwSignal::new(Vec::new()),
@@ -133,22 +148,62 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
-fn options_for(version: &str) -> ValidateOptions {
-    ValidateOptions { airflow_version: version.parse().unwrap_or_default() }
+/// Validates the current code and version and shows the outcome: the report, or the failure
+/// with no findings. An answer overtaken by a newer request is dropped. True when what is
+/// shown belongs to the code and version as they are now.
+async fn refresh(ctx: Ctx) -> bool {
+    let seq = ctx.validation_seq.get_value() + 1;
+    ctx.validation_seq.set_value(seq);
+    ctx.debounce.update_value(|d| d.1 = browser::perf_now());
+    let code = ctx.code.get_untracked();
+    let version = ctx.version.get_untracked();
+    let outcome = validator::validate(&code, &version).await;
+    if ctx.validation_seq.get_value() != seq {
+        return false;
+    }
+    match outcome {
+        Ok(Validated { report, ms }) => {
+            ctx.failure.set(None);
+            ctx.validate_ms.set(ms);
+            ctx.report.set(report);
+        }
+        Err(failure) => {
+            ctx.failure.set(Some(failure.to_string()));
+            ctx.report.set(empty_report(&version));
+        }
+    }
+    ctx.validations.update(|n| *n += 1);
+    let current =
+        ctx.code.with_untracked(|c| *c == code) && ctx.version.with_untracked(|v| *v == version);
+    if current {
+        ctx.pending.set(false);
+    }
+    current
 }
 
-/// Validates the current code now (not debounced).
+/// Validates now (not debounced).
 fn validate_now(ctx: Ctx) {
-    let start = browser::perf_now();
-    let report = ctx
-        .code
-        .with_untracked(|code| ctx.version.with_untracked(|v| validate(code, &options_for(v))));
-    let end = browser::perf_now();
-    ctx.debounce.update_value(|d| d.1 = end);
-    ctx.validate_ms.set(end - start);
-    ctx.report.set(report);
-    ctx.validations.update(|n| *n += 1);
-    ctx.pending.set(false);
+    spawn_local(async move {
+        refresh(ctx).await;
+    });
+}
+
+/// The report of the code as it is now: the one shown when it is up to date, else a new one;
+/// the error says why there is none.
+async fn current_report(ctx: Ctx) -> Result<Report, String> {
+    if !ctx.pending.get_untracked() {
+        return match ctx.failure.get_untracked() {
+            None => Ok(ctx.report.get_untracked()),
+            Some(why) => Err(why),
+        };
+    }
+    let (code, version) = (ctx.code.get_untracked(), ctx.version.get_untracked());
+    validator::validate(&code, &version).await.map(|v| v.report).map_err(|f| f.to_string())
+}
+
+/// Whether `code` loads, for labels (attempts, recents): false when the validator fails.
+async fn loads(code: &str, version: &str) -> bool {
+    validator::validate(code, version).await.is_ok_and(|v| v.report.loads)
 }
 
 /// Validates after [`DEBOUNCE_MS`] of quiet, or at once when the last run is older than
@@ -216,14 +271,11 @@ fn generate(ctx: Ctx) {
     ctx.share_warnings.set(Vec::new());
     ctx.code.set(String::new());
     spawn_local(async move {
-        let mut finished = false;
+        let mut finished = None;
         let mut failed = false;
         let result = browser::post_event_stream("/api/generate", &body, &signal, |event| {
             match ServerEvent::decode(&event) {
-                Ok(ServerEvent::Done(done)) => {
-                    finished = true;
-                    on_done(ctx, &instruction, &version, done.code);
-                }
+                Ok(ServerEvent::Done(done)) => finished = Some(done.code),
                 Ok(ServerEvent::Error(message)) => {
                     failed = true;
                     ctx.say("error", format!("Generation failed: {message}"));
@@ -236,9 +288,13 @@ fn generate(ctx: Ctx) {
             }
         })
         .await;
+        let complete = finished.is_some();
+        if let Some(code) = finished {
+            on_done(ctx, &instruction, &version, code).await;
+        }
         match result {
             Ok(browser::StreamEnd::Aborted) => ctx.say("info", "Stopped."),
-            Ok(browser::StreamEnd::Finished) if !finished && !failed => {
+            Ok(browser::StreamEnd::Finished) if !complete && !failed => {
                 ctx.say("warn", "The server ended the stream before the DAG was complete.")
             }
             Ok(browser::StreamEnd::Finished) => {}
@@ -280,7 +336,16 @@ fn on_event(ctx: Ctx, event: ServerEvent, version: &str) {
             ctx.code.set(preview);
         }
         ServerEvent::AttemptEnd(end) => {
-            let loads = validate(&end.code, &options_for(version)).loads;
+            let (index, code, version) = (end.attempt, end.code.clone(), version.to_string());
+            spawn_local(async move {
+                let loads = loads(&code, &version).await;
+                ctx.attempts.update(|attempts| {
+                    let attempt = attempts.iter_mut().rev().find(|a| a.index == index);
+                    if let Some(a) = attempt.filter(|a| a.code.as_deref() == Some(code.as_str())) {
+                        a.loads = Some(loads);
+                    }
+                });
+            });
             ctx.attempts.update(|attempts| {
                 let slot = attempts.iter_mut().rev().find(|a| a.index == end.attempt);
                 let attempt = match slot {
@@ -295,7 +360,6 @@ fn on_event(ctx: Ctx, event: ServerEvent, version: &str) {
                 attempt.tokens = end.tokens;
                 attempt.seconds = end.seconds;
                 attempt.tokens_per_second = end.tokens_per_second;
-                attempt.loads = Some(loads);
             });
             ctx.live_tokens.set(end.tokens);
             ctx.live_tps.set(end.tokens_per_second);
@@ -305,15 +369,15 @@ fn on_event(ctx: Ctx, event: ServerEvent, version: &str) {
     }
 }
 
-fn on_done(ctx: Ctx, instruction: &str, version: &str, code: String) {
+async fn on_done(ctx: Ctx, instruction: &str, version: &str, code: String) {
     let shown = ctx.attempts.with_untracked(|a| {
         a.iter().rposition(|x| x.code.as_deref() == Some(code.as_str())).or(a.len().checked_sub(1))
     });
     ctx.viewing.set(shown);
     ctx.generated_hash.set(Some(share::code_hash(&code)));
-    let loads = validate(&code, &options_for(version)).loads;
     ctx.code.set(code.clone());
     validate_now(ctx);
+    let loads = loads(&code, version).await;
     ctx.recents.update(|list| {
         state::push_recent(
             list,
@@ -356,19 +420,20 @@ fn own_code(ctx: Ctx) {
 }
 
 fn share_link(ctx: Ctx) {
-    validate_now(ctx);
-    let shared = SharedState {
-        validator: dagsmith_core::VERSION.to_string(),
-        instruction: ctx.instruction.get_untracked(),
-        airflow_version: ctx.version.get_untracked(),
-        params: ctx.params.get_untracked(),
-        code: ctx.code.get_untracked(),
-        generated_hash: ctx.generated_hash.get_untracked(),
-        verdict: Some(ctx.report.with_untracked(state::shared_verdict)),
-    };
-    let url = browser::set_fragment(&share::encode(&shared));
-    ctx.share_url.set(url.clone());
     spawn_local(async move {
+        // No verdict in the link when the validator failed on the code.
+        let verdict = current_report(ctx).await.ok().map(|r| state::shared_verdict(&r));
+        let shared = SharedState {
+            validator: dagsmith_core::VERSION.to_string(),
+            instruction: ctx.instruction.get_untracked(),
+            airflow_version: ctx.version.get_untracked(),
+            params: ctx.params.get_untracked(),
+            code: ctx.code.get_untracked(),
+            generated_hash: ctx.generated_hash.get_untracked(),
+            verdict,
+        };
+        let url = browser::set_fragment(&share::encode(&shared));
+        ctx.share_url.set(url.clone());
         match browser::copy_text(&url).await {
             Ok(()) => ctx.say("info", format!("Share link copied ({} characters).", url.len())),
             Err(_) => ctx.say("info", "Share link ready: copy it from the box below."),
@@ -400,7 +465,6 @@ fn restore(ctx: Ctx, fragment: &str) {
     ctx.viewing.set(None);
     ctx.generated_hash.set(shared.generated_hash.clone());
     ctx.code.set(shared.code.clone());
-    validate_now(ctx);
     if shared.validator != dagsmith_core::VERSION {
         warnings.push(format!(
             "This link was made with validator {}; this page runs {}: findings may differ.",
@@ -414,13 +478,20 @@ fn restore(ctx: Ctx, fragment: &str) {
                 .into(),
         );
     }
-    if let Some(then) = &shared.verdict
-        && *then != ctx.report.with_untracked(state::shared_verdict)
-    {
-        warnings.push("The findings differ from those seen when the link was made.".into());
-    }
-    ctx.share_warnings.set(warnings);
-    ctx.say("info", "Restored from a share link and validated here.");
+    validate_now(ctx);
+    let version = ctx.version.get_untracked();
+    spawn_local(async move {
+        // The link's findings against this page's, for the same code (a validator failure is
+        // shown as such, not as a difference).
+        if let Some(then) = &shared.verdict
+            && let Ok(now) = validator::validate(&shared.code, &version).await
+            && *then != state::shared_verdict(&now.report)
+        {
+            warnings.push("The findings differ from those seen when the link was made.".into());
+        }
+        ctx.share_warnings.set(warnings);
+        ctx.say("info", "Restored from a share link and validated here.");
+    });
 }
 
 fn jump_to_line(ctx: Ctx, line: u32) {
@@ -447,19 +518,22 @@ fn jump_to_line(ctx: Ctx, line: u32) {
 }
 
 fn download_report(ctx: Ctx, sarif: bool) {
-    validate_now(ctx);
-    let (doc, stem) = ctx.report.with_untracked(|r| {
-        let stem = state::file_stem(r);
-        (state::report_document(r, &format!("{stem}.py"), sarif), stem)
+    spawn_local(async move {
+        let report = match current_report(ctx).await {
+            Ok(report) => report,
+            Err(failure) => return ctx.say("error", format!("No report: {failure}.")),
+        };
+        let stem = state::file_stem(&report);
+        let doc = state::report_document(&report, &format!("{stem}.py"), sarif);
+        let (name, mime) = if sarif {
+            (format!("{stem}.sarif"), "application/sarif+json")
+        } else {
+            (format!("{stem}.report.json"), "application/json")
+        };
+        if let Err(e) = browser::download(&name, mime, &doc) {
+            ctx.say("error", format!("Download failed: {e}"));
+        }
     });
-    let (name, mime) = if sarif {
-        (format!("{stem}.sarif"), "application/sarif+json")
-    } else {
-        (format!("{stem}.report.json"), "application/json")
-    };
-    if let Err(e) = browser::download(&name, mime, &doc) {
-        ctx.say("error", format!("Download failed: {e}"));
-    }
 }
 
 #[component]
@@ -834,10 +908,11 @@ fn Attempts(ctx: Ctx) -> impl IntoView {
                             } else {
                                 format!("repair {}", a.index)
                             };
-                            let verdict = match a.loads {
-                                Some(true) => "loads",
-                                Some(false) => "does not load",
-                                None => "streaming…",
+                            let verdict = match (a.loads, &a.code) {
+                                (Some(true), _) => "loads",
+                                (Some(false), _) => "does not load",
+                                (None, Some(_)) => "checking…",
+                                (None, None) => "streaming…",
                             };
                             let stats = format!(
                                 "{} tokens · {:.1} tok/s{}",
@@ -968,7 +1043,9 @@ fn Verdict(ctx: Ctx) -> impl IntoView {
         <div
             id="verdict"
             class=move || {
-                if ctx.code.with(|c| c.trim().is_empty()) {
+                if ctx.failure.with(Option::is_some) {
+                    "verdict failed"
+                } else if ctx.code.with(|c| c.trim().is_empty()) {
                     "verdict empty"
                 } else if ctx.report.with(|r| r.loads) {
                     "verdict ok"
@@ -977,10 +1054,13 @@ fn Verdict(ctx: Ctx) -> impl IntoView {
                 }
             }
             data-loads=move || ctx.report.with(|r| r.loads.to_string())
+            data-failed=move || ctx.failure.with(Option::is_some).to_string()
         >
             <strong>
                 {move || {
-                    if ctx.code.with(|c| c.trim().is_empty()) {
+                    if let Some(why) = ctx.failure.get() {
+                        state::failure_text(&why)
+                    } else if ctx.code.with(|c| c.trim().is_empty()) {
                         "No code yet.".to_string()
                     } else {
                         ctx.report.with(state::verdict_text)
@@ -988,7 +1068,13 @@ fn Verdict(ctx: Ctx) -> impl IntoView {
                 }}
             </strong>
             <span class="muted">
-                {move || format!("validated in the browser in {:.1} ms", ctx.validate_ms.get())}
+                {move || {
+                    if ctx.failure.with(Option::is_some) {
+                        String::new()
+                    } else {
+                        format!("validated in the browser in {:.1} ms", ctx.validate_ms.get())
+                    }
+                }}
             </span>
         </div>
     }
@@ -1052,7 +1138,11 @@ fn Graph(ctx: Ctx) -> impl IntoView {
                     dag_svg(dag, r, i)
                 ));
             }
-            if html.is_empty() {
+            if ctx.failure.with(Option::is_some) {
+                html.push_str(
+                    "<p class=\"muted\">No graph: the validator failed on this input.</p>",
+                );
+            } else if html.is_empty() {
                 html.push_str("<p class=\"muted\">No DAG found (yet) in this file.</p>");
             }
             html

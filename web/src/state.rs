@@ -100,6 +100,14 @@ fn cycle_path(message: &str) -> impl Iterator<Item = &str> {
     path.split(" >> ").map(str::trim).filter(|t| !t.is_empty())
 }
 
+/// The verdict's place when the validator gave no report (`why`: a validation `Failure`).
+pub fn failure_text(why: &str) -> String {
+    format!(
+        "No verdict: {why}. That is a bug in dagsmith: please report it with this file. Other \
+         files still validate."
+    )
+}
+
 /// The verdict in words: whether Airflow would load the file, and the finding counts.
 pub fn verdict_text(report: &Report) -> String {
     let errors = report.count(Severity::Error);

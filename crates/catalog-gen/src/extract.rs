@@ -6,6 +6,8 @@ use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 
+use crate::class_facts::{self, Attributes, Deprecation, InitBody, plain_token};
+
 /// Module-level facts of one module.
 #[derive(Clone, Default, Debug)]
 pub struct ModInfo {
@@ -22,6 +24,9 @@ pub struct ModInfo {
     /// `from X import *` (absolute X).
     pub stars: Vec<String>,
     pub classes: BTreeMap<String, ClassRec>,
+    /// `if not AIRFLOW_V_3_1_PLUS: raise ...` at module level: importing the module raises on
+    /// Airflow older than this `(major, minor, patch)`.
+    pub requires_airflow: Option<(u32, u32, u32)>,
 }
 
 impl ModInfo {
@@ -52,6 +57,8 @@ pub struct ClassRec {
     /// Bases as absolute dotted paths where they could be resolved, otherwise as written.
     pub bases: Vec<String>,
     pub init: Option<InitSig>,
+    pub attrs: Attributes,
+    pub deprecation: Option<Deprecation>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,11 +72,24 @@ pub struct InitSig {
     pub kwargs: Option<bool>,
     /// Keywords this `__init__` passes explicitly to `super().__init__(...)`.
     pub super_kw: Vec<String>,
+    /// What the body does with `**kwargs` and argument values.
+    pub body: InitBody,
+}
+
+/// Whether attributes are recorded for the classes of a module: Airflow's core object model
+/// (DAG, task groups, XComArgs, operators and their mixins) and every operator, sensor and
+/// transfer module of the providers — what the validator can meet at import time. Other
+/// classes are stored as `?` (attributes unknown), to keep the catalog small.
+fn records_attributes(module: &str) -> bool {
+    if !module.starts_with("airflow.providers.") {
+        return true;
+    }
+    module.split('.').any(|s| matches!(s, "operators" | "sensors" | "transfers" | "decorators"))
 }
 
 impl ClassRec {
-    /// `BASES PARAMS` as stored in the catalog (see docs/CATALOG.md).
-    pub fn encode(&self, _module: &str) -> String {
+    /// `BASES PARAMS ATTRS [DEPRECATION]` as stored in the catalog (see docs/CATALOG.md).
+    pub fn encode(&self, module: &str) -> String {
         let bases = if self.bases.is_empty() { "-".to_string() } else { self.bases.join(",") };
         let params = match &self.init {
             None => "-".to_string(),
@@ -86,6 +106,12 @@ impl ClassRec {
                     if *d {
                         t.push('?');
                     }
+                    if let Some((_, values)) = sig.body.choices.iter().find(|(p, _)| p == n) {
+                        for v in values {
+                            t.push('|');
+                            t.push_str(v);
+                        }
+                    }
                     toks.push(t);
                 }
                 if sig.varargs {
@@ -99,10 +125,45 @@ impl ClassRec {
                 for s in &sig.super_kw {
                     toks.push(format!("^{s}"));
                 }
+                if sig.body.fetches_connection {
+                    toks.push("@".into());
+                }
+                if sig.body.super_positional > 0 {
+                    toks.push(format!("^{}", sig.body.super_positional));
+                }
+                if sig.kwargs.is_some() {
+                    for (k, deprecated) in &sig.body.kwargs_read {
+                        if plain_token(k) && !sig.params.iter().any(|(n, _, _)| n == k) {
+                            toks.push(format!("{}{k}", if *deprecated { '~' } else { '+' }));
+                        }
+                    }
+                    for k in &sig.body.kwargs_set {
+                        if plain_token(k) {
+                            toks.push(format!("={k}"));
+                        }
+                    }
+                }
                 if toks.is_empty() { "()".into() } else { toks.join(",") }
             }
         };
-        format!("{bases} {params}")
+        let attrs = if records_attributes(module) {
+            // The `__init__`'s own parameters are implied (the reader adds them): most are
+            // stored as `self.<param>`, and listing one too many never causes a report.
+            let params: Vec<&str> = self
+                .init
+                .as_ref()
+                .map(|sig| sig.params.iter().map(|(n, _, _)| n.as_str()).collect())
+                .unwrap_or_default();
+            self.attrs.encode(&params)
+        } else {
+            "?".to_string()
+        };
+        let mut out = format!("{bases} {params} {attrs}");
+        if let Some(d) = &self.deprecation {
+            out.push(' ');
+            out.push_str(&d.encode());
+        }
+        out
     }
 }
 
@@ -121,6 +182,26 @@ fn str_list(e: &Expr) -> Option<Vec<String>> {
         _ => return None,
     };
     elts.iter().map(str_lit).collect()
+}
+
+/// `not AIRFLOW_V_3_1_PLUS` (the providers' `version_compat` flags): the version it asks for.
+fn version_gate(test: &Expr) -> Option<(u32, u32, u32)> {
+    let Expr::UnaryOp(u) = test else { return None };
+    if !matches!(u.op, ast::UnaryOp::Not) {
+        return None;
+    }
+    let name = match &*u.operand {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.as_str(),
+        _ => return None,
+    };
+    let digits = name.strip_prefix("AIRFLOW_V_")?.strip_suffix("_PLUS")?;
+    let parts: Vec<u32> = digits.split('_').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    match parts[..] {
+        [a, b] => Some((a, b, 0)),
+        [a, b, c] => Some((a, b, c)),
+        _ => None,
+    }
 }
 
 fn is_type_checking(test: &Expr) -> bool {
@@ -384,6 +465,11 @@ impl<'a> Ctx<'a> {
                 self.info.classes.insert(name, rec);
             }
             Stmt::If(i) => {
+                if let Some(v) = version_gate(&i.test)
+                    && i.body.iter().any(|s| matches!(s, Stmt::Raise(_)))
+                {
+                    self.info.requires_airflow = Some(v);
+                }
                 if !is_type_checking(&i.test) {
                     self.block(&i.body);
                 }
@@ -436,8 +522,11 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let init = find_init(&c.body).map(|f| self.init_sig(f));
-        ClassRec { bases, init }
+        let init_def = find_init(&c.body);
+        let init = init_def.map(|f| self.init_sig(f));
+        let attrs = class_facts::attributes(c, &bases);
+        let deprecation = class_facts::class_deprecation(c, init_def);
+        ClassRec { bases, init, attrs, deprecation }
     }
 
     fn init_sig(&self, f: &'a ast::StmtFunctionDef) -> InitSig {
@@ -473,6 +562,7 @@ impl<'a> Ctx<'a> {
             v.visit_stmt(s);
         }
         sig.super_kw = v.kws;
+        sig.body = class_facts::init_body(f);
         sig
     }
 
@@ -543,7 +633,16 @@ impl<'a> Ctx<'a> {
                         (Some(m), Some(a)) if !a.contains('.') => {
                             Some(format!("{}.{}", self.resolve_import_module(&m), a))
                         }
-                        (Some(m), _) => Some(format!("{}.{}", self.resolve_import_module(&m), key)),
+                        // Candidate modules, tried in order (common.compat's lazy imports:
+                        // `("airflow.sdk", "airflow.hooks.base")`): all kept, `|`-separated.
+                        (Some(_), _) => Some(
+                            t.elts
+                                .iter()
+                                .filter_map(str_lit)
+                                .map(|m| format!("{}.{}", self.resolve_import_module(&m), key))
+                                .collect::<Vec<_>>()
+                                .join("|"),
+                        ),
                         _ => None,
                     }
                 }

@@ -10,6 +10,7 @@
 //! dictionaries and its `add_deprecated_classes` shims are recorded. The output format is
 //! described in docs/CATALOG.md and read by `dagsmith_core::catalog`.
 
+mod class_facts;
 mod extract;
 mod query;
 
@@ -238,10 +239,20 @@ fn main() {
     let mut class_recs: BTreeMap<String, BTreeMap<String, u16>> = BTreeMap::new();
     for (ti, mods) in per_target.iter().enumerate() {
         let bit = 1u16 << ti;
+        let release = parse_release(&targets[ti]);
         for (m, tm) in mods {
             let mut flags = tm.flags.clone();
             if tm.info.open {
                 flags.push('o');
+            }
+            // The module raises when imported in this target (it needs a newer Airflow).
+            if let Some(needed) = tm.info.requires_airflow
+                && release < needed
+            {
+                flags.push_str(&format!("r{}.{}", needed.0, needed.1));
+                if needed.2 > 0 {
+                    flags.push_str(&format!(".{}", needed.2));
+                }
             }
             let mut flag_field = if flags.is_empty() { "-".to_string() } else { flags };
             if let Some(f) = &tm.info.forward {
@@ -270,7 +281,7 @@ fn main() {
     }
 
     let mut text = String::new();
-    writeln!(text, "dagsmith-airflow-catalog 1").unwrap();
+    writeln!(text, "dagsmith-airflow-catalog 2").unwrap();
     writeln!(text, "T {}", targets.join(" ")).unwrap();
     for d in &dists {
         let short = d.strip_prefix("apache-airflow-providers-").map(|s| format!("+{s}"));
@@ -318,6 +329,12 @@ fn main() {
     );
 }
 
+/// `2.11.2` (or the snapshot `2.11.2~`) as numbers.
+fn parse_release(target: &str) -> (u32, u32, u32) {
+    let mut parts = target.trim_end_matches('~').split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
 /// `*` for every target, otherwise the mask as a decimal number.
 fn mask_str(mask: u16, all: u16) -> String {
     if mask == all { "*".into() } else { mask.to_string() }
@@ -345,12 +362,15 @@ fn common_prefix_segments(prev: &str, cur: &str) -> (usize, usize) {
 /// the alias plus the alias" is not used; instead a target ending in `.NAME` (same name as the
 /// alias) is written as `PREFIX.` (trailing dot means "append the alias name").
 fn compress_target(_module: &str, name: &str, target: &str) -> String {
-    if let Some(prefix) = target.strip_suffix(name)
-        && prefix.ends_with('.')
-    {
-        return prefix.to_string();
-    }
-    target.to_string()
+    // Several candidates (`a|b`, tried in order) are compressed one by one.
+    target
+        .split('|')
+        .map(|t| match t.strip_suffix(name) {
+            Some(prefix) if prefix.ends_with('.') => prefix.to_string(),
+            _ => t.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// `from X import *`: copies X's public names (its `__all__` if it has one) into the module.

@@ -90,11 +90,26 @@ enum Found {
 /// Reads every input named by `paths`. Problems become `Item::Failed` entries (and, with
 /// `report_errors`, stderr messages); `empty_dirs` lists directories that held no input.
 pub fn collect(paths: &[PathBuf], options: &Options) -> (Vec<Item>, Vec<String>) {
+    collect_with(paths, options, &mut |_, _| None)
+}
+
+/// The target version a settings file gives an input, asked with the input's name in reports
+/// and its path (`None` for standard input); `None` when no settings file names one.
+pub type FileVersion<'a> = dyn FnMut(&str, Option<&Path>) -> Option<AirflowVersion> + 'a;
+
+/// [`collect`], with the target of each input that the command line does not set taken from
+/// `file_version` (after a dataset row's own version), before the default.
+pub fn collect_with(
+    paths: &[PathBuf],
+    options: &Options,
+    file_version: &mut FileVersion<'_>,
+) -> (Vec<Item>, Vec<String>) {
     let mut items = Vec::new();
     let mut empty_dirs = Vec::new();
     for arg in paths {
         if arg.as_os_str() == "-" {
-            read_stdin(options, &mut items);
+            let version = options.explicit_version.or_else(|| file_version(STDIN_NAME, None));
+            read_stdin(version.unwrap_or(AirflowVersion::DEFAULT), options, &mut items);
             continue;
         }
         let display = arg.to_string_lossy().into_owned();
@@ -117,7 +132,11 @@ pub fn collect(paths: &[PathBuf], options: &Options) -> (Vec<Item>, Vec<String>)
         for f in found {
             match f {
                 Found::File { path, display, kind, named } => {
-                    read_file(&path, display, kind, named, options, &mut items)
+                    let version = options
+                        .explicit_version
+                        .or_else(|| file_version(&display, Some(&path)))
+                        .unwrap_or(AirflowVersion::DEFAULT);
+                    read_file(&path, display, kind, named, version, options, &mut items)
                 }
                 Found::Unreadable { display, message } => {
                     unreadable(display, None, message, options, &mut items)
@@ -212,13 +231,13 @@ fn walk(dir: &Path, display: &str, found: &mut Vec<Found>) {
     }
 }
 
-fn read_stdin(options: &Options, items: &mut Vec<Item>) {
+fn read_stdin(version: AirflowVersion, options: &Options, items: &mut Vec<Item>) {
     let mut bytes = Vec::new();
     if let Err(e) = io::stdin().lock().read_to_end(&mut bytes) {
         unreadable(STDIN_NAME.into(), None, io_message(&e), options, items);
         return;
     }
-    items.push(Item::Job(python_job(STDIN_NAME.into(), bytes, options)));
+    items.push(Item::Job(python_job(STDIN_NAME.into(), bytes, version, options)));
 }
 
 fn read_file(
@@ -226,6 +245,7 @@ fn read_file(
     display: String,
     kind: Kind,
     named: bool,
+    version: AirflowVersion,
     options: &Options,
     items: &mut Vec<Item>,
 ) {
@@ -235,7 +255,7 @@ fn read_file(
     };
     match kind {
         Kind::Python => {
-            let mut job = python_job(display, bytes, options);
+            let mut job = python_job(display, bytes, version, options);
             job.path = Some(path.to_path_buf());
             items.push(Item::Job(job));
         }
@@ -247,7 +267,7 @@ fn read_file(
                 ));
             }
         }
-        Kind::Dataset => read_dataset(&display, &bytes, options, items),
+        Kind::Dataset => read_dataset(&display, &bytes, version, options, items),
     }
 }
 
@@ -267,8 +287,7 @@ fn looks_like_dataset(bytes: &[u8]) -> bool {
     }
 }
 
-fn python_job(file: String, bytes: Vec<u8>, options: &Options) -> Job {
-    let version = options.default_version();
+fn python_job(file: String, bytes: Vec<u8>, version: AirflowVersion, options: &Options) -> Job {
     let (source, undecodable) = match decode_python(bytes) {
         Ok(source) => (source, None),
         Err(report) => (String::new(), Some(report(version))),
@@ -355,7 +374,14 @@ fn declares_other_encoding(bytes: &[u8]) -> bool {
     false
 }
 
-fn read_dataset(display: &str, bytes: &[u8], options: &Options, items: &mut Vec<Item>) {
+/// `version`: for rows that name none (and when the command line names none).
+fn read_dataset(
+    display: &str,
+    bytes: &[u8],
+    version: AirflowVersion,
+    options: &Options,
+    items: &mut Vec<Item>,
+) {
     let mut bad_rows = 0usize;
     let mut rows = 0usize;
     let mut report_bad = |line_no: usize, column: usize, message: String, items: &mut Vec<Item>| {
@@ -366,7 +392,7 @@ fn read_dataset(display: &str, bytes: &[u8], options: &Options, items: &mut Vec<
         items.push(Item::Failed(Entry::failed(
             display,
             Some(line_no),
-            options.default_version().to_string(),
+            version.to_string(),
             format!("{line_no}:{column}: {message}"),
         )));
     };
@@ -382,7 +408,7 @@ fn read_dataset(display: &str, bytes: &[u8], options: &Options, items: &mut Vec<
         let version = match options.explicit_version {
             Some(v) => v,
             None => match row.airflow_version() {
-                Ok(v) => v.unwrap_or(AirflowVersion::DEFAULT),
+                Ok(v) => v.unwrap_or(version),
                 Err(e) => {
                     report_bad(
                         line_no,

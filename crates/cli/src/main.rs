@@ -1,17 +1,25 @@
 //! `dagsmith`: generate Apache Airflow DAGs with a local LLM and validate them statically.
 
 mod commands;
+#[cfg(feature = "engine")]
 mod fetch;
+mod file_settings;
 mod inputs;
+#[cfg(feature = "engine")]
 mod jsonl;
 mod output;
+#[cfg(feature = "engine")]
 mod progress;
 mod text_report;
+#[cfg(not(feature = "engine"))]
+mod without_engine;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use commands::{bench, generate, merge, model, rules, serve, validate};
+use commands::{bench, merge, rules, validate};
+#[cfg(feature = "engine")]
+use commands::{generate, model, serve};
 
 // The parser allocates many small nodes; mimalloc validates the corpus noticeably faster
 // than glibc's allocator (docs/BENCHMARKS.md).
@@ -51,6 +59,7 @@ Examples:
   dagsmith validate outputs.jsonl --format csv -o report.csv
   dagsmith rules                               list the rules
   dagsmith rules DS102                         explain one rule
+  dagsmith lsp                                 the language server, for editors
 
 Exit status: 0 every input is predicted to load (a generate dataset run: it completed), 1 some
 are not, 2 usage or I/O error.";
@@ -86,8 +95,12 @@ pub enum ColorChoice {
 enum Command {
     /// Generate DAGs from an instruction or a JSONL dataset with the local model or
     /// OpenAI-compatible backends.
+    #[cfg(feature = "engine")]
     #[command(after_help = generate::EXAMPLES)]
     Generate(Box<generate::GenerateArgs>),
+    /// Generate DAGs with the local model (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Generate(without_engine::Unavailable),
     /// Join the outputs of `generate --shard` runs, checking that every input row is there once.
     #[command(after_help = merge::EXAMPLES)]
     Merge(merge::MergeArgs),
@@ -100,19 +113,35 @@ enum Command {
     /// List the rules, or explain one (`dagsmith rules DS102`).
     #[command(after_help = rules::EXAMPLES)]
     Rules(rules::RulesArgs),
+    /// Run the language server on standard input and output, for editors: diagnostics as you
+    /// type, rule help and operator signatures on hover, quick fixes.
+    Lsp,
     /// Download models and list the ones present.
+    #[cfg(feature = "engine")]
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Download and list models (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Model(without_engine::Unavailable),
     /// Serve the local HTTP endpoint: OpenAI-compatible chat completions, generate-and-validate,
     /// validation, and the web app.
+    #[cfg(feature = "engine")]
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::ServeArgs),
+    /// Serve the local HTTP endpoint (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Serve(without_engine::Unavailable),
     /// Measure dagsmith's own speed.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
+    // SAFETY: first thing in main, before any thread is started.
+    #[cfg(feature = "engine")]
+    unsafe {
+        dagsmith_engine::set_cpu_kernel_defaults()
+    };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -122,19 +151,40 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Generate(args) => generate::run(*args),
         Command::Merge(args) => merge::run(args),
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Fix(mut args) => {
             args.fix = !args.diff;
             validate::run(args, cli.color)
         }
-        Command::Model(command) => model::run(command),
         Command::Rules(args) => rules::run(args, cli.color),
-        Command::Serve(args) => serve::run(args),
+        Command::Lsp => lsp(),
         Command::Bench(command) => bench::run(command),
+        #[cfg(feature = "engine")]
+        Command::Generate(args) => generate::run(*args),
+        #[cfg(feature = "engine")]
+        Command::Model(command) => model::run(command),
+        #[cfg(feature = "engine")]
+        Command::Serve(args) => serve::run(args),
+        #[cfg(not(feature = "engine"))]
+        Command::Generate(_) => without_engine::refuse("generate"),
+        #[cfg(not(feature = "engine"))]
+        Command::Model(_) => without_engine::refuse("model"),
+        #[cfg(not(feature = "engine"))]
+        Command::Serve(_) => without_engine::refuse("serve"),
     };
     ExitCode::from(code)
+}
+
+/// `dagsmith lsp`: serves one editor session on stdin/stdout (logs go to stderr).
+fn lsp() -> u8 {
+    match dagsmith_lsp::run_stdio() {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            output::error(&format!("language server: {e}"));
+            exit::ERROR
+        }
+    }
 }
 
 #[cfg(test)]

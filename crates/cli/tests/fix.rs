@@ -136,7 +136,7 @@ fn fixing_standard_input_prints_the_code_and_reports_on_stderr() {
     assert_eq!(code(&out), 1);
     assert_eq!(stdout(&out), SAFE_FIXED);
     let err = stderr(&out);
-    assert!(err.contains("<stdin>:12:60: DS207 error"), "{err}");
+    assert!(err.contains("<stdin>:12:5: DS207 error"), "{err}");
     assert!(err.contains("Fixed 1 problem in 1 file"), "{err}");
 }
 

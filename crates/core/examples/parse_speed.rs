@@ -1,5 +1,7 @@
 //! Parser-only throughput over a directory tree, to compare `validate` against its floor:
-//! `cargo run --release -p dagsmith-core --example parse_speed -- DIR`.
+//! `cargo run --release -p dagsmith-core --example parse_speed -- DIR [--fix]` (5 timed passes
+//! of each after an untimed one); with `--fix` also `fix_source` (safe fixes: one `validate`,
+//! plus one per fix tried).
 use std::time::Instant;
 
 fn collect(dir: &std::path::Path, out: &mut Vec<String>) {
@@ -19,6 +21,7 @@ fn collect(dir: &std::path::Path, out: &mut Vec<String>) {
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "../shared/corpus".into());
+    let with_fix = std::env::args().any(|a| a == "--fix");
     let mut files = Vec::new();
     collect(std::path::Path::new(&dir), &mut files);
     let bytes: usize = files.iter().map(|f| f.len()).sum();
@@ -32,7 +35,22 @@ fn main() {
         ("validate", &|s: &str| {
             drop(dagsmith_core::validate(s, &dagsmith_core::ValidateOptions::default()))
         }),
+        ("fix (safe)", &|s: &str| {
+            drop(dagsmith_core::fix::fix_source(
+                s,
+                &dagsmith_core::ValidateOptions::default(),
+                dagsmith_core::fix::FixMode::Safe,
+            ))
+        }),
     ] {
+        if label.starts_with("fix") && !with_fix {
+            continue;
+        }
+        // One untimed pass first: the first validate() loads the embedded catalog (~15 ms),
+        // which `dagsmith bench validate` leaves to its warm-up pass too.
+        for f in &files {
+            run(f);
+        }
         let start = Instant::now();
         let passes = 5;
         for _ in 0..passes {

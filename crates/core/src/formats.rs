@@ -1,4 +1,5 @@
-//! Machine-readable report formats: JSON, JSONL, CSV and SARIF 2.1.0.
+//! Machine-readable report formats: JSON, JSONL, CSV, SARIF 2.1.0, and CI annotations (GitHub
+//! Actions workflow commands, GitLab Code Quality).
 //!
 //! Every function takes the validated inputs in order, as [`Entry`] values, and returns the whole
 //! document as a `String` (no I/O here). An entry is either a file or a dataset row that was
@@ -10,6 +11,9 @@
 //! * [`to_csv`]: one row per entry, RFC 4180, with the columns of airflow-net's
 //!   `dag_validation_report.csv` first (see [`CSV_COLUMNS`]).
 //! * [`to_sarif`]: a SARIF 2.1.0 log for GitHub code scanning.
+//! * [`to_github`]: GitHub Actions workflow commands (`::error file=…,line=…::…`), one line per
+//!   finding, which annotate a pull request's diff.
+//! * [`to_gitlab`]: a GitLab Code Quality report (a JSON array of issues), for merge requests.
 //!
 //! Entry object (JSON and JSONL):
 //!
@@ -112,10 +116,13 @@ pub enum Format {
     Jsonl,
     Csv,
     Sarif,
+    Github,
+    Gitlab,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Json, Format::Jsonl, Format::Csv, Format::Sarif];
+    pub const ALL: [Format; 6] =
+        [Format::Json, Format::Jsonl, Format::Csv, Format::Sarif, Format::Github, Format::Gitlab];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -123,6 +130,8 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
             Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Gitlab => "gitlab",
         }
     }
 
@@ -132,6 +141,8 @@ impl Format {
             Format::Jsonl => to_jsonl(entries),
             Format::Csv => to_csv(entries),
             Format::Sarif => to_sarif(entries),
+            Format::Github => to_github(entries),
+            Format::Gitlab => to_gitlab(entries),
         }
     }
 }
@@ -140,10 +151,9 @@ impl FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown format {s:?}: expected json, jsonl, csv or sarif"))
+        Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            format!("unknown format {s:?}: expected json, jsonl, csv, sarif, github or gitlab")
+        })
     }
 }
 
@@ -482,6 +492,165 @@ pub fn to_sarif(entries: &[Entry]) -> String {
     out
 }
 
+/// Escapes a workflow command's message (GitHub's `escapeData`).
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (GitHub's `escapeProperty`).
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands: one `::error` / `::warning` / `::notice` line per finding,
+/// which GitHub turns into annotations on the pull request's changed lines (like
+/// `ruff check --output-format github`). The message repeats `path:line:col: CODE` so that the
+/// log itself stays readable. A dataset row's findings point at the row's line; an input that
+/// could not be read is one `::error` for its file.
+pub fn to_github(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for entry in entries {
+        let file = github_property(&entry.file);
+        if let Some(error) = &entry.error {
+            let line = entry.row.map(|r| format!(",line={r}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "::error title=dagsmith,file={file}{line}::{}",
+                github_data(&format!("{}: {error}", entry.path()))
+            );
+            continue;
+        }
+        for f in &entry.report.findings {
+            let level = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "notice",
+            };
+            let title = github_property(&format!("dagsmith ({})", f.code));
+            let (position, text) = match entry.row {
+                None => (
+                    format!(
+                        "line={},col={},endLine={},endColumn={}",
+                        f.line.max(1),
+                        f.column.max(1),
+                        f.end_line.max(f.line).max(1),
+                        f.end_column.max(1)
+                    ),
+                    format!("{}:{}:{}: {} {}", entry.file, f.line, f.column, f.code, f.message),
+                ),
+                Some(row) => (
+                    format!("line={}", row.max(1)),
+                    format!(
+                        "{}: {} {} (line {}, column {} of the row's assistant code)",
+                        entry.path(),
+                        f.code,
+                        f.message,
+                        f.line,
+                        f.column
+                    ),
+                ),
+            };
+            let text = match &f.fix {
+                Some(fix) => format!("{text}\nhelp: {fix}"),
+                None => text,
+            };
+            let _ = writeln!(
+                out,
+                "::{level} title={title},file={file},{position}::{}",
+                github_data(&text)
+            );
+        }
+    }
+    out
+}
+
+/// GitLab Code Quality severity of a finding: an error means Airflow refuses the file.
+fn gitlab_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "critical",
+        Severity::Warning => "minor",
+        Severity::Info => "info",
+    }
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free hash for fingerprints (not for security).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// A GitLab Code Quality report (the Code Climate subset GitLab reads): a JSON array with one
+/// issue per finding — `description`, `check_name` (the rule code), `fingerprint`, `severity`
+/// (`critical` for errors, `minor` for warnings, `info`) and `location` (`path` and begin/end
+/// `positions`; a dataset row's findings point at the row's line). An input that could not be
+/// read is one `critical` issue named `read-error`.
+///
+/// The fingerprint hashes the path, the rule, the message and how many identical findings came
+/// before in the same file, not the line: an issue keeps its identity when code above it moves,
+/// so GitLab shows it as neither fixed nor new.
+pub fn to_gitlab(entries: &[Entry]) -> String {
+    let mut issues = Vec::new();
+    let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut fingerprint = |path: &str, check: &str, message: &str| {
+        let base = fnv1a(&[path, check, message]);
+        let n = seen.entry(base).or_insert(0);
+        *n += 1;
+        format!("{:016x}", fnv1a(&[&format!("{base:016x}"), &n.to_string()]))
+    };
+    for entry in entries {
+        let path = entry.path();
+        if let Some(error) = &entry.error {
+            let line = entry.row.unwrap_or(1).max(1);
+            issues.push(json!({
+                "description": format!("{path}: {error}"),
+                "check_name": "read-error",
+                "fingerprint": fingerprint(&path, "read-error", error),
+                "severity": "critical",
+                "location": {"path": entry.file, "lines": {"begin": line, "end": line}},
+            }));
+            continue;
+        }
+        for f in &entry.report.findings {
+            let mut description = match entry.row {
+                None => format!("{} {}", f.code, f.message),
+                Some(_) => format!(
+                    "{} {} (line {}, column {} of the row's assistant code)",
+                    f.code, f.message, f.line, f.column
+                ),
+            };
+            if let Some(fix) = &f.fix {
+                description.push_str(&format!(" (help: {fix})"));
+            }
+            let location = match entry.row {
+                None => json!({
+                    "path": entry.file,
+                    "positions": {
+                        "begin": {"line": f.line.max(1), "column": f.column.max(1)},
+                        "end": {"line": f.end_line.max(f.line).max(1), "column": f.end_column.max(1)},
+                    },
+                }),
+                Some(row) => json!({"path": entry.file, "lines": {"begin": row, "end": row}}),
+            };
+            issues.push(json!({
+                "description": description,
+                "check_name": f.code,
+                "fingerprint": fingerprint(&path, f.code, &f.message),
+                "severity": gitlab_severity(f.severity),
+                "location": location,
+            }));
+        }
+    }
+    let mut out = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".into());
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,6 +837,84 @@ mod tests {
         assert_eq!(path_to_uri("/abs/é.py"), ("file:///abs/%C3%A9.py".into(), false));
         assert_eq!(path_to_uri("C:\\dags\\x.py"), ("file:///C:/dags/x.py".into(), false));
         assert_eq!(path_to_uri("<stdin>"), ("%3Cstdin%3E".into(), true));
+    }
+
+    #[test]
+    fn github_workflow_commands() {
+        let mut entries = sample();
+        entries[1].file = "data/set,1.jsonl".into();
+        let mut report = entries[1].report.clone();
+        report.findings[0].message = "50% of it\nis wrong".into();
+        entries.push(Entry::file("dags/x.py", report));
+        let text = to_github(&entries);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "::error title=dagsmith (DS001),file=data/set%2C1.jsonl,line=3::data/set,1.jsonl#3: \
+                 DS001 Expected ')', found \"newline\" (line 2, column 5 of the row's assistant \
+                 code)%0Ahelp: close the parenthesis",
+                "::warning title=dagsmith (DS103),file=data/set%2C1.jsonl,line=3::data/set,1.jsonl#3: \
+                 DS103 x, y (line 2, column 5 of the row's assistant code)",
+                "::error title=dagsmith,file=data/set 1.jsonl,line=4::data/set 1.jsonl#4: 1:15: \
+                 missing field `messages`",
+                "::error title=dagsmith,file=missing.py::missing.py: cannot read: No such file",
+                "::error title=dagsmith (DS001),file=dags/x.py,line=2,col=5,endLine=2,endColumn=9::\
+                 dags/x.py:2:5: DS001 50%25 of it%0Ais wrong%0Ahelp: close the parenthesis",
+                "::warning title=dagsmith (DS103),file=dags/x.py,line=2,col=5,endLine=2,endColumn=9::\
+                 dags/x.py:2:5: DS103 x, y",
+            ]
+        );
+        assert_eq!(to_github(&[]), "");
+    }
+
+    #[test]
+    fn gitlab_code_quality() {
+        let mut entries = sample();
+        let report = entries[1].report.clone();
+        entries.push(Entry::file("dags/x.py", report.clone()));
+        // The same finding twice in one file: two issues with different fingerprints.
+        let mut twice = report;
+        twice.findings.push(twice.findings[1].clone());
+        entries.push(Entry::file("dags/y.py", twice));
+        let v: Value = serde_json::from_str(&to_gitlab(&entries)).unwrap();
+        let issues = v.as_array().unwrap();
+        assert_eq!(issues.len(), 2 + 2 + 2 + 3);
+        assert_eq!(
+            issues[0],
+            json!({
+                "description": "DS001 Expected ')', found \"newline\" (line 2, column 5 of the \
+                                row's assistant code) (help: close the parenthesis)",
+                "check_name": "DS001",
+                "fingerprint": issues[0]["fingerprint"],
+                "severity": "critical",
+                "location": {"path": "data/set 1.jsonl", "lines": {"begin": 3, "end": 3}},
+            })
+        );
+        assert_eq!(issues[1]["severity"], "minor");
+        assert_eq!(issues[2]["check_name"], "read-error");
+        assert_eq!(issues[2]["location"]["lines"]["begin"], 4);
+        assert_eq!(
+            issues[3]["location"],
+            json!({"path": "missing.py", "lines": {"begin": 1, "end": 1}})
+        );
+        assert_eq!(
+            issues[4]["location"],
+            json!({"path": "dags/x.py", "positions": {
+                "begin": {"line": 2, "column": 5}, "end": {"line": 2, "column": 9}}})
+        );
+        let fingerprints: std::collections::BTreeSet<&str> =
+            issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        assert_eq!(fingerprints.len(), issues.len(), "fingerprints are unique");
+        for fp in &fingerprints {
+            assert_eq!(fp.len(), 16);
+        }
+        // Stable across runs, and independent of the line.
+        let mut moved = entries.clone();
+        moved[4].report.findings[0].line = 40;
+        let again: Value = serde_json::from_str(&to_gitlab(&moved)).unwrap();
+        assert_eq!(again[4]["fingerprint"], issues[4]["fingerprint"]);
+        assert_eq!(to_gitlab(&[]), "[]\n");
     }
 
     #[test]

@@ -13,18 +13,21 @@ pub mod finding;
 pub mod fix;
 pub mod formats;
 pub mod graph;
+pub mod noqa;
 pub mod pipeline;
 pub mod prompt;
 pub mod report;
 pub mod rules;
+pub mod selection;
 pub mod share;
 pub mod source;
+pub mod symbol;
 mod validate;
 
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};
 pub use report::{DagSummary, Edge, Report};
-pub use validate::{ValidateOptions, validate};
+pub use validate::{ValidateOptions, validate, validate_named};
 
 /// The validator's version, shown in reports and share links.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::rules;
 
 /// A dependency between two tasks, by full task id (group prefixes included).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -46,5 +47,25 @@ impl Report {
 
     pub fn count(&self, severity: Severity) -> usize {
         self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// Keeps the findings for which `keep` is true: the user's rule selection or `# noqa`
+    /// comments. When every error that made the file fail is dropped, it is predicted to load,
+    /// unless one of them was a syntax or compile error (DS0xx): Python refuses such a file
+    /// whatever the user says.
+    pub fn retain_findings(&mut self, mut keep: impl FnMut(&Finding) -> bool) {
+        let had_errors = self.errors().next().is_some();
+        let mut dropped_syntax = false;
+        self.findings.retain(|f| {
+            let kept = keep(f);
+            if !kept && (f.code == rules::SYNTAX_ERROR.code || f.code == rules::COMPILE_ERROR.code)
+            {
+                dropped_syntax = true;
+            }
+            kept
+        });
+        if !self.loads && had_errors {
+            self.loads = !dropped_syntax && self.errors().next().is_none();
+        }
     }
 }

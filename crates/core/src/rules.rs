@@ -165,6 +165,21 @@ rules! {
     REMOVED_CONTEXT_VARIABLE = "DS210", "removed-context-variable", Warning,
         "A template or context variable that Airflow 3 removed (`execution_date`, `next_ds`, `prev_ds`, `tomorrow_ds`, ...).",
         "Airflow 3 dropped the execution-date family of context variables. Templates such as `{{ execution_date }}`, `context[\"next_ds\"]` or a `@task` parameter named `execution_date` no longer receive a value: the file still imports, but the task fails or renders an empty value when it runs. Use `logical_date`, `data_interval_start`/`data_interval_end` and the `ds` macros instead.";
+    DEPRECATED_OPERATOR_ARGUMENT = "DS211", "deprecated-operator-argument", Warning,
+        "An operator argument that the target version accepts only with a deprecation warning.",
+        "Some operators take a retired argument out of `**kwargs` and warn instead of failing (Airflow 2's `PythonOperator(provide_context=True)`). The file loads, but the argument does nothing and a later release refuses it; remove it.";
+    UNKNOWN_ATTRIBUTE = "DS212", "unknown-attribute", Error,
+        "An attribute or method that the Airflow object does not have in the target version.",
+        "A DAG, task group, operator or XComArg used while the file is imported (`dag.create_task_group(...)`, `task.set_downstreams(...)`) raises AttributeError when its class has no such attribute. dagsmith knows the attributes and methods of Airflow's classes and their bases per version (docs/CATALOG.md).";
+    INVALID_ARGUMENT_VALUE = "DS213", "invalid-argument-value", Error,
+        "An operator argument whose value the constructor refuses.",
+        "Some arguments are checked when the task is created: `trigger_rule` must be a `TriggerRule`, `weight_rule` a `WeightRule` or a priority weight strategy registered by a plugin, and some operators accept only listed values (the Docker operator's `auto_remove` is `'never'`, `'success'` or `'force'`, not `True`). Anything else raises while Airflow imports the file.";
+    CALL_SIGNATURE_MISMATCH = "DS214", "call-signature-mismatch", Error,
+        "A function called while the file is imported gets arguments its signature does not take.",
+        "Calling a helper function, a `@dag` function or a `@task` function at import time with an unknown keyword argument, too many positional arguments or without a required argument raises TypeError (TaskFlow binds the arguments when the task is created; parameters named after context variables, such as `ti` or `ds`, are filled when the task runs).";
+    ENVIRONMENT_AT_IMPORT = "DS215", "environment-at-import", Warning,
+        "The file reads a Variable or a Connection while it is imported.",
+        "`Variable.get(...)` without a default, `BaseHook.get_connection(...)`, and hooks that fetch their connection when created or used at module level run every time the DAG processor parses the file. Where the variable or connection is not defined, the import fails (KeyError / AirflowNotFoundException) — so whether the file loads depends on the environment. Read them inside tasks, or pass a default.";
 }
 
 /// Finds a rule by its code (case-insensitive) or its name.

@@ -1,5 +1,13 @@
 //! Maps byte offsets to 1-based line/column positions (columns in Unicode code points).
 
+// Offsets come from any input: no arithmetic may overflow, no conversion truncate.
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 use ruff_text_size::{TextRange, TextSize};
 
 use crate::finding::Position;
@@ -8,47 +16,106 @@ pub struct LineIndex<'a> {
     source: &'a str,
     /// Byte offset where each line starts.
     line_starts: Vec<u32>,
+    /// For sources that are not all ASCII: how many characters start before every
+    /// `CHUNK`-th byte, then in the whole source, so that a column costs at most `CHUNK` bytes
+    /// of counting however long the line (files with thousands of findings on one long line
+    /// stay fast). Empty for ASCII sources, where a column is a byte offset.
+    chars_before_chunk: Vec<u32>,
+}
+
+/// Bytes between two entries of `chars_before_chunk`.
+const CHUNK: usize = 64;
+
+/// Characters that start in `bytes`: every byte but UTF-8 continuation bytes (`0b10xx_xxxx`).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xc0 != 0x80).count()
+}
+
+/// A byte offset or count as the parser's `u32` offsets (sources are below 4 GiB).
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
-        let mut line_starts = vec![0];
         let bytes = source.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line_starts.push(i as u32 + 1),
-                // A lone `\r` ends a line in Python too.
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => line_starts.push(i as u32 + 1),
-                _ => {}
+        let mut line_starts = vec![0];
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let next = i.saturating_add(1);
+            // A lone `\r` ends a line in Python too; in `\r\n` the `\n` does.
+            if bytes.get(i) == Some(&b'\r') && bytes.get(next) == Some(&b'\n') {
+                continue;
             }
-            i += 1;
+            line_starts.push(to_u32(next));
         }
-        LineIndex { source, line_starts }
+        let chars_before_chunk = if source.is_ascii() {
+            Vec::new()
+        } else {
+            let mut total = 0u32;
+            let mut before: Vec<u32> = bytes
+                .chunks(CHUNK)
+                .map(|chunk| {
+                    let before = total;
+                    total = total.saturating_add(to_u32(char_starts(chunk)));
+                    before
+                })
+                .collect();
+            // The end of a source whose length is a multiple of CHUNK starts a chunk of its own.
+            before.push(total);
+            before
+        };
+        LineIndex { source, line_starts, chars_before_chunk }
     }
 
     pub fn source(&self) -> &'a str {
         self.source
     }
 
+    /// Characters that start before byte `offset` (at most the source's length).
+    fn chars_before(&self, offset: usize) -> usize {
+        if self.chars_before_chunk.is_empty() {
+            return offset;
+        }
+        let chunk = offset / CHUNK;
+        let counted = self.chars_before_chunk.get(chunk).map_or(0, |&n| n as usize);
+        let rest = self.source.as_bytes().get(chunk.saturating_mul(CHUNK)..offset).unwrap_or(&[]);
+        counted.saturating_add(char_starts(rest))
+    }
+
     pub fn position(&self, offset: TextSize) -> Position {
-        let offset = u32::from(offset).min(self.source.len() as u32);
+        let offset = u32::from(offset).min(to_u32(self.source.len()));
+        // The first line starts at 0, so some line starts at or before any offset.
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
-            Err(i) => i - 1,
+            Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts[line] as usize;
+        let start = self.line_starts.get(line).map_or(0, |&s| s as usize);
         let mut end = offset as usize;
         // Offsets from error recovery can fall inside a multi-byte character.
         while end > start && !self.source.is_char_boundary(end) {
-            end -= 1;
+            end = end.saturating_sub(1);
         }
-        let column = self.source[start..end].chars().count() as u32 + 1;
-        Position { line: line as u32 + 1, column }
+        let column = self.chars_before(end).saturating_sub(self.chars_before(start));
+        Position { line: to_u32(line).saturating_add(1), column: to_u32(column).saturating_add(1) }
     }
 
     pub fn span(&self, range: TextRange) -> (Position, Position) {
         (self.position(range.start()), self.position(range.end()))
+    }
+
+    /// The byte offset of a 1-based line and code-point column, the inverse of
+    /// [`LineIndex::position`]. The column just past the line's last character is its end;
+    /// `None` beyond that or past the last line.
+    pub fn offset(&self, line: u32, column: u32) -> Option<TextSize> {
+        let start = *self.line_starts.get((line as usize).checked_sub(1)?)? as usize;
+        let text = self.line_text(line);
+        let index = column.checked_sub(1)? as usize;
+        let byte = match text.char_indices().nth(index) {
+            Some((i, _)) => i,
+            None if text.chars().count() == index => text.len(),
+            None => return None,
+        };
+        u32::try_from(start.checked_add(byte)?).ok().map(TextSize::from)
     }
 
     /// The text of a 1-based line, without its line ending.
@@ -57,12 +124,14 @@ impl<'a> LineIndex<'a> {
         let Some(&start) = self.line_starts.get(i) else {
             return "";
         };
-        let end = self.line_starts.get(i + 1).map_or(self.source.len(), |&e| e as usize);
-        self.source[start as usize..end].trim_end_matches(['\n', '\r'])
+        let end =
+            self.line_starts.get(i.saturating_add(1)).map_or(self.source.len(), |&e| e as usize);
+        self.source.get(start as usize..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)] // small test strings
 mod tests {
     use super::*;
 
@@ -77,5 +146,41 @@ mod tests {
         assert_eq!(idx.position(TextSize::from(17)), Position { line: 4, column: 1 });
         assert_eq!(idx.line_text(2), "bé = 2");
         assert_eq!(idx.line_text(9), "");
+        assert_eq!(idx.offset(2, 4), Some(TextSize::from(10)));
+        assert_eq!(idx.offset(2, 7), Some(TextSize::from(13)));
+        assert_eq!(idx.offset(2, 8), None);
+        assert_eq!(idx.offset(0, 1), None);
+        assert_eq!(idx.offset(5, 1), None);
+        for offset in [0u32, 6, 10, 15, 17] {
+            let p = idx.position(TextSize::from(offset));
+            assert_eq!(idx.offset(p.line, p.column), Some(TextSize::from(offset)));
+        }
+    }
+
+    #[test]
+    fn columns_count_characters_on_long_lines() {
+        // Columns past many chunks, with multi-byte characters before and inside them.
+        let line = "é😀a".repeat(100);
+        let source = format!("x\r\n{line}\n{line}");
+        let idx = LineIndex::new(&source);
+        for (i, (offset, _)) in source.char_indices().enumerate() {
+            let naive_line = source[..offset].matches('\n').count() as u32 + 1;
+            let line_start = source[..offset].rfind('\n').map_or(0, |p| p + 1);
+            let naive_column = source[line_start..offset].chars().count() as u32 + 1;
+            let pos = idx.position(TextSize::from(offset as u32));
+            assert_eq!((pos.line, pos.column), (naive_line, naive_column), "char {i} at {offset}");
+        }
+        // The end of a source whose length is a multiple of the chunk size (found by fuzzing:
+        // its column came out as 1).
+        for len in [64usize, 128, 192] {
+            let source = format!("é\n{}", "a".repeat(len - 3));
+            assert_eq!(source.len(), len);
+            let idx = LineIndex::new(&source);
+            let end = idx.position(TextSize::from(len as u32));
+            assert_eq!((end.line, end.column), (2, (len - 3) as u32 + 1), "length {len}");
+        }
+        // Inside a character: the column of that character.
+        let inside = source.find('😀').unwrap() + 2;
+        assert_eq!(idx.position(TextSize::from(inside as u32)).column, 2);
     }
 }

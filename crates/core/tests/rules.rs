@@ -39,7 +39,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use dagsmith_core::rules;
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, validate};
+use dagsmith_core::{AirflowVersion, Report, ValidateOptions, validate_named};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 /// Fixture directories that are not rule codes.
@@ -113,7 +113,9 @@ fn version_of(source: &str) -> AirflowVersion {
 fn run(fixture: &Fixture) -> Report {
     let source = fs::read_to_string(&fixture.path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", fixture.path.display()));
-    validate(&source, &ValidateOptions { airflow_version: version_of(&source) })
+    // Under its own name, as Airflow would import it (`__file__`).
+    let name = fixture.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    validate_named(&source, name, &ValidateOptions { airflow_version: version_of(&source) })
 }
 
 /// The snapshot text of a report (see the module docs).

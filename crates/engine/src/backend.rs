@@ -1,5 +1,6 @@
 //! The process-wide llama.cpp backend: initialised once (llama.cpp refuses a second init), with
-//! its log output silenced (it writes hundreds of lines per model load to stderr otherwise).
+//! its log output silenced (it writes hundreds of lines per model load to stderr otherwise), and
+//! the CPU kernel choices that llama.cpp only takes from the environment.
 
 use std::sync::OnceLock;
 
@@ -21,4 +22,25 @@ pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
         })
         .as_ref()
         .map_err(|e| EngineError::Backend(e.clone()))
+}
+
+/// llama.cpp settings read from the environment, with the values dagsmith measured best, each
+/// unless the environment already has one:
+///
+/// * `GGML_CPU_TILED_MM=0`: llama.cpp's tiled K-quant matmul (on by default in the vendored
+///   release, for batches of 8 rows and more) took ~60% more CPU time per token than its stock
+///   kernels when decoding 8 sequences of Qwen2.5-Coder-1.5B Q4_K_M, which made 8 sequences
+///   slower than 4; on prompt batches it saved at most ~5% (docs/BENCHMARKS.md, "Generation").
+///
+/// # Safety
+///
+/// Sets environment variables: call it before the process has started any other thread (at
+/// the top of `main`), as [`std::env::set_var`] requires.
+pub unsafe fn set_cpu_kernel_defaults() {
+    for (name, value) in [("GGML_CPU_TILED_MM", "0")] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: the caller guarantees that no other thread exists yet.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
 }

@@ -26,6 +26,7 @@ mod stop;
 mod threads;
 mod utf8;
 
+pub use backend::set_cpu_kernel_defaults;
 pub use batch::{BatchOptions, Flow, JobId, Jobs, Progress, RunStats};
 pub use dagsmith_core::dataset::Message;
 pub use error::{EngineError, RequestError};

@@ -362,3 +362,25 @@ fn a_repair_round_reuses_the_whole_first_round() {
     assert_eq!(round2.reused_prompt_tokens as usize, common.min(repair_prompt.len() - 1));
     assert!(common > round1.prompt_tokens as usize, "{common} of {cached:?}");
 }
+
+#[test]
+fn a_looping_answer_is_stopped_early() {
+    let _e = engine();
+    // The small test model answers this by repeating one line until it is stopped.
+    let looping = GenerationRequest {
+        trace: true,
+        ..request("Write a DAG with a list of 100 table names.", 400)
+    };
+    let unguarded = GenerationRequest { stop_on_repetition: false, ..looping.clone() };
+    let (done, stats) = run_all(&options(2), vec![looping, unguarded], no_follow_up);
+    let (stopped, full) = (&done[0], &done[1]);
+    assert_eq!(full.finish, FinishReason::Length, "{:?}", full.text);
+    assert_eq!(stopped.finish, FinishReason::Repetition, "{:?}", stopped.text);
+    assert_eq!(stats.repetition_stops, 1);
+    assert!(stopped.completion_tokens < 150, "stopped after {} tokens", stopped.completion_tokens);
+    // The same answer up to where the guard stopped it (up to a near-tie: see NEAR_TIE).
+    let n = stopped.text.len().min(full.text.len());
+    if stopped.text[..n] != full.text[..n] {
+        assert_equivalent("the looping answer", stopped, full);
+    }
+}

@@ -391,7 +391,10 @@ mod tests {
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "hi");
         assert!(body.get("top_k").is_none() && body.get("min_p").is_none());
-        assert_eq!((&body["repetition_penalty"], &body["repeat_penalty"]), (&json!(1.0), &json!(1.0)));
+        assert_eq!(
+            (&body["repetition_penalty"], &body["repeat_penalty"]),
+            (&json!(1.0), &json!(1.0))
+        );
         params.temperature = 0.7;
         params.repeat_penalty = 1.1;
         let body = params.body("qwen", &messages);

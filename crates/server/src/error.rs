@@ -23,6 +23,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
     }
 
+    /// 401: the API key is missing or wrong.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "authentication_error", message)
+    }
+
+    /// 403: the request may not be made at all (foreign `Host` or `Origin`).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "permission_error", message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found_error", message)
     }
@@ -54,6 +64,23 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"message": self.message, "type": self.kind, "param": null, "code": null}})
     }
+}
+
+/// The 500 for a validator task that panicked (a bug in dagsmith): the message says so, with the
+/// panic's own message when it has one.
+pub fn validator_failed(e: tokio::task::JoinError) -> ApiError {
+    let detail = match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into()),
+        Err(e) => e.to_string(),
+    };
+    ApiError::internal(format!(
+        "the validator failed on this input (a bug in dagsmith; please report it with the input): \
+         {detail}"
+    ))
 }
 
 impl IntoResponse for ApiError {

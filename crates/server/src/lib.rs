@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod json;
 pub mod routes;
 pub mod scheduler;
@@ -29,16 +30,18 @@ use std::thread::JoinHandle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use dagsmith_engine::Engine;
 use tokio::sync::oneshot;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, Validator};
 pub use state::{AppState, SharedState};
 
-/// The routes, on `state`.
+/// The routes, on `state`, behind the request guard ([`guard`]).
 pub fn router(state: SharedState) -> Router {
     let limit = state.config.body_limit;
+    let policy = Arc::new(guard::AccessPolicy::new(&state.config));
     Router::new()
         .route("/v1/models", get(routes::openai::models))
         .route("/v1/chat/completions", post(routes::openai::chat_completions))
@@ -47,6 +50,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/generate", post(routes::api::generate))
         .fallback(static_files::fallback)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(policy, guard::guard))
         .with_state(state)
 }
 
@@ -59,12 +63,14 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Binds the configured address (checked with [`ServerConfig::check`]).
-fn bind(config: &ServerConfig) -> io::Result<std::net::TcpListener> {
+/// Binds the configured address (checked with [`ServerConfig::check`]); the configuration comes
+/// back with the bound port (port 0 = any free one), which the `Host` check needs.
+fn bind(mut config: ServerConfig) -> io::Result<(std::net::TcpListener, ServerConfig)> {
     config.check().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let listener = std::net::TcpListener::bind(config.addr())?;
     listener.set_nonblocking(true)?;
-    Ok(listener)
+    config.port = listener.local_addr()?.port();
+    Ok((listener, config))
 }
 
 async fn serve_until(
@@ -91,7 +97,7 @@ pub fn run(
     model: Result<Arc<Engine>, String>,
     ready: impl FnOnce(SocketAddr, &AppState),
 ) -> io::Result<()> {
-    let listener = bind(&config)?;
+    let (listener, config) = bind(config)?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, model);
     ready(addr, &state);
@@ -130,7 +136,7 @@ pub struct Background {
 impl Background {
     /// Binds (port 0 = any free port) and starts serving before returning.
     pub fn start(config: ServerConfig, model: Result<Arc<Engine>, String>) -> io::Result<Self> {
-        let listener = bind(&config)?;
+        let (listener, config) = bind(config)?;
         let addr = listener.local_addr()?;
         let state = AppState::new(config, model);
         let runtime = runtime()?;

@@ -90,7 +90,8 @@ async fn file_response(path: PathBuf) -> Response {
     }
 }
 
-fn is_api(path: &str) -> bool {
+/// Whether a path belongs to the APIs (`/api`, `/v1`) rather than the web app.
+pub fn is_api(path: &str) -> bool {
     ["/api", "/v1"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 

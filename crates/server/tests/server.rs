@@ -1,176 +1,25 @@
 //! The server on 127.0.0.1 with the real engine on a real small GGUF (SmolLM2-135M-Instruct Q4_1,
 //! fetched by scripts/setup.sh; `DAGSMITH_TEST_MODEL` points elsewhere), spoken to over raw TCP
-//! so that the tests see exactly what goes over the wire (and can send what clients would not).
+//! (tests/common).
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::{Request, config, connect, engine, http, model_path, post, run_python};
 use dagsmith_core::formats::{Entry, to_json};
 use dagsmith_core::{AirflowVersion, ValidateOptions, validate};
-use dagsmith_engine::{BatchOptions, Engine, GenerationRequest, Message, ModelOptions};
+use dagsmith_engine::{BatchOptions, GenerationRequest, Message};
 use dagsmith_server::{Background, ServerConfig};
 use serde_json::{Value, json};
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("DAGSMITH_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/dagsmith")
-    })
-}
-
-fn model_path() -> PathBuf {
-    match std::env::var_os("DAGSMITH_TEST_MODEL") {
-        Some(p) => PathBuf::from(p),
-        None => cache_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
-    }
-}
-
-fn engine() -> Arc<Engine> {
-    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let path = model_path();
-            let engine = Engine::load(&path, &ModelOptions::default()).unwrap_or_else(|e| {
-                panic!("{e}\n(the test model is fetched by scripts/setup.sh; or set DAGSMITH_TEST_MODEL)")
-            });
-            Arc::new(engine)
-        })
-        .clone()
-}
-
-/// One slot and one thread: greedy answers equal the engine's own, whatever else runs. Every
-/// prompt is decoded in full: one that starts from an earlier request's cached prefix is decoded
-/// in other batch shapes, which may round a near-tie the other way (the engine's own tests
-/// compare that case with a tolerance).
-fn config() -> ServerConfig {
-    ServerConfig {
-        port: 0,
-        parallel: 1,
-        context_per_sequence: 1024,
-        threads: Some(1),
-        queue: 8,
-        max_tokens: 64,
-        reuse_prefix: false,
-        ..ServerConfig::default()
-    }
-}
 
 /// The server most tests share.
 fn server() -> &'static Background {
     static SERVER: OnceLock<Background> = OnceLock::new();
     SERVER.get_or_init(|| Background::start(config(), Ok(engine())).expect("server starts"))
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {:?}", self.status, self.body))
-    }
-
-    /// The error message of an `{"error": {"message": ...}}` body.
-    fn error_message(&self) -> String {
-        let v = self.json();
-        assert!(v["error"]["type"].is_string(), "{v}");
-        v["error"]["message"].as_str().expect("error.message").to_string()
-    }
-
-    /// `(event name, data)` of each server-sent event ("message" when unnamed).
-    fn events(&self) -> Vec<(String, String)> {
-        assert_eq!(self.header("content-type"), Some("text/event-stream"), "{}", self.body);
-        let mut events = Vec::new();
-        for block in self.body.split("\n\n") {
-            let (mut name, mut data) = ("message".to_string(), Vec::new());
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim_start().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
-                }
-            }
-            if !data.is_empty() {
-                events.push((name, data.join("\n")));
-            }
-        }
-        events
-    }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    stream
-}
-
-/// Sends raw bytes, reads the whole response (the request says `Connection: close`).
-fn raw(addr: SocketAddr, request: &[u8]) -> Reply {
-    let mut stream = connect(addr);
-    stream.write_all(request).unwrap();
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).expect("read response");
-    parse_reply(&bytes)
-}
-
-fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
-    raw(addr, request_bytes(method, path, body).as_bytes())
-}
-
-fn request_bytes(method: &str, path: &str, body: Option<&str>) -> String {
-    let body = body.unwrap_or("");
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-fn post(addr: SocketAddr, path: &str, body: &Value) -> Reply {
-    http(addr, "POST", path, Some(&body.to_string()))
-}
-
-fn parse_reply(bytes: &[u8]) -> Reply {
-    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut body = bytes[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked {
-        body = dechunk(&body);
-    }
-    Reply { status, headers, body: String::from_utf8(body).expect("UTF-8 body") }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size_line = std::str::from_utf8(&data[..eol]).unwrap();
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
 }
 
 fn chat_body(content: &str, max_tokens: u32) -> Value {
@@ -280,16 +129,6 @@ fn chat_completion_streams_chunks_then_done() {
     assert!(chunks.len() > 4, "{chunks:?}");
 }
 
-fn venv_python() -> PathBuf {
-    let python = cache_dir().join("venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} missing: run scripts/setup-python.sh (part of scripts/setup.sh)",
-        python.display()
-    );
-    python
-}
-
 /// The official SDK, unchanged, pointed at the server.
 const OPENAI_SCRIPT: &str = r#"
 import json, os, openai
@@ -317,19 +156,7 @@ print(json.dumps(out))
 #[test]
 fn the_openai_python_sdk_works_unchanged() {
     let s = server();
-    let output = Command::new(venv_python())
-        .arg("-c")
-        .arg(OPENAI_SCRIPT)
-        .env("BASE_URL", format!("{}/v1", s.url()))
-        .env("NO_PROXY", "127.0.0.1")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let out: Value = serde_json::from_str(stdout.trim()).expect("JSON from the script");
+    let out = run_python(OPENAI_SCRIPT, &[("BASE_URL", format!("{}/v1", s.url()))]);
     assert_eq!(
         out["content"],
         engine_answer(
@@ -531,6 +358,38 @@ fn without_a_model_validation_works_and_generation_says_why() {
     assert_eq!((report.status, report.json()["loads"].clone()), (200, json!(true)));
 }
 
+/// The input that makes [`failing_validator`] panic.
+const PANIC_INPUT: &str = "# make the validator panic\n";
+
+/// The real validator, except that it panics on [`PANIC_INPUT`]: a stand-in for a validator bug
+/// (such as the one issue 12 found), injected through `ServerConfig::validator` so that neither
+/// the validator nor the server carries a trigger.
+fn failing_validator(code: &str, options: &ValidateOptions) -> dagsmith_core::Report {
+    if code == PANIC_INPUT {
+        panic!("injected validator failure");
+    }
+    validate(code, options)
+}
+
+#[test]
+fn a_validator_panic_is_a_500_json_error_and_the_server_keeps_serving() {
+    let config = ServerConfig { validator: failing_validator, ..config() };
+    let s = Background::start(config, Err("not needed here".into())).unwrap();
+    for _ in 0..3 {
+        let failed = post(s.addr, "/api/validate", &json!({"code": PANIC_INPUT}));
+        assert_eq!(failed.status, 500, "{}", failed.body);
+        assert_eq!(failed.json()["error"]["type"], "server_error");
+        let message = failed.error_message();
+        assert!(message.contains("the validator failed on this input"), "{message}");
+        assert!(message.contains("injected validator failure"), "{message}");
+        // The next request is served as usual.
+        let ok = post(s.addr, "/api/validate", &json!({"code": DAG}));
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert_eq!(ok.json()["loads"], true);
+    }
+    assert_eq!(health(s.addr)["status"], "ok");
+}
+
 /// How soon a departed client's slot or queue place must be free: generous for a loaded CI
 /// machine, yet far below the ~4000 tokens the requests would otherwise generate (tens of
 /// seconds for this model on one thread).
@@ -545,7 +404,7 @@ fn open_stream(addr: SocketAddr, max_tokens: u32, wait_for_text: bool) -> TcpStr
     let mut stream = connect(addr);
     stream
         .write_all(
-            request_bytes("POST", "/v1/chat/completions", Some(&body.to_string())).as_bytes(),
+            &Request::new(addr, "POST", "/v1/chat/completions").body(&body.to_string()).bytes(),
         )
         .unwrap();
     if wait_for_text {
@@ -604,7 +463,7 @@ fn slots_decode_together_full_queue_is_429_and_disconnects_free_slots() {
     let mut plain = connect(s.addr);
     plain
         .write_all(
-            request_bytes("POST", "/v1/chat/completions", Some(&body.to_string())).as_bytes(),
+            &Request::new(s.addr, "POST", "/v1/chat/completions").body(&body.to_string()).bytes(),
         )
         .unwrap();
     wait_health(s.addr, Duration::from_secs(5), "the plain request runs", |h| {

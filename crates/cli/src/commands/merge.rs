@@ -10,7 +10,7 @@ use clap::Args;
 use dagsmith_core::dataset;
 use serde::Deserialize;
 
-use crate::commands::generate::{BUILTIN_INPUT, BUILTIN_NAME};
+use crate::commands::{BUILTIN_INPUT, BUILTIN_NAME};
 use crate::exit;
 use crate::output::error;
 

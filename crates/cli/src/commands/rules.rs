@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use dagsmith_core::rules::{self, Rule};
+use dagsmith_core::selection::close_matches;
 use serde_json::json;
 
 use crate::output::{self, Style, Written};
@@ -14,7 +15,8 @@ Examples:
   dagsmith rules                   the table of rules: code, severity, name, summary
   dagsmith rules DS102             explain one rule
   dagsmith rules undefined-name    the same, by name
-  dagsmith rules --json            every rule as JSON";
+  dagsmith rules --json            every rule as JSON
+  dagsmith rules --markdown        every rule as Markdown (docs/RULES.md)";
 
 #[derive(Args, Debug)]
 pub struct RulesArgs {
@@ -23,8 +25,12 @@ pub struct RulesArgs {
     pub rule: Option<String>,
 
     /// Print JSON instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
+
+    /// Print Markdown (the rules page, docs/RULES.md).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 pub fn run(args: RulesArgs, color: ColorChoice) -> u8 {
@@ -34,9 +40,11 @@ pub fn run(args: RulesArgs, color: ColorChoice) -> u8 {
             let all: Vec<_> = rules::ALL.iter().map(rule_json).collect();
             pretty(&json!(all))
         }
+        None if args.markdown => markdown(),
         None => table(style),
         Some(query) => match rules::find(query.trim()) {
             Some(rule) if args.json => pretty(&rule_json(rule)),
+            Some(rule) if args.markdown => markdown_rule(rule),
             Some(rule) => explain(rule, style),
             None => {
                 let mut message = format!("unknown rule {query:?}");
@@ -137,6 +145,48 @@ fn explain(rule: &Rule, style: Style) -> String {
     out
 }
 
+/// The rules page, docs/RULES.md: one section per rule, anchored by its lower-case code
+/// (`#ds102`), which editors link to from diagnostics.
+fn markdown() -> String {
+    let mut out = String::from(
+        "# dagsmith rules\n\n\
+         <!-- Written by `dagsmith rules --markdown`; regenerate, do not edit. -->\n\n\
+         Every finding `dagsmith validate` reports has one of these codes. `DS0xx`: Python \
+         syntax and compilation; `DS1xx`: DAG structure and names; `DS2xx`: imports. An error \
+         means Airflow would not load the file; warnings and info do not change that verdict. \
+         `dagsmith rules CODE` prints a rule's text; `# noqa: CODE` on a line, or `ignore` in \
+         the settings, silences one (see the README).\n\n\
+         | code | name | level | summary |\n|---|---|---|---|\n",
+    );
+    for rule in rules::ALL {
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | `{}` | {} | {} |",
+            rule.code,
+            rule.code.to_ascii_lowercase(),
+            rule.name,
+            rule.severity.as_str(),
+            rule.summary.replace('|', "\\|")
+        );
+    }
+    for rule in rules::ALL {
+        out.push('\n');
+        out.push_str(&markdown_rule(rule));
+    }
+    out
+}
+
+fn markdown_rule(rule: &Rule) -> String {
+    format!(
+        "## {}\n\n`{}` ({})\n\n{}\n\n{}\n",
+        rule.code,
+        rule.name,
+        rule.severity.as_str(),
+        rule.summary,
+        rule.explanation
+    )
+}
+
 /// Greedy word wrap.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -156,67 +206,24 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// Rules whose code or name is close to `query`, as `CODE (name)`, best first.
-pub fn close_matches(query: &str) -> Vec<String> {
-    let q = query.trim().to_ascii_lowercase();
-    if q.is_empty() {
-        return Vec::new();
-    }
-    let q_name = q.replace(['_', ' '], "-");
-    let mut scored: Vec<(usize, &Rule)> = rules::ALL
-        .iter()
-        .filter_map(|r| {
-            let code = r.code.to_ascii_lowercase();
-            let score = if code.starts_with(&q) || (q_name.len() >= 3 && r.name.contains(&q_name)) {
-                0
-            } else {
-                let d = levenshtein(&q, &code).min(levenshtein(&q_name, r.name));
-                if d <= 2 { d } else { return None }
-            };
-            Some((score, r))
-        })
-        .collect();
-    scored.sort_by_key(|(score, r)| (*score, r.code));
-    scored.into_iter().take(5).map(|(_, r)| format!("{} ({})", r.code, r.name)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn close_matches_by_code_and_name() {
-        for r in rules::ALL {
-            let label = format!("{} ({})", r.code, r.name);
-            assert_eq!(close_matches(&r.code.to_ascii_lowercase())[0], label);
-            let prefix = &r.code[..r.code.len() - 1];
-            let by_prefix = close_matches(prefix);
-            assert!(by_prefix[0].starts_with(prefix), "{by_prefix:?}");
-            assert!(close_matches(&r.code.to_ascii_lowercase()).contains(&label));
-            assert!(close_matches(&r.name.replace('-', "_")).contains(&label), "{}", r.name);
-        }
-        assert!(close_matches("zzzzzzzz").is_empty());
-        assert!(close_matches("").is_empty());
-    }
-
-    #[test]
     fn wraps_words() {
         assert_eq!(wrap("aaa bbb ccc", 7), ["aaa bbb", "ccc"]);
         assert!(wrap("", 10).is_empty());
+    }
+
+    #[test]
+    fn markdown_has_an_anchored_section_per_rule() {
+        let md = markdown();
+        for r in rules::ALL {
+            assert!(md.contains(&format!("\n## {}\n", r.code)), "{}", r.code);
+            assert!(md.contains(&format!("(#{})", r.code.to_ascii_lowercase())));
+            assert!(md.contains(r.explanation));
+        }
     }
 
     #[test]

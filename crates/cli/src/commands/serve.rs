@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use dagsmith_engine::{Engine, ModelOptions, default_model_path};
 use dagsmith_server::ServerConfig;
+use dagsmith_server::guard::api_key::ApiKey;
+use dagsmith_server::guard::host::AllowedHost;
+use dagsmith_server::guard::origin::AllowedOrigin;
 use dagsmith_server::state::Generation;
 
 use crate::exit;
@@ -17,13 +20,20 @@ pub const EXAMPLES: &str = "\
 Examples:
   dagsmith serve                                 default model, http://127.0.0.1:8080
   dagsmith serve --model models/x.gguf --port 9000 --parallel 8
+  DAGSMITH_API_KEY=$(openssl rand -hex 16) dagsmith serve --host 0.0.0.0 --allow-remote
   curl -s localhost:8080/api/health
-  curl -s localhost:8080/api/validate -d '{\"code\": \"...\", \"airflow_version\": \"2.9\"}'
-  curl -sN localhost:8080/v1/chat/completions \\
+  curl -s localhost:8080/api/validate -H 'Content-Type: application/json' \\
+       -d '{\"code\": \"...\", \"airflow_version\": \"2.9\"}'
+  curl -sN localhost:8080/v1/chat/completions -H 'Content-Type: application/json' \\
        -d '{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"stream\": true}'
 
-OpenAI clients: base URL http://127.0.0.1:8080/v1, any API key. Without a model the server still
-validates and serves the app; generation endpoints answer 503 with the reason.";
+OpenAI clients: base URL http://127.0.0.1:8080/v1; any API key, or the server's --api-key when it
+has one. Without a model the server still validates and serves the app; generation endpoints
+answer 503 with the reason.
+
+Who may call: requests must name the server as localhost, 127.0.0.1 or [::1] at its port (or an
+--allowed-host); browser pages of other origins are refused unless given with --allow-origin;
+POST bodies must be Content-Type: application/json.";
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -40,10 +50,32 @@ pub struct ServeArgs {
     #[arg(long, short = 'p', default_value_t = 8080)]
     pub port: u16,
 
-    /// Listen on a non-loopback address: anyone who can reach it can use the server (there is
-    /// no authentication).
+    /// Listen on a non-loopback address: anyone who can reach it can use the server, unless
+    /// it has an --api-key.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// Require `Authorization: Bearer KEY` on every /v1 and /api request (OpenAI clients send
+    /// their api_key so). Prefer the environment variable: command lines are visible to
+    /// other users of the machine.
+    #[arg(long, env = "DAGSMITH_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<ApiKey>,
+
+    /// Another name requests may reach the server under (their Host header), e.g. behind a
+    /// reverse proxy; without a port, any port. localhost, 127.0.0.1, [::1] and the --host
+    /// address at the server's port always work. Repeatable.
+    #[arg(long = "allowed-host", value_name = "NAME[:PORT]")]
+    pub allowed_hosts: Vec<AllowedHost>,
+
+    /// A web page origin that may call the server from a browser (CORS), e.g.
+    /// http://localhost:5173; the server's own pages always may. Repeatable.
+    #[arg(long = "allow-origin", value_name = "SCHEME://HOST[:PORT]")]
+    pub allow_origins: Vec<AllowedOrigin>,
+
+    /// Let every web page call the server from a browser (CORS for any origin): any site
+    /// visited could use the model. Only with an --api-key, or on a machine of its own.
+    #[arg(long)]
+    pub allow_any_origin: bool,
 
     /// Sequences generated at once (concurrent requests share the batch).
     #[arg(long, default_value_t = 4, value_name = "N",
@@ -105,6 +137,10 @@ pub fn run(args: ServeArgs) -> u8 {
         host: args.host,
         port: args.port,
         allow_remote: args.allow_remote,
+        allowed_hosts: args.allowed_hosts,
+        allowed_origins: args.allow_origins,
+        allow_any_origin: args.allow_any_origin,
+        api_key: args.api_key,
         parallel: args.parallel as usize,
         context_per_sequence: args.ctx,
         threads: args.threads,
@@ -115,17 +151,14 @@ pub fn run(args: ServeArgs) -> u8 {
         generation_timeout: Duration::from_secs(args.timeout.max(1)),
         static_dir,
         reuse_prefix: !args.no_prefix_reuse,
+        ..ServerConfig::default()
     };
     if let Err(e) = config.check() {
         error(&e);
         return exit::ERROR;
     }
-    if !config.host.is_loopback() {
-        warning(&format!(
-            "listening on {}: anyone who can reach this address can use the server (there is no \
-             authentication)",
-            config.host
-        ));
+    for w in config.warnings() {
+        warning(&w);
     }
 
     // A model named explicitly must load; the default one is optional.
@@ -164,7 +197,10 @@ pub fn run(args: ServeArgs) -> u8 {
             Some(dir) => format!("web app from {}", dir.display()),
             None => "no web app".to_string(),
         };
-        eprintln!("dagsmith serve: listening on http://{addr} ({generation}; {app}); Ctrl-C stops");
+        let key = if state.config.api_key.is_some() { "; API key required" } else { "" };
+        eprintln!(
+            "dagsmith serve: listening on http://{addr} ({generation}; {app}{key}); Ctrl-C stops"
+        );
     });
     match result {
         Ok(()) => exit::OK,

@@ -8,12 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use clap::{Args, ValueEnum};
+use dagsmith_config::{Discovery, Overrides};
 use dagsmith_core::AirflowVersion;
 use dagsmith_core::fix::{Applicability, FixMode, fix_source_selected, unified_diff};
 use dagsmith_core::formats::{Entry, Format};
-use dagsmith_core::{Report, Severity, ValidateOptions, rules, validate};
+use dagsmith_core::selection::{RuleSelection, Selector, parse_selectors};
+use dagsmith_core::{Report, ValidateOptions, noqa, validate, validate_named};
 
+use crate::file_settings::{FileSettingsLookup, Source};
 use crate::inputs::{self, Item, Job, STDIN_NAME};
 use crate::output::{self, Style, Written};
 use crate::{ColorChoice, exit, text_report};
@@ -26,10 +31,15 @@ Examples:
                                                 `Airflow Version:` (unless --airflow-version)
   cat dag.py | dagsmith validate -              standard input
   dagsmith validate dags/ --format sarif -o dagsmith.sarif
+  dagsmith validate dags/ --format github       annotations in a GitHub Actions job
   dagsmith validate dags/ --format jsonl --ignore DS103,DS119
   dagsmith validate --fix dags/                 apply the safe fixes in place, then report
   dagsmith validate --diff --unsafe-fixes dags/ show every fix as a unified diff, change nothing
   cat dag.py | dagsmith fix -                   the fixed code on stdout, the report on stderr
+
+Settings: the nearest dagsmith.toml, or pyproject.toml with [tool.dagsmith], in each file's
+directory or above (airflow-version, select, ignore, per-file-ignores); the command line wins.
+`# noqa: DS102` at the end of a line (or a bare `# noqa`) drops that line's findings.
 
 Output: `path:line:col: CODE severity message` per finding, a verdict per input, a summary.
 A dataset row is named FILE#N (N = its line); its positions are in the row's extracted code.
@@ -100,6 +110,19 @@ pub struct ValidateArgs {
     /// the file's only DAG) that could change what the DAG does.
     #[arg(long)]
     pub unsafe_fixes: bool,
+
+    /// Read settings from FILE (a dagsmith.toml, or a pyproject.toml with [tool.dagsmith]) for
+    /// every input, instead of the nearest one above each input.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore settings files: only the command line counts.
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Report findings even on lines with `# noqa` comments.
+    #[arg(long)]
+    pub disable_noqa: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -114,6 +137,10 @@ pub enum OutputFormat {
     Csv,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
+    /// GitLab Code Quality JSON, for merge request widgets.
+    Gitlab,
 }
 
 /// Stack of each validating thread. The validator and the parser recurse over the syntax tree,
@@ -125,8 +152,8 @@ pub const WORKER_STACK: usize = 64 << 20;
 const PROGRESS_FROM: usize = 50;
 
 pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
-    let filter = match Filter::new(&args.select, &args.ignore) {
-        Ok(f) => f,
+    let mut settings = match file_settings(&args) {
+        Ok(s) => s,
         Err(message) => {
             output::error(&message);
             return exit::ERROR;
@@ -144,7 +171,13 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         extract: args.extract,
         report_errors: true,
     };
-    let (items, empty_dirs) = inputs::collect(&args.paths, &options);
+    let (items, empty_dirs) = inputs::collect_with(&args.paths, &options, &mut |display, path| {
+        settings.version(display, path)
+    });
+    if let Some(e) = settings.error.take() {
+        output::error(&e.to_string());
+        return exit::ERROR;
+    }
     for dir in &empty_dirs {
         output::warning(&format!("no .py or .jsonl files in {dir}"));
     }
@@ -156,19 +189,32 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     let jobs = args
         .jobs
         .map_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
-    let fix = fixing.then_some(FixRequest {
-        mode: if args.unsafe_fixes { FixMode::SafeAndUnsafe } else { FixMode::Safe },
-        filter: &filter,
-    });
-    let results = validate_all(items, jobs, fix.as_ref());
+    let fix =
+        fixing.then_some(if args.unsafe_fixes { FixMode::SafeAndUnsafe } else { FixMode::Safe });
+    // Each input's rule selection (settings files can differ per file): fixes keep to it too.
+    let items: Vec<(Item, RuleSelection)> = items
+        .into_iter()
+        .map(|item| {
+            let selection = match &item {
+                Item::Job(job) => settings.for_entry(&job.file).selection,
+                Item::Failed(_) => RuleSelection::all(),
+            };
+            (item, selection)
+        })
+        .collect();
+    let results = validate_all(items, jobs, fix, !args.disable_noqa);
     let mut entries: Vec<Entry> = Vec::with_capacity(results.len());
     let mut changes: Vec<Change> = Vec::new();
     for (mut entry, change) in results {
-        filter.apply(&mut entry.report);
+        settings.for_entry(&entry.file).selection.apply(&mut entry.report);
         if let Some(change) = change {
             changes.push(change);
         }
         entries.push(entry);
+    }
+    if let Some(e) = settings.error.take() {
+        output::error(&e.to_string());
+        return exit::ERROR;
     }
     if fixing && entries.iter().any(|e| e.row.is_some()) {
         output::note("dataset rows are validated but never rewritten by --fix or --diff");
@@ -185,7 +231,7 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     };
 
     if args.diff {
-        return show_diffs(&changes, &entries, fix.as_ref().map(|f| f.mode), has_errors);
+        return show_diffs(&changes, &entries, fix, has_errors);
     }
     if args.fix {
         for change in &changes {
@@ -209,9 +255,11 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         OutputFormat::Jsonl => Format::Jsonl.render(&entries),
         OutputFormat::Csv => Format::Csv.render(&entries),
         OutputFormat::Sarif => Format::Sarif.render(&entries),
+        OutputFormat::Github => Format::Github.render(&entries),
+        OutputFormat::Gitlab => Format::Gitlab.render(&entries),
     };
     if args.fix {
-        let summary = fix_summary(&entries, fix.as_ref().map_or(FixMode::Safe, |f| f.mode));
+        let summary = fix_summary(&entries, fix.unwrap_or(FixMode::Safe));
         if args.format == OutputFormat::Table {
             text.push_str(&summary);
         } else {
@@ -242,12 +290,6 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         status = exit::ERROR;
     }
     status
-}
-
-/// What `--fix`/`--diff` need: which fixes, and which rules' findings to fix.
-struct FixRequest<'f> {
-    mode: FixMode,
-    filter: &'f Filter,
 }
 
 /// An input's entry, and its code before and after the fixes when it was fixed.
@@ -371,19 +413,21 @@ fn write_back(path: &std::path::Path, original: &str, fixed: &str) -> Result<(),
     output::write_atomic(path, &out).map_err(|e| e.to_string())
 }
 
-/// Validates (and with `fix`, fixes) every job on `jobs` threads, keeping the input order.
+/// Validates (and with `fix`, fixes) every job on `jobs` threads, keeping the input order; with
+/// `noqa`, a .py file's (or standard input's) `# noqa` comments drop the findings they name.
 fn validate_all(
-    items: Vec<Item>,
+    items: Vec<(Item, RuleSelection)>,
     jobs: usize,
-    fix: Option<&FixRequest>,
+    fix: Option<FixMode>,
+    noqa: bool,
 ) -> Vec<(Entry, Option<Change>)> {
     let mut slots: Vec<Option<Checked>> = Vec::with_capacity(items.len());
-    let mut work: Vec<(usize, Job)> = Vec::new();
-    for item in items {
+    let mut work: Vec<(usize, Job, RuleSelection)> = Vec::new();
+    for (item, selection) in items {
         match item {
             Item::Failed(entry) => slots.push(Some((entry, None))),
             Item::Job(job) => {
-                work.push((slots.len(), job));
+                work.push((slots.len(), job, selection));
                 slots.push(None);
             }
         }
@@ -399,8 +443,8 @@ fn validate_all(
         let mut local = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((slot, job)) = work.get(i) else { break };
-            local.push((*slot, validate_job(job, fix)));
+            let Some((slot, job, selection)) = work.get(i) else { break };
+            local.push((*slot, validate_job(job, selection, fix, noqa)));
             done.fetch_add(1, Ordering::Relaxed);
         }
         if let Ok(mut all) = results.lock() {
@@ -450,25 +494,40 @@ fn validate_all(
         .collect()
 }
 
-fn validate_job(job: &Job, fix: Option<&FixRequest>) -> Checked {
+fn validate_job(job: &Job, selection: &RuleSelection, fix: Option<FixMode>, noqa: bool) -> Checked {
     let options = ValidateOptions { airflow_version: job.version };
     let fixable = job.row.is_none() && job.undecodable.is_none();
+    // Dataset rows are model answers, not the user's code: their comments are data.
+    let noqa = noqa && job.row.is_none();
     let result = match (&job.undecodable, fix) {
         (Some(report), _) => Ok((report.clone(), Vec::new(), None)),
-        (None, Some(fix)) if fixable => catch_unwind(AssertUnwindSafe(|| {
+        (None, Some(mode)) if fixable => catch_unwind(AssertUnwindSafe(|| {
             let outcome =
-                fix_source_selected(&job.source, &options, fix.mode, |code| fix.filter.keeps(code));
+                fix_source_selected(&job.source, &options, mode, |code| selection.keeps(code));
+            let mut report = outcome.report;
+            if noqa {
+                noqa::apply(&outcome.source, &mut report);
+            }
             let change = Change {
                 file: job.file.clone(),
                 path: job.path.clone(),
                 original: job.source.clone(),
                 fixed: outcome.source,
             };
-            (outcome.report, outcome.applied, Some(change))
+            (report, outcome.applied, Some(change))
         })),
-        (None, _) => {
-            catch_unwind(AssertUnwindSafe(|| (validate(&job.source, &options), Vec::new(), None)))
-        }
+        (None, _) => catch_unwind(AssertUnwindSafe(|| {
+            // A `.py` file is imported under its own name: `__file__` ends with it.
+            let mut report = if job.row.is_none() && job.file.ends_with(".py") {
+                validate_named(&job.source, &job.file, &options)
+            } else {
+                validate(&job.source, &options)
+            };
+            if noqa {
+                noqa::apply(&job.source, &mut report);
+            }
+            (report, Vec::new(), None)
+        })),
     };
     match result {
         Ok((report, applied_fixes, change)) => (
@@ -488,135 +547,29 @@ fn validate_job(job: &Job, fix: Option<&FixRequest>) -> Checked {
     }
 }
 
-/// `--select` / `--ignore`.
-struct Filter {
-    select: Vec<String>,
-    ignore: Vec<String>,
-}
-
-impl Filter {
-    fn new(select: &[String], ignore: &[String]) -> Result<Self, String> {
-        Ok(Filter { select: parse_selectors(select)?, ignore: parse_selectors(ignore)? })
-    }
-
-    fn is_active(&self) -> bool {
-        !self.select.is_empty() || !self.ignore.is_empty()
-    }
-
-    fn keeps(&self, code: &str) -> bool {
-        (self.select.is_empty() || self.select.iter().any(|p| code.starts_with(p.as_str())))
-            && !self.ignore.iter().any(|p| code.starts_with(p.as_str()))
-    }
-
-    /// Drops filtered findings. When every error that made the input fail is dropped, the input
-    /// is predicted to load, unless one was a syntax or compile error (DS0xx).
-    fn apply(&self, report: &mut Report) {
-        if !self.is_active() {
-            return;
+/// The settings lookup for this run: `--config`, `--isolated` or discovery, and the command
+/// line's `--airflow-version`, `--select` and `--ignore` over them.
+fn file_settings(args: &ValidateArgs) -> Result<FileSettingsLookup, String> {
+    let selectors = |values: &[String], flag: &str| -> Result<Option<Vec<Selector>>, String> {
+        if values.iter().all(|v| v.trim().is_empty()) {
+            return Ok(None);
         }
-        let had_errors = report.findings.iter().any(|f| f.severity == Severity::Error);
-        let (kept, dropped): (Vec<_>, Vec<_>) =
-            report.findings.drain(..).partition(|f| self.keeps(f.code));
-        report.findings = kept;
-        if !report.loads && had_errors {
-            let dropped_syntax = dropped
-                .iter()
-                .any(|f| f.code == rules::SYNTAX_ERROR.code || f.code == rules::COMPILE_ERROR.code);
-            let errors_left = report.findings.iter().any(|f| f.severity == Severity::Error);
-            report.loads = !dropped_syntax && !errors_left;
+        parse_selectors(values).map(Some).map_err(|e| e.message(Some(flag)))
+    };
+    let overrides = Overrides {
+        airflow_version: args.airflow_version,
+        select: selectors(&args.select, "--select")?,
+        ignore: selectors(&args.ignore, "--ignore")?,
+    };
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let discovery = Discovery::new(cwd);
+    let source = match (&args.config, args.isolated) {
+        (Some(path), _) => {
+            Source::Fixed(Arc::new(discovery.load(path).map_err(|e| e.to_string())?))
         }
-    }
-}
-
-/// Turns `DS1`, `ds102`, `undefined-name` into code prefixes; refuses what matches no rule.
-fn parse_selectors(values: &[String]) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for value in values {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        if value.eq_ignore_ascii_case("all") {
-            out.push(String::new());
-            continue;
-        }
-        if let Some(rule) = rules::ALL.iter().find(|r| r.name == value) {
-            out.push(rule.code.to_string());
-            continue;
-        }
-        let upper = value.to_ascii_uppercase();
-        if rules::ALL.iter().any(|r| r.code.starts_with(&upper)) {
-            out.push(upper);
-            continue;
-        }
-        let mut message = format!("unknown rule {value:?} in --select/--ignore");
-        let close = crate::commands::rules::close_matches(value);
-        if !close.is_empty() {
-            message.push_str(&format!("; did you mean {}?", close.join(", ")));
-        } else {
-            message.push_str(" (see `dagsmith rules`)");
-        }
-        return Err(message);
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dagsmith_core::Finding;
-
-    fn finding(code: &'static str, severity: Severity) -> Finding {
-        Finding {
-            code,
-            severity,
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 2,
-            message: String::new(),
-            fix: None,
-            autofix: None,
-        }
-    }
-
-    fn report(findings: Vec<Finding>) -> Report {
-        let loads = !findings.iter().any(|f| f.severity == Severity::Error);
-        Report { airflow_version: "3.1".into(), loads, dags: vec![], findings }
-    }
-
-    #[test]
-    fn selectors() {
-        assert_eq!(
-            parse_selectors(&["ds1".into(), "undefined-name".into()]).unwrap(),
-            ["DS1", "DS102"]
-        );
-        assert!(parse_selectors(&["DS9".into()]).is_err());
-        assert!(
-            parse_selectors(&["undefined_name".into()]).unwrap_err().contains("undefined-name")
-        );
-    }
-
-    #[test]
-    fn ignoring_an_error_changes_the_verdict_but_not_for_syntax_errors() {
-        let filter = Filter::new(&[], &["DS102".into()]).unwrap();
-        let mut r =
-            report(vec![finding("DS102", Severity::Error), finding("DS103", Severity::Warning)]);
-        filter.apply(&mut r);
-        assert!(r.loads);
-        assert_eq!(r.findings.len(), 1);
-
-        let filter = Filter::new(&[], &["DS0".into()]).unwrap();
-        let mut r = report(vec![finding("DS001", Severity::Error)]);
-        filter.apply(&mut r);
-        assert!(!r.loads);
-        assert!(r.findings.is_empty());
-
-        let filter = Filter::new(&["DS1".into()], &[]).unwrap();
-        let mut r =
-            report(vec![finding("DS102", Severity::Error), finding("DS201", Severity::Error)]);
-        filter.apply(&mut r);
-        assert!(!r.loads);
-        assert_eq!(r.findings.len(), 1);
-    }
+        (None, true) => Source::None,
+        (None, false) => Source::Discover(discovery),
+    };
+    Ok(FileSettingsLookup::new(source, overrides))
 }

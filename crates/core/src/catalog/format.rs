@@ -36,8 +36,8 @@ pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
     let mut lines = text.lines().enumerate();
     let err = |line: usize, message: &str| ParseError { line: line + 1, message: message.into() };
     match lines.next() {
-        Some((_, "dagsmith-airflow-catalog 1")) => {}
-        _ => return Err(err(0, "not a dagsmith Airflow catalog (version 1)")),
+        Some((_, "dagsmith-airflow-catalog 2")) => {}
+        _ => return Err(err(0, "not a dagsmith Airflow catalog (version 2)")),
     }
     let mut prev_segments: Vec<&'static str> = Vec::new();
     for (no, line) in lines {
@@ -89,12 +89,17 @@ pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
             }
             b'c' => {
                 let m = modules.last_mut().ok_or_else(|| bad("class before any module"))?;
-                let mut f = line[1..].splitn(4, ' ');
+                let mut f = line[1..].splitn(6, ' ');
                 let mask = f.next().and_then(|s| mask(s, all)).ok_or_else(|| bad("class mask"))?;
                 let name = f.next().ok_or_else(|| bad("class name"))?;
                 let bases = f.next().ok_or_else(|| bad("class bases"))?;
                 let params = f.next().ok_or_else(|| bad("class params"))?;
-                m.classes.push(ClassRec { mask, name, bases, params });
+                let attrs = f.next().ok_or_else(|| bad("class attributes"))?;
+                let deprecation = match f.next() {
+                    None => None,
+                    Some(d) => Some(d.strip_prefix('!').ok_or_else(|| bad("class deprecation"))?),
+                };
+                m.classes.push(ClassRec { mask, name, bases, params, attrs, deprecation });
             }
             _ => {
                 // Existence: `MASK DIST FLAGS[>FORWARD]`
@@ -111,6 +116,8 @@ pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
                     Some((a, b)) => (a, Some(b)),
                     None => (flags_all, None),
                 };
+                // `rX.Y`: importing the module raises in these targets (it needs Airflow X.Y).
+                let requires = flags.find('r').map(|i| &flags[i + 1..]).filter(|v| !v.is_empty());
                 m.exists.push(Existence {
                     mask,
                     dist,
@@ -118,6 +125,7 @@ pub(super) fn parse(text: &'static str) -> Result<Parsed, ParseError> {
                     shim: flags.contains('v'),
                     open: flags.contains('o'),
                     forward,
+                    requires,
                 });
             }
         }

@@ -5,7 +5,10 @@
 //!
 //! The data is parsed once, on first use (`catalog()`); no I/O, so this works in wasm32 too.
 
+mod classes;
 mod format;
+mod init_tokens;
+mod signature;
 pub mod similarity;
 
 use std::collections::{BTreeSet, HashMap};
@@ -13,7 +16,10 @@ use std::sync::{Arc, OnceLock};
 
 use crate::AirflowVersion;
 
+pub use classes::{ClassAttributes, ClassInfo, ClassKind, Deprecation};
 pub use format::ParseError;
+use init_tokens::InitTokens;
+pub use signature::{ClassSignature, Param, ParamKind};
 use similarity::bounded_levenshtein_bytes;
 
 /// The generated catalog (see docs/CATALOG.md for the format).
@@ -78,6 +84,9 @@ pub struct ModuleInfo<'a> {
     pub is_deprecated_shim: bool,
     /// Its attributes cannot all be listed statically.
     pub is_open: bool,
+    /// Importing it raises in this target because it needs a newer Airflow (a provider module
+    /// guarded by `if not AIRFLOW_V_3_1_PLUS: raise ...`): that version, e.g. `"3.1"`.
+    pub requires_airflow: Option<&'a str>,
 }
 
 /// The keyword arguments an operator's constructor takes, resolved through its bases.
@@ -103,6 +112,18 @@ pub struct OperatorParams {
     /// filled by a subclass's `__init__` (`kwargs["options"] = ...`), which the catalog does not
     /// model, so only these are certain to be needed.
     pub required_by_nearest_init: BTreeSet<String>,
+    /// Accepted only with a deprecation warning: some `__init__` in the chain takes them out of
+    /// `**kwargs` and warns (e.g. `provide_context` of Airflow 2's `PythonOperator`).
+    pub deprecated: BTreeSet<String>,
+    /// The values a parameter must take: the `__init__` raises for any other
+    /// (`if auto_remove not in ("never", "success", "force"): raise ...`).
+    pub choices: std::collections::BTreeMap<String, Vec<String>>,
+    /// The effective `__init__`'s positional-or-keyword parameters, in order (for bases filled
+    /// positionally by a subclass).
+    pub positional: Vec<String>,
+    /// Some `__init__` in the chain fetches a connection (`get_connection`): creating an
+    /// instance needs the connection to exist.
+    pub fetches_connection: bool,
 }
 
 /// A module's record in the catalog.
@@ -123,6 +144,8 @@ pub(crate) struct Existence {
     pub shim: bool,
     pub open: bool,
     pub forward: Option<&'static str>,
+    /// Importing it raises in these targets: it needs this Airflow version, e.g. `3.1`.
+    pub requires: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -139,22 +162,54 @@ pub(crate) struct ClassRec {
     pub name: &'static str,
     pub bases: &'static str,
     pub params: &'static str,
+    /// Public attributes, comma-separated (`NAME=value` for string enum members; `*`: open; `-`).
+    pub attrs: &'static str,
+    /// `Some("")`: deprecated; `Some(r)`: deprecated, replaced by `r`.
+    pub deprecation: Option<&'static str>,
+}
+
+/// A public class of a public module, its name prepared for comparisons once.
+#[derive(Debug)]
+struct ClassName {
+    module: u32,
+    /// Targets in which the module exists (not as a deprecation shim) and defines the class.
+    mask: u16,
+    prepared: similarity::Prepared,
+}
+
+/// [`ClassName`]s, and for each word that is not common (in fewer than 1 in 20 names) the
+/// names that have it: "did you mean" looks only at names sharing such a word.
+#[derive(Debug, Default)]
+struct ClassNames {
+    names: Vec<ClassName>,
+    by_word: HashMap<String, Vec<u32>>,
 }
 
 /// Resolved operator signatures by (target, `module.Class`).
 type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
+/// Attributes through the MRO by (target, `module.Class`).
+type AttributesCache = HashMap<(u8, String), Option<Arc<ClassAttributes>>>;
 
 /// The parsed catalog.
 #[derive(Debug)]
 pub struct Catalog {
     pub(crate) targets: Vec<&'static str>,
+    /// (major, minor) of each target, parsed once (`target_for` runs for every import).
+    target_mm: Vec<(u16, u16)>,
     pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
+    /// Every public class with its name split into words, built on first use.
+    class_names: OnceLock<ClassNames>,
     /// Resolving a class through its bases is costly and the same operators recur in every
     /// file: results are kept (a plain Mutex also works on single-threaded wasm).
     params_cache: std::sync::Mutex<ParamsCache>,
+    /// [`Catalog::classes`] per target, computed on first use.
+    classes_cache: Vec<OnceLock<Vec<ClassInfo>>>,
+    /// [`Catalog::class_attributes`] by (target, `module.Class`): the validator asks for the
+    /// same few classes (DAG, BaseOperator subclasses, XComArg) in every file.
+    attributes_cache: std::sync::Mutex<AttributesCache>,
 }
 
 const MODULE_DUNDERS: &[&str] = &[
@@ -185,14 +240,27 @@ impl Catalog {
     /// Parses catalog text (the embedded one is parsed by [`catalog()`]).
     pub fn parse(text: &'static str) -> Result<Catalog, ParseError> {
         let (targets, dists, modules) = format::parse(text)?;
+        let targets_len = targets.len();
         let index = modules.iter().enumerate().map(|(i, m)| (m.path.clone(), i as u32)).collect();
+        let mut target_mm = Vec::with_capacity(targets.len());
+        for (i, t) in targets.iter().enumerate() {
+            let v: AirflowVersion = t.trim_end_matches('~').parse().map_err(|_| ParseError {
+                line: 2,
+                message: format!("target {} is not an Airflow version: {t:?}", i + 1),
+            })?;
+            target_mm.push((v.major, v.minor));
+        }
         Ok(Catalog {
             targets,
+            target_mm,
             dists,
             modules,
             index,
             class_index: OnceLock::new(),
+            class_names: OnceLock::new(),
             params_cache: std::sync::Mutex::new(HashMap::new()),
+            classes_cache: (0..targets_len).map(|_| OnceLock::new()).collect(),
+            attributes_cache: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -216,8 +284,7 @@ impl Catalog {
     }
 
     fn target_mm(&self, t: Target) -> (u16, u16) {
-        let v: AirflowVersion = self.targets[t.index()].parse().expect("catalog target version");
-        (v.major, v.minor)
+        self.target_mm[t.index()]
     }
 
     /// The target used for a requested Airflow version: the oldest target of the same major
@@ -307,6 +374,7 @@ impl Catalog {
             is_package: e.package,
             is_deprecated_shim: e.shim,
             is_open: e.open && e.forward.is_none(),
+            requires_airflow: e.requires,
         })
     }
 
@@ -468,29 +536,96 @@ impl Catalog {
         scored.into_iter().take(n).map(|(_, c)| c).collect()
     }
 
-    /// Public classes defined in this target in modules whose path starts with `prefix`
-    /// (`airflow.providers.google.`), as (module, class).
-    pub fn classes_under(&self, t: Target, prefix: &str) -> Vec<(&str, &'static str)> {
-        let mut out = Vec::new();
-        for m in &self.modules {
-            if !m.path.starts_with(prefix)
-                || is_private_module(&m.path)
-                || self.existence(t, &m.path).is_none_or(|(_, e)| e.shim)
-            {
-                continue;
-            }
-            for c in m.classes.iter().filter(|c| c.mask & t.bit() != 0) {
-                if !c.name.starts_with('_') {
-                    out.push((m.path.as_str(), c.name));
+    fn class_names(&self) -> &ClassNames {
+        self.class_names.get_or_init(|| {
+            let mut names: Vec<ClassName> = Vec::new();
+            for (i, m) in self.modules.iter().enumerate() {
+                if is_private_module(&m.path) {
+                    continue;
+                }
+                let real = m.exists.iter().filter(|e| !e.shim).fold(0, |a, e| a | e.mask);
+                let first = names.len();
+                for c in &m.classes {
+                    let mask = c.mask & real;
+                    if mask == 0 || c.name.starts_with('_') {
+                        continue;
+                    }
+                    match names[first..].iter_mut().find(|e| e.prepared.name == c.name) {
+                        Some(e) => e.mask |= mask,
+                        None => names.push(ClassName {
+                            module: i as u32,
+                            mask,
+                            prepared: similarity::Prepared::new(c.name),
+                        }),
+                    }
                 }
             }
-        }
-        out
+            let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
+            for (i, n) in names.iter().enumerate() {
+                for w in &n.prepared.key {
+                    let list = by_word.entry(w.clone()).or_default();
+                    if list.last() != Some(&(i as u32)) {
+                        list.push(i as u32);
+                    }
+                }
+            }
+            let common = names.len() / 20;
+            by_word.retain(|_, list| list.len() <= common);
+            ClassNames { names, by_word }
+        })
+    }
+
+    /// Public classes defined in this target in modules whose path starts with `prefix`
+    /// (`airflow.providers.google.`, or a module's own path), as (module, class name split
+    /// into words).
+    pub fn classes_under(
+        &self,
+        t: Target,
+        prefix: &str,
+    ) -> impl Iterator<Item = (&str, &similarity::Prepared)> {
+        // Modules are sorted by path and names by module: both ranges are found by bisection.
+        let first = self.modules.partition_point(|m| m.path.as_str() < prefix);
+        let end = first + self.modules[first..].partition_point(|m| m.path.starts_with(prefix));
+        let names = &self.class_names().names;
+        let lo = names.partition_point(|c| (c.module as usize) < first);
+        let hi = names.partition_point(|c| (c.module as usize) < end);
+        names[lo..hi].iter().filter_map(move |c| self.class_in(c, t, prefix))
+    }
+
+    /// [`classes_under`](Self::classes_under) that share a word with `name`, common words
+    /// (`operator`, `to`, `sensor`...) aside: where a misremembered class name is looked for.
+    pub fn classes_sharing_a_word(
+        &self,
+        t: Target,
+        prefix: &str,
+        name: &str,
+    ) -> Vec<(&str, &similarity::Prepared)> {
+        let index = self.class_names();
+        let mut ids: Vec<u32> = similarity::words(name)
+            .iter()
+            .filter_map(|w| index.by_word.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().filter_map(|i| self.class_in(&index.names[i as usize], t, prefix)).collect()
+    }
+
+    fn class_in<'s>(
+        &'s self,
+        c: &'s ClassName,
+        t: Target,
+        prefix: &str,
+    ) -> Option<(&'s str, &'s similarity::Prepared)> {
+        let path = self.modules[c.module as usize].path.as_str();
+        (c.mask & t.bit() != 0 && path.starts_with(prefix)).then_some((path, &c.prepared))
     }
 
     /// Up to `n` classes under `prefix` closest to `name`, best first: by words (as
-    /// [`closest_names`](Self::closest_names)), then by how many leading path segments their
-    /// module shares with `near_module`, then by edit distance. As (module, class).
+    /// [`closest_names`](Self::closest_names); only classes that share most of the words), then
+    /// by how many leading path segments their module shares with `near_module`, then by edit
+    /// distance. As (module, class).
     pub fn closest_classes(
         &self,
         t: Target,
@@ -498,17 +633,21 @@ impl Catalog {
         near_module: &str,
         name: &str,
         n: usize,
-    ) -> Vec<(&str, &'static str)> {
-        let query = similarity::Query::new(name);
+    ) -> Vec<(&str, &str)> {
+        let query = similarity::Query::by_words(name);
         let shared_segments =
             |m: &str| m.split('.').zip(near_module.split('.')).take_while(|(a, b)| a == b).count();
         let mut scored: Vec<_> = self
-            .classes_under(t, prefix)
+            .classes_sharing_a_word(t, prefix, name)
             .into_iter()
-            .filter(|(_, c)| *c != name)
+            .filter(|(_, c)| c.name != name)
             .filter_map(|(m, c)| {
-                let rank = query.rank(c)?;
-                Some(((rank.words, usize::MAX - shared_segments(m), rank.distance), c, m))
+                let rank = query.rank_with_words(&c.name, &c.words)?;
+                Some((
+                    (rank.words, usize::MAX - shared_segments(m), rank.distance),
+                    c.name.as_str(),
+                    m,
+                ))
             })
             .collect();
         scored.sort();
@@ -585,11 +724,15 @@ impl Catalog {
             if let Some(c) = m.classes.iter().find(|c| c.name == name && c.mask & t.bit() != 0) {
                 return Some((module, *c));
             }
-            let next = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
-                Some(nr) => expand_target(nr.target?, &name),
-                None => format!("{}.{}", e.forward?, name),
+            let (nm, nn) = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
+                // Candidates separated by `|` are tried in order (lazy imports that fall back
+                // from `airflow.sdk` to the Airflow 2 module).
+                Some(nr) => nr
+                    .target?
+                    .split('|')
+                    .find_map(|raw| self.split_dotted(t, &expand_target(raw, &name)))?,
+                None => self.split_dotted(t, &format!("{}.{}", e.forward?, name))?,
             };
-            let (nm, nn) = self.split_dotted(t, &next)?;
             module = nm;
             name = nn;
         }
@@ -653,7 +796,7 @@ impl Catalog {
         let result = self.resolve_class(t, module, class_name).map(|(dm, rec)| {
             let mut out = self.params_of(t, &dm, &rec, 0);
             out.defined_at = format!("{dm}.{}", rec.name);
-            out.required_by_nearest_init = self.nearest_init_required(t, &rec, 0);
+            out.required_by_nearest_init = self.nearest_init_required(t, &dm, &rec, 0);
             Arc::new(out)
         });
         if let Ok(mut cache) = self.params_cache.lock() {
@@ -662,31 +805,104 @@ impl Catalog {
         result
     }
 
-    fn nearest_init_required(&self, t: Target, rec: &ClassRec, depth: u8) -> BTreeSet<String> {
+    /// The class's C3 linearization (Python's MRO), itself first. Bases that cannot be
+    /// resolved are left out; an inconsistent hierarchy falls back to depth-first order.
+    pub(crate) fn linearize(
+        &self,
+        t: Target,
+        module: &str,
+        rec: &ClassRec,
+        depth: u8,
+    ) -> Vec<(String, ClassRec)> {
+        let me = (module.to_string(), *rec);
+        if depth > 24 || rec.bases == "-" {
+            return vec![me];
+        }
+        let bases: Vec<(String, ClassRec)> = rec
+            .bases
+            .split(',')
+            .filter_map(|b| {
+                self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n))
+            })
+            .collect();
+        let mut seqs: Vec<Vec<(String, ClassRec)>> =
+            bases.iter().map(|(m, c)| self.linearize(t, m, c, depth + 1)).collect();
+        seqs.push(bases.clone());
+        let same =
+            |a: &(String, ClassRec), b: &(String, ClassRec)| a.0 == b.0 && a.1.name == b.1.name;
+        let mut out = vec![me];
+        loop {
+            seqs.retain(|s| !s.is_empty());
+            if seqs.is_empty() {
+                return out;
+            }
+            // The first head that is in no other sequence's tail.
+            let head = seqs
+                .iter()
+                .map(|s| &s[0])
+                .find(|h| !seqs.iter().any(|s| s.iter().skip(1).any(|x| same(x, h))));
+            let Some(head) = head.cloned() else {
+                // Not linearizable: depth-first order of what is left.
+                for s in seqs {
+                    for c in s {
+                        if !out.iter().any(|o| same(o, &c)) {
+                            out.push(c);
+                        }
+                    }
+                }
+                return out;
+            };
+            for s in &mut seqs {
+                if same(&s[0], &head) {
+                    s.remove(0);
+                }
+            }
+            out.push(head);
+        }
+    }
+
+    fn nearest_init_required(
+        &self,
+        t: Target,
+        module: &str,
+        rec: &ClassRec,
+        depth: u8,
+    ) -> BTreeSet<String> {
         if depth > 24 {
             return BTreeSet::new();
         }
         if rec.params == "-" {
-            let bases: Vec<&str> =
-                if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
-            for b in bases {
-                if let Some((_, brec)) =
-                    self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n))
-                {
-                    return self.nearest_init_required(t, &brec, depth + 1);
-                }
-            }
-            return BTreeSet::new();
+            // The `__init__` that runs: the first of the MRO.
+            let mro = self.linearize(t, module, rec, 0);
+            return match mro.iter().skip(1).find(|(_, c)| c.params != "-") {
+                Some((m, c)) => self.nearest_init_required(t, m, c, depth + 1),
+                None => BTreeSet::new(),
+            };
         }
-        if rec.params == "()" {
-            return BTreeSet::new();
-        }
-        rec.params
-            .split(',')
-            .filter(|tok| !matches!(*tok, "*" | "**" | "**!") && !tok.starts_with('^'))
-            .filter(|tok| !tok.starts_with('/') && !tok.ends_with('?'))
-            .map(|tok| tok.trim_start_matches(':').to_string())
+        InitTokens::parse(rec.params)
+            .params
+            .iter()
+            .filter(|p| !p.positional_only && !p.has_default)
+            .map(|p| p.name.to_string())
             .collect()
+    }
+
+    /// `params_of` for a base class, through the cache `operator_params` fills: every operator
+    /// shares BaseOperator's chain, so it is resolved once per target.
+    fn base_params(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
+        let key = (t.0, format!("{module}.{}", rec.name));
+        if let Ok(cache) = self.params_cache.lock()
+            && let Some(Some(hit)) = cache.get(&key)
+        {
+            return (**hit).clone();
+        }
+        let mut out = self.params_of(t, module, rec, depth);
+        out.defined_at = key.1.clone();
+        out.required_by_nearest_init = self.nearest_init_required(t, module, rec, 0);
+        if let Ok(mut cache) = self.params_cache.lock() {
+            cache.insert(key, Some(Arc::new(out.clone())));
+        }
+        out
     }
 
     fn params_of(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
@@ -713,7 +929,7 @@ impl Catalog {
         for b in &bases {
             let base =
                 match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
-                    Some((bm, brec)) => self.params_of(t, &bm, &brec, depth + 1),
+                    Some((bm, brec)) => self.base_params(t, &bm, &brec, depth + 1),
                     None => {
                         if !is_trivial_base(b) {
                             unresolved += 1;
@@ -726,8 +942,19 @@ impl Catalog {
         out.is_operator |= resolved_bases.iter().any(|b| b.is_operator);
         let base_complete = unresolved == 0 && resolved_bases.iter().all(|b| b.complete);
         if rec.params == "-" {
-            // No __init__ of its own: the first base (in order) that has parameters.
-            // (Approximates the MRO: bases without __init__ pass through to theirs.)
+            // No __init__ of its own: Python runs the first `__init__` of its MRO
+            // (`BranchPythonOperator(BaseBranchOperator, PythonOperator)` gets PythonOperator's,
+            // not BaseOperator's through BaseBranchOperator).
+            let mro = self.linearize(t, module, rec, 0);
+            if let Some((im, irec)) = mro.iter().skip(1).find(|(_, c)| c.params != "-") {
+                let b = self.base_params(t, im, irec, depth + 1);
+                let is_op = out.is_operator || b.is_operator;
+                return OperatorParams {
+                    is_operator: is_op,
+                    complete: base_complete && b.complete,
+                    ..b
+                };
+            }
             match resolved_bases.into_iter().find(|b| !b.accepted.is_empty() || b.is_operator) {
                 Some(b) => {
                     let is_op = out.is_operator || b.is_operator;
@@ -744,43 +971,53 @@ impl Catalog {
             }
             return out;
         }
-        let mut own: Vec<&str> = Vec::new();
-        let mut super_kw: Vec<&str> = Vec::new();
-        let mut kwargs: Option<bool> = None;
-        if rec.params != "()" {
-            for tok in rec.params.split(',') {
-                match tok {
-                    "*" => {}
-                    "**" => kwargs = Some(true),
-                    "**!" => kwargs = Some(false),
-                    _ if tok.starts_with('^') => super_kw.push(&tok[1..]),
-                    _ => {
-                        let positional_only = tok.starts_with('/');
-                        let name = tok.trim_start_matches([':', '/']);
-                        let (name, has_default) = match name.strip_suffix('?') {
-                            Some(n) => (n, true),
-                            None => (name, false),
-                        };
-                        own.push(name);
-                        if !positional_only {
-                            out.accepted.insert(name.to_string());
-                        }
-                        if !has_default {
-                            out.required.insert(name.to_string());
-                        }
-                    }
-                }
+        let sig = InitTokens::parse(rec.params);
+        for p in &sig.params {
+            if !p.positional_only {
+                out.accepted.insert(p.name.to_string());
+            }
+            if !p.has_default {
+                out.required.insert(p.name.to_string());
+            }
+            if p.positional_or_keyword {
+                out.positional.push(p.name.to_string());
+            }
+            if !p.choices.is_empty() {
+                let values = p.choices.iter().map(|v| v.to_string()).collect();
+                out.choices.insert(p.name.to_string(), values);
             }
         }
-        match kwargs {
+        let own: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+        out.fetches_connection =
+            sig.fetches_connection || resolved_bases.iter().any(|b| b.fetches_connection);
+        match sig.kwargs {
             Some(true) => {
                 for b in &resolved_bases {
                     out.accepted.extend(b.accepted.iter().cloned());
+                    // The base's leading positional parameters are filled by
+                    // `super().__init__(a, b, ...)`.
+                    let by_position: Vec<&str> = b
+                        .positional
+                        .iter()
+                        .take(sig.super_positional)
+                        .map(String::as_str)
+                        .collect();
                     for r in &b.required {
-                        if !own.contains(&r.as_str()) && !super_kw.contains(&r.as_str()) {
-                            out.required.insert(r.clone());
+                        let r = r.as_str();
+                        if !own.contains(&r)
+                            && !sig.super_kw.contains(&r)
+                            && !sig.kwargs_set.contains(&r)
+                            && !by_position.contains(&r)
+                        {
+                            out.required.insert(r.to_string());
                         }
                     }
+                    for (k, v) in &b.choices {
+                        if !own.contains(&k.as_str()) {
+                            out.choices.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                    out.deprecated.extend(b.deprecated.iter().cloned());
                     out.accepts_any_kwargs |= b.accepts_any_kwargs;
                 }
                 if resolved_bases.is_empty() {
@@ -795,6 +1032,22 @@ impl Catalog {
                 out.accepts_any_kwargs = false;
             }
             None => {}
+        }
+        // Keys the `__init__` takes out of `**kwargs` itself: accepted here, whatever the bases
+        // say (`PythonOperator` pops the deprecated `provide_context` before `BaseOperator`).
+        for (key, deprecated) in &sig.kwargs_read {
+            if sig.kwargs.is_some() {
+                out.accepted.insert(key.to_string());
+                if *deprecated {
+                    out.deprecated.insert(key.to_string());
+                }
+            }
+        }
+        for p in &sig.params {
+            // A parameter of this class is not deprecated just because a base once had it so.
+            if !sig.kwargs_read.iter().any(|(k, d)| *k == p.name && *d) {
+                out.deprecated.remove(p.name);
+            }
         }
         out
     }

@@ -9,6 +9,42 @@
 /// `S3KeySensor` → `s3 key sensor`, `aws_conn_id` → `aws conn id`. Digits stay with the word
 /// before them; an acronym ends before the capital that starts the next word.
 pub fn words(name: &str) -> Vec<String> {
+    if !name.is_ascii() {
+        return words_unicode(name);
+    }
+    // Identifiers are ASCII in practice: work on bytes, slicing words out of the name.
+    let b = name.as_bytes();
+    let mut out: Vec<String> = Vec::with_capacity(4);
+    let mut start = 0;
+    for i in 0..b.len() {
+        let c = b[i];
+        if matches!(c, b'_' | b'-' | b'.') {
+            if start < i {
+                out.push(name[start..i].to_ascii_lowercase());
+            }
+            start = i + 1;
+            continue;
+        }
+        if c.is_ascii_uppercase() && start < i {
+            let prev = b[i - 1];
+            let next_lower = b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push(name[start..i].to_ascii_lowercase());
+                start = i;
+            }
+        }
+    }
+    if start < b.len() {
+        out.push(name[start..].to_ascii_lowercase());
+    }
+    out
+}
+
+/// [`words`] for names with non-ASCII letters.
+fn words_unicode(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut out: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -96,32 +132,68 @@ pub fn distance_at_most(a: &str, b: &str, max: usize) -> Option<usize> {
     bounded_levenshtein_bytes(a.as_bytes(), b.as_bytes(), max, &mut (Vec::new(), Vec::new()))
 }
 
+/// A name split once, for comparing it with many others.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub name: String,
+    pub lower: String,
+    pub words: Vec<String>,
+    /// The words, sorted.
+    pub key: Vec<String>,
+    /// Lower-cased, without `_`.
+    pub squashed: String,
+}
+
+impl Prepared {
+    pub fn new(name: &str) -> Self {
+        let words = words(name);
+        let mut key = words.clone();
+        key.sort();
+        Prepared {
+            name: name.to_string(),
+            lower: name.to_ascii_lowercase(),
+            squashed: name.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect(),
+            words,
+            key,
+        }
+    }
+}
+
+/// [`closeness`] of two prepared names.
+pub fn closeness_prepared(written: &Prepared, candidate: &Prepared) -> Option<u8> {
+    if written.name == candidate.name {
+        return None;
+    }
+    if written.key == candidate.key || written.squashed == candidate.squashed {
+        return Some(0);
+    }
+    if written.lower.len().abs_diff(candidate.lower.len()) <= 1
+        && bounded_levenshtein_bytes(
+            written.lower.as_bytes(),
+            candidate.lower.as_bytes(),
+            1,
+            &mut (Vec::new(), Vec::new()),
+        )
+        .is_some()
+    {
+        return Some(1);
+    }
+    // One whole word added or dropped (`S3ToRedshiftTransferOperator`), keeping at least two.
+    let (wk, ck) = (&written.key, &candidate.key);
+    if wk.len().abs_diff(ck.len()) == 1 {
+        let shared = shared_words(wk, ck);
+        if shared == wk.len().min(ck.len()) && shared >= 2 {
+            return Some(1);
+        }
+    }
+    None
+}
+
 /// How close `candidate` is to what was written, for fixes: `Some(0)` for the same words in
 /// another order (or the same letters with other word breaks, `servicebus` / `service_bus`),
 /// `Some(1)` for one small edit (one character, or one word more or less), else `None`.
 pub fn closeness(written: &str, candidate: &str) -> Option<u8> {
-    if written == candidate {
-        return None;
-    }
-    let (wk, ck) = (word_key(written), word_key(candidate));
-    if wk == ck {
-        return Some(0);
-    }
-    let squash = |s: &str| -> String {
-        s.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
-    };
-    if squash(written) == squash(candidate) {
-        return Some(0);
-    }
-    if distance_at_most(written, candidate, 1).is_some() {
-        return Some(1);
-    }
-    // One whole word added or dropped (`S3ToRedshiftTransferOperator`), keeping at least two.
-    let shared = shared_words(&wk, &ck);
-    if wk.len().abs_diff(ck.len()) == 1 && shared == wk.len().min(ck.len()) && shared >= 2 {
-        return Some(1);
-    }
-    None
+    closeness_prepared(&Prepared::new(written), &Prepared::new(candidate))
 }
 
 /// The one candidate closest to `written` by [`closeness`], when no other is as close.
@@ -129,20 +201,43 @@ pub fn confident_match<'c>(
     written: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
-    let mut best: Option<(u8, &'c str)> = None;
+    let written = Prepared::new(written);
+    // Only candidates that could be close are split into words: one letter apart, or
+    // containing one of the written words.
+    let worth_it = |c: &str| {
+        let lower = c.to_ascii_lowercase();
+        lower.len().abs_diff(written.lower.len()) <= 1
+            || written.words.iter().any(|w| lower.contains(w.as_str()))
+    };
+    let prepared = candidates.into_iter().filter(|c| worth_it(c)).map(|c| (c, Prepared::new(c)));
+    confident_among(prepared, &written, |(c, p)| (*c, p)).map(|(c, _)| c)
+}
+
+/// [`confident_match`] over items that carry their prepared name.
+pub fn confident_among<T, I: IntoIterator<Item = T>>(
+    items: I,
+    written: &Prepared,
+    prepared: impl for<'x> Fn(&'x T) -> (&'x str, &'x Prepared),
+) -> Option<T> {
+    let mut best: Option<(u8, T)> = None;
     let mut tie = false;
-    for c in candidates {
-        let Some(score) = closeness(written, c) else { continue };
-        match best {
-            Some((b, name)) if score == b && name != c => tie = true,
-            Some((b, _)) if score >= b => {}
+    for item in items {
+        let (name, p) = prepared(&item);
+        let Some(score) = closeness_prepared(written, p) else { continue };
+        match &best {
+            Some((b, other)) if score == *b => {
+                if prepared(other).0 != name {
+                    tie = true;
+                }
+            }
+            Some((b, _)) if score > *b => {}
             _ => {
-                best = Some((score, c));
+                best = Some((score, item));
                 tie = false;
             }
         }
     }
-    if tie { None } else { best.map(|(_, c)| c) }
+    if tie { None } else { best.map(|(_, item)| item) }
 }
 
 /// How close a candidate is to a queried name; smaller is closer. Ordered by words first (each
@@ -160,6 +255,9 @@ pub struct Query {
     words: Vec<String>,
     /// Edit distance up to which an otherwise unrelated candidate still counts.
     max_distance: usize,
+    /// Only candidates related by words count (searches over thousands of classes, where a few
+    /// letters in common mean nothing).
+    words_only: bool,
 }
 
 impl Query {
@@ -168,12 +266,38 @@ impl Query {
             lower: name.to_ascii_lowercase(),
             words: words(name),
             max_distance: (name.len() / 3).max(2),
+            words_only: false,
         }
+    }
+
+    /// A query for which only candidates sharing most words count.
+    pub fn by_words(name: &str) -> Self {
+        Query { words_only: true, ..Query::new(name) }
     }
 
     /// The candidate's rank, or `None` when it is unrelated: more than half of the words
     /// differ and it is more than a third of the name's length of edits away.
     pub fn rank(&self, candidate: &str) -> Option<Rank> {
+        // Splitting into words is the costly part: a candidate that contains none of the
+        // query's words can only be related by letters, and ranks after every candidate that
+        // shares a word.
+        // (`to`, `id`, `s` are inside too many names to say anything.)
+        let telling = |w: &&String| w.len() >= 3 || w.bytes().any(|b| b.is_ascii_digit());
+        let shares_a_word =
+            self.words.iter().filter(telling).any(|w| contains_ignoring_case(candidate, w));
+        if !shares_a_word {
+            if self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance {
+                return None;
+            }
+            let lower = candidate.to_ascii_lowercase();
+            let d = bounded_levenshtein_bytes(
+                self.lower.as_bytes(),
+                lower.as_bytes(),
+                self.max_distance,
+                &mut (Vec::new(), Vec::new()),
+            )?;
+            return Some(Rank { words: usize::MAX / 2, distance: d });
+        }
         self.rank_with_words(candidate, &words(candidate))
     }
 
@@ -184,17 +308,33 @@ impl Query {
         let matched = (total - unmatched) / 2;
         let related_by_words =
             matched > 0 && matched * 2 > self.words.len().max(candidate_words.len());
+        if !related_by_words
+            && (self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance)
+        {
+            return None;
+        }
         let lower = candidate.to_ascii_lowercase();
-        let bound =
-            if related_by_words { self.lower.len().max(lower.len()) } else { self.max_distance };
         let distance = bounded_levenshtein_bytes(
             self.lower.as_bytes(),
             lower.as_bytes(),
-            bound,
+            self.max_distance,
             &mut (Vec::new(), Vec::new()),
         );
-        distance.map(|d| Rank { words: 2 * unmatched + near, distance: d })
+        let words = 2 * unmatched + near;
+        match distance {
+            Some(d) => Some(Rank { words, distance: d }),
+            // Related by words but far in letters: the distance only breaks ties between
+            // candidates as far apart, so its exact value is not worth computing.
+            None if related_by_words => Some(Rank { words, distance: self.max_distance + 1 }),
+            None => None,
+        }
     }
+}
+
+/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    !n.is_empty() && h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Words of `a` and `b` left without a partner, and how many partners are only near (one
@@ -244,6 +384,11 @@ mod tests {
         assert_eq!(words("aws_conn_id"), ["aws", "conn", "id"]);
         assert_eq!(words("DAG"), ["dag"]);
         assert_eq!(words("EC2StartInstanceOperator"), ["ec2", "start", "instance", "operator"]);
+        assert_eq!(words("__init__"), ["init"]);
+        assert_eq!(words("ÉtéOperator"), ["été", "operator"]);
+        for name in ["GCSToBigQueryOperator", "S3KeySensor", "a_b__c", "X", "HTTPSHook", "v2Api"] {
+            assert_eq!(words(name), words_unicode(name), "{name}");
+        }
         assert_eq!(
             word_key("DataprocClusterCreateOperator"),
             word_key("DataprocCreateClusterOperator")

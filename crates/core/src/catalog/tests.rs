@@ -113,6 +113,17 @@ fn find_class_and_suggestions() {
 }
 
 #[test]
+fn modules_are_sorted_for_prefix_searches() {
+    let c = catalog();
+    assert!(c.modules.windows(2).all(|w| w[0].path < w[1].path));
+    let google: Vec<_> = c.classes_under(v("3.1"), "airflow.providers.google.").collect();
+    assert!(google.len() > 500, "{}", google.len());
+    assert!(google.iter().all(|(m, _)| m.starts_with("airflow.providers.google.")));
+    let all = c.classes_under(v("3.1"), "").count();
+    assert_eq!(all, c.class_names().names.iter().filter(|n| n.mask & v("3.1").bit() != 0).count());
+}
+
+#[test]
 fn names_resolve_to_their_definition() {
     let c = catalog();
     let v31 = v("3.1");
@@ -239,4 +250,136 @@ fn permutation(words: &[String], taken: impl Fn(&str) -> bool) -> Option<String>
         candidates.push(words[i..].iter().chain(&words[..i]).collect());
     }
     candidates.into_iter().map(|ws| camel(&ws)).find(|p| *p != original && !taken(p))
+}
+
+#[test]
+fn kwargs_popped_by_init_are_accepted_with_a_deprecation() {
+    let c = catalog();
+    let p = c.operator_params(v("2.11"), "airflow.operators.python", "PythonOperator").unwrap();
+    assert!(p.accepted.contains("provide_context"));
+    assert!(p.deprecated.contains("provide_context"));
+    // The standard provider's PythonOperator (Airflow 3) no longer takes it.
+    let p3 = c
+        .operator_params(v("3.1"), "airflow.providers.standard.operators.python", "PythonOperator")
+        .unwrap();
+    assert!(!p3.accepted.contains("provide_context"));
+}
+
+#[test]
+fn argument_choices_from_init_checks() {
+    let c = catalog();
+    let p = c
+        .operator_params(v("2.11"), "airflow.providers.docker.operators.docker", "DockerOperator")
+        .unwrap();
+    assert_eq!(p.choices["auto_remove"], ["never", "success", "force"]);
+}
+
+#[test]
+fn mro_picks_the_first_init() {
+    // BranchPythonOperator(BaseBranchOperator, PythonOperator) has no __init__: Python runs
+    // PythonOperator's, which comes before BaseOperator in the MRO.
+    let c = catalog();
+    for (t, module) in [
+        ("2.11", "airflow.operators.python"),
+        ("3.1", "airflow.providers.standard.operators.python"),
+    ] {
+        let p = c.operator_params(v(t), module, "BranchPythonOperator").unwrap();
+        assert!(p.accepted.contains("python_callable"), "{t}");
+        assert!(p.required.contains("python_callable"), "{t}");
+    }
+}
+
+#[test]
+fn class_attributes_through_bases() {
+    let c = catalog();
+    for t in ["2.11", "3.1"] {
+        let dag = if t == "3.1" { ("airflow.sdk", "DAG") } else { ("airflow", "DAG") };
+        let a = c.class_attributes(v(t), dag.0, dag.1).unwrap();
+        assert!(!a.open, "{t}");
+        assert!(a.names.contains("dag_id") && a.names.contains("get_task"), "{t}");
+        assert!(a.certainly_lacks("create_task_group"), "{t}");
+        assert!(!a.certainly_lacks("_private"), "{t}");
+    }
+    let bash = c
+        .class_attributes(v("3.1"), "airflow.providers.standard.operators.bash", "BashOperator")
+        .unwrap();
+    // Own `__init__` parameters, BaseOperator's methods and DependencyMixin's.
+    for name in ["bash_command", "task_id", "set_downstream", "output", "as_teardown"] {
+        assert!(bash.names.contains(name), "{name}");
+    }
+    assert!(bash.certainly_lacks("wait_for_completion"));
+    // Attributes of provider hooks are not recorded: never reported.
+    let hook = c
+        .class_attributes(v("2.11"), "airflow.providers.postgres.hooks.postgres", "PostgresHook")
+        .unwrap();
+    assert!(hook.open);
+}
+
+#[test]
+fn string_enum_values() {
+    let c = catalog();
+    let v2: Vec<&str> = c
+        .enum_values(v("2.11"), "airflow.utils.trigger_rule", "TriggerRule")
+        .unwrap()
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect();
+    assert!(v2.contains(&"all_success") && v2.contains(&"dummy"));
+    let v3: Vec<&str> = c
+        .enum_values(v("3.1"), "airflow.task.trigger_rule", "TriggerRule")
+        .unwrap()
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect();
+    assert!(v3.contains(&"all_success") && !v3.contains(&"dummy"));
+}
+
+#[test]
+fn class_deprecations_and_replacements() {
+    let c = catalog();
+    let d = c
+        .class_deprecation(
+            v("2.7"),
+            "airflow.providers.databricks.operators.databricks",
+            "DatabricksSubmitRunDeferrableOperator",
+        )
+        .unwrap();
+    assert_eq!(
+        d.replacement.as_deref(),
+        Some("airflow.providers.databricks.operators.DatabricksSubmitRunOperator")
+    );
+    assert!(
+        c.class_deprecation(v("3.1"), "airflow.providers.standard.operators.bash", "BashOperator")
+            .is_none()
+    );
+}
+
+#[test]
+fn public_classes_of_a_target() {
+    let c = catalog();
+    let t = v("3.1");
+    let bash = c
+        .classes(t)
+        .find(|ci| {
+            ci.name == "BashOperator" && ci.module == "airflow.providers.standard.operators.bash"
+        })
+        .unwrap();
+    assert_eq!(bash.kind, ClassKind::Operator);
+    assert!(bash.required.contains("bash_command") && bash.required.contains("task_id"));
+    assert!(bash.deprecated.is_none());
+    let sensor = c.classes(t).find(|ci| ci.name == "FileSensor").unwrap();
+    assert_eq!(sensor.kind, ClassKind::Sensor);
+    assert!(c.classes(t).any(|ci| ci.name == "PostgresHook" && ci.kind == ClassKind::Hook));
+    assert!(
+        c.classes(t).all(|ci| !ci.name.starts_with('_') && !ci.module.contains("example_dags"))
+    );
+    assert!(c.classes(t).any(|ci| ci.deprecated.is_some()));
+}
+
+#[test]
+fn modules_that_need_a_newer_airflow() {
+    let c = catalog();
+    let m = "airflow.providers.standard.operators.hitl";
+    assert_eq!(c.module_info(v("2.11"), m).unwrap().requires_airflow, Some("3.1"));
+    assert_eq!(c.module_info(v("3.1"), m).unwrap().requires_airflow, None);
 }

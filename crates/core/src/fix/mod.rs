@@ -27,13 +27,13 @@
 mod apply;
 mod diff;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use apply::{MAX_PASSES, apply_edits, fix_source, fix_source_selected};
 pub use diff::unified_diff;
 
 /// Whether a fix keeps the DAG's meaning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     /// Keeps what the DAG does (the same class from its real module, an argument's new name).
@@ -52,7 +52,7 @@ impl Applicability {
 }
 
 /// One text replacement.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Edit {
     /// Byte offset of the first replaced byte.
     pub start: u32,
@@ -67,7 +67,7 @@ pub struct Edit {
 }
 
 /// A rewrite that resolves a finding.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     /// What the fix does, as a concrete edit: "replace `X` with `Y`".

@@ -37,8 +37,8 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
     // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk.
     if let Some(i) = segments.iter().position(|s| *s == "task")
         && i >= 1
-        && segments.len() - i <= 2
-        && matches!(segments[i - 1], "decorators" | "sdk")
+        && segments.len().saturating_sub(i) <= 2
+        && matches!(i.checked_sub(1).and_then(|j| segments.get(j)), Some(&("decorators" | "sdk")))
     {
         return ApiKind::TaskDecorator;
     }
@@ -51,11 +51,131 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
         "chain_linear" => ApiKind::ChainLinear,
         "cross_downstream" => ApiKind::CrossDownstream,
         "Label" => ApiKind::Label,
-        "python_task" | "virtualenv_task" | "branch_task" => ApiKind::TaskDecorator,
+        "python_task" | "virtualenv_task" | "branch_task" | "setup" | "teardown" | "setup_task"
+        | "teardown_task" => ApiKind::TaskDecorator,
         _ if is_operator_class_name(last) => ApiKind::Operator,
         _ => ApiKind::Other,
     }
 }
+
+/// `@asset` / `@asset.multi` of Airflow 3's task SDK.
+pub(super) fn is_asset_decorator(qualified: &str) -> bool {
+    qualified.starts_with("airflow.sdk")
+        && (qualified.ends_with(".asset") || qualified.ends_with(".asset.multi"))
+}
+
+/// `@setup` / `@teardown` (from `airflow.decorators` or `airflow.sdk`).
+pub(super) fn setup_teardown_role(qualified: &str) -> Option<super::model::TaskRole> {
+    if !qualified.starts_with("airflow.") {
+        return None;
+    }
+    match last_segment(qualified) {
+        "setup" | "setup_task" => Some(super::model::TaskRole::Setup),
+        "teardown" | "teardown_task" => Some(super::model::TaskRole::Teardown),
+        _ => None,
+    }
+}
+
+/// The class of the DAG a `@dag` function makes.
+pub(super) fn dag_class(version: AirflowVersion) -> &'static str {
+    if version.is_v3() { "airflow.sdk.definitions.dag.DAG" } else { "airflow.models.dag.DAG" }
+}
+
+/// The class of the group a `@task_group` function makes.
+pub(super) fn task_group_class(version: AirflowVersion) -> &'static str {
+    if version.is_v3() {
+        "airflow.sdk.definitions.taskgroup.TaskGroup"
+    } else {
+        "airflow.utils.task_group.TaskGroup"
+    }
+}
+
+/// The class of what a TaskFlow call (or `operator.output`) returns.
+pub(super) fn xcom_arg_class(version: AirflowVersion) -> &'static str {
+    if version.is_v3() {
+        "airflow.sdk.definitions.xcom_arg.PlainXComArg"
+    } else {
+        "airflow.models.xcom_arg.PlainXComArg"
+    }
+}
+
+/// Where the `TriggerRule` enum is defined, newest first (the first found in a target counts).
+pub(super) const TRIGGER_RULE: &[(&str, &str)] =
+    &[("airflow.task.trigger_rule", "TriggerRule"), ("airflow.utils.trigger_rule", "TriggerRule")];
+
+/// Where the `WeightRule` enum is defined, newest first.
+pub(super) const WEIGHT_RULE: &[(&str, &str)] =
+    &[("airflow.task.weight_rule", "WeightRule"), ("airflow.utils.weight_rule", "WeightRule")];
+
+/// The values of a string enum in a target, from the catalog (empty when not found).
+pub(super) fn enum_values(
+    target: crate::catalog::Target,
+    candidates: &[(&str, &str)],
+) -> Vec<&'static str> {
+    let cat = crate::catalog::catalog();
+    candidates
+        .iter()
+        .filter_map(|(m, c)| cat.enum_values(target, m, c))
+        .find(|v| !v.is_empty())
+        .map(|v| v.into_iter().map(|(_, value)| value).collect())
+        .unwrap_or_default()
+}
+
+/// Parameter names a TaskFlow function may leave without a value: Airflow fills them from the
+/// task context when the task runs (`KNOWN_CONTEXT_KEYS` of Airflow 2 and 3, together).
+pub(super) const CONTEXT_KEYS: &[&str] = &[
+    "conf",
+    "conn",
+    "dag",
+    "dag_run",
+    "data_interval_end",
+    "data_interval_start",
+    "ds",
+    "ds_nodash",
+    "exception",
+    "execution_date",
+    "expanded_ti_count",
+    "inlet_events",
+    "inlets",
+    "logical_date",
+    "macros",
+    "map_index_template",
+    "next_ds",
+    "next_ds_nodash",
+    "next_execution_date",
+    "outlet_events",
+    "outlets",
+    "params",
+    "prev_data_interval_end_success",
+    "prev_data_interval_start_success",
+    "prev_ds",
+    "prev_ds_nodash",
+    "prev_end_date_success",
+    "prev_execution_date",
+    "prev_execution_date_success",
+    "prev_start_date_success",
+    "reason",
+    "run_id",
+    "start_date",
+    "task",
+    "task_instance",
+    "task_instance_key_str",
+    "task_reschedule_count",
+    "templates_dict",
+    "test_mode",
+    "ti",
+    "tomorrow_ds",
+    "tomorrow_ds_nodash",
+    "triggering_asset_events",
+    "triggering_dataset_events",
+    "try_number",
+    "ts",
+    "ts_nodash",
+    "ts_nodash_with_tz",
+    "var",
+    "yesterday_ds",
+    "yesterday_ds_nodash",
+];
 
 /// Operators and sensors are named `...Operator` / `...Sensor` throughout Airflow and its
 /// providers (the catalog issue replaces this with real class data).

@@ -45,10 +45,8 @@ impl Finder {
     /// Identifiers used inside `{{ ... }}` blocks of a template string.
     fn template(&mut self, text: &str, range: TextRange) {
         let mut rest = text;
-        while let Some(open) = rest.find("{{") {
-            let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else { break };
-            let inner = &after[..close];
+        while let Some((_, after)) = rest.split_once("{{") {
+            let Some((inner, after_close)) = after.split_once("}}") else { break };
             for word in inner.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             {
                 // `dag_run.execution_date` is gone too; `macros.x` and filters are not context.
@@ -59,7 +57,7 @@ impl Finder {
                     self.0.push((range, k, instead));
                 }
             }
-            rest = &after[close + 2..];
+            rest = after_close;
         }
     }
 }

@@ -1,8 +1,6 @@
 //! Rules over the finished DAG model: duplicates, cycles, DAG-less tasks, DAGs Airflow will
 //! not collect, and files without any DAG.
 
-use std::collections::BTreeSet;
-
 use ruff_text_size::TextRange;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -12,9 +10,15 @@ use crate::report::{DagSummary, Edge};
 use crate::rules;
 use crate::source::LineIndex;
 
-pub(super) fn check(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
+/// `edges`: the model's `task_edges`.
+pub(super) fn check(
+    model: &DagModel,
+    edges: &[TaskEdge],
+    opaque_module_values: bool,
+    out: &mut Vec<RawFinding>,
+) {
     duplicate_ids(model, out);
-    cycles(model, out);
+    cycles(model, edges, out);
     dags_and_orphans(model, opaque_module_values, out);
 }
 
@@ -104,67 +108,145 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
     }
 }
 
+/// Task-level edges beyond this many are not derived (nor reported, nor searched for cycles):
+/// two groups of hundreds of tasks linked (`g1 >> g2` is every leaf times every root) would
+/// otherwise take most of a file's time budget. Real DAG files stay far below it.
+const MAX_TASK_EDGES: usize = 20_000;
+
+/// How far up a task's group nesting is followed (task groups made in a loop with
+/// `parent_group=` can chain without end).
+const MAX_GROUP_DEPTH: usize = 1000;
+
+/// The tasks of every group that is an edge's endpoint, for expanding group edges to tasks.
+struct GroupMembers {
+    /// Endpoint group → its tasks (nested groups' included), ascending.
+    members: HashMap<usize, Vec<usize>>,
+    /// Task → the endpoint groups it belongs to, ascending.
+    containing: HashMap<usize, Vec<usize>>,
+}
+
+impl GroupMembers {
+    fn new(model: &DagModel) -> Self {
+        let endpoints: HashSet<usize> = model
+            .edges
+            .iter()
+            .flat_map(|e| [e.upstream, e.downstream])
+            .filter_map(|e| match e {
+                Endpoint::Group(g) => Some(g),
+                Endpoint::Task(_) => None,
+            })
+            .collect();
+        let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
+        let mut containing: HashMap<usize, Vec<usize>> = HashMap::default();
+        if endpoints.is_empty() {
+            return GroupMembers { members, containing };
+        }
+        for (t, task) in model.tasks.iter().enumerate() {
+            let mut group = task.group;
+            let mut depth = 0usize;
+            while let Some(g) = group {
+                if endpoints.contains(&g) {
+                    members.entry(g).or_default().push(t);
+                    containing.entry(t).or_default().push(g);
+                }
+                group = model.groups[g].parent;
+                depth = depth.saturating_add(1);
+                if depth > MAX_GROUP_DEPTH {
+                    break;
+                }
+            }
+        }
+        for groups in containing.values_mut() {
+            groups.sort_unstable();
+        }
+        GroupMembers { members, containing }
+    }
+
+    /// Which members of each endpoint group have an edge to or from another member of it.
+    fn inner_edges(&self, known: &HashSet<(usize, usize)>) -> InnerEdges {
+        let (mut has_down, mut has_up) = (HashSet::default(), HashSet::default());
+        if self.members.is_empty() {
+            return InnerEdges { has_down, has_up };
+        }
+        let none: &[usize] = &[];
+        for &(u, d) in known {
+            let gu = self.containing.get(&u).map_or(none, Vec::as_slice);
+            let gd = self.containing.get(&d).map_or(none, Vec::as_slice);
+            // Groups holding both ends: a merge of two ascending lists.
+            let (mut i, mut j) = (0, 0);
+            while let (Some(&a), Some(&b)) = (gu.get(i), gd.get(j)) {
+                if a == b {
+                    has_down.insert((a, u));
+                    has_up.insert((a, d));
+                }
+                if a <= b {
+                    i = i.saturating_add(1);
+                }
+                if b <= a {
+                    j = j.saturating_add(1);
+                }
+            }
+        }
+        InnerEdges { has_down, has_up }
+    }
+}
+
+/// (group, task) pairs: the task has an edge to (`has_down`: not a leaf of the group) or from
+/// (`has_up`: not a root) another task of the group.
+struct InnerEdges {
+    has_down: HashSet<(usize, usize)>,
+    has_up: HashSet<(usize, usize)>,
+}
+
 /// Expands an endpoint to tasks: a group as upstream means its leaves, as downstream its roots.
-fn expand(
-    model: &DagModel,
-    e: Endpoint,
-    as_upstream: bool,
-    internal: &HashSet<(usize, usize)>,
-) -> Vec<usize> {
+fn expand(groups: &GroupMembers, e: Endpoint, as_upstream: bool, inner: &InnerEdges) -> Vec<usize> {
     match e {
         Endpoint::Task(t) => vec![t],
         Endpoint::Group(g) => {
-            // Sorted, so reports do not depend on hash order.
-            let members: BTreeSet<usize> = model
-                .tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| in_group(model, t.group, g))
-                .map(|(i, _)| i)
-                .collect();
-            members
+            let inner = if as_upstream { &inner.has_down } else { &inner.has_up };
+            groups
+                .members
+                .get(&g)
+                .map_or(&[][..], Vec::as_slice)
                 .iter()
                 .copied()
-                .filter(|m| {
-                    !internal.iter().any(|&(u, d)| {
-                        if as_upstream {
-                            u == *m && members.contains(&d)
-                        } else {
-                            d == *m && members.contains(&u)
-                        }
-                    })
-                })
+                .filter(|m| !inner.contains(&(g, *m)))
                 .collect()
         }
     }
 }
 
-fn in_group(model: &DagModel, mut group: Option<usize>, target: usize) -> bool {
-    let mut guard = 0;
-    while let Some(g) = group {
-        if g == target {
-            return true;
-        }
-        group = model.groups[g].parent;
-        guard += 1;
-        if guard > 1000 {
-            return false;
-        }
-    }
-    false
-}
+/// An edge between two tasks: (upstream, downstream, source range, certain).
+pub(super) type TaskEdge = (usize, usize, TextRange, bool);
 
 /// Task-level edges with their source ranges and certainty.
-pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool)> {
+pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
+    let groups = GroupMembers::new(model);
+    // The same link made again (in a loop) expands to the same task edges.
+    let key = |e: Endpoint| match e {
+        Endpoint::Task(t) => (false, t),
+        Endpoint::Group(g) => (true, g),
+    };
+    let mut unique = HashSet::default();
+    let edges: Vec<&EdgeNode> = model
+        .edges
+        .iter()
+        .filter(|e| unique.insert((key(e.upstream), key(e.downstream), e.range, e.certain)))
+        .collect();
     // A group's roots and leaves depend on the edges inside it, which may themselves involve
     // nested groups: expand until nothing changes (nesting is shallow, so this is quick).
     let mut known: HashSet<(usize, usize)> = HashSet::default();
     let mut out = Vec::new();
     for _ in 0..8 {
         out.clear();
-        for e in &model.edges {
-            for u in expand(model, e.upstream, true, &known) {
-                for d in expand(model, e.downstream, false, &known) {
+        let inner = groups.inner_edges(&known);
+        'edges: for e in &edges {
+            let downs = expand(&groups, e.downstream, false, &inner);
+            for u in expand(&groups, e.upstream, true, &inner) {
+                for &d in &downs {
+                    if out.len() >= MAX_TASK_EDGES {
+                        break 'edges;
+                    }
                     out.push((u, d, e.range, e.certain));
                 }
             }
@@ -178,10 +260,9 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<(usize, usize, TextRange, bool
     out
 }
 
-fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
-    let edges = task_edges(model);
+fn cycles(model: &DagModel, edges: &[TaskEdge], out: &mut Vec<RawFinding>) {
     let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::default();
-    for &(u, d, range, certain) in &edges {
+    for &(u, d, range, certain) in edges {
         adjacency.entry(u).or_default().push((d, range, certain));
     }
     // Iterative DFS with colours; each back edge closes one cycle.
@@ -204,7 +285,7 @@ fn cycles(model: &DagModel, out: &mut Vec<RawFinding>) {
                 continue;
             }
             if let Some(top) = stack.last_mut() {
-                *top += 1;
+                *top = top.saturating_add(1);
             }
             let (next, range, certain) = neighbours[next_index];
             match colour[next] {
@@ -332,8 +413,28 @@ fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<
 }
 
 /// The report's view of each DAG Airflow would collect (uncertain ones included).
-pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> {
-    let edges = task_edges(model);
+pub(super) fn summaries(
+    model: &DagModel,
+    edges: &[TaskEdge],
+    lines: &LineIndex,
+) -> Vec<DagSummary> {
+    // Tasks and edges by DAG in one pass each, in model order: files with thousands of tasks
+    // and DAGs made in loops stay linear.
+    let mut tasks_of: HashMap<usize, Vec<&TaskNode>> = HashMap::default();
+    for t in &model.tasks {
+        if let Some(d) = t.dag {
+            tasks_of.entry(d).or_default().push(t);
+        }
+    }
+    let mut edges_of: HashMap<usize, Vec<(&str, &str)>> = HashMap::default();
+    for &(u, dn, _, _) in edges {
+        let (tu, td) = (&model.tasks[u], &model.tasks[dn]);
+        if let (Some(d), true, Some(a), Some(b)) = (tu.dag, tu.dag == td.dag, &tu.id, &td.id)
+            && u != dn
+        {
+            edges_of.entry(d).or_default().push((a, b));
+        }
+    }
     model
         .dags
         .iter()
@@ -341,30 +442,24 @@ pub(super) fn summaries(model: &DagModel, lines: &LineIndex) -> Vec<DagSummary> 
         .filter(|(_, d)| d.collected)
         .map(|(i, d)| {
             let mut tasks = Vec::new();
-            let mut dynamic = 0u32;
-            for t in model.tasks.iter().filter(|t| t.dag == Some(i)) {
+            let mut seen: HashSet<&str> = HashSet::default();
+            // A DAG built by code we cannot see has tasks we cannot name.
+            let mut dynamic = u32::from(d.opaque);
+            for t in tasks_of.get(&i).map_or(&[][..], Vec::as_slice) {
                 match &t.id {
                     Some(id) => {
-                        if !tasks.contains(id) {
+                        if seen.insert(id) {
                             tasks.push(id.clone());
                         }
                     }
-                    _ => dynamic += 1,
+                    _ => dynamic = dynamic.saturating_add(1),
                 }
             }
             let mut dag_edges: Vec<Edge> = Vec::new();
-            for &(u, dn, _, _) in &edges {
-                let (tu, td) = (&model.tasks[u], &model.tasks[dn]);
-                if tu.dag != Some(i) || td.dag != Some(i) {
-                    continue;
-                }
-                if let (Some(a), Some(b)) = (&tu.id, &td.id)
-                    && u != dn
-                {
-                    let e = Edge { upstream: a.clone(), downstream: b.clone() };
-                    if !dag_edges.contains(&e) {
-                        dag_edges.push(e);
-                    }
+            let mut seen: HashSet<(&str, &str)> = HashSet::default();
+            for &(a, b) in edges_of.get(&i).map_or(&[][..], Vec::as_slice) {
+                if seen.insert((a, b)) {
+                    dag_edges.push(Edge { upstream: a.to_string(), downstream: b.to_string() });
                 }
             }
             DagSummary {

@@ -109,6 +109,18 @@ pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawF
             );
         }
         ModuleStatus::Exists => {
+            if let Some(needed) = cat.module_info(target, module).and_then(|i| i.requires_airflow) {
+                let dist = cat.module_distribution(target, module).unwrap_or("its provider");
+                push(
+                    &rules::VERSION_MISMATCH_IMPORT,
+                    Severity::Error,
+                    format!(
+                        "`{module}` ({dist}) needs Airflow {needed} or newer: importing it in Airflow {release} raises AirflowOptionalProviderFeatureException"
+                    ),
+                    Some(format!("target Airflow {needed}+, or do without this feature")),
+                );
+                return;
+            }
             if let Some(info) = cat.module_info(target, module)
                 && info.is_deprecated_shim
             {

@@ -14,6 +14,7 @@ use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::airflow::{self, ApiKind, ArgCheck};
+use super::arith::{self, MAX_STR_LEN, MAX_UNROLL, MAX_WEIGHT};
 use super::builtins::is_builtin;
 use super::model::*;
 use crate::AirflowVersion;
@@ -22,8 +23,6 @@ use crate::rules;
 
 /// How deep helper-function calls are followed.
 const MAX_CALL_DEPTH: usize = 8;
-/// Loops over literal sequences longer than this are treated as unknown loops.
-const MAX_UNROLL: usize = 256;
 /// Modules whose functions never return a DAG (for the "no DAG" verdict).
 const WELL_KNOWN_MODULES: &[&str] = &[
     "datetime",
@@ -65,8 +64,21 @@ const WELL_KNOWN_MODULES: &[&str] = &[
 
 /// Expressions nested deeper than this are not followed.
 const MAX_EVAL_DEPTH: u32 = 1000;
-/// Bound on statements executed, so pathological inputs stay fast.
-const MAX_STEPS: u32 = 200_000;
+/// Work one file may cost (see `Interp::spend`), so that any input is validated quickly: past
+/// it, the rest of the file is not followed. docs/VALIDATION.md ("Bounded cost") has the
+/// measurements behind the figures.
+const MAX_WORK: u32 = 150_000;
+/// The work of creating a task, task group or DAG (ids, signatures, and every rule after the
+/// interpretation looks at it), in units of one expression.
+const NODE_COST: usize = 100;
+/// The work of reporting a finding (message, position, sorting).
+const FINDING_COST: usize = 20;
+/// The work of one edge between tasks (and of the rules over edges).
+const EDGE_COST: usize = 5;
+/// The work of calling a function (a new frame, its parameters bound).
+const CALL_COST: usize = 10;
+/// The work of importing one name (checked against the catalog, bound).
+const IMPORT_COST: usize = 5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Flow {
@@ -89,6 +101,8 @@ struct Frame<'a> {
     /// Lexical parent for name lookup (class frames are skipped by Python's rules).
     parent: Option<u32>,
     vars: HashMap<String, Value<'a>>,
+    /// The uncertain region (see `Interp::regions`) a variable was first bound in, if any.
+    bound_in: HashMap<String, u32>,
     globals: HashSet<String>,
     returned: Option<Value<'a>>,
 }
@@ -98,6 +112,9 @@ struct Frame<'a> {
 struct Guard {
     name_error: bool,
     import_error: bool,
+    attribute_error: bool,
+    /// `except TypeError` / `ValueError` (or anything broader): constructor and call errors.
+    call_error: bool,
 }
 
 pub(super) struct Interp<'a> {
@@ -110,13 +127,20 @@ pub(super) struct Interp<'a> {
     dynamic_names: bool,
     /// > 0 inside code that may not run (unknown `if`, `except`, `while`, unknown loops).
     uncertain: u32,
+    /// The code that may not run, innermost last, by id: a variable first bound inside a
+    /// region can be rebound there for sure (an unrolled loop under an unknown `if`).
+    regions: Vec<u32>,
+    next_region: u32,
     /// > 0 inside loops whose iterations are unknown.
     unknown_loops: u32,
     guards: Vec<Guard>,
     dag_stack: Vec<usize>,
     group_stack: Vec<usize>,
     call_stack: Vec<TextRange>,
-    steps: u32,
+    /// Work done so far, up to `MAX_WORK`.
+    work: u32,
+    /// Import statements checked so far: (range, module, under `except ImportError`).
+    checked_imports: HashSet<(TextRange, String, bool)>,
     /// Ranges of `@dag` functions that were called.
     called_dag_functions: HashSet<TextRange>,
     defined_dag_functions: Vec<(String, TextRange)>,
@@ -129,6 +153,8 @@ pub(super) struct Interp<'a> {
     pub opaque_module_values: bool,
     /// `from __future__ import annotations`: annotations are strings, never evaluated.
     postponed_annotations: bool,
+    /// The name of the file being validated, when known (`__file__`).
+    pub file_name: Option<String>,
 }
 
 impl<'a> Interp<'a> {
@@ -138,6 +164,7 @@ impl<'a> Interp<'a> {
             kind: FrameKind::Module,
             parent: None,
             vars: HashMap::default(),
+            bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,
         };
@@ -149,12 +176,15 @@ impl<'a> Interp<'a> {
             findings: Vec::new(),
             dynamic_names,
             uncertain: 0,
+            regions: Vec::new(),
+            next_region: 0,
             unknown_loops: 0,
             guards: Vec::new(),
             dag_stack: Vec::new(),
             group_stack: Vec::new(),
             call_stack: Vec::new(),
-            steps: 0,
+            work: 0,
+            checked_imports: HashSet::default(),
             called_dag_functions: HashSet::default(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
@@ -162,6 +192,7 @@ impl<'a> Interp<'a> {
             taken_ids: HashSet::default(),
             next_suffix: HashMap::default(),
             depth: 0,
+            file_name: None,
         }
     }
 
@@ -190,6 +221,7 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
+        self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
     }
 
@@ -201,7 +233,48 @@ impl<'a> Interp<'a> {
         message: String,
         fix: Option<String>,
     ) {
+        self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity, range, message, fix });
+    }
+
+    fn enter_uncertain(&mut self) {
+        self.uncertain = self.uncertain.saturating_add(1);
+        self.next_region = self.next_region.wrapping_add(1);
+        self.regions.push(self.next_region);
+    }
+
+    fn leave_uncertain(&mut self) {
+        self.uncertain = self.uncertain.saturating_sub(1);
+        self.regions.pop();
+    }
+
+    // ----- cost -----
+
+    /// Charges `units` of work: one per statement and per expression, a value's weight
+    /// (`arith::weight`) whenever one is built or copied, more for costlier steps (`*_COST`).
+    /// False once the file's budget is spent: from then on statements end the module and
+    /// expressions are unknown. The code not followed may create a DAG, so a missing DAG is
+    /// then only likely.
+    fn spend(&mut self, units: usize) -> bool {
+        self.work = self.work.saturating_add(u32::try_from(units).unwrap_or(u32::MAX));
+        if self.work > MAX_WORK {
+            self.opaque_module_values = true;
+            return false;
+        }
+        true
+    }
+
+    /// A value just built, charged for its size; unknown when it is heavier than
+    /// `MAX_WEIGHT` or the budget is spent.
+    fn built(&mut self, v: Value<'a>) -> Value<'a> {
+        let w = arith::weight(&v);
+        if self.spend(w) && w <= MAX_WEIGHT { v } else { Value::Unknown }
+    }
+
+    /// A copy of a value: charged like a value built.
+    fn copied(&mut self, v: &Value<'a>) -> Value<'a> {
+        let w = arith::weight(v);
+        if self.spend(w) { v.clone() } else { Value::Unknown }
     }
 
     fn certain(&self) -> bool {
@@ -223,7 +296,9 @@ impl<'a> Interp<'a> {
     }
 
     fn frame_by_id(&self, id: u32) -> Option<&Frame<'a>> {
-        self.frames.iter().rev().find(|f| f.id == id)
+        // Ids grow with every frame pushed and frames are popped in order: the stack is sorted.
+        let i = self.frames.binary_search_by_key(&id, |f| f.id).ok()?;
+        self.frames.get(i)
     }
 
     fn lookup(&self, name: &str) -> Option<Value<'a>> {
@@ -250,24 +325,38 @@ impl<'a> Interp<'a> {
     fn bind(&mut self, name: &str, value: Value<'a>) {
         let is_global_decl = self.frame().globals.contains(name);
         let uncertain = self.uncertain > 0;
+        let region = self.regions.last().copied();
         let frame = if is_global_decl { &mut self.frames[0] } else { self.frame_mut() };
         // A branch that may not run cannot replace a value for sure: `k8s = None` in an
         // `except ImportError:` must not make `if k8s:` statically false. DAG objects are
-        // kept, since only their structure matters.
+        // kept, since only their structure matters. A variable that was first bound in the
+        // same region is replaced: both bindings run, or neither.
+        let same_region = region.is_some() && frame.bound_in.get(name).copied() == region;
         let value = match (uncertain, frame.vars.contains_key(name), &value) {
             (true, true, Value::Dag(_) | Value::Task(_) | Value::XCom(_) | Value::Group(_)) => {
                 value
             }
-            (true, true, _) => Value::Unknown,
+            (true, true, _) if !same_region => Value::Unknown,
             _ => value,
         };
+        if !frame.vars.contains_key(name)
+            && let Some(r) = region
+        {
+            frame.bound_in.insert(name.to_string(), r);
+        }
         frame.vars.insert(name.to_string(), value);
     }
 
     fn load_name(&mut self, name: &ast::ExprName) -> Value<'a> {
         let id = name.id.as_str();
         if let Some(v) = self.lookup(id) {
-            return v;
+            let w = arith::weight(&v);
+            return if self.spend(w) { v } else { Value::Unknown };
+        }
+        if id == "__file__"
+            && let Some(f) = &self.file_name
+        {
+            return Value::FilePath(f.clone());
         }
         if is_builtin(id) {
             return Value::Unknown;
@@ -304,9 +393,9 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_uncertain(&mut self, body: &'a [Stmt]) -> Flow {
-        self.uncertain += 1;
+        self.enter_uncertain();
         let flow = self.exec_block(body);
-        self.uncertain -= 1;
+        self.leave_uncertain();
         flow
     }
 
@@ -315,8 +404,7 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_stmt_inner(&mut self, stmt: &'a Stmt) -> Flow {
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
+        if !self.spend(1) {
             return Flow::Return;
         }
         match stmt {
@@ -332,7 +420,8 @@ impl<'a> Interp<'a> {
                     self.opaque_module_values = true;
                 }
                 for target in &s.targets {
-                    self.assign(target, value.clone());
+                    let value = self.copied(&value);
+                    self.assign(target, value);
                 }
             }
             Stmt::AnnAssign(s) => {
@@ -349,15 +438,7 @@ impl<'a> Interp<'a> {
             Stmt::AugAssign(s) => {
                 let current = self.eval(&s.target);
                 let rhs = self.eval(&s.value);
-                let value = match (current, rhs, s.op) {
-                    (Value::List(mut a), Value::List(b), Operator::Add) => {
-                        a.extend(b);
-                        Value::List(a)
-                    }
-                    (Value::Str(a), Value::Str(b), Operator::Add) => Value::Str(a + &b),
-                    (Value::Int(a), Value::Int(b), Operator::Add) => Value::Int(a.wrapping_add(b)),
-                    _ => Value::Unknown,
-                };
+                let value = self.binop(s.op, current, rhs);
                 self.assign(&s.target, value);
             }
             Stmt::TypeAlias(s) => {
@@ -381,6 +462,9 @@ impl<'a> Interp<'a> {
                 }
             }
             Stmt::Import(s) => {
+                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+                    return Flow::Return;
+                }
                 for alias in &s.names {
                     let module = alias.name.as_str();
                     self.check_import(module, Vec::new(), s.range);
@@ -394,8 +478,12 @@ impl<'a> Interp<'a> {
                 }
             }
             Stmt::ImportFrom(s) => {
+                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+                    return Flow::Return;
+                }
                 let module = s.module.as_ref().map_or("", |m| m.as_str());
-                let dotted = format!("{}{}", ".".repeat(s.level as usize), module);
+                let dotted =
+                    format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module);
                 if s.level == 0 {
                     let names = s
                         .names
@@ -425,9 +513,9 @@ impl<'a> Interp<'a> {
             Stmt::For(s) => return self.exec_for(s),
             Stmt::While(s) => {
                 self.eval(&s.test);
-                self.uncertain += 1;
+                self.enter_uncertain();
                 let flow = self.exec_block(&s.body);
-                self.uncertain -= 1;
+                self.leave_uncertain();
                 if flow == Flow::Return {
                     return flow;
                 }
@@ -511,6 +599,11 @@ impl<'a> Interp<'a> {
 
     fn check_import(&mut self, module: &str, names: Vec<(&str, TextRange)>, range: TextRange) {
         let guarded = self.guarded(|g| g.import_error);
+        // An import run again (in a loop, a helper called often) finds what it found before, and
+        // the catalog's search for suggestions is too costly to repeat thousands of times.
+        if !self.checked_imports.insert((range, module.to_string(), guarded)) {
+            return;
+        }
         let import = super::imports::Import { module, names, range, guarded };
         super::imports::check(self.version, &import, &mut self.findings);
     }
@@ -571,9 +664,9 @@ impl<'a> Interp<'a> {
             }
             None => {
                 self.assign(&s.target, Value::Unknown);
-                self.unknown_loops += 1;
+                self.unknown_loops = self.unknown_loops.saturating_add(1);
                 let flow = self.exec_block(&s.body);
-                self.unknown_loops -= 1;
+                self.unknown_loops = self.unknown_loops.saturating_sub(1);
                 if flow == Flow::Return {
                     return flow;
                 }
@@ -583,20 +676,26 @@ impl<'a> Interp<'a> {
     }
 
     fn exec_with(&mut self, s: &'a ast::StmtWith) -> Flow {
-        let mut pushed_dags = 0;
-        let mut pushed_groups = 0;
+        let mut pushed_dags = 0u32;
+        let mut pushed_groups = 0u32;
+        // `with teardown_task:` / `with setup_task:`: tasks made inside are wrapped.
+        let mut setup_teardown: Vec<usize> = Vec::new();
+        let tasks_before = self.model.tasks.len();
         for item in &s.items {
             let value = self.eval(&item.context_expr);
             match value {
+                Value::Task(t) | Value::XCom(t) if self.model.tasks[t].role.is_some() => {
+                    setup_teardown.push(t);
+                }
                 Value::Dag(d) => {
                     // `with DAG(...)` registers the DAG (auto_register).
                     self.model.dags[d].collected = true;
                     self.dag_stack.push(d);
-                    pushed_dags += 1;
+                    pushed_dags = pushed_dags.saturating_add(1);
                 }
                 Value::Group(g) => {
                     self.group_stack.push(g);
-                    pushed_groups += 1;
+                    pushed_groups = pushed_groups.saturating_add(1);
                 }
                 _ => {}
             }
@@ -605,6 +704,9 @@ impl<'a> Interp<'a> {
             }
         }
         let flow = self.exec_block(&s.body);
+        for t in setup_teardown {
+            self.wrap_in_setup_teardown(t, tasks_before, s.range);
+        }
         for _ in 0..pushed_dags {
             self.dag_stack.pop();
         }
@@ -612,6 +714,58 @@ impl<'a> Interp<'a> {
             self.group_stack.pop();
         }
         flow
+    }
+
+    /// Airflow's `SetupTeardownContext`: the work tasks made in the `with` block that have no
+    /// upstream come after the setup task(s), those without downstream before the teardown.
+    fn wrap_in_setup_teardown(&mut self, context: usize, first_task: usize, range: TextRange) {
+        let (setups, teardown) = match self.model.tasks[context].role {
+            Some(TaskRole::Teardown) => {
+                let setups: Vec<usize> = self
+                    .model
+                    .edges
+                    .iter()
+                    .filter_map(|e| match (e.upstream, e.downstream) {
+                        (Endpoint::Task(u), Endpoint::Task(d))
+                            if d == context
+                                && self.model.tasks[u].role == Some(TaskRole::Setup) =>
+                        {
+                            Some(u)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                (setups, Some(context))
+            }
+            Some(TaskRole::Setup) => (vec![context], None),
+            None => return,
+        };
+        let work: Vec<usize> = (first_task..self.model.tasks.len())
+            .filter(|&t| t != context && self.model.tasks[t].role.is_none())
+            .collect();
+        if work.is_empty() {
+            return;
+        }
+        let edges = super::dag_checks::task_edges(&self.model);
+        let has_upstream = |t: usize| edges.iter().any(|&(_, d, _, _)| d == t);
+        let has_downstream = |t: usize| edges.iter().any(|&(u, _, _, _)| u == t);
+        let mut roots: Vec<usize> = work.iter().copied().filter(|&t| !has_upstream(t)).collect();
+        if roots.is_empty() {
+            roots.push(work[0]);
+        }
+        let mut leaves: Vec<usize> = work.iter().copied().filter(|&t| !has_downstream(t)).collect();
+        if leaves.is_empty() {
+            leaves.extend(work.last().copied());
+        }
+        let ups: Vec<Endpoint> = setups.into_iter().map(Endpoint::Task).collect();
+        self.add_edges(ups, roots.into_iter().map(Endpoint::Task).collect(), range);
+        if let Some(td) = teardown {
+            self.add_edges(
+                leaves.into_iter().map(Endpoint::Task).collect(),
+                vec![Endpoint::Task(td)],
+                range,
+            );
+        }
     }
 
     fn exec_try(&mut self, s: &'a ast::StmtTry) -> Flow {
@@ -628,8 +782,12 @@ impl<'a> Interp<'a> {
                     "Exception" | "BaseException" => {
                         guard.name_error = true;
                         guard.import_error = true;
+                        guard.attribute_error = true;
+                        guard.call_error = true;
                     }
                     "NameError" => guard.name_error = true,
+                    "AttributeError" => guard.attribute_error = true,
+                    "TypeError" | "ValueError" | "AirflowException" => guard.call_error = true,
                     "ImportError" | "ModuleNotFoundError" => guard.import_error = true,
                     _ => {}
                 }
@@ -698,6 +856,10 @@ impl<'a> Interp<'a> {
 
     fn define_function(&mut self, def: &'a ast::StmtFunctionDef) {
         let mut kind = FunctionKind::Plain;
+        let mut own_signature = true;
+        let mut role = None;
+        // `@asset(...)` (Airflow 3): the decorator's call, if any (`None` inside: bare `@asset`).
+        let mut asset_decorator: Option<Option<&'a ast::ExprCall>> = None;
         for decorator in &def.decorator_list {
             let (callee, call) = match &decorator.expression {
                 Expr::Call(call) => (self.eval(&call.func), Some(call)),
@@ -710,12 +872,33 @@ impl<'a> Interp<'a> {
                 Value::Imported(q) => airflow::classify(q),
                 _ => ApiKind::Other,
             };
+            let from_airflow = match &callee {
+                Value::Imported(q) => q.starts_with("airflow."),
+                Value::Method(object, _) => {
+                    matches!(&**object, Value::Imported(q) if q.starts_with("airflow."))
+                }
+                _ => false,
+            };
+            if !from_airflow {
+                own_signature = false;
+            }
+            if let Value::Imported(q) = &callee
+                && let Some(r) = airflow::setup_teardown_role(q)
+            {
+                role = Some(r);
+            }
+            if let Value::Imported(q) = &callee
+                && airflow::is_asset_decorator(q)
+                && self.version.is_v3()
+            {
+                asset_decorator = Some(call);
+            }
             kind = match api {
                 ApiKind::DagDecorator => FunctionKind::Dag { decorator: call },
                 ApiKind::TaskDecorator => {
                     let task_id =
                         call.and_then(|c| keyword(c, "task_id")).map(|e| self.eval_quiet(e));
-                    FunctionKind::Task { task_id, partial: false }
+                    FunctionKind::Task { task_id, partial: false, role: None }
                 }
                 ApiKind::TaskGroupDecorator => {
                     if let Some(c) = call {
@@ -728,6 +911,14 @@ impl<'a> Interp<'a> {
                 }
                 _ => kind,
             };
+        }
+        if let FunctionKind::Task { role: r, .. } = &mut kind {
+            *r = role;
+        }
+        if let Some(asset_call) = asset_decorator {
+            self.define_asset(def, asset_call);
+            self.bind(def.name.as_str(), Value::Unknown);
+            return;
         }
         let mut defaults = Vec::new();
         for p in def.parameters.iter() {
@@ -742,8 +933,31 @@ impl<'a> Interp<'a> {
             self.defined_dag_functions.push((def.name.to_string(), def.range));
         }
         let closure = (self.frame().kind == FrameKind::Function).then(|| self.frame().id);
-        let f = FunctionRef { def, kind, defaults, closure };
+        let f = FunctionRef { def, kind, defaults, closure, own_signature };
         self.bind(def.name.as_str(), Value::Function(Box::new(f)));
+    }
+
+    /// `@asset` / `@asset.multi` (Airflow 3): the function becomes a DAG of one task, named
+    /// after the asset (`name=`, else the function) with the function's name as task id.
+    fn define_asset(&mut self, def: &'a ast::StmtFunctionDef, call: Option<&'a ast::ExprCall>) {
+        let name = call
+            .and_then(|c| keyword(c, "name"))
+            .map(|e| self.eval_quiet(e))
+            .unwrap_or_else(|| Value::Str(def.name.to_string()));
+        let id_range = call.and_then(|c| keyword(c, "name")).map_or(def.name.range, |e| e.range());
+        let dag = self.add_dag(name, def.range, id_range);
+        // DagBag finds the asset's DAG when the definition is a module global.
+        self.model.dags[dag].collected = self.frame().kind == FrameKind::Module;
+        self.dag_stack.push(dag);
+        self.add_task(
+            Value::Str(def.name.to_string()),
+            def.name.range,
+            def.name.as_str(),
+            true,
+            None,
+            true,
+        );
+        self.dag_stack.pop();
     }
 
     fn define_class(&mut self, class: &'a ast::StmtClassDef) {
@@ -781,12 +995,13 @@ impl<'a> Interp<'a> {
 
     fn push_frame(&mut self, kind: FrameKind, parent: Option<u32>) {
         let id = self.next_frame_id;
-        self.next_frame_id += 1;
+        self.next_frame_id = self.next_frame_id.saturating_add(1);
         self.frames.push(Frame {
             id,
             kind,
             parent,
             vars: HashMap::default(),
+            bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,
         });
@@ -854,8 +1069,14 @@ impl<'a> Interp<'a> {
             && let Expr::Attribute(attr) = &*call.func
             && let Expr::Name(list_name) = &*attr.value
             && matches!(attr.attr.as_str(), "append" | "extend")
-            && let Some(Value::List(mut items)) = self.lookup(list_name.id.as_str())
+            && let Some(list) = self.lookup(list_name.id.as_str())
+            && matches!(list, Value::List(_))
         {
+            // The copy just made is paid for like any other.
+            if !self.spend(arith::weight(&list)) {
+                return;
+            }
+            let Value::List(mut items) = list else { return };
             let args: Vec<Value<'a>> = call.arguments.args.iter().map(|a| self.eval(a)).collect();
             if call.arguments.keywords.is_empty() && args.len() == 1 {
                 let arg = args.into_iter().next().unwrap_or(Value::Unknown);
@@ -864,7 +1085,8 @@ impl<'a> Interp<'a> {
                     ("extend", Value::List(vs)) => items.extend(vs),
                     _ => items.push(Value::Unknown),
                 }
-                self.bind(list_name.id.as_str(), Value::List(items));
+                let list = self.built(Value::List(items));
+                self.bind(list_name.id.as_str(), list);
             }
             return;
         }
@@ -881,12 +1103,12 @@ impl<'a> Interp<'a> {
 
     pub fn eval(&mut self, expr: &'a Expr) -> Value<'a> {
         // Where the stack cannot grow (wasm), very deep expressions are left unknown.
-        if self.depth > MAX_EVAL_DEPTH {
+        if self.depth > MAX_EVAL_DEPTH || !self.spend(1) {
             return Value::Unknown;
         }
-        self.depth += 1;
+        self.depth = self.depth.saturating_add(1);
         let value = super::guard_stack(|| self.eval_inner(expr));
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         value
     }
 
@@ -901,8 +1123,14 @@ impl<'a> Interp<'a> {
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
             Expr::NoneLiteral(_) => Value::None,
             Expr::FString(f) => self.eval_fstring(f),
-            Expr::List(l) => Value::List(self.eval_elements(&l.elts)),
-            Expr::Tuple(t) => Value::List(self.eval_elements(&t.elts)),
+            Expr::List(l) => {
+                let items = self.eval_elements(&l.elts);
+                self.built(Value::List(items))
+            }
+            Expr::Tuple(t) => {
+                let items = self.eval_elements(&t.elts);
+                self.built(Value::List(items))
+            }
             Expr::Set(s) => {
                 self.eval_elements(&s.elts);
                 Value::Unknown
@@ -920,7 +1148,10 @@ impl<'a> Interp<'a> {
                         _ => items = None,
                     }
                 }
-                items.map_or(Value::Unknown, Value::Dict)
+                match items {
+                    Some(items) => self.built(Value::Dict(items)),
+                    None => Value::Unknown,
+                }
             }
             Expr::BinOp(b) => self.eval_binop(b),
             Expr::BoolOp(b) => {
@@ -934,7 +1165,9 @@ impl<'a> Interp<'a> {
                 let v = self.eval(&u.operand);
                 match (u.op, v) {
                     (ast::UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (ast::UnaryOp::USub, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+                    (op, Value::Int(i)) => {
+                        arith::int_unary(op, i).map_or(Value::Unknown, Value::Int)
+                    }
                     _ => Value::Unknown,
                 }
             }
@@ -1022,7 +1255,12 @@ impl<'a> Interp<'a> {
                     {
                         Value::Str(attr.to_ascii_lowercase())
                     }
-                    Value::Imported(q) => Value::Imported(format!("{q}.{attr}")),
+                    Value::Imported(q) => match arith::concat_str(q, ".") {
+                        Some(q) => {
+                            arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported)
+                        }
+                        None => Value::Unknown,
+                    },
                     Value::Task(t) if attr == "output" => Value::XCom(t),
                     Value::XCom(t) if attr == "output" => {
                         self.report(
@@ -1034,7 +1272,11 @@ impl<'a> Interp<'a> {
                         Value::XCom(t)
                     }
                     Value::Unknown => Value::Unknown,
-                    other => Value::Method(Box::new(other), attr.to_string()),
+                    Value::FilePath(name) => path_attribute(&name, attr),
+                    other => {
+                        self.check_attribute(&other, attr, a.range);
+                        Value::Method(Box::new(other), attr.to_string())
+                    }
                 }
             }
             Expr::Subscript(s) => {
@@ -1047,10 +1289,13 @@ impl<'a> Interp<'a> {
                         .find(|(key, _)| *key == k)
                         .map_or(Value::Unknown, |(_, v)| v),
                     (Value::List(items), Value::Int(i)) => {
-                        let n = items.len() as i64;
-                        let idx = if i < 0 { n + i } else { i };
-                        usize::try_from(idx)
-                            .ok()
+                        // A negative index counts from the end.
+                        let idx = if i < 0 {
+                            i64::try_from(items.len()).ok().and_then(|n| n.checked_add(i))
+                        } else {
+                            Some(i)
+                        };
+                        idx.and_then(|i| usize::try_from(i).ok())
                             .and_then(|i| items.into_iter().nth(i))
                             .unwrap_or(Value::Unknown)
                     }
@@ -1119,8 +1364,10 @@ impl<'a> Interp<'a> {
                                     known = false;
                                 }
                                 match display(&v) {
-                                    Some(s) => out.push_str(&s),
-                                    None => known = false,
+                                    Some(s) if out.len().saturating_add(s.len()) <= MAX_STR_LEN => {
+                                        out.push_str(&s)
+                                    }
+                                    _ => known = false,
                                 }
                             }
                         }
@@ -1128,14 +1375,17 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        if known { Value::Str(out) } else { Value::Unknown }
+        if known { self.built(Value::Str(out)) } else { Value::Unknown }
     }
 
     fn eval_binop(&mut self, b: &'a ast::ExprBinOp) -> Value<'a> {
         let left = self.eval(&b.left);
         let right = self.eval(&b.right);
         match b.op {
-            Operator::RShift | Operator::LShift => {
+            // Integers shift bits; anything else links tasks.
+            Operator::RShift | Operator::LShift
+                if !matches!((&left, &right), (Value::Int(_), Value::Int(_))) =>
+            {
                 if let (Value::List(_), Value::List(_)) = (&left, &right)
                     && (is_list_like(&b.left) || matches!(left, Value::List(_)))
                 {
@@ -1150,22 +1400,35 @@ impl<'a> Interp<'a> {
                 let forward = b.op == Operator::RShift;
                 self.shift(left, right, forward, b.range)
             }
-            Operator::Add => match (left, right) {
-                (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
-                (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_add(b)),
-                (Value::List(mut a), Value::List(b)) => {
-                    a.extend(b);
-                    Value::List(a)
-                }
-                _ => Value::Unknown,
-            },
-            Operator::Mod => match (left, right) {
-                (Value::Str(fmt), arg) => {
-                    percent_format(&fmt, &arg).map_or(Value::Unknown, Value::Str)
-                }
-                _ => Value::Unknown,
-            },
-            _ => Value::Unknown,
+            op => self.binop(op, left, right),
+        }
+    }
+
+    /// `left OP right` on numbers, strings and lists (`arith` keeps it checked and bounded).
+    fn binop(&mut self, op: Operator, left: Value<'a>, right: Value<'a>) -> Value<'a> {
+        let value = match (op, left, right) {
+            (op, Value::Int(a), Value::Int(b)) => arith::int_binop(op, a, b).map(Value::Int),
+            (Operator::Add, Value::Str(a), Value::Str(b)) => {
+                arith::concat_str(a, &b).map(Value::Str)
+            }
+            (Operator::Add, Value::List(mut a), Value::List(b)) => {
+                a.extend(b);
+                Some(Value::List(a))
+            }
+            (Operator::Mult, Value::Str(s), Value::Int(n))
+            | (Operator::Mult, Value::Int(n), Value::Str(s)) => {
+                arith::repeat_str(&s, n).map(Value::Str)
+            }
+            (Operator::Mult, Value::List(items), Value::Int(n))
+            | (Operator::Mult, Value::Int(n), Value::List(items)) => {
+                arith::repeat_list(&items, n).map(Value::List)
+            }
+            (Operator::Mod, Value::Str(fmt), arg) => percent_format(&fmt, &arg).map(Value::Str),
+            _ => None,
+        };
+        match value {
+            Some(v) => self.built(v),
+            None => Value::Unknown,
         }
     }
 
@@ -1205,6 +1468,9 @@ impl<'a> Interp<'a> {
     }
 
     fn add_edges(&mut self, ups: Vec<Endpoint>, downs: Vec<Endpoint>, range: TextRange) {
+        if !self.spend(ups.len().saturating_mul(downs.len()).saturating_mul(EDGE_COST)) {
+            return;
+        }
         let certain = self.certain();
         self.check_edge_dags(&ups, &downs, range);
         for &u in &ups {
@@ -1296,7 +1562,7 @@ impl<'a> Interp<'a> {
         // lookups unknown, never wrong.
         self.pop_frame();
         match out {
-            Some(items) if collect => Value::List(items),
+            Some(items) if collect => self.built(Value::List(items)),
             _ => Value::Unknown,
         }
     }
@@ -1309,7 +1575,10 @@ impl<'a> Interp<'a> {
         elts: &[&'a Expr],
         out: &mut Option<Vec<Value<'a>>>,
     ) {
-        self.steps += 1;
+        if !self.spend(1) {
+            *out = None;
+            return;
+        }
         let Some(generator) = generators.get(level) else {
             let value = match elts {
                 [single] => self.eval(single),
@@ -1322,6 +1591,10 @@ impl<'a> Interp<'a> {
             };
             if let Some(items) = out {
                 items.push(value);
+                // Too big to be a value: `built` would refuse it anyway.
+                if items.len() > MAX_WEIGHT {
+                    *out = None;
+                }
             }
             return;
         };
@@ -1330,9 +1603,7 @@ impl<'a> Interp<'a> {
             None => self.eval(&generator.iter),
         };
         let items = match iter {
-            Value::List(items) if items.len() <= MAX_UNROLL && self.steps < MAX_STEPS => {
-                Some(items)
-            }
+            Value::List(items) if items.len() <= MAX_UNROLL => Some(items),
             _ => None,
         };
         match items {
@@ -1350,14 +1621,24 @@ impl<'a> Interp<'a> {
                     }
                     match included {
                         Some(false) => {}
-                        Some(true) => {
-                            self.comprehension_level(generators, level + 1, None, elts, out)
-                        }
+                        Some(true) => self.comprehension_level(
+                            generators,
+                            level.saturating_add(1),
+                            None,
+                            elts,
+                            out,
+                        ),
                         None => {
                             *out = None;
-                            self.uncertain += 1;
-                            self.comprehension_level(generators, level + 1, None, elts, out);
-                            self.uncertain -= 1;
+                            self.enter_uncertain();
+                            self.comprehension_level(
+                                generators,
+                                level.saturating_add(1),
+                                None,
+                                elts,
+                                out,
+                            );
+                            self.leave_uncertain();
                         }
                     }
                 }
@@ -1368,9 +1649,9 @@ impl<'a> Interp<'a> {
                 for cond in &generator.ifs {
                     self.eval(cond);
                 }
-                self.unknown_loops += 1;
-                self.comprehension_level(generators, level + 1, None, elts, out);
-                self.unknown_loops -= 1;
+                self.unknown_loops = self.unknown_loops.saturating_add(1);
+                self.comprehension_level(generators, level.saturating_add(1), None, elts, out);
+                self.unknown_loops = self.unknown_loops.saturating_sub(1);
             }
         }
     }
@@ -1436,7 +1717,8 @@ impl<'a> Interp<'a> {
                 };
                 let (args, kwargs) = self.eval_arguments(&call.arguments);
                 if let Some(b) = builtin {
-                    return call_builtin(b, args, &kwargs);
+                    let value = call_builtin(b, args, &kwargs);
+                    return self.built(value);
                 }
                 if has_keyword(call, "task_id") {
                     let name = callee_name(&call.func).unwrap_or_else(|| "operator".into());
@@ -1468,8 +1750,20 @@ impl<'a> Interp<'a> {
         }
         let (args, kwargs) = self.eval_arguments(&call.arguments);
         match airflow::classify(qualified) {
-            ApiKind::DagClass => self.create_dag_from_call(call, &args, &kwargs, true),
-            ApiKind::TaskGroupClass => self.create_group_from_call(call, &args, &kwargs),
+            ApiKind::DagClass => {
+                let dag = self.create_dag_from_call(call, &args, &kwargs, true);
+                if let Value::Dag(d) = dag {
+                    self.model.dags[d].class_path = Some(qualified.to_string());
+                }
+                dag
+            }
+            ApiKind::TaskGroupClass => {
+                let group = self.create_group_from_call(call, &args, &kwargs);
+                if let Value::Group(g) = group {
+                    self.model.groups[g].class_path = Some(qualified.to_string());
+                }
+                group
+            }
             ApiKind::Operator => self.create_operator(qualified, call, &kwargs, None),
             ApiKind::Chain => {
                 self.chain(call, args);
@@ -1495,7 +1789,7 @@ impl<'a> Interp<'a> {
             ApiKind::Other if has_keyword(call, "task_id") => {
                 self.create_operator(qualified, call, &kwargs, None)
             }
-            ApiKind::Other => Value::Unknown,
+            ApiKind::Other => self.call_other_airflow(qualified, call, &args, &kwargs),
         }
     }
 
@@ -1505,8 +1799,11 @@ impl<'a> Interp<'a> {
             match (&pair[0], &pair[1]) {
                 (Value::List(a), Value::List(b)) => {
                     if a.len() != b.len() {
-                        let range =
-                            call.arguments.args.get(i + 1).map_or(call.range(), |e| e.range());
+                        let range = call
+                            .arguments
+                            .args
+                            .get(i.saturating_add(1))
+                            .map_or(call.range(), |e| e.range());
                         self.report(
                             &rules::CHAIN_LENGTH_MISMATCH,
                             range,
@@ -1550,8 +1847,10 @@ impl<'a> Interp<'a> {
                 Value::None
             }
             // `task.as_teardown(setups=create)` returns the task and links the setups to it.
-            (Value::Task(_) | Value::XCom(_), "as_setup" | "as_teardown") => {
+            (Value::Task(t) | Value::XCom(t), "as_setup" | "as_teardown") => {
                 let (_, kwargs) = self.eval_arguments(&call.arguments);
+                self.model.tasks[*t].role =
+                    Some(if name == "as_setup" { TaskRole::Setup } else { TaskRole::Teardown });
                 if name == "as_teardown"
                     && let Some(setups) = kwarg(&kwargs, "setups")
                 {
@@ -1597,9 +1896,29 @@ impl<'a> Interp<'a> {
                 all.extend(kwargs);
                 self.create_operator(&p.class_name, p.call, &all, Some((p.dag, p.group)))
             }
+            (Value::Str(s), "split" | "rsplit") => {
+                let (args, _) = self.eval_arguments(&call.arguments);
+                split_string(s, name == "rsplit", &args)
+            }
             (Value::Str(s), _) => {
                 let (args, _) = self.eval_arguments(&call.arguments);
-                string_method(s, name, &args).map_or(Value::Unknown, Value::Str)
+                match string_method(s, name, &args) {
+                    Some(s) => self.built(Value::Str(s)),
+                    None => Value::Unknown,
+                }
+            }
+            (Value::FilePath(f), "resolve" | "absolute" | "expanduser") => {
+                self.eval_arguments(&call.arguments);
+                Value::FilePath(f.clone())
+            }
+            (Value::Hook(class), _) => {
+                self.eval_arguments(&call.arguments);
+                let class = class.rsplit('.').next().unwrap_or(class).to_string();
+                self.report_environment(
+                    call.range(),
+                    format!("`{class}.{name}()` runs while the file is parsed: it uses the hook's connection, and the import fails where that connection is not defined"),
+                );
+                Value::Unknown
             }
             (Value::Dag(_) | Value::Task(_) | Value::Group(_), _) => {
                 self.eval_arguments(&call.arguments);
@@ -1614,13 +1933,15 @@ impl<'a> Interp<'a> {
 
     fn call_function(&mut self, f: FunctionRef<'a>, call: &'a ast::ExprCall) -> Value<'a> {
         let (args, kwargs) = self.eval_arguments(&call.arguments);
+        self.check_call_binding(&f, call, args.len(), &kwargs);
         match f.kind.clone() {
-            FunctionKind::Task { task_id, .. } => {
+            FunctionKind::Task { task_id, role, .. } => {
                 let id = match task_id {
                     Some(v) => v,
                     None => Value::Str(f.def.name.to_string()),
                 };
                 let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None, false);
+                self.model.tasks[t].role = role;
                 // TaskFlow data passing: every XComArg argument becomes an upstream.
                 let mut ups = Vec::new();
                 for v in args.iter().chain(kwargs.iter().map(|(_, v)| v)) {
@@ -1660,6 +1981,7 @@ impl<'a> Interp<'a> {
                 };
                 let dag = self.add_dag(id_value, f.def.range, id_range);
                 self.model.dags[dag].collected = true;
+                self.model.dags[dag].class_path = Some(airflow::dag_class(self.version).into());
                 if let Some(d) = decorator {
                     self.model.dags[dag].default_arg_keys = default_arg_keys(d, &dkwargs);
                 }
@@ -1685,6 +2007,8 @@ impl<'a> Interp<'a> {
                 let prefix =
                     !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
                 let g = self.add_group(id, call.range(), prefix, true, None, None);
+                self.model.groups[g].class_path =
+                    Some(airflow::task_group_class(self.version).into());
                 if kwarg(&gkwargs, "default_args").is_some() {
                     self.model.groups[g].has_default_args = true;
                 }
@@ -1702,6 +2026,103 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// DS214: Python's binding of call arguments to the function's parameters, where a
+    /// mismatch raises TypeError at import: plain helpers and `@dag` functions when called, and
+    /// TaskFlow functions (Airflow binds the arguments when the task is created; context-key
+    /// parameters default to None, and `.partial`/`.expand` only check what is given).
+    fn check_call_binding(
+        &mut self,
+        f: &FunctionRef<'a>,
+        call: &'a ast::ExprCall,
+        positional: usize,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        let (context_defaults, check_missing) = match &f.kind {
+            FunctionKind::Plain | FunctionKind::Dag { .. } => (false, true),
+            FunctionKind::Task { partial, .. } => {
+                let expanding = matches!(&*call.func, Expr::Attribute(a) if matches!(a.attr.as_str(), "expand" | "expand_kwargs"));
+                (true, !*partial && !expanding)
+            }
+            FunctionKind::TaskGroup { .. } => return,
+        };
+        // `.expand(...)` of a TaskFlow function: its arguments are mapped, not bound here.
+        if !f.own_signature
+            || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+            || call.arguments.keywords.iter().any(|k| k.arg.is_none())
+            || matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "expand_kwargs")
+        {
+            return;
+        }
+        let params = &f.def.parameters;
+        let name = f.def.name.as_str();
+        let by_position: Vec<&ast::ParameterWithDefault> =
+            params.posonlyargs.iter().chain(params.args.iter()).collect();
+        let mut problem: Option<(String, TextRange)> = None;
+        if positional > by_position.len() && params.vararg.is_none() {
+            problem = Some((
+                format!(
+                    "{name}() takes {} positional argument{} but {positional} were given",
+                    by_position.len(),
+                    if by_position.len() == 1 { "" } else { "s" }
+                ),
+                call.range(),
+            ));
+        }
+        let mut bound: Vec<&str> =
+            by_position.iter().take(positional).map(|p| p.parameter.name.as_str()).collect();
+        for (k, _) in kwargs {
+            let Some(k) = k.as_deref() else { continue };
+            let range = call
+                .arguments
+                .keywords
+                .iter()
+                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
+                .map_or(call.range(), |kw| from_call_start(call, kw.range));
+            let named = params
+                .args
+                .iter()
+                .chain(params.kwonlyargs.iter())
+                .any(|p| p.parameter.name.as_str() == k);
+            if named {
+                if bound.contains(&k) && problem.is_none() {
+                    problem =
+                        Some((format!("{name}() got multiple values for argument '{k}'"), range));
+                }
+                bound.push(k);
+            } else if params.kwarg.is_none() && problem.is_none() {
+                problem =
+                    Some((format!("{name}() got an unexpected keyword argument '{k}'"), range));
+            }
+        }
+        if check_missing && problem.is_none() {
+            let missing = params.iter_non_variadic_params().find(|p| {
+                let n = p.parameter.name.as_str();
+                p.default.is_none()
+                    && !bound.contains(&n)
+                    && !(context_defaults && airflow::CONTEXT_KEYS.contains(&n))
+            });
+            if let Some(p) = missing {
+                problem = Some((
+                    format!("{name}() missing a required argument: '{}'", p.parameter.name),
+                    call.range(),
+                ));
+            }
+        }
+        let Some((message, range)) = problem else { return };
+        let severity = if self.certain() && !self.guarded(|g| g.call_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        self.report_with(
+            &rules::CALL_SIGNATURE_MISMATCH,
+            severity,
+            range,
+            format!("{message} (TypeError while Airflow imports the file)"),
+            None,
+        );
+    }
+
     /// Runs a function's body as if called, with its parameters bound.
     fn inline(
         &mut self,
@@ -1712,25 +2133,33 @@ impl<'a> Interp<'a> {
         if self.call_stack.len() >= MAX_CALL_DEPTH || self.call_stack.contains(&f.def.range) {
             return None;
         }
+        let params = &f.def.parameters;
+        // Each parameter is looked up among the keywords and the defaults.
+        let lookups = kwargs.len().saturating_add(f.defaults.len()).saturating_add(1);
+        if !self.spend(params.len().saturating_mul(lookups).saturating_add(CALL_COST)) {
+            return None;
+        }
         let parent = f.closure.filter(|id| self.frame_by_id(*id).is_some());
         self.push_frame(FrameKind::Function, parent);
-        let params = &f.def.parameters;
+        let default = |name: &str| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v);
         let mut positional = args.into_iter();
         for p in params.posonlyargs.iter().chain(params.args.iter()) {
             let name = p.parameter.name.as_str();
-            let v = positional
-                .next()
-                .or_else(|| kwarg(&kwargs, name).cloned())
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
-                .unwrap_or(Value::Unknown);
+            let v = match positional.next() {
+                Some(v) => v,
+                None => match kwarg(&kwargs, name).or_else(|| default(name)) {
+                    Some(v) => self.copied(v),
+                    None => Value::Unknown,
+                },
+            };
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         for p in params.kwonlyargs.iter() {
             let name = p.parameter.name.as_str();
-            let v = kwarg(&kwargs, name)
-                .cloned()
-                .or_else(|| f.defaults.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
-                .unwrap_or(Value::Unknown);
+            let v = match kwarg(&kwargs, name).or_else(|| default(name)) {
+                Some(v) => self.copied(v),
+                None => Value::Unknown,
+            };
             self.frame_mut().vars.insert(name.to_string(), v);
         }
         if let Some(v) = &params.vararg {
@@ -1762,7 +2191,7 @@ impl<'a> Interp<'a> {
                 ArgCheck::Accepted => {}
                 ArgCheck::Removed(hint) => self.report(
                     &rules::UNKNOWN_DAG_ARGUMENT,
-                    kw.range,
+                    from_call_start(call, kw.range),
                     format!(
                         "DAG() got an unexpected keyword argument '{name}' in Airflow {} (TypeError while Airflow imports the file)",
                         self.version
@@ -1777,7 +2206,7 @@ impl<'a> Interp<'a> {
                     };
                     self.report(
                         &rules::UNKNOWN_DAG_ARGUMENT,
-                        kw.range,
+                        from_call_start(call, kw.range),
                         format!("DAG() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
                         fix,
                     )
@@ -1946,7 +2375,7 @@ impl<'a> Interp<'a> {
             {
                 self.report(
                     &rules::UNKNOWN_TASK_GROUP_ARGUMENT,
-                    kw.range,
+                    from_call_start(call, kw.range),
                     format!("TaskGroup() got an unexpected keyword argument '{name}' (TypeError while Airflow imports the file)"),
                     None,
                 );
@@ -1955,6 +2384,7 @@ impl<'a> Interp<'a> {
     }
 
     fn add_dag(&mut self, id: Value<'a>, range: TextRange, id_range: TextRange) -> usize {
+        self.spend(NODE_COST);
         let id = match id {
             Value::Str(s) => Some(s),
             _ => None,
@@ -1970,8 +2400,10 @@ impl<'a> Interp<'a> {
             certain: self.certain(),
             needs_task_start_date: false,
             default_arg_keys: Some(Vec::new()),
+            class_path: None,
+            opaque: false,
         });
-        self.model.dags.len() - 1
+        self.model.dags.len().saturating_sub(1)
     }
 
     fn create_group_from_call(
@@ -2016,6 +2448,7 @@ impl<'a> Interp<'a> {
         explicit_dag: Option<usize>,
         explicit_parent: Option<usize>,
     ) -> usize {
+        self.spend(NODE_COST);
         let parent = explicit_parent.or_else(|| self.group_stack.last().copied());
         let dag = explicit_dag
             .or_else(|| parent.and_then(|p| self.model.groups[p].dag))
@@ -2058,8 +2491,9 @@ impl<'a> Interp<'a> {
             certain: self.certain(),
             renames_on_collision: renames,
             has_default_args: parent.is_some_and(|p| self.model.groups[p].has_default_args),
+            class_path: None,
         });
-        self.model.groups.len() - 1
+        self.model.groups.len().saturating_sub(1)
     }
 
     /// `operator` is the class's dotted import path when known (`airflow.providers...X`),
@@ -2115,8 +2549,18 @@ impl<'a> Interp<'a> {
             has_start_date,
         );
         self.model.tasks[t].dag_unknown = dag_unknown;
+        if operator == "SubDagOperator" && qualified.starts_with("airflow.") {
+            self.attach_subdag(t, kwarg(kwargs, "subdag").cloned());
+        }
+        // A mapped operator (`.partial().expand()`) is a MappedOperator, not an instance.
+        if qualified.starts_with("airflow.") && partial_context.is_none() {
+            self.model.tasks[t].class_path = Some(qualified.to_string());
+        }
         if qualified.starts_with("airflow.") && !has_unpacking {
             self.check_operator_arguments(qualified, call, kwargs, t);
+        }
+        if qualified.starts_with("airflow.") {
+            self.check_argument_values(qualified, call, kwargs);
         }
         let mut ups = Vec::new();
         for (_, v) in kwargs {
@@ -2128,6 +2572,276 @@ impl<'a> Interp<'a> {
             call.range(),
         );
         Value::Task(t)
+    }
+
+    /// DS215: reading the environment (Variables, Connections) while the file is parsed.
+    fn report_environment(&mut self, range: TextRange, message: String) {
+        self.report(
+            &rules::ENVIRONMENT_AT_IMPORT,
+            range,
+            message,
+            Some(
+                "read it inside a task (or a template), where a missing value fails only that task"
+                    .into(),
+            ),
+        );
+    }
+
+    /// Calls of Airflow names that are neither DAG structure nor operators: `Variable.get`,
+    /// `BaseHook.get_connection`, and hook constructors.
+    fn call_other_airflow(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        args: &[Value<'a>],
+        kwargs: &[Kwarg<'a>],
+    ) -> Value<'a> {
+        if !qualified.starts_with("airflow.") {
+            return path_function(qualified, args);
+        }
+        if qualified.ends_with(".Variable.get") {
+            let has_default = args.len() > 1
+                || kwarg(kwargs, "default_var").is_some()
+                || kwarg(kwargs, "default").is_some()
+                || kwargs.iter().any(|(k, _)| k.is_none());
+            if !has_default {
+                let key = match args.first() {
+                    Some(Value::Str(k)) => format!(" '{k}'"),
+                    _ => String::new(),
+                };
+                self.report_environment(
+                    call.range(),
+                    format!("Variable.get({}) runs while the file is parsed: the import fails (KeyError) where the variable{key} is not defined", if key.is_empty() { "..." } else { key.trim() }),
+                );
+            }
+            return Value::Unknown;
+        }
+        if qualified.ends_with(".get_connection")
+            || qualified.ends_with(".get_connection_from_secrets")
+        {
+            self.report_environment(
+                call.range(),
+                "the connection is fetched while the file is parsed: the import fails (AirflowNotFoundException) where it is not defined".into(),
+            );
+            return Value::Unknown;
+        }
+        let Some((module, class)) = qualified.rsplit_once('.') else { return Value::Unknown };
+        if !class.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Value::Unknown;
+        }
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        if cat.class_kind(target, module, class) != Some(crate::catalog::ClassKind::Hook) {
+            return Value::Unknown;
+        }
+        if cat.operator_params(target, module, class).is_some_and(|p| p.fetches_connection) {
+            self.report_environment(
+                call.range(),
+                format!("{class}() fetches its connection when it is created, here while the file is parsed: the import fails where that connection is not defined"),
+            );
+        }
+        Value::Hook(qualified.to_string())
+    }
+
+    /// The Airflow class a value is certainly an instance of, as a dotted import path.
+    fn class_of(&self, value: &Value<'a>) -> Option<String> {
+        match value {
+            Value::Dag(d) => self.model.dags[*d].class_path.clone(),
+            Value::Task(t) => self.model.tasks[*t].class_path.clone(),
+            Value::Group(g) => self.model.groups[*g].class_path.clone(),
+            Value::XCom(_) => Some(airflow::xcom_arg_class(self.version).to_string()),
+            Value::Hook(class) => Some(class.clone()),
+            _ => None,
+        }
+    }
+
+    /// DS212: `dag.create_task_group(...)` and the like, on an Airflow object whose class (and
+    /// every base) has no such attribute in the target version.
+    fn check_attribute(&mut self, object: &Value<'a>, attr: &str, range: TextRange) {
+        // `.output` on a TaskFlow result has its own rule (DS120).
+        if attr.starts_with('_') || (matches!(object, Value::XCom(_)) && attr == "output") {
+            return;
+        }
+        let Some(path) = self.class_of(object) else { return };
+        let Some((module, class)) = path.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(attrs) = cat.class_attributes(target, module, class) else { return };
+        if !attrs.certainly_lacks(attr) {
+            return;
+        }
+        let class_name = cat
+            .operator_params(target, module, class)
+            .and_then(|p| p.defined_at.rsplit('.').next().map(str::to_string))
+            .unwrap_or_else(|| class.to_string());
+        let severity = if self.certain() && !self.guarded(|g| g.attribute_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let fix =
+            closest(attr, attrs.names.iter().copied()).map(|c| format!("did you mean `{c}`?"));
+        self.report_with(
+            &rules::UNKNOWN_ATTRIBUTE,
+            severity,
+            range,
+            format!(
+                "'{class_name}' object has no attribute '{attr}' in Airflow {} (AttributeError while Airflow imports the file)",
+                self.version
+            ),
+            fix,
+        );
+    }
+
+    /// Airflow 2's DagBag also collects the DAG of every SubDagOperator, whose id must be
+    /// `<parent dag_id>.<task_id>`. A subdag built by code we cannot see (a factory imported
+    /// from another module) is recorded by that id, with unknown tasks.
+    fn attach_subdag(&mut self, task: usize, subdag: Option<Value<'a>>) {
+        match subdag {
+            Some(Value::Dag(d)) => self.model.dags[d].collected = true,
+            Some(Value::Unknown) => {
+                let node = &self.model.tasks[task];
+                let parent = node.dag.and_then(|d| self.model.dags[d].id.clone());
+                if let (Some(parent), Some(task_id)) = (parent, node.id.clone()) {
+                    let range = node.range;
+                    let d = self.add_dag(Value::Str(format!("{parent}.{task_id}")), range, range);
+                    self.model.dags[d].collected = true;
+                    self.model.dags[d].opaque = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// DS211 and DS213: arguments the operator accepts only with a deprecation warning, and
+    /// values its constructor refuses (`auto_remove=True`, an unknown `trigger_rule`).
+    fn check_argument_values(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        let Some((module, class)) = qualified.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(params) = cat.operator_params(target, module, class) else { return };
+        if !params.is_operator {
+            return;
+        }
+        let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
+        let keyword_range = |name: &str| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+                .map_or(call.range(), |k| from_call_start(call, k.range))
+        };
+        let severity = if self.certain() && !self.guarded(|g| g.call_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for (name, value) in kwargs {
+            let Some(name) = name.as_deref() else { continue };
+            if params.deprecated.contains(name) {
+                self.report(
+                    &rules::DEPRECATED_OPERATOR_ARGUMENT,
+                    keyword_range(name),
+                    format!(
+                        "`{name}` is deprecated for {class_name}: Airflow {} accepts it with a deprecation warning and ignores it",
+                        self.version
+                    ),
+                    Some(format!("remove `{name}=...`")),
+                );
+            }
+            let shown = match value {
+                Value::Str(s) => format!("'{s}'"),
+                Value::Bool(b) => {
+                    if *b {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    }
+                }
+                Value::Int(i) => i.to_string(),
+                Value::None => "None".into(),
+                _ => continue,
+            };
+            let given = match value {
+                Value::Str(s) => Some(s.as_str()),
+                _ => None,
+            };
+            // Values listed by the operator's own `__init__` (`if x not in (...): raise`).
+            if let Some(allowed) = params.choices.get(name)
+                && !given.is_some_and(|g| allowed.iter().any(|a| a == g))
+            {
+                let listed =
+                    allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(name),
+                    format!(
+                        "{class_name}() refuses {name}={shown}: it must be one of {listed} (error while Airflow imports the file)"
+                    ),
+                    Some(format!("pass one of {listed}")),
+                );
+                continue;
+            }
+            match (name, given) {
+                ("trigger_rule", Some(rule)) => {
+                    let values = airflow::enum_values(target, airflow::TRIGGER_RULE);
+                    if !values.is_empty() && !values.contains(&rule) {
+                        let fix = closest(rule, values.iter().copied())
+                            .map(|c| format!("did you mean `{c}`?"))
+                            .or_else(|| {
+                                Some("use a `TriggerRule` value, e.g. `all_success`".into())
+                            });
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            severity,
+                            keyword_range(name),
+                            format!(
+                                "trigger_rule {shown} is not a trigger rule of Airflow {} (error while Airflow imports the file)",
+                                self.version
+                            ),
+                            fix,
+                        );
+                    }
+                }
+                ("weight_rule", Some(rule)) => {
+                    let values = airflow::enum_values(target, airflow::WEIGHT_RULE);
+                    if values.is_empty() || values.contains(&rule) {
+                        continue;
+                    }
+                    let listed =
+                        values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+                    if rule.contains('.') {
+                        // A class path: valid where a plugin registers that strategy.
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            Severity::Warning,
+                            keyword_range(name),
+                            format!(
+                                "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
+                            ),
+                            None,
+                        );
+                    } else {
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            severity,
+                            keyword_range(name),
+                            format!(
+                                "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
+                            ),
+                            Some(format!("pass one of {listed}")),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// DS207/DS208: the operator's keyword arguments against its real signature (catalog).
@@ -2156,7 +2870,7 @@ impl<'a> Interp<'a> {
                     .keywords
                     .iter()
                     .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == unknown[0]))
-                    .map_or(call.range(), |k| k.range);
+                    .map_or(call.range(), |k| from_call_start(call, k.range));
                 let fix = unknown
                     .iter()
                     .filter_map(|u| {
@@ -2195,7 +2909,7 @@ impl<'a> Interp<'a> {
         let missing: Vec<&String> = params
             .required
             .iter()
-            .filter(|r| r.as_str() != "task_id" && params.required_by_nearest_init.contains(*r))
+            .filter(|r| r.as_str() != "task_id")
             .filter(|r| !given.contains(&r.as_str()) && !dag_defaults.contains(r))
             .collect();
         if !missing.is_empty() {
@@ -2222,6 +2936,7 @@ impl<'a> Interp<'a> {
         explicit: Option<(Option<usize>, Option<usize>)>,
         has_start_date: bool,
     ) -> usize {
+        self.spend(NODE_COST);
         let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
         let group = explicit_group.or_else(|| self.group_stack.last().copied());
         let dag = explicit_dag
@@ -2284,8 +2999,10 @@ impl<'a> Interp<'a> {
             in_condition: self.uncertain > 0,
             taskflow,
             operator: operator.to_string(),
+            class_path: None,
+            role: None,
         });
-        self.model.tasks.len() - 1
+        self.model.tasks.len().saturating_sub(1)
     }
 
     /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
@@ -2299,10 +3016,11 @@ impl<'a> Interp<'a> {
         loop {
             let candidate = format!("{core}__{n}");
             if !self.taken_ids.contains(&(dag, candidate.clone())) {
-                self.next_suffix.insert((dag, core), n + 1);
+                self.next_suffix.insert((dag, core), n.saturating_add(1));
                 return candidate;
             }
-            n += 1;
+            // Ends: only finitely many ids are taken.
+            n = n.saturating_add(1);
         }
     }
 
@@ -2374,6 +3092,13 @@ fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
         .map(|k| &k.value)
 }
 
+/// From the start of a call to the end of one of its arguments: an exception raised by the call
+/// (a constructor refusing an argument) is reported by Python on the line where the call
+/// starts, and the range still ends at the argument at fault.
+fn from_call_start(call: &ast::ExprCall, argument: TextRange) -> TextRange {
+    TextRange::new(call.range().start(), argument.end().max(call.range().start()))
+}
+
 fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
     keyword(call, name).is_some()
 }
@@ -2411,10 +3136,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut prev = row[0];
-        row[0] = i + 1;
+        row[0] = i.saturating_add(1);
         for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            let (Some(&left), Some(&cur)) = (row.get(j), row.get(j.saturating_add(1))) else {
+                break;
+            };
+            let next = if ca == *cb { prev } else { prev.min(left).min(cur).saturating_add(1) };
+            if let Some(cell) = row.get_mut(j.saturating_add(1)) {
+                *cell = next;
+            }
             prev = cur;
         }
     }
@@ -2447,11 +3177,11 @@ fn collect_xcoms(v: &Value<'_>, out: &mut Vec<usize>) {
 }
 
 fn strip_suffix_number(id: &str) -> &str {
-    if let Some(pos) = id.rfind("__") {
-        let tail = &id[pos + 2..];
-        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit()) {
-            return &id[..pos];
-        }
+    if let Some((core, tail)) = id.rsplit_once("__")
+        && !tail.is_empty()
+        && tail.chars().all(|c| c.is_ascii_digit())
+    {
+        return core;
     }
     id
 }
@@ -2496,6 +3226,78 @@ fn truthiness(test: &Expr, value: &Value<'_>) -> Option<bool> {
     }
 }
 
+/// `Path(__file__).stem` and friends: what a path made from `__file__` tells of the file's name.
+fn path_attribute<'a>(name: &str, attr: &str) -> Value<'a> {
+    let (stem, suffix) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    match attr {
+        "name" => Value::Str(name.to_string()),
+        "stem" => Value::Str(stem.to_string()),
+        "suffix" => Value::Str(suffix.to_string()),
+        _ => Value::Unknown,
+    }
+}
+
+/// `os.path` and `pathlib` calls on `__file__` (or on strings).
+fn path_function<'a>(qualified: &str, args: &[Value<'a>]) -> Value<'a> {
+    match (qualified, args) {
+        (
+            "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath" | "os.path.abspath"
+            | "os.path.realpath" | "os.path.normpath",
+            [Value::FilePath(f)],
+        ) => Value::FilePath(f.clone()),
+        ("os.path.basename", [Value::FilePath(f)]) => Value::Str(f.clone()),
+        ("os.path.basename", [Value::Str(s)]) => {
+            Value::Str(s.rsplit('/').next().unwrap_or(s).to_string())
+        }
+        ("os.path.splitext", [Value::Str(s)]) => {
+            let base_start = s.rfind('/').map_or(0, |i| i.saturating_add(1));
+            match s[base_start..].rfind('.') {
+                Some(i) if i > 0 => {
+                    let at = base_start.saturating_add(i);
+                    Value::List(vec![
+                        Value::Str(s[..at].to_string()),
+                        Value::Str(s[at..].to_string()),
+                    ])
+                }
+                _ => Value::List(vec![Value::Str(s.clone()), Value::Str(String::new())]),
+            }
+        }
+        _ => Value::Unknown,
+    }
+}
+
+/// `"a.b".split(".")`, `rsplit(".", 1)`: a list of strings (Python's whitespace split when no
+/// separator is given).
+fn split_string<'a>(s: &str, from_right: bool, args: &[Value<'a>]) -> Value<'a> {
+    let (sep, max) = match args {
+        [] | [Value::None] => (None, None),
+        [Value::Str(sep)] => (Some(sep.as_str()), None),
+        // A negative maxsplit means no limit, as in Python.
+        [Value::Str(sep), Value::Int(n)] => (Some(sep.as_str()), usize::try_from(*n).ok()),
+        [Value::None, Value::Int(n)] => (None, usize::try_from(*n).ok()),
+        _ => return Value::Unknown,
+    };
+    let parts: Vec<String> = match (sep, max, from_right) {
+        (Some(""), _, _) => return Value::Unknown,
+        (Some(sep), None, _) => s.split(sep).map(str::to_string).collect(),
+        (Some(sep), Some(n), false) => {
+            s.splitn(n.saturating_add(1), sep).map(str::to_string).collect()
+        }
+        (Some(sep), Some(n), true) => {
+            let mut v: Vec<String> =
+                s.rsplitn(n.saturating_add(1), sep).map(str::to_string).collect();
+            v.reverse();
+            v
+        }
+        (None, None, _) => s.split_whitespace().map(str::to_string).collect(),
+        (None, Some(_), _) => return Value::Unknown,
+    };
+    Value::List(parts.into_iter().map(Value::Str).collect())
+}
+
 /// How a value prints in an f-string, when known.
 fn display(v: &Value<'_>) -> Option<String> {
     match v {
@@ -2525,48 +3327,65 @@ fn percent_format(fmt: &str, arg: &Value<'_>) -> Option<String> {
             's' | 'd' => out.push_str(&display(it.next()?)?),
             _ => return None,
         }
+        if out.len() > MAX_STR_LEN {
+            return None;
+        }
     }
     if it.next().is_some() { None } else { Some(out) }
 }
 
+/// `s.NAME(*args)` for the string methods DAG files use to build ids, when the result is at
+/// most `MAX_STR_LEN` bytes.
 fn string_method(s: &str, name: &str, args: &[Value<'_>]) -> Option<String> {
-    match (name, args) {
-        ("lower", []) => Some(s.to_lowercase()),
-        ("upper", []) => Some(s.to_uppercase()),
-        ("strip", []) => Some(s.trim().to_string()),
-        ("title", []) => None,
-        ("replace", [Value::Str(a), Value::Str(b)]) => Some(s.replace(a.as_str(), b)),
+    let out = match (name, args) {
+        ("lower", []) => s.to_lowercase(),
+        ("upper", []) => s.to_uppercase(),
+        ("strip", []) => s.trim().to_string(),
+        ("removesuffix", [Value::Str(a)]) => s.strip_suffix(a.as_str()).unwrap_or(s).to_string(),
+        ("removeprefix", [Value::Str(a)]) => s.strip_prefix(a.as_str()).unwrap_or(s).to_string(),
+        ("replace", [Value::Str(a), Value::Str(b)]) => {
+            // Sized before it is built: `s.replace("", x)` inserts x between all characters.
+            let matches = s.matches(a.as_str()).count();
+            let grown = matches.checked_mul(b.len().saturating_sub(a.len()))?;
+            if s.len().checked_add(grown)? > MAX_STR_LEN {
+                return None;
+            }
+            s.replace(a.as_str(), b)
+        }
         ("format", args) => {
             let mut out = String::new();
             let mut rest = s;
             let mut next = 0usize;
-            while let Some(open) = rest.find('{') {
-                out.push_str(&rest[..open]);
-                let after = &rest[open + 1..];
+            while let Some((before, after)) = rest.split_once('{') {
+                out.push_str(before);
                 if let Some(stripped) = after.strip_prefix('{') {
                     out.push('{');
                     rest = stripped;
                     continue;
                 }
-                let close = after.find('}')?;
-                let field = &after[..close];
+                let (field, after_close) = after.split_once('}')?;
                 let v = if field.is_empty() {
-                    next += 1;
-                    args.get(next - 1)?
+                    let v = args.get(next)?;
+                    next = next.saturating_add(1);
+                    v
                 } else {
                     args.get(field.parse::<usize>().ok()?)?
                 };
                 out.push_str(&display(v)?);
-                rest = &after[close + 1..];
+                if out.len() > MAX_STR_LEN {
+                    return None;
+                }
+                rest = after_close;
             }
             if rest.contains('}') && !rest.contains("}}") {
                 return None;
             }
             out.push_str(&rest.replace("}}", "}"));
-            Some(out)
+            out
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    (out.len() <= MAX_STR_LEN).then_some(out)
 }
 
 fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> Value<'a> {
@@ -2574,11 +3393,11 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
         return Value::Unknown;
     }
     match (name, args.as_slice()) {
-        ("range", [Value::Int(n)]) if (0..=MAX_UNROLL as i64).contains(n) => {
-            Value::List((0..*n).map(Value::Int).collect())
-        }
-        ("range", [Value::Int(a), Value::Int(b)]) if b - a <= MAX_UNROLL as i64 => {
-            Value::List((*a..*b).map(Value::Int).collect())
+        ("range", args) => {
+            let ints: Option<Vec<i64>> =
+                args.iter().map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect();
+            ints.and_then(|ints| arith::range(&ints))
+                .map_or(Value::Unknown, |r| Value::List(r.into_iter().map(Value::Int).collect()))
         }
         ("list" | "tuple" | "sorted", [Value::List(items)]) => Value::List(items.clone()),
         ("list" | "tuple", [Value::Dict(items)]) => {
@@ -2588,11 +3407,72 @@ fn call_builtin<'a>(name: &str, args: Vec<Value<'a>>, kwargs: &[Kwarg<'a>]) -> V
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()]))
+                .map(|(i, v)| {
+                    let i = i64::try_from(i).map_or(Value::Unknown, Value::Int);
+                    Value::List(vec![i, v.clone()])
+                })
                 .collect(),
         ),
         ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
-        ("len", [Value::List(items)]) => Value::Int(items.len() as i64),
+        ("len", [Value::List(items)]) => {
+            i64::try_from(items.len()).map_or(Value::Unknown, Value::Int)
+        }
         _ => Value::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: Value<'_>) -> Option<Vec<String>> {
+        match v {
+            Value::List(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn splits_like_python() {
+        let s = |v: &str| Value::Str(v.to_string());
+        assert_eq!(strings(split_string("a.b.c", false, &[s(".")])).unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            strings(split_string("a.b.c", true, &[s("."), Value::Int(1)])).unwrap(),
+            ["a.b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b.c", false, &[s("."), Value::Int(-1)])).unwrap(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            strings(split_string("a.b", false, &[s("."), Value::Int(i64::MAX)])).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(strings(split_string(" a  b ", false, &[])).unwrap(), ["a", "b"]);
+        assert!(matches!(split_string("ab", false, &[s("")]), Value::Unknown));
+    }
+
+    #[test]
+    fn file_paths() {
+        assert!(matches!(path_attribute("etl.py", "stem"), Value::Str(s) if s == "etl"));
+        assert!(matches!(path_attribute(".hidden", "stem"), Value::Str(s) if s == ".hidden"));
+        assert!(matches!(path_attribute("etl.py", "parent"), Value::Unknown));
+        let f = [Value::FilePath("etl.py".into())];
+        assert!(matches!(path_function("os.path.basename", &f), Value::Str(s) if s == "etl.py"));
+        assert!(matches!(path_function("pathlib.Path", &f), Value::FilePath(_)));
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl.py".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ".py"])
+        );
+        assert!(
+            strings(path_function("os.path.splitext", &[Value::Str("dir.d/etl".into())]))
+                .is_some_and(|v| v == ["dir.d/etl", ""])
+        );
     }
 }

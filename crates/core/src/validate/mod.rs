@@ -1,6 +1,17 @@
 //! `validate`: parse a DAG file, model it without running it, and apply every rule.
 
+// Whatever the input, validation must not panic (issue 12): numbers from the file and sizes
+// derived from it are only combined with checked or saturating arithmetic (`arith` for Python's
+// operators) and only converted where nothing is lost. Enforced here for every module below.
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod airflow;
+mod arith;
 mod builtins;
 mod context_keys;
 mod dag_checks;
@@ -34,6 +45,18 @@ pub struct ValidateOptions {
 
 /// Validates one Python source file. Never panics, whatever the input.
 pub fn validate(source: &str, options: &ValidateOptions) -> Report {
+    validate_source(source, None, options)
+}
+
+/// Like [`validate`], for a file whose name is known (e.g. `etl.py`; a path works too, only
+/// its last component is used): `__file__` then gives what Airflow would see, so DAG ids built
+/// from it (`Path(__file__).stem`, `os.path.basename(__file__)`) are known.
+pub fn validate_named(source: &str, file_name: &str, options: &ValidateOptions) -> Report {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    validate_source(source, Some(base), options)
+}
+
+fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOptions) -> Report {
     let lines = LineIndex::new(source);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
@@ -65,9 +88,11 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
     });
     let mut interp =
         interp::Interp::new(options.airflow_version, dynamic.is_some(), postponed_annotations);
+    interp.file_name = file_name.filter(|n| !n.is_empty()).map(str::to_string);
     interp.run_module(body);
     let mut raw = std::mem::take(&mut interp.findings);
-    dag_checks::check(&interp.model, interp.opaque_module_values, &mut raw);
+    let task_edges = dag_checks::task_edges(&interp.model);
+    dag_checks::check(&interp.model, &task_edges, interp.opaque_module_values, &mut raw);
     if let Some(range) = dynamic {
         raw.push(model::RawFinding {
             rule: &rules::UNRESOLVED_DYNAMIC_CODE,
@@ -119,7 +144,7 @@ pub fn validate(source: &str, options: &ValidateOptions) -> Report {
             sink.push_with(f.rule, f.severity, f.range, f.message, f.fix, autofix);
         }
     }
-    let dags = dag_checks::summaries(&interp.model, &lines);
+    let dags = dag_checks::summaries(&interp.model, &task_edges, &lines);
     finish(sink.findings, dags, options)
 }
 
@@ -143,7 +168,7 @@ fn too_deeply_nested(tokens: &ruff_python_ast::token::Tokens) -> Option<TextRang
                 if level >= 200 {
                     return Some(token.range());
                 }
-                level += 1;
+                level = level.saturating_add(1);
             }
             TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
                 level = level.saturating_sub(1);
@@ -176,9 +201,9 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                     self.0 = Some(imp.range);
                 }
                 Stmt::FunctionDef(_) => {
-                    self.1 += 1;
+                    self.1 = self.1.saturating_add(1);
                     guard_stack(|| visitor::walk_stmt(self, stmt));
-                    self.1 -= 1;
+                    self.1 = self.1.saturating_sub(1);
                 }
                 _ => guard_stack(|| visitor::walk_stmt(self, stmt)),
             }
@@ -206,9 +231,9 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                 }
             }
             if let Expr::Lambda(_) = expr {
-                self.1 += 1;
+                self.1 = self.1.saturating_add(1);
                 guard_stack(|| visitor::walk_expr(self, expr));
-                self.1 -= 1;
+                self.1 = self.1.saturating_sub(1);
                 return;
             }
             guard_stack(|| visitor::walk_expr(self, expr));

@@ -47,6 +47,10 @@ pub(super) enum Value<'a> {
     EdgeLabel(Vec<Endpoint>),
     /// A method looked up on a value, e.g. `t1.set_downstream`.
     Method(Box<Value<'a>>, String),
+    /// An instance of an Airflow hook, by the dotted import path of its class.
+    Hook(String),
+    /// `__file__` (or a path made from it): only the file's name is known, e.g. `etl.py`.
+    FilePath(String),
 }
 
 /// A function object with what its decorators made of it.
@@ -58,6 +62,9 @@ pub(super) struct FunctionRef<'a> {
     pub defaults: Vec<(String, Value<'a>)>,
     /// The frame the function was defined in (for closures).
     pub closure: Option<u32>,
+    /// Every decorator is one of Airflow's, which keep the function's signature (a foreign
+    /// decorator may change what the call accepts).
+    pub own_signature: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +74,8 @@ pub(super) enum FunctionKind<'a> {
     Task {
         task_id: Option<Value<'a>>,
         partial: bool,
+        /// `@setup` / `@teardown`.
+        role: Option<TaskRole>,
     },
     /// `@dag(...)`, with the decorator's call for its keyword arguments.
     Dag {
@@ -77,6 +86,13 @@ pub(super) enum FunctionKind<'a> {
         group_id: Option<Value<'a>>,
         decorator: Option<&'a ast::ExprCall>,
     },
+}
+
+/// Setup and teardown tasks (`@setup`, `.as_teardown()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskRole {
+    Setup,
+    Teardown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +131,11 @@ pub(super) struct DagNode {
     pub needs_task_start_date: bool,
     /// Keys of the DAG's `default_args`; `None` when they cannot be known.
     pub default_arg_keys: Option<Vec<String>>,
+    /// The Airflow class it is an instance of (a dotted import path), when certain.
+    pub class_path: Option<String>,
+    /// Stands for a DAG built by code dagsmith cannot see (a SubDAG factory imported from
+    /// another module): its tasks are unknown.
+    pub opaque: bool,
 }
 
 pub(super) struct TaskNode {
@@ -134,6 +155,10 @@ pub(super) struct TaskNode {
     pub dag_unknown: bool,
     pub taskflow: bool,
     pub operator: String,
+    /// The Airflow class it is an instance of (a dotted import path), when certain: not for
+    /// mapped operators, user-defined classes or calls we cannot resolve.
+    pub class_path: Option<String>,
+    pub role: Option<TaskRole>,
 }
 
 pub(super) struct GroupNode {
@@ -147,6 +172,8 @@ pub(super) struct GroupNode {
     pub renames_on_collision: bool,
     /// The group (or an enclosing one) passes `default_args` to its tasks.
     pub has_default_args: bool,
+    /// The Airflow class it is an instance of (a dotted import path), when certain.
+    pub class_path: Option<String>,
 }
 
 pub(super) struct EdgeNode {

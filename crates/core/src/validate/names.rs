@@ -232,7 +232,7 @@ impl<'a> Checker<'a> {
     }
 
     fn is_defined(&self, name: &'a str) -> bool {
-        let innermost = self.scopes.len() - 1;
+        let innermost = self.scopes.len().saturating_sub(1);
         for (i, scope) in self.scopes.iter().enumerate().rev() {
             // Class bodies are visible only to code directly inside them.
             if scope.kind == ScopeKind::Class && i != innermost {

@@ -204,7 +204,7 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                 let n = t.handlers.len();
                 for (i, h) in t.handlers.iter().enumerate() {
                     let ast::ExceptHandler::ExceptHandler(h) = h;
-                    if h.type_.is_none() && i + 1 < n {
+                    if h.type_.is_none() && i.saturating_add(1) < n {
                         self.error(h.range, "default 'except:' must be last".into());
                     }
                 }
@@ -224,11 +224,11 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                     _ => unreachable!(),
                 };
                 if let Some(depth) = self.loops.last_mut() {
-                    *depth += 1;
+                    *depth = depth.saturating_add(1);
                 }
                 self.visit_body(body);
                 if let Some(depth) = self.loops.last_mut() {
-                    *depth -= 1;
+                    *depth = depth.saturating_sub(1);
                 }
                 self.visit_body(orelse);
                 return;

@@ -10,11 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dagsmith_core::fix::FixMode;
 use dagsmith_core::pipeline::{self, AnswerEnd, Conversation};
-use dagsmith_core::{AirflowVersion, Report, ValidateOptions, validate};
+use dagsmith_core::{AirflowVersion, Report, ValidateOptions};
 use dagsmith_engine::{FinishReason, GenerationRequest, SamplingParams};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::config::Validator;
 use crate::error::ApiError;
 use crate::json::{json_response, parse_body};
 use crate::routes::{capped_max_tokens, check_prompt};
@@ -53,13 +54,18 @@ fn parse_version(v: Option<&str>) -> Result<AirflowVersion, ApiError> {
     }
 }
 
-/// Validation is CPU work: off the async threads.
-async fn validate_blocking(code: String, version: AirflowVersion) -> Result<Report, ApiError> {
+/// Validation is CPU work: off the async threads. A validator panic ends only this request, as
+/// a 500 (the blocking task catches it).
+async fn validate_blocking(
+    validator: Validator,
+    code: String,
+    version: AirflowVersion,
+) -> Result<Report, ApiError> {
     tokio::task::spawn_blocking(move || {
-        validate(&code, &ValidateOptions { airflow_version: version })
+        validator(&code, &ValidateOptions { airflow_version: version })
     })
     .await
-    .map_err(|e| ApiError::internal(format!("validation failed: {e}")))
+    .map_err(crate::error::validator_failed)
 }
 
 #[derive(Deserialize)]
@@ -76,7 +82,7 @@ pub async fn validate_code(
     let result = async {
         let body: ValidateBody = parse_body(body, state.config.body_limit)?;
         let version = parse_version(body.airflow_version.as_deref())?;
-        validate_blocking(body.code, version).await
+        validate_blocking(state.config.validator, body.code, version).await
     };
     match result.await {
         Ok(report) => json_response(StatusCode::OK, &report),

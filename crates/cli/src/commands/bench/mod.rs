@@ -1,5 +1,6 @@
 //! `dagsmith bench`: dagsmith's own speed (validation, local generation).
 
+#[cfg(feature = "engine")]
 pub mod generate;
 pub mod validate;
 
@@ -18,8 +19,12 @@ pub enum BenchCommand {
     Validate(BenchArgs),
     /// Generation speed: prompt and generated tokens/s and DAGs/s at 1, 2, 4 and 8 parallel
     /// sequences.
+    #[cfg(feature = "engine")]
     #[command(after_help = generate::EXAMPLES)]
     Generate(generate::BenchGenerateArgs),
+    /// Generation speed (not in this build: it has no model support).
+    #[cfg(not(feature = "engine"))]
+    Generate(crate::without_engine::Unavailable),
 }
 
 #[derive(Args, Debug)]
@@ -52,6 +57,9 @@ pub struct BenchArgs {
 pub fn run(command: BenchCommand) -> u8 {
     match command {
         BenchCommand::Validate(args) => validate::run(args),
+        #[cfg(feature = "engine")]
         BenchCommand::Generate(args) => generate::run(args),
+        #[cfg(not(feature = "engine"))]
+        BenchCommand::Generate(_) => crate::without_engine::refuse("bench generate"),
     }
 }

@@ -26,8 +26,12 @@ Examples:
   dagsmith bench validate dags/ --repeat 10
   dagsmith bench validate corpus/ --threads 4 --json
 
-Reports files/s, MB/s (10^6 bytes of source), mean, p50 and p99 time per file, and the findings
-of one pass. Only validate() is timed.";
+Reports files/s, MB/s (10^6 bytes of source), mean, p50 and p99 time per file, the slowest
+files (each file's fastest pass, so that a busy machine does not pick them), and the findings of
+one pass. Only validate() is timed.";
+
+/// How many of the slowest files are listed.
+const SLOWEST: usize = 5;
 
 const DEFAULT_CORPUS: &str = "../shared/corpus";
 
@@ -118,6 +122,8 @@ struct BenchResult {
     wall: Duration,
     /// One duration per timed validate() call.
     per_file: Vec<Duration>,
+    /// The slowest inputs: (fastest timed pass, file, row), slowest first.
+    slowest: Vec<(Duration, String, Option<usize>)>,
     /// Findings of one pass.
     findings: usize,
     loads: usize,
@@ -145,6 +151,7 @@ fn measure(
         }
     }
     let mut per_file = Vec::with_capacity(jobs.len() * repeats);
+    let mut best = vec![Duration::MAX; jobs.len()];
     let mut findings = 0;
     let mut loads = 0;
     let mut wall = Duration::ZERO;
@@ -178,10 +185,31 @@ fn measure(
             findings = results.iter().map(|r| r.1).sum();
             loads = results.iter().filter(|r| r.2).count();
         }
+        // Results come back in job order, whatever the threads.
+        for (b, r) in best.iter_mut().zip(&results) {
+            *b = (*b).min(r.0);
+        }
         per_file.extend(results.into_iter().map(|r| r.0));
     }
     per_file.sort_unstable();
-    Ok(BenchResult { files: jobs.len(), bytes, repeats, threads, wall, per_file, findings, loads })
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| best[b].cmp(&best[a]));
+    let slowest = order
+        .into_iter()
+        .take(SLOWEST)
+        .map(|i| (best[i], jobs[i].file.clone(), jobs[i].row))
+        .collect();
+    Ok(BenchResult {
+        files: jobs.len(),
+        bytes,
+        repeats,
+        threads,
+        wall,
+        per_file,
+        slowest,
+        findings,
+        loads,
+    })
 }
 
 impl BenchResult {
@@ -231,6 +259,11 @@ impl BenchResult {
             "p90_us": us(self.percentile(90.0)),
             "p99_us": us(self.percentile(99.0)),
             "max_us": us(self.per_file.last().copied().unwrap_or_default()),
+            "slowest": self.slowest.iter().map(|(d, file, row)| json!({
+                "file": file,
+                "row": row,
+                "best_us": us(*d),
+            })).collect::<Vec<_>>(),
             "findings": self.findings,
             "loads": self.loads,
         })
@@ -271,6 +304,11 @@ impl BenchResult {
         );
         let _ =
             writeln!(out, "  total        {:>12.3} s  (validate() only)", self.wall.as_secs_f64());
+        let _ = writeln!(out, "  slowest files (fastest of their {} timed passes):", self.repeats);
+        for (d, file, row) in &self.slowest {
+            let row = row.map(|r| format!(":{r}")).unwrap_or_default();
+            let _ = writeln!(out, "  {:>25}  {file}{row}", us(*d));
+        }
         let _ = writeln!(
             out,
             "  findings     {:>12}  per pass; {} of {} predicted to load",
@@ -304,6 +342,7 @@ mod tests {
             threads: 1,
             wall: Duration::from_secs(1),
             per_file: (1..=100).map(Duration::from_micros).collect(),
+            slowest: Vec::new(),
             findings: 0,
             loads: 0,
         };
@@ -327,6 +366,8 @@ mod tests {
             .collect();
         let r = measure(&jobs, 2, 0, 2).unwrap();
         assert_eq!(r.per_file.len(), 6);
+        assert_eq!(r.slowest.len(), 3);
+        assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
         assert_eq!(r.loads, 0);
         assert!(r.findings >= 3);
     }

@@ -36,9 +36,7 @@ use crate::exit;
 use crate::output::error;
 use work::Driver;
 
-/// The project's own instruction set, built in so that `dagsmith generate` works anywhere.
-pub const BUILTIN_INPUT: &str = include_str!("../../../../../datasets/instructions.jsonl");
-pub const BUILTIN_NAME: &str = "datasets/instructions.jsonl";
+pub use super::{BUILTIN_INPUT, BUILTIN_NAME};
 
 /// `--parallel` when not given (local sequences; remote requests per backend that does not say).
 const DEFAULT_PARALLEL: u32 = 4;

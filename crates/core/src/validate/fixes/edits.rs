@@ -16,13 +16,13 @@ pub(super) fn remove_argument(arguments: &ast::Arguments, range: TextRange) -> O
     all.extend(arguments.keywords.iter().map(|k| k.range));
     all.sort_by_key(|r| r.start());
     let i = all.iter().position(|r| *r == range)?;
-    let removed = if let Some(next) = all.get(i + 1) {
+    let removed = if let Some(next) = all.get(i.saturating_add(1)) {
         TextRange::new(range.start(), next.start())
-    } else if i > 0 {
-        TextRange::new(all[i - 1].end(), range.end())
+    } else if let Some(previous) = i.checked_sub(1).and_then(|p| all.get(p)) {
+        TextRange::new(previous.end(), range.end())
     } else {
         // The only argument: everything up to the closing parenthesis (a trailing comma too).
-        TextRange::new(range.start(), arguments.range.end() - TextSize::from(1))
+        TextRange::new(range.start(), arguments.range.end().checked_sub(TextSize::from(1))?)
     };
     Some((removed, String::new()))
 }
@@ -37,7 +37,16 @@ pub(super) fn append_argument(arguments: &ast::Arguments, text: &str) -> Replace
         .max();
     match last_end {
         Some(end) => (TextRange::empty(end), format!(", {text}")),
-        None => (TextRange::empty(arguments.range.start() + TextSize::from(1)), text.to_string()),
+        None => (
+            TextRange::empty(
+                arguments
+                    .range
+                    .start()
+                    .checked_add(TextSize::from(1))
+                    .unwrap_or(arguments.range.end()),
+            ),
+            text.to_string(),
+        ),
     }
 }
 

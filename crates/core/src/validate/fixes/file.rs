@@ -38,7 +38,7 @@ impl<'a> FileIndex<'a> {
         let mut module_bindings = HashMap::default();
         module_level(body, &mut |stmt| bindings(stmt, &mut imported, &mut module_bindings));
         let newline = match source.find('\n') {
-            Some(i) if i > 0 && source.as_bytes()[i - 1] == b'\r' => "\r\n",
+            Some(i) if source[..i].ends_with('\r') => "\r\n",
             _ => "\n",
         };
         FileIndex {
@@ -62,8 +62,7 @@ impl<'a> FileIndex<'a> {
     /// or a keyword whose value has range `range`.
     pub fn call_at(&self, range: TextRange) -> Option<&'a ast::ExprCall> {
         self.calls.iter().copied().find(|c| {
-            c.range() == range
-                || c.arguments.keywords.iter().any(|k| k.range == range || k.value.range() == range)
+            c.range() == range || c.arguments.keywords.iter().any(|k| argument_at(c, k, range))
         })
     }
 
@@ -105,31 +104,33 @@ impl<'a> FileIndex<'a> {
         }
         let Some(after) = after else {
             // No docstring and no imports: before the first statement, at the start of its line.
-            let first =
-                self.body.first().map_or(TextSize::from(self.source.len() as u32), |s| s.start());
-            let line_start = self.source[..first.to_usize()].rfind('\n').map_or(0, |i| i + 1);
+            let first = self.body.first().map_or(text_size(self.source.len()), |s| s.start());
+            let line_start =
+                self.source[..first.to_usize()].rfind('\n').map_or(0, |i| i.saturating_add(1));
             if self.source[line_start..first.to_usize()].trim().is_empty() {
-                return Some((TextSize::from(line_start as u32), false));
+                return Some((text_size(line_start), false));
             }
             return None;
         };
         let end = after.end().to_usize();
-        let line_end = self.source[end..].find('\n').map_or(self.source.len(), |i| end + i);
+        let line_end =
+            self.source[end..].find('\n').map_or(self.source.len(), |i| end.saturating_add(i));
         let rest_of_line = self.source[end..line_end].trim_start();
         if !(rest_of_line.is_empty() || rest_of_line.starts_with('#') || rest_of_line == "\r") {
             return None;
         }
         if line_end == self.source.len() {
-            return Some((TextSize::from(line_end as u32), true));
+            return Some((text_size(line_end), true));
         }
-        Some((TextSize::from(line_end as u32 + 1), false))
+        Some((text_size(line_end.saturating_add(1)), false))
     }
 
     /// Whether the statement at `range` starts its line (only indentation before it), and that
     /// indentation.
     pub fn indentation(&self, range: TextRange) -> Option<&'a str> {
         let start = range.start().to_usize();
-        let line_start = self.source[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line_start =
+            self.source[..start].rfind(['\n', '\r']).map_or(0, |i| i.saturating_add(1));
         let indent = &self.source[line_start..start];
         indent.chars().all(|c| c == ' ' || c == '\t').then_some(indent)
     }
@@ -137,8 +138,10 @@ impl<'a> FileIndex<'a> {
     /// The end of the physical line on which `offset` lies (before its line break).
     pub fn line_end(&self, offset: TextSize) -> TextSize {
         let at = offset.to_usize();
-        let end = self.source[at..].find(['\n', '\r']).map_or(self.source.len(), |i| at + i);
-        TextSize::from(end as u32)
+        let end = self.source[at..]
+            .find(['\n', '\r'])
+            .map_or(self.source.len(), |i| at.saturating_add(i));
+        text_size(end)
     }
 }
 
@@ -182,7 +185,10 @@ fn bindings<'a>(
     imported: &mut HashMap<&'a str, String>,
     counts: &mut HashMap<&'a str, usize>,
 ) {
-    let mut bind = |name: &'a str| *counts.entry(name).or_default() += 1;
+    let mut bind = |name: &'a str| {
+        let n = counts.entry(name).or_default();
+        *n = n.saturating_add(1);
+    };
     match stmt {
         Stmt::Import(s) => {
             for alias in &s.names {
@@ -274,4 +280,18 @@ impl<'a> Visitor<'a> for Collector<'a> {
         }
         super::super::guard_stack(|| visitor::walk_expr(self, expr));
     }
+}
+
+/// A byte offset of the source as a `TextSize` (sources are under 4 GiB: the parser's own limit).
+fn text_size(n: usize) -> TextSize {
+    TextSize::from(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Whether a finding at `range` is about the keyword argument `k` of `call`: its range, its
+/// value's, or the span from the call's start to the argument's end (where the validator puts
+/// argument errors, so that the line is the one Airflow reports).
+pub(super) fn argument_at(call: &ast::ExprCall, k: &ast::Keyword, range: TextRange) -> bool {
+    k.range == range
+        || k.value.range() == range
+        || (range.start() == call.range().start() && range.end() == k.range.end())
 }

@@ -115,10 +115,10 @@ pub(super) fn confident_class(
         return None;
     }
     let in_module = if cat.module_exists(target, module) == ModuleStatus::Exists {
-        let names = cat.closest_names(target, module, written, 8);
-        similarity::confident_match(written, names.iter().copied())
-            .filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
-            .map(|n| (module.to_string(), n.to_string()))
+        let classes = cat.classes_under(target, module).filter(|(m, _)| *m == module);
+        let written = similarity::Prepared::new(written);
+        similarity::confident_among(classes, &written, |(_, p)| (p.name.as_str(), *p))
+            .map(|(_, p)| (module.to_string(), p.name.clone()))
     } else {
         None
     };
@@ -128,11 +128,15 @@ pub(super) fn confident_class(
     // The provider's classes; for Airflow's own modules (`airflow.operators...`,
     // `airflow.contrib...`) every class, since Airflow 2 and 3 moved many into providers.
     let prefix = provider_prefix(module).unwrap_or_else(|| "airflow.".into());
-    let candidates = cat.classes_under(target, &prefix);
-    let real = similarity::confident_match(written, candidates.iter().map(|(_, c)| *c))?;
+    let written = similarity::Prepared::new(written);
+    let candidates = cat.classes_sharing_a_word(target, &prefix, &written.name);
+    let (_, real) = similarity::confident_among(candidates.iter().copied(), &written, |(_, p)| {
+        (p.name.as_str(), *p)
+    })?;
+    let real = real.name.as_str();
     let home = home_of(target, version, real, None).or_else(|| {
         let homes: Vec<&str> =
-            candidates.iter().filter(|(_, c)| *c == real).map(|(m, _)| *m).collect();
+            candidates.iter().filter(|(_, c)| c.name == real).map(|(m, _)| *m).collect();
         if let [only] = homes[..] { Some(only.to_string()) } else { None }
     })?;
     Some((home, real.to_string()))

@@ -34,13 +34,23 @@ struct Move<'a> {
 }
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    let only_shims = finding.rule.code == crate::rules::DEPRECATED_IMPORT.code;
+    let key = (finding.range, only_shims);
+    if let Some(known) = ctx.import_fixes.borrow().get(&key) {
+        return known.clone();
+    }
+    let draft = statement_fix(ctx, finding.range, only_shims);
+    ctx.import_fixes.borrow_mut().insert(key, draft.clone());
+    draft
+}
+
+fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Draft> {
     let file = ctx.file();
-    let stmt = file.import_froms.iter().copied().find(|s| s.range == finding.range)?;
+    let stmt = file.import_froms.iter().copied().find(|s| s.range == range)?;
     let module = stmt.module.as_ref().filter(|_| stmt.level == 0)?.as_str();
     if module == "airflow.utils.dates" {
         return dates::fix_days_ago_import(ctx, stmt);
     }
-    let only_shims = finding.rule.code == crate::rules::DEPRECATED_IMPORT.code;
     let mut moves: Vec<Move> =
         stmt.names.iter().filter_map(|alias| plan(ctx, module, alias, only_shims)).collect();
     // Safe moves first: a guess never holds back a certain fix (it comes back next pass).
@@ -51,20 +61,22 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         return None;
     }
     let mut edits: Vec<Replacement> = Vec::new();
-    let all_to_one =
-        moves.len() == stmt.names.len() && moves.iter().all(|m| m.module == moves[0].module);
+    // Names that stay in this module (only renamed) are edited in place; the others move.
+    let away: Vec<&Move> = moves.iter().filter(|m| m.module != module).collect();
+    let all_to_one = !away.is_empty()
+        && away.len() == stmt.names.len()
+        && away.iter().all(|m| m.module == away[0].module);
     if all_to_one {
-        let ident = stmt.module.as_ref()?;
-        if moves[0].module != module {
-            edits.push((ident.range, moves[0].module.clone()));
-        }
+        edits.push((stmt.module.as_ref()?.range, away[0].module.clone()));
+    }
+    if away.is_empty() || all_to_one {
         for m in &moves {
             if let Some(new) = &m.rename {
                 edits.push((m.alias.name.range, new.clone()));
             }
         }
     } else {
-        edits.extend(split_statement(ctx, stmt, &moves)?);
+        edits.extend(split_statement(ctx, stmt, module, &moves)?);
     }
     for m in &moves {
         if let (Some(new), None) = (&m.rename, &m.alias.asname) {
@@ -85,7 +97,7 @@ fn plan<'a>(
     only_shims: bool,
 ) -> Option<Move<'a>> {
     let cat = catalog();
-    let t = ctx.target;
+    let t = ctx.target();
     let name = alias.name.as_str();
     let status = cat.name_status(t, module, name);
     let shim = cat.module_info(t, module).is_some_and(|i| i.is_deprecated_shim);
@@ -140,27 +152,35 @@ fn plan<'a>(
     }
 }
 
-/// Keeps the names that stay in `stmt` and adds one `from MODULE import ...` per new home after
-/// it, on its own line at the same indentation (or after `; ` when the statement shares its
-/// line).
+/// Keeps the names that stay in `stmt` (renamed in place where the move says so) and adds
+/// one `from MODULE import ...` per new home after it, on its own line at the same indentation
+/// (or after `; ` when the statement shares its line).
 fn split_statement(
     ctx: &Context,
     stmt: &ast::StmtImportFrom,
+    module: &str,
     moves: &[Move],
 ) -> Option<Vec<Replacement>> {
     let file = ctx.file();
-    let moved = |a: &ast::Alias| moves.iter().any(|m| std::ptr::eq(m.alias, a));
-    let kept: Vec<&str> =
-        stmt.names.iter().filter(|a| !moved(a)).map(|a| file.text(a.range)).collect();
-    let first = stmt.names.first()?.range.start();
-    let last = stmt.names.last()?.range.end();
-    let mut edits: Vec<Replacement> = Vec::new();
-    if kept.is_empty() {
-        return None;
-    }
-    edits.push((TextRange::new(first, last), kept.join(", ")));
+    let move_of = |a: &ast::Alias| moves.iter().find(|m| std::ptr::eq(m.alias, a));
+    let alias_text = |m: &Move| {
+        let name = m.rename.as_deref().unwrap_or(m.alias.name.as_str());
+        match &m.alias.asname {
+            Some(a) => format!("{name} as {a}"),
+            None => name.to_string(),
+        }
+    };
+    let kept: Vec<String> = stmt
+        .names
+        .iter()
+        .filter_map(|a| match move_of(a) {
+            None => Some(file.text(a.range).to_string()),
+            Some(m) if m.module == module => Some(alias_text(m)),
+            Some(_) => None,
+        })
+        .collect();
     let mut homes: Vec<&str> = Vec::new();
-    for m in moves {
+    for m in moves.iter().filter(|m| m.module != module) {
         if !homes.contains(&m.module.as_str()) {
             homes.push(&m.module);
         }
@@ -168,34 +188,29 @@ fn split_statement(
     let lines: Vec<String> = homes
         .iter()
         .map(|home| {
-            let names: Vec<String> = moves
-                .iter()
-                .filter(|m| m.module == *home)
-                .map(|m| {
-                    let name = m.rename.as_deref().unwrap_or(m.alias.name.as_str());
-                    match &m.alias.asname {
-                        Some(a) => format!("{name} as {a}"),
-                        None => name.to_string(),
-                    }
-                })
-                .collect();
+            let names: Vec<String> =
+                moves.iter().filter(|m| m.module == *home).map(alias_text).collect();
             format!("from {home} import {}", names.join(", "))
         })
         .collect();
     let line_end = file.line_end(stmt.range.end());
     let after = file.text(TextRange::new(stmt.range.end(), line_end)).trim();
-    match file.indentation(stmt.range) {
+    let separator = match file.indentation(stmt.range) {
         Some(indent) if after.is_empty() || after.starts_with('#') => {
-            let text: String =
-                lines.iter().map(|l| format!("{}{indent}{l}", file.newline)).collect();
-            edits.push((TextRange::empty(line_end), text));
+            format!("{}{indent}", file.newline)
         }
-        _ => {
-            let text: String = lines.iter().map(|l| format!("; {l}")).collect();
-            edits.push((TextRange::empty(stmt.range.end()), text));
-        }
+        _ => "; ".to_string(),
+    };
+    if kept.is_empty() {
+        // Every name moves: the statement becomes the new imports.
+        return Some(vec![(stmt.range, lines.join(&separator))]);
     }
-    Some(edits)
+    let first = stmt.names.first()?.range.start();
+    let last = stmt.names.last()?.range.end();
+    let text: String = lines.iter().map(|l| format!("{separator}{l}")).collect();
+    // After a trailing comment only when the new imports go on lines of their own.
+    let at = if separator == "; " { stmt.range.end() } else { line_end };
+    Some(vec![(TextRange::new(first, last), kept.join(", ")), (TextRange::empty(at), text)])
 }
 
 /// Renames every use of the name `old` in the file. `None` when the name is bound more than
@@ -221,12 +236,24 @@ fn message(module: &str, moves: &[Move], all_to_one: bool) -> String {
     if all_to_one && moves.iter().all(|m| m.rename.is_none()) {
         return format!("replace `{module}` with `{}`", moves[0].module);
     }
-    let parts: Vec<String> = moves
-        .iter()
-        .map(|m| {
-            let name = m.rename.as_deref().unwrap_or(m.alias.name.as_str());
-            format!("`{name}` from `{}`", m.module)
-        })
-        .collect();
-    format!("import {}", parts.join(", "))
+    // Renames one by one, plain moves grouped by their new module.
+    let mut parts: Vec<String> = Vec::new();
+    let mut homes: Vec<(&str, Vec<String>)> = Vec::new();
+    for m in moves {
+        let old = m.alias.name.as_str();
+        match (&m.rename, m.module == module) {
+            (Some(new), true) => parts.push(format!("replace `{old}` with `{new}`")),
+            (Some(new), false) => {
+                parts.push(format!("replace `{old}` with `{new}` from `{}`", m.module))
+            }
+            (None, _) => match homes.iter_mut().find(|(h, _)| *h == m.module) {
+                Some((_, names)) => names.push(format!("`{old}`")),
+                None => homes.push((&m.module, vec![format!("`{old}`")])),
+            },
+        }
+    }
+    for (home, names) in homes {
+        parts.push(format!("import {} from `{home}`", names.join(", ")));
+    }
+    parts.join("; ")
 }

@@ -13,10 +13,11 @@ mod operator_arguments;
 mod orphan_tasks;
 mod undefined_names;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use ruff_python_ast::Stmt;
 use ruff_text_size::TextRange;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::model::{DagModel, RawFinding};
 use crate::AirflowVersion;
@@ -27,6 +28,7 @@ use crate::source::LineIndex;
 use file::FileIndex;
 
 /// A fix before positions are computed.
+#[derive(Clone)]
 pub(super) struct Draft {
     pub applicability: Applicability,
     pub message: String,
@@ -38,9 +40,12 @@ pub(super) struct Context<'a> {
     pub source: &'a str,
     pub body: &'a [Stmt],
     pub version: AirflowVersion,
-    pub target: Target,
+    target: OnceCell<Target>,
     pub model: &'a DagModel,
     file: OnceCell<FileIndex<'a>>,
+    /// Import statements' fixes by (statement, shims only): several findings of one statement
+    /// share its fix, and finding it searches the catalog.
+    import_fixes: RefCell<HashMap<(TextRange, bool), Option<Draft>>>,
 }
 
 impl<'a> Context<'a> {
@@ -50,8 +55,20 @@ impl<'a> Context<'a> {
         version: AirflowVersion,
         model: &'a DagModel,
     ) -> Self {
-        let target = catalog().target_for(version);
-        Context { source, body, version, target, model, file: OnceCell::new() }
+        Context {
+            source,
+            body,
+            version,
+            target: OnceCell::new(),
+            model,
+            file: OnceCell::new(),
+            import_fixes: RefCell::default(),
+        }
+    }
+
+    /// The catalog target of the version (looked up only when a fix needs it).
+    fn target(&self) -> Target {
+        *self.target.get_or_init(|| catalog().target_for(self.version))
     }
 
     fn file(&self) -> &FileIndex<'a> {

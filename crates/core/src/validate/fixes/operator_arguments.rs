@@ -12,14 +12,18 @@ use crate::validate::model::RawFinding;
 const NO_OPS: &[&str] = &["provide_context"];
 
 /// Airflow's new names for operator arguments of the same meaning.
-const RENAMED: &[(&str, &str)] = &[("task_concurrency", "max_active_tis_per_dag")];
+const RENAMED: &[(&str, &str)] = &[
+    ("task_concurrency", "max_active_tis_per_dag"),
+    // Airflow 1's name.
+    ("xcom_push", "do_xcom_push"),
+];
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let file = ctx.file();
     let call = file.call_at(finding.range)?;
     let qualified = file.qualified_callee(&call.func)?;
     let (module, class) = qualified.rsplit_once('.')?;
-    let params = catalog().operator_params(ctx.target, module, class)?;
+    let params = catalog().operator_params(ctx.target(), module, class)?;
     if !params.is_operator || !params.complete || params.accepts_any_kwargs {
         return None;
     }

@@ -99,7 +99,7 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
     if name.starts_with('_') || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
-    from(&home_of(ctx.target, ctx.version, name, None)?)
+    from(&home_of(ctx.target(), ctx.version, name, None)?)
 }
 
 /// `import datetime` when every use is `datetime.<module attribute>`, `from datetime import
