@@ -396,23 +396,9 @@ fn read_dataset(
             format!("{line_no}:{column}: {message}"),
         )));
     };
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line_no = i + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(line) = std::str::from_utf8(raw) else {
-            report_bad(
-                line_no,
-                1,
-                "invalid dataset row: the line is not valid UTF-8".into(),
-                items,
-            );
-            continue;
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
+    for dataset::RowLine { line: line_no, row } in dataset::rows(bytes) {
         rows += 1;
-        let row = match dataset::parse_row(line) {
+        let row = match row {
             Ok(row) => row,
             Err(RowError { column, message, .. }) => {
                 report_bad(line_no, column, format!("invalid dataset row: {message}"), items);

@@ -50,6 +50,15 @@ impl Progress {
         self.bar.set_message(msg);
     }
 
+    /// A line on stderr above the bar (or alone, when there is no bar).
+    pub fn println(&self, line: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+
     pub fn finish(&self) {
         self.bar.finish();
     }

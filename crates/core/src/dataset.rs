@@ -9,8 +9,9 @@
 //!  "metadata": {"file_name": "dag_0_variant_1", "airflow_version": "2.7.2", ...}}
 //! ```
 //!
-//! Parsing does no I/O: callers hand over one line and, on error, report it as
-//! `file:LINE:COLUMN: message` with [`RowError::column`].
+//! Parsing does no I/O: callers hand over a file's bytes ([`rows`]) or one line
+//! ([`parse_row`]) and, on error, report it as `file:LINE:COLUMN: message` with
+//! [`RowError::line`] and [`RowError::column`].
 
 use std::fmt;
 
@@ -55,6 +56,35 @@ impl fmt::Display for RowError {
 
 impl std::error::Error for RowError {}
 
+/// One non-blank line of a JSONL dataset, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowLine {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// The row, or why the line is not one (`RowError::line` is the file's line).
+    pub row: Result<Row, RowError>,
+}
+
+/// The rows of a JSONL dataset, in file order: every non-blank line, parsed. Lines may end with
+/// CR LF; a line that is not valid UTF-8 is an error of that line alone, so one bad byte does not
+/// cost the rest of a large file.
+pub fn rows(bytes: &[u8]) -> impl Iterator<Item = RowLine> + '_ {
+    bytes.split(|&b| b == b'\n').enumerate().filter_map(|(i, raw)| {
+        let line = i + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let row = match std::str::from_utf8(raw) {
+            Ok(text) if text.trim().is_empty() => return None,
+            Ok(text) => parse_row(text).map_err(|e| RowError { line, ..e }),
+            Err(_) => Err(RowError {
+                line,
+                column: 1,
+                message: "the line is not valid UTF-8".to_string(),
+            }),
+        };
+        Some(RowLine { line, row })
+    })
+}
+
 /// Parses one JSONL line as a ChatML row.
 pub fn parse_row(line: &str) -> Result<Row, RowError> {
     serde_json::from_str::<Row>(line).map_err(|e| RowError {
@@ -78,6 +108,16 @@ pub fn user_turn(instruction: &str, version: impl fmt::Display) -> String {
 }
 
 impl Row {
+    /// The row's identity across runs and machines: `metadata.file_name`, else `metadata.id`
+    /// (a string or a number), when present and not empty.
+    pub fn id(&self) -> Option<String> {
+        ["file_name", "id"].iter().find_map(|key| match self.metadata.get(key)? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    }
+
     /// The first message with this role.
     pub fn message(&self, role: &str) -> Option<&str> {
         self.messages.iter().find(|m| m.role == role).map(|m| m.content.as_str())
@@ -216,6 +256,33 @@ mod tests {
         // Serializing and parsing again gives the same row.
         let json = serde_json::to_string(&row).unwrap();
         assert_eq!(parse_row(&json).unwrap(), row);
+    }
+
+    #[test]
+    fn rows_skip_blank_lines_strip_cr_and_isolate_bad_bytes() {
+        let good = row_json("Do X.", "x", r#"{"file_name": "a"}"#);
+        let mut bytes = format!("{good}\r\n\n  \r\n").into_bytes();
+        bytes.extend_from_slice(b"\xff{}\n{\"messages\": [1]}\n");
+        bytes.extend_from_slice(good.as_bytes());
+        let all: Vec<RowLine> = rows(&bytes).collect();
+        assert_eq!(all.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 4, 5, 6]);
+        assert_eq!(all[0].row.as_ref().unwrap().id().as_deref(), Some("a"));
+        let e = all[1].row.as_ref().unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (4, 1, "the line is not valid UTF-8"));
+        let e = all[2].row.as_ref().unwrap_err();
+        assert_eq!((e.line, e.column), (5, 15));
+        assert!(all[3].row.is_ok(), "a last line without a newline is read");
+        assert_eq!(rows(b"").count(), 0);
+    }
+
+    #[test]
+    fn row_ids_come_from_file_name_then_id() {
+        let id = |metadata: &str| parse_row(&row_json("X", "x", metadata)).unwrap().id();
+        assert_eq!(id(r#"{"file_name": "f", "id": "i"}"#).as_deref(), Some("f"));
+        assert_eq!(id(r#"{"file_name": "", "id": 7}"#).as_deref(), Some("7"));
+        assert_eq!(id(r#"{"id": [1]}"#), None);
+        assert_eq!(id("{}"), None);
+        assert_eq!(parse_row(r#"{"messages": []}"#).unwrap().id(), None);
     }
 
     #[test]

@@ -12,6 +12,16 @@ pub fn cache() -> PathBuf {
     })
 }
 
+/// The tiny test model (SmolLM2-135M, fetched by scripts/setup.sh; `DAGSMITH_TEST_MODEL`
+/// points elsewhere).
+pub fn test_model() -> PathBuf {
+    let p = std::env::var_os("DAGSMITH_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache().join("models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert!(p.is_file(), "test model {} missing: run scripts/setup.sh", p.display());
+    p
+}
+
 /// A scratch directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -43,3 +53,7 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+/// The scripted OpenAI-compatible server (shared with the client-overhead benchmark).
+#[path = "../../../remote/examples/mock_backend/server.rs"]
+pub mod mock_backend;

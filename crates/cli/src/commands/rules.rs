@@ -2,12 +2,13 @@
 
 use std::fmt::Write as _;
 
+use clap::Args;
 use dagsmith_core::rules::{self, Rule};
 use dagsmith_core::selection::close_matches;
 use serde_json::json;
 
 use crate::output::{self, Style, Written};
-use crate::{ColorChoice, RulesArgs, exit};
+use crate::{ColorChoice, exit};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -16,6 +17,21 @@ Examples:
   dagsmith rules undefined-name    the same, by name
   dagsmith rules --json            every rule as JSON
   dagsmith rules --markdown        every rule as Markdown (docs/RULES.md)";
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A rule code (DS102) or name (undefined-name) to explain.
+    #[arg(value_name = "CODE")]
+    pub rule: Option<String>,
+
+    /// Print JSON instead of text.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+
+    /// Print Markdown (the rules page, docs/RULES.md).
+    #[arg(long)]
+    pub markdown: bool,
+}
 
 pub fn run(args: RulesArgs, color: ColorChoice) -> u8 {
     let style = Style { enabled: output::use_color(color, false) };

@@ -20,8 +20,8 @@ use dagsmith_engine::{
 };
 use serde_json::json;
 
+use crate::commands::generate::BUILTIN_INPUT;
 use crate::exit;
-use crate::generate_cmd::BUILTIN_INPUT;
 use crate::output::error;
 
 pub const EXAMPLES: &str = "\

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use dagsmith_core::{AirflowVersion, ValidateOptions, validate};
 use serde_json::json;
 
+use crate::commands::bench::BenchArgs;
+use crate::commands::validate::WORKER_STACK;
+use crate::exit;
 use crate::inputs::{self, Item, Job};
 use crate::output::{self, Written};
-use crate::validate_cmd::WORKER_STACK;
-use crate::{BenchArgs, exit};
 
 pub const EXAMPLES: &str = "\
 Examples:

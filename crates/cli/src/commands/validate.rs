@@ -1,7 +1,8 @@
-//! `dagsmith validate`.
+//! `dagsmith validate` (and `dagsmith fix`, which is `validate --fix`).
 
 use std::io::{self, IsTerminal, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -9,7 +10,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use clap::{Args, ValueEnum};
 use dagsmith_config::{Discovery, Overrides};
+use dagsmith_core::AirflowVersion;
 use dagsmith_core::fix::{Applicability, FixMode, fix_source_selected, unified_diff};
 use dagsmith_core::formats::{Entry, Format};
 use dagsmith_core::selection::{RuleSelection, Selector, parse_selectors};
@@ -18,7 +21,7 @@ use dagsmith_core::{Report, ValidateOptions, noqa, validate, validate_named};
 use crate::file_settings::{FileSettingsLookup, Source};
 use crate::inputs::{self, Item, Job, STDIN_NAME};
 use crate::output::{self, Style, Written};
-use crate::{ColorChoice, OutputFormat, ValidateArgs, exit, table};
+use crate::{ColorChoice, exit, text_report};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -50,6 +53,95 @@ Exit status: 0 every input is predicted to load, 1 some are not, 2 usage error o
 could not be read (unreadable path, malformed dataset row); the other inputs are still checked.
 With --fix the verdicts are those of the fixed files. With --diff: 0 nothing to fix, 1 some file
 would change, 2 error.";
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Files, directories (searched recursively for *.py and *.jsonl) and JSONL datasets;
+    /// `-` reads Python source from standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Target Airflow version, e.g. 2.7, 2.11.2 or 3.1 [default: 3.1; a dataset row's own
+    /// `Airflow Version:` line when this option is not given].
+    #[arg(long, short = 'a', value_name = "VERSION")]
+    pub airflow_version: Option<AirflowVersion>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output (atomically: the file is replaced only
+    /// once the whole report is written).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Table format: print only the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Report only these rules: codes, code prefixes (DS1) or names, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Do not report these rules (codes, code prefixes or names, comma-separated). An ignored
+    /// error no longer counts against the verdict, except syntax errors (DS001, DS002).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Treat .py files and standard input as LLM answers: take the code out of markdown fences
+    /// first (dataset rows always are).
+    #[arg(long)]
+    pub extract: bool,
+
+    /// Validate with N threads [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+
+    /// Apply the fixes of the findings to .py files in place (atomically) and report on the
+    /// fixed files; for standard input, print the fixed code (the report goes to stderr).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Show the fixes as a unified diff on stdout and change nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// Also apply unsafe fixes: best guesses (a misspelt class or argument, a task attached to
+    /// the file's only DAG) that could change what the DAG does.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Read settings from FILE (a dagsmith.toml, or a pyproject.toml with [tool.dagsmith]) for
+    /// every input, instead of the nearest one above each input.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore settings files: only the command line counts.
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Report findings even on lines with `# noqa` comments.
+    #[arg(long)]
+    pub disable_noqa: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: one line per finding, a verdict per input and a summary.
+    Table,
+    /// One JSON array with an object per input.
+    Json,
+    /// One JSON object per input, one per line.
+    Jsonl,
+    /// One row per input, airflow-net's report columns first (RFC 4180).
+    Csv,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
+    /// GitLab Code Quality JSON, for merge request widgets.
+    Gitlab,
+}
 
 /// Stack of each validating thread. The validator and the parser recurse over the syntax tree,
 /// so very deep code (a chain of hundreds of `>>`) needs more than the 2 MiB a spawned thread
@@ -157,7 +249,7 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         OutputFormat::Table => {
             let style =
                 Style { enabled: output::use_color(color, args.output.is_some() || stdin_fixed) };
-            table::render(&entries, style, args.quiet)
+            text_report::render(&entries, style, args.quiet)
         }
         OutputFormat::Json => Format::Json.render(&entries),
         OutputFormat::Jsonl => Format::Jsonl.render(&entries),

@@ -1,0 +1,108 @@
+//! What a run asks of whatever answers, and what comes back: the seam between the two kinds of
+//! run (one instruction, a dataset) and the two sources of answers (the local engine, remote
+//! backends).
+
+use std::time::Duration;
+
+use dagsmith_core::dataset::Message;
+use dagsmith_core::pipeline::AnswerEnd;
+
+use super::local::Local;
+use super::remote::Remote;
+
+/// One answer, local or remote.
+#[derive(Clone, Debug)]
+pub struct Answered {
+    pub text: String,
+    pub end: AnswerEnd,
+    /// The finish reason as the source said it ("stop", "length", "repetition", ...).
+    pub finish: String,
+    /// `None`: the backend did not report usage.
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub source: Source,
+}
+
+/// Where an answer came from, and its timings.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Local {
+        prompt_ms: f64,
+        generation_ms: f64,
+        tokens_per_second: f64,
+    },
+    Remote {
+        backend: String,
+        model: String,
+        latency_ms: f64,
+        first_token_ms: Option<f64>,
+        tries: u32,
+    },
+}
+
+/// How a request ended.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Answered(Answered),
+    /// The request cannot be served as it is (e.g. the prompt does not fit the context): the
+    /// row records the error as a failed attempt.
+    Failed(String),
+    /// No answer and nothing learnt about the request (interrupted; every try failed on
+    /// faults of the backends): the row is not written, so a rerun does it. `None`: interrupted.
+    Dropped(Option<String>),
+}
+
+/// A run's side: it hands out requests and takes their outcomes.
+pub trait Work {
+    /// The next request to start, as (task, messages); `None`: nothing to start now.
+    fn next(&mut self) -> Option<(usize, Vec<Message>)>;
+
+    /// Requests wait to be started (the next `next` gives one).
+    fn has_queued(&self) -> bool;
+
+    /// New text of a running request.
+    fn text(&mut self, _task: usize, _text: &str) {}
+
+    /// Asks for [`Work::text`] (remote backends then forward every piece).
+    fn wants_text(&self) -> bool {
+        false
+    }
+
+    fn finished(&mut self, task: usize, outcome: Outcome);
+
+    /// Start nothing more and cancel what runs (Ctrl-C, a write error).
+    fn stopping(&self) -> bool;
+
+    /// Something for the log (a backend set aside, back, busy).
+    fn notice(&mut self, message: &str);
+
+    /// Called often while requests run: time-based logging.
+    fn tick(&mut self) {}
+}
+
+/// How a drive ended.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub wall: Duration,
+    /// Prompt tokens decoded (local: those not reused from the KV cache; remote: as reported).
+    pub prompt_tokens: u64,
+    pub generated_tokens: u64,
+    /// Set when every backend went down: the run stopped with work left.
+    pub stopped_early: Option<String>,
+}
+
+/// The source of answers.
+pub enum Driver {
+    Local(Local),
+    Remote(Remote),
+}
+
+impl Driver {
+    /// Runs `work` until it has nothing left, stops, or (remote) no backend is left.
+    pub fn drive(&mut self, work: &mut dyn Work) -> Result<Totals, String> {
+        match self {
+            Driver::Local(l) => l.drive(work),
+            Driver::Remote(r) => Ok(r.drive(work)),
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! One backend call: a streaming chat completion, the model list, dagsmith's health.
+//!
+//! Every failure is sorted into what the dispatcher can do about it ([`CallError`]): try again
+//! elsewhere (unreachable, timed out, 5xx, a stream cut short), wait (429), stop using the
+//! backend (401/403/404: a wrong key, URL or model name), or record that this request cannot be
+//! served (other 4xx, e.g. a prompt longer than the model's context).
+
+use std::io::BufReader;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use dagsmith_core::dataset::Message;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use ureq::Agent;
+use ureq::http::Response;
+
+use crate::backend::BackendSpec;
+use crate::sse::Events;
+
+/// Error bodies are read up to this many bytes (the message is all that is kept).
+const ERROR_BODY_LIMIT: u64 = 64 << 10;
+
+/// Connecting takes at most this long (a refused connection fails at once).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a chat completion asks besides the messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatParams {
+    pub max_tokens: u32,
+    pub temperature: f32,
+    pub top_p: f32,
+    /// 0 = off.
+    pub top_k: i32,
+    /// 0 = off.
+    pub min_p: f32,
+    /// 1 = off.
+    pub repeat_penalty: f32,
+    pub seed: u32,
+}
+
+impl ChatParams {
+    /// The request body. The repetition penalty goes always, under vLLM's name and llama.cpp's
+    /// (each server ignores the other's): vLLM otherwise fills what a request leaves out from the
+    /// model's `generation_config.json` (Qwen2.5-Coder's says 1.05), and greedy runs would differ
+    /// from local ones. `top_k` and `min_p` go only when sampling and when they are on. OpenAI's
+    /// own API refuses these fields; the servers dagsmith targets take them.
+    pub fn body(&self, model: &str, messages: &[Message]) -> Value {
+        let mut body = json!({
+            "model": model,
+            "messages": messages,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "repetition_penalty": self.repeat_penalty,
+            "repeat_penalty": self.repeat_penalty,
+        });
+        if self.temperature > 0.0 {
+            if self.top_k > 0 {
+                body["top_k"] = json!(self.top_k);
+            }
+            if self.min_p > 0.0 {
+                body["min_p"] = json!(self.min_p);
+            }
+        }
+        body
+    }
+}
+
+/// A complete answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    /// `finish_reason` as the server said it: "stop", "length", "repetition" (dagsmith serve's
+    /// runaway guard), ...; `None` when the server sent none but ended the stream properly.
+    pub finish: Option<String>,
+    /// From the `usage` chunk; `None` when the server sent none.
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    /// From sending the request to the first text.
+    pub first_token_ms: Option<f64>,
+    /// From sending the request to the end of the stream.
+    pub latency_ms: f64,
+}
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallError {
+    /// No connection (refused, reset, unknown host, TLS).
+    Unreachable(String),
+    /// Nothing arrived for the timeout.
+    Timeout(String),
+    /// 429: the backend is busy; `Retry-After` when it said.
+    Busy { retry_after: Option<Duration>, message: String },
+    /// 5xx, 408, a malformed stream, an error sent mid-stream or a stream cut short: the backend
+    /// failed this time.
+    Server(String),
+    /// 401, 403, 404: the backend will not serve us (key, URL or model name).
+    Denied(String),
+    /// Another 4xx: this request cannot be served as it is.
+    BadRequest(String),
+    /// The caller cancelled the call.
+    Cancelled,
+}
+
+impl CallError {
+    /// A failure another try (on another backend, or later) may cure.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CallError::Unreachable(_) | CallError::Timeout(_) | CallError::Server(_))
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Unreachable(m)
+            | CallError::Timeout(m)
+            | CallError::Server(m)
+            | CallError::Denied(m)
+            | CallError::BadRequest(m)
+            | CallError::Busy { message: m, .. } => f.write_str(m),
+            CallError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+/// The HTTP side; cheap to clone (one connection pool).
+#[derive(Clone)]
+pub struct Client {
+    agent: Agent,
+    timeout: Duration,
+}
+
+impl Client {
+    /// `timeout`: a backend that sends nothing for this long (no headers, no token) has failed
+    /// the call.
+    pub fn new(timeout: Duration) -> Client {
+        let agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(timeout.min(CONNECT_TIMEOUT)))
+            .timeout_resolve(Some(timeout.min(CONNECT_TIMEOUT)))
+            .timeout_per_read(Some(timeout))
+            .timeout_per_write(Some(timeout))
+            // Keep a connection per request in flight: reconnecting per request costs a round
+            // trip (and a TLS handshake) each time.
+            .max_idle_connections(4096)
+            .max_idle_connections_per_host(1024)
+            .user_agent(format!("dagsmith/{}", dagsmith_core::VERSION))
+            .build()
+            .into();
+        Client { agent, timeout }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn get(&self, backend: &BackendSpec, path: &str) -> Result<Response<ureq::Body>, CallError> {
+        let mut request = self.agent.get(format!("{}{path}", backend.url));
+        if let Some(key) = &backend.api_key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        request.call().map_err(|e| transport_error(&e))
+    }
+
+    /// `GET /v1/models`: the ids of the models served.
+    pub fn models(&self, backend: &BackendSpec) -> Result<Vec<String>, CallError> {
+        #[derive(Deserialize)]
+        struct List {
+            data: Vec<Model>,
+        }
+        #[derive(Deserialize)]
+        struct Model {
+            id: String,
+        }
+        let mut response = self.get(backend, "/v1/models")?;
+        check_status(&mut response)?;
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(16 << 20)
+            .read_to_string()
+            .map_err(|e| transport_error(&e))?;
+        let list: List = serde_json::from_str(&text).map_err(|e| {
+            CallError::Server(format!("GET /v1/models: not an OpenAI model list ({e})"))
+        })?;
+        Ok(list.data.into_iter().map(|m| m.id).collect())
+    }
+
+    /// dagsmith serve's generation slots (`GET /api/health`); `None` from other servers.
+    pub fn health_slots(&self, backend: &BackendSpec) -> Option<usize> {
+        let mut response = self.get(backend, "/api/health").ok()?;
+        if response.status() != 200 {
+            return None;
+        }
+        let text = response.body_mut().with_config().limit(1 << 20).read_to_string().ok()?;
+        let health: Value = serde_json::from_str(&text).ok()?;
+        let slots = health.get("slots")?.get("total")?.as_u64()?;
+        (slots > 0).then_some(slots as usize)
+    }
+
+    /// `POST /v1/chat/completions`, streaming. `on_text` gets each piece of the answer as it
+    /// arrives; `cancel` is read between pieces.
+    pub fn chat(
+        &self,
+        backend: &BackendSpec,
+        body: &Value,
+        cancel: &AtomicBool,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Answer, CallError> {
+        let started = Instant::now();
+        let mut request = self
+            .agent
+            .post(format!("{}/v1/chat/completions", backend.url))
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream");
+        if let Some(key) = &backend.api_key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
+        let mut response = request.send(&bytes[..]).map_err(|e| transport_error(&e))?;
+        check_status(&mut response)?;
+        let reader = BufReader::with_capacity(16 << 10, response.into_body().into_reader());
+        let mut events = Events::new(reader);
+        let mut answer = Answer::default();
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CallError::Cancelled);
+            }
+            let data = match events.next_data() {
+                Ok(Some(data)) => data,
+                Ok(None) if answer.finish.is_some() => break,
+                Ok(None) => {
+                    return Err(CallError::Server(
+                        "the answer stream ended before the answer did".into(),
+                    ));
+                }
+                Err(e) => return Err(transport_error(&ureq::Error::from(e))),
+            };
+            if data == "[DONE]" {
+                break;
+            }
+            let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+                CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
+            })?;
+            if let Some(error) = chunk.error {
+                return Err(CallError::Server(format!("error mid-stream: {}", error_text(&error))));
+            }
+            for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+                if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref())
+                    && !text.is_empty()
+                {
+                    if answer.first_token_ms.is_none() {
+                        answer.first_token_ms = Some(ms(started));
+                    }
+                    answer.text.push_str(text);
+                    on_text(text);
+                }
+                if let Some(finish) = &choice.finish_reason {
+                    answer.finish = Some(finish.clone());
+                }
+            }
+            if let Some(usage) = chunk.usage {
+                answer.prompt_tokens = usage.prompt_tokens;
+                answer.completion_tokens = usage.completion_tokens;
+            }
+        }
+        answer.latency_ms = ms(started);
+        Ok(answer)
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1e5).round() / 100.0
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: Option<u32>,
+    #[serde(default)]
+    completion_tokens: Option<u32>,
+}
+
+/// An error object's message (OpenAI's `{"message": ...}`), else the JSON itself.
+fn error_text(error: &Value) -> String {
+    match error.get("message").and_then(Value::as_str) {
+        Some(m) => m.to_string(),
+        None => error.to_string(),
+    }
+}
+
+/// Sorts a non-2xx status (reading the error message from its body).
+fn check_status(response: &mut Response<ureq::Body>) -> Result<(), CallError> {
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(ERROR_BODY_LIMIT)
+        .lossy_utf8(true)
+        .read_to_string()
+        .unwrap_or_default();
+    let detail = match serde_json::from_str::<Value>(&body) {
+        Ok(v) if v.get("error").is_some() => error_text(&v["error"]),
+        _ => body.trim().chars().take(200).collect(),
+    };
+    let message = if detail.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {detail}")
+    };
+    Err(match status {
+        429 => CallError::Busy { retry_after, message },
+        408 | 500..=599 => CallError::Server(message),
+        401 | 403 | 404 => CallError::Denied(message),
+        _ => CallError::BadRequest(message),
+    })
+}
+
+fn transport_error(e: &ureq::Error) -> CallError {
+    match e {
+        ureq::Error::Timeout(_) => CallError::Timeout(format!("no answer in time ({e})")),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            CallError::Timeout(format!("no answer in time ({io})"))
+        }
+        ureq::Error::Io(io) => CallError::Unreachable(io.to_string()),
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            CallError::Unreachable(e.to_string())
+        }
+        ureq::Error::StatusCode(status) => CallError::Server(format!("HTTP {status}")),
+        _ => CallError::Server(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_body_sends_extras_only_when_they_matter() {
+        let mut params = ChatParams {
+            max_tokens: 100,
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 40,
+            min_p: 0.05,
+            repeat_penalty: 1.0,
+            seed: 7,
+        };
+        let messages = [Message { role: "user".into(), content: "hi".into() }];
+        let body = params.body("qwen", &messages);
+        assert_eq!(body["model"], "qwen");
+        assert_eq!(body["stream_options"]["include_usage"], true);
+        assert_eq!(body["messages"][0]["content"], "hi");
+        assert!(body.get("top_k").is_none() && body.get("min_p").is_none());
+        assert_eq!(
+            (&body["repetition_penalty"], &body["repeat_penalty"]),
+            (&json!(1.0), &json!(1.0))
+        );
+        params.temperature = 0.7;
+        params.repeat_penalty = 1.1;
+        let body = params.body("qwen", &messages);
+        assert_eq!(body["top_k"], 40);
+        assert!(body["min_p"].as_f64().unwrap() > 0.04);
+        assert!(body["repetition_penalty"].as_f64().unwrap() > 1.09);
+    }
+
+    #[test]
+    fn transient_errors_are_the_retryable_ones() {
+        assert!(CallError::Unreachable("x".into()).is_transient());
+        assert!(CallError::Server("x".into()).is_transient());
+        assert!(!CallError::BadRequest("x".into()).is_transient());
+        assert!(!CallError::Denied("x".into()).is_transient());
+        assert!(!CallError::Busy { retry_after: None, message: "x".into() }.is_transient());
+    }
+}

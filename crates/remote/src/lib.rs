@@ -1,0 +1,24 @@
+//! dagsmith-remote: generation on OpenAI-compatible backends (vLLM, llama.cpp's llama-server,
+//! SGLang, `dagsmith serve`), for runs that outgrow one machine.
+//!
+//! The backends do the inference; dagsmith keeps the rest (fixes, validation, repair rounds,
+//! resumable output), so this crate only gets answers:
+//!
+//! * [`backend`]: which backends, from `--backend URL` and `--backends FILE`;
+//! * [`client`]: one streaming `POST /v1/chat/completions`, `/v1/models` and dagsmith's
+//!   `/api/health`, with every failure sorted into what a retry can cure and what it cannot;
+//! * [`dispatch`]: many requests over many backends: per-backend concurrency, least-loaded
+//!   choice, retries with backoff on another backend, `Retry-After`, backends set aside and
+//!   probed again, and a clean stop when every backend is down.
+//!
+//! Blocking I/O with a thread per request in flight: at a few hundred requests in flight the
+//! threads cost nothing next to the answers, and the caller's loop stays plain.
+
+pub mod backend;
+pub mod client;
+pub mod dispatch;
+mod sse;
+
+pub use backend::{BackendSpec, parse_backends_file};
+pub use client::{Answer, CallError, ChatParams, Client};
+pub use dispatch::{Dispatcher, Event, Failure, Options};

@@ -1,0 +1,177 @@
+//! The dispatcher against scripted servers on 127.0.0.1 (`examples/mock_backend/server.rs`):
+//! every request ends exactly once, whatever the servers do.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use dagsmith_core::dataset::Message;
+use dagsmith_remote::{BackendSpec, ChatParams, Client, Dispatcher, Event, Failure, Options};
+
+#[path = "../examples/mock_backend/server.rs"]
+mod server;
+use server::{Behaviour, MockBackend};
+
+fn options(tries: u32) -> Options {
+    Options {
+        params: ChatParams {
+            max_tokens: 64,
+            temperature: 0.0,
+            top_p: 1.0,
+            top_k: 40,
+            min_p: 0.0,
+            repeat_penalty: 1.0,
+            seed: 42,
+        },
+        model_name: None,
+        default_parallel: 4,
+        tries,
+        give_up_after: Duration::from_secs(30),
+    }
+}
+
+fn spec(mock: &MockBackend, parallel: usize) -> BackendSpec {
+    BackendSpec { parallel: Some(parallel), ..BackendSpec::from_url(&mock.url).unwrap() }
+}
+
+fn messages(i: u64) -> Vec<Message> {
+    vec![Message { role: "user".into(), content: format!("request {i}") }]
+}
+
+/// Submits `n` requests as room allows and collects how each ended.
+fn run_all(d: &mut Dispatcher, n: u64) -> HashMap<u64, Vec<Result<String, Failure>>> {
+    let mut ended: HashMap<u64, Vec<Result<String, Failure>>> = HashMap::new();
+    let mut next = 0;
+    let start = Instant::now();
+    while next < n || d.in_flight() > 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "stuck: {} in flight", d.in_flight());
+        while next < n && d.has_room() {
+            d.submit(next, messages(next), false);
+            next += 1;
+        }
+        match d.next_event(Duration::from_millis(100)) {
+            Some(Event::Done { id, result }) => {
+                ended.entry(id).or_default().push(result.map(|r| r.backend));
+            }
+            Some(Event::AllDown(m)) => panic!("all down: {m}"),
+            _ => {}
+        }
+    }
+    ended
+}
+
+#[test]
+fn no_request_is_lost_or_duplicated_under_faults() {
+    let answers = vec!["```python\nx = 1\n```".to_string()];
+    let s500 = Behaviour::Status { code: 500, retry_after: None };
+    let s503 = Behaviour::Status { code: 503, retry_after: None };
+    let s429 = Behaviour::Status { code: 429, retry_after: Some(0) };
+    let mut script = Vec::new();
+    for i in 0..60 {
+        script.push(match i % 5 {
+            0 => s500.clone(),
+            1 => s429.clone(),
+            2 => s503.clone(),
+            _ => Behaviour::Answer,
+        });
+    }
+    let a = MockBackend::start(Behaviour::Answer, script.clone(), answers.clone());
+    let b = MockBackend::start(Behaviour::Answer, script, answers.clone());
+    // Dies after a few answers: its requests in flight must end elsewhere.
+    let c = MockBackend::start(
+        Behaviour::Answer,
+        vec![Behaviour::Answer, Behaviour::Answer, Behaviour::Die],
+        answers,
+    );
+    let client = Client::new(Duration::from_secs(5));
+    let mut d = Dispatcher::start(client, vec![spec(&a, 3), spec(&b, 2), spec(&c, 2)], options(10));
+    let ended = run_all(&mut d, 300);
+    assert_eq!(ended.len(), 300);
+    for (id, results) in &ended {
+        assert_eq!(results.len(), 1, "request {id} ended {} times", results.len());
+        assert!(results[0].is_ok(), "request {id}: {:?}", results[0]);
+    }
+    let answered: u64 =
+        [&a, &b, &c].iter().map(|m| m.chats.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    assert_eq!(answered, 300, "each answered once, nothing generated twice");
+}
+
+#[test]
+fn a_request_failing_everywhere_gives_up_after_its_tries() {
+    let broken = MockBackend::start(
+        Behaviour::Status { code: 500, retry_after: None },
+        vec![],
+        vec!["x".into()],
+    );
+    let mut d =
+        Dispatcher::start(Client::new(Duration::from_secs(5)), vec![spec(&broken, 1)], options(3));
+    let ended = run_all(&mut d, 1);
+    match &ended[&0][..] {
+        [Err(Failure::GaveUp(m))] => {
+            assert!(m.starts_with("3 tries failed, the last: http://"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(broken.chat_requests().len(), 3);
+}
+
+#[test]
+fn a_bad_request_is_rejected_once_and_a_denying_backend_is_set_aside() {
+    let bad = MockBackend::start(
+        Behaviour::Status { code: 400, retry_after: None },
+        vec![],
+        vec!["x".into()],
+    );
+    let mut d =
+        Dispatcher::start(Client::new(Duration::from_secs(5)), vec![spec(&bad, 1)], options(3));
+    let ended = run_all(&mut d, 1);
+    assert!(
+        matches!(&ended[&0][..], [Err(Failure::Rejected(m))] if m.contains("HTTP 400: mock status 400"))
+    );
+    assert_eq!(bad.chat_requests().len(), 1, "a 4xx is not tried again");
+
+    let denying = MockBackend::start(
+        Behaviour::Status { code: 401, retry_after: None },
+        vec![],
+        vec!["x".into()],
+    );
+    let good = MockBackend::start(Behaviour::Answer, vec![], vec!["x".into()]);
+    let mut d = Dispatcher::start(
+        Client::new(Duration::from_secs(5)),
+        vec![spec(&denying, 4), spec(&good, 1)],
+        options(3),
+    );
+    let ended = run_all(&mut d, 20);
+    assert_eq!(ended.len(), 20);
+    for results in ended.values() {
+        assert_eq!(results, &[Ok(good.url.clone())]);
+    }
+    // Set aside at its first 401: it saw at most the requests sent before the answer came.
+    assert!(denying.chat_requests().len() <= 4, "{}", denying.chat_requests().len());
+}
+
+#[test]
+fn the_least_loaded_backend_gets_the_next_request() {
+    // Two hanging backends with room for 3 and 1: four requests fill both, by load.
+    let big = MockBackend::start(Behaviour::Hang, vec![], vec!["x".into()]);
+    let small = MockBackend::start(Behaviour::Hang, vec![], vec!["x".into()]);
+    let mut d = Dispatcher::start(
+        Client::new(Duration::from_secs(30)),
+        vec![spec(&big, 3), spec(&small, 1)],
+        options(3),
+    );
+    let start = Instant::now();
+    while !d.backends().iter().all(|b| b.usable) {
+        assert!(start.elapsed() < Duration::from_secs(10), "discovery");
+        d.next_event(Duration::from_millis(20));
+    }
+    for i in 0..4 {
+        assert!(d.has_room(), "room for request {i}");
+        d.submit(i, messages(i), false);
+    }
+    assert!(!d.has_room());
+    let loads: Vec<(usize, usize)> =
+        d.backends().iter().map(|b| (b.in_flight, b.parallel)).collect();
+    assert_eq!(loads, [(3, 3), (1, 1)]);
+    d.cancel_all();
+    assert_eq!(d.in_flight(), 0);
+}
