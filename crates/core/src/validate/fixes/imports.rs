@@ -48,8 +48,12 @@ fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Dr
     let file = ctx.file();
     let stmt = file.import_froms.iter().copied().find(|s| s.range == range)?;
     let module = stmt.module.as_ref().filter(|_| stmt.level == 0)?.as_str();
-    if module == "airflow.utils.dates" {
-        return dates::fix_days_ago_import(ctx, stmt);
+    // `days_ago` alone becomes pendulum; other names there (`datetime`, which 2.x re-exported
+    // from the standard library) move like any import.
+    if module == "airflow.utils.dates"
+        && let Some(draft) = dates::fix_days_ago_import(ctx, stmt)
+    {
+        return Some(draft);
     }
     let mut moves: Vec<Move> =
         stmt.names.iter().filter_map(|alias| plan(ctx, module, alias, only_shims)).collect();
