@@ -1,6 +1,6 @@
 //! Fixes for DS207 unknown-operator-argument: `provide_context` dropped and Airflow's renamed
 //! operator arguments (safe), an unknown argument with one confident match among the
-//! operator's real parameters (unsafe).
+//! operator's real parameters, or a DAG argument given to a task, dropped (unsafe).
 
 use super::edits::{Replacement, remove_argument};
 use super::{Context, Draft};
@@ -10,6 +10,19 @@ use crate::validate::model::RawFinding;
 
 /// Arguments that do nothing since Airflow 2 (the context is always passed).
 const NO_OPS: &[&str] = &["provide_context"];
+
+/// Arguments of `DAG(...)` that models also pass to operators, which refuse them: removed
+/// (unsafe: the author may have meant the DAG to have them).
+const DAG_ONLY: &[&str] = &[
+    "schedule_interval",
+    "schedule",
+    "timetable",
+    "catchup",
+    "dag_id",
+    "tags",
+    "max_active_runs",
+    "dagrun_timeout",
+];
 
 /// Airflow's new names for operator arguments of the same meaning.
 const RENAMED: &[(&str, &str)] = &[
@@ -38,11 +51,18 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         if params.accepted.contains(name) {
             continue;
         }
-        if NO_OPS.contains(&name) {
+        let dag_only = DAG_ONLY.contains(&name);
+        if NO_OPS.contains(&name) || dag_only {
             // One removal per fix: two neighbours' removals could overlap.
             if !removed && let Some(edit) = remove_argument(&call.arguments, kw.range) {
                 edits.push(edit);
-                messages.push(format!("remove `{name}=`"));
+                if dag_only {
+                    messages
+                        .push(format!("remove `{name}=` (an argument of the DAG, not of a task)"));
+                    applicability = Applicability::Unsafe;
+                } else {
+                    messages.push(format!("remove `{name}=`"));
+                }
                 removed = true;
             }
             continue;
