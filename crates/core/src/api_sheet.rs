@@ -343,8 +343,8 @@ pub fn idioms(version: AirflowVersion) -> String {
     let v = format!("{}.{}", version.major, version.minor);
     if version.is_v3() {
         format!(
-            "Airflow {v} reference (use exactly these imports):\n\
-             from airflow.sdk import DAG, dag, task, task_group, Asset\n\
+            "Airflow {v} reference (import only the names you use, from exactly these modules):\n\
+             from airflow.sdk import DAG, dag, task, task_group, TaskGroup, Asset\n\
              from airflow.providers.standard.operators.bash import BashOperator\n\
              from airflow.providers.standard.operators.python import PythonOperator, BranchPythonOperator, ShortCircuitOperator\n\
              from airflow.providers.standard.operators.empty import EmptyOperator\n\
@@ -353,15 +353,19 @@ pub fn idioms(version: AirflowVersion) -> String {
              `start_date=pendulum.datetime(2024, 1, 1, tz=\"UTC\")`; no `airflow.utils.dates`, no \
              `days_ago`, no `provide_context`; no `airflow.operators.*` or \
              `airflow.sensors.*` modules (operators and sensors come from providers); create every \
-             task inside `with DAG(...) as dag:` or a `@dag` function.\n"
+             task inside `with DAG(...) as dag:` or a `@dag` function; a group block is \
+             `with TaskGroup(\"id\"):` (`@task_group` only decorates a function); `from datetime \
+             import timedelta` (pendulum has no `timedelta`); define every function before a \
+             task uses it.\n"
         )
     } else {
         let empty = if version.at_least(2, 3) { "EmptyOperator" } else { "DummyOperator" };
         let empty_module = if version.at_least(2, 3) { "empty" } else { "dummy" };
         let mut s = format!(
-            "Airflow {v} reference (use exactly these imports):\n\
+            "Airflow {v} reference (import only the names you use, from exactly these modules):\n\
              from airflow import DAG\n\
              from airflow.decorators import dag, task, task_group\n\
+             from airflow.utils.task_group import TaskGroup\n\
              from airflow.operators.bash import BashOperator\n\
              from airflow.operators.python import PythonOperator, BranchPythonOperator, ShortCircuitOperator\n\
              from airflow.operators.{empty_module} import {empty}\n"
@@ -373,7 +377,10 @@ pub fn idioms(version: AirflowVersion) -> String {
         s.push_str(&format!(
             "Rules for Airflow {v}: {}`start_date=pendulum.datetime(2024, 1, 1, tz=\"UTC\")`; no \
              `days_ago`, no `provide_context`, no `*_operator` modules (`airflow.operators.bash_operator` \
-             is deprecated); create every task inside `with DAG(...) as dag:` or a `@dag` function.\n",
+             is deprecated); create every task inside `with DAG(...) as dag:` or a `@dag` function; \
+             a group block is `with TaskGroup(\"id\"):` (`@task_group` only decorates a function); \
+             `from datetime import timedelta` (pendulum has no `timedelta`); define every function \
+             before a task uses it.\n",
             if version.at_least(2, 4) { "`schedule=` (not `schedule_interval`); " } else { "" }
         ));
         s

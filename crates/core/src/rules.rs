@@ -135,6 +135,9 @@ rules! {
     INVALID_DEPENDENCY = "DS122", "invalid-dependency", Error [fix: Unsafe],
         "A dependency links tasks of different DAGs, or tasks that have no DAG at all.",
         "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file. Fix (unsafe): as for DS109, `dag=dag` is passed to every task created outside the file's one DAG.";
+    DECORATOR_AS_CONTEXT_MANAGER = "DS123", "decorator-as-context-manager", Error [fix: Safe],
+        "`with task_group(...)` or `with dag(...)`: a decorator used where its class is meant.",
+        "`@task_group` and `@dag` are decorators: called with arguments they return a decorator (a `functools.partial`), which has no `__enter__`, so `with task_group(\"extract\"):` raises TypeError while Airflow imports the file. The context managers are the classes `TaskGroup` and `DAG`. Fix (safe): the call is made on the class, imported from the version's module when the file does not import it yet.";
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";

@@ -142,9 +142,15 @@ fn fix_snapshots() {
                 ));
             }
             for dag in &before.dags {
-                let kept = outcome.report.dags.iter().any(|d| {
-                    d.dag_id == dag.dag_id && dag.tasks.iter().all(|t| d.tasks.contains(t))
-                });
+                // A task may gain a group prefix (DS123: `with TaskGroup("g")` groups its tasks).
+                let has = |d: &dagsmith_core::DagSummary, t: &String| {
+                    d.tasks.iter().any(|x| x == t || x.ends_with(&format!(".{t}")))
+                };
+                let kept = outcome
+                    .report
+                    .dags
+                    .iter()
+                    .any(|d| d.dag_id == dag.dag_id && dag.tasks.iter().all(|t| has(d, t)));
                 if !kept {
                     failures.push(format!(
                         "{}: lost DAG {:?} or a task of it",

@@ -178,7 +178,8 @@ impl FixKey {
 }
 
 /// After a fix: no rule has more errors than before (errors an import fix reveals excepted),
-/// and every DAG and task is still there.
+/// and every DAG and task is still there (a task may have gained a group prefix: `with
+/// task_group("g"):` made a group of nothing, `with TaskGroup("g"):` prefixes its tasks' ids).
 fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
     let count = |r: &Report| {
         let mut m: BTreeMap<&str, usize> = BTreeMap::new();
@@ -206,7 +207,13 @@ fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
         after
             .dags
             .iter()
-            .any(|d| d.dag_id.as_ref() == Some(id) && dag.tasks.iter().all(|t| d.tasks.contains(t)))
+            .any(|d| d.dag_id.as_ref() == Some(id) && dag.tasks.iter().all(|t| has_task(d, t)))
+    })
+}
+
+fn has_task(dag: &crate::DagSummary, id: &str) -> bool {
+    dag.tasks.iter().any(|t| {
+        t == id || t.strip_suffix(id).is_some_and(|group| group.ends_with('.') && group.len() > 1)
     })
 }
 

@@ -682,6 +682,7 @@ impl<'a> Interp<'a> {
         let mut setup_teardown: Vec<usize> = Vec::new();
         let tasks_before = self.model.tasks.len();
         for item in &s.items {
+            self.check_decorator_as_context_manager(&item.context_expr);
             let value = self.eval(&item.context_expr);
             match value {
                 Value::Task(t) | Value::XCom(t) if self.model.tasks[t].role.is_some() => {
@@ -714,6 +715,26 @@ impl<'a> Interp<'a> {
             self.group_stack.pop();
         }
         flow
+    }
+
+    /// DS123: `with task_group("x"):` / `with dag(...):`, decorators used as context managers.
+    fn check_decorator_as_context_manager(&mut self, expr: &'a Expr) {
+        let Expr::Call(call) = expr else { return };
+        let Value::Imported(q) = self.eval_quiet(&call.func) else { return };
+        let class = match airflow::classify(&q) {
+            ApiKind::TaskGroupDecorator => "TaskGroup",
+            ApiKind::DagDecorator => "DAG",
+            _ => return,
+        };
+        let name = q.rsplit('.').next().unwrap_or(&q).to_string();
+        self.report(
+            &rules::DECORATOR_AS_CONTEXT_MANAGER,
+            call.range(),
+            format!(
+                "'functools.partial' object does not support the context manager protocol: `{name}` is a decorator (TypeError while Airflow imports the file)"
+            ),
+            Some(format!("use `with {class}(...)`")),
+        );
     }
 
     /// Airflow's `SetupTeardownContext`: the work tasks made in the `with` block that have no

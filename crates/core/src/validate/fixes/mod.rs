@@ -3,6 +3,7 @@
 //! file, the catalog and the DAG model, and says whether the edit is safe. Nothing here changes
 //! a verdict: `validate` only attaches the result to the finding.
 
+mod context_managers;
 mod dag_arguments;
 mod dates;
 mod edits;
@@ -95,6 +96,8 @@ impl<'a> Context<'a> {
             dag_arguments::fix(self, finding)
         } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {
             operator_arguments::fix(self, finding)
+        } else if code == rules::DECORATOR_AS_CONTEXT_MANAGER.code {
+            context_managers::fix(self, finding)
         } else if code == rules::TASK_WITHOUT_DAG.code || code == rules::INVALID_DEPENDENCY.code {
             orphan_tasks::fix(self, finding)
         } else {
