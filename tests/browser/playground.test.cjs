@@ -184,6 +184,34 @@ test("a pasted DAG with a cycle: DS108 finding, marked line, red edges, jump to 
   await noJsErrors(page);
 });
 
+test("a finding's fix is one click: the code is rewritten and re-validated", async () => {
+  const page = await newPage();
+  await openApp(page);
+  await page.click("#own");
+  // Airflow 3 moved BashOperator to the standard provider: DS202 with a safe fix.
+  const code = `from airflow.sdk import DAG
+from airflow.operators.bash_operator import BashOperator
+import pendulum
+
+with DAG(dag_id="one_click", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None):
+    BashOperator(task_id="hello", bash_command="echo hello")
+`;
+  await page.selectOption("#airflow-version", "3.1");
+  await setCode(page, code);
+  await page.waitForSelector('#verdict[data-loads="false"]');
+  const button = await page.waitForSelector("#findings li.error button.apply-fix");
+  assert((await button.textContent()).startsWith("Fix: "), "the button says what it does");
+  await button.click();
+  await page.waitForSelector('#verdict[data-loads="true"]');
+  const fixed = await page.$eval("#code", (t) => t.value);
+  assert(
+    fixed.includes("from airflow.providers.standard.operators.bash import BashOperator"),
+    `the import was rewritten: ${fixed}`,
+  );
+  assert(fixed.includes('BashOperator(task_id="hello"'), "the rest is kept");
+  await noJsErrors(page);
+});
+
 test("the Airflow version select re-validates for that version", async () => {
   const page = await newPage();
   await openApp(page);

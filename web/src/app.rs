@@ -8,6 +8,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use dagsmith_core::fix::{Applicability, Fix, apply_edits};
 use dagsmith_core::share::{self, GenerationParams, ShareError, SharedState};
 use dagsmith_core::{AirflowVersion, Report};
 use leptos::prelude::*;
@@ -1080,6 +1081,19 @@ fn Verdict(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// Applies a finding's fix to the code it was found in (the buttons are disabled while the
+/// code is newer than its report, so the edits' offsets still hold); the edit re-validates.
+fn apply_fix(ctx: Ctx, fix: &Fix) {
+    if ctx.running.get_untracked() || ctx.pending.get_untracked() {
+        return;
+    }
+    let code = ctx.code.get_untracked();
+    if let Ok(fixed) = apply_edits(&code, &fix.edits) {
+        ctx.pending.set(true);
+        ctx.code.set(fixed);
+    }
+}
+
 #[component]
 fn Findings(ctx: Ctx) -> impl IntoView {
     view! {
@@ -1104,6 +1118,32 @@ fn Findings(ctx: Ctx) -> impl IntoView {
                                 <span class="pos">{format!("line {}:{}", f.line, f.column)}</span>
                                 <div class="msg">{f.message}</div>
                                 {f.fix.map(|fix| view! { <div class="fix">{fix}</div> })}
+                                {f.autofix.map(|autofix| {
+                                    let label = format!(
+                                        "Fix: {}{}",
+                                        autofix.message,
+                                        if autofix.applicability == Applicability::Safe {
+                                            ""
+                                        } else {
+                                            " (a guess: check it)"
+                                        }
+                                    );
+                                    view! {
+                                        <button
+                                            class="apply-fix"
+                                            title="apply this fix to the code"
+                                            disabled=move || {
+                                                ctx.running.get() || ctx.pending.get()
+                                            }
+                                            on:click=move |ev| {
+                                                ev.stop_propagation();
+                                                apply_fix(ctx, &autofix);
+                                            }
+                                        >
+                                            {label}
+                                        </button>
+                                    }
+                                })}
                             </li>
                         }
                     })
