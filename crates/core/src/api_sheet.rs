@@ -395,8 +395,8 @@ fn pick_classes(
     instruction: &str,
     budget: usize,
 ) -> Vec<String> {
-    let cands = candidates(cat, target, version);
-    let (df, n_docs) = document_frequency(cands);
+    let Candidates { all: cands, df, n_docs } = candidates(cat, target, version);
+    let n_docs = *n_docs;
     let terms = request_terms(instruction);
     let named = named_classes(instruction);
     let wants_hooks = terms.iter().any(|t| t == "hook");
@@ -477,15 +477,35 @@ fn class_line(cat: &Catalog, target: Target, module: &str, class: &str) -> Strin
 }
 
 /// Every class the sheet may offer for this target, computed once per target.
+/// A target's offerable classes and how many of them have each word (for TF-IDF), built once:
+/// a sheet per request must cost little next to validating the answer (docs/SCALE-OUT.md).
+struct Candidates {
+    all: Vec<Candidate>,
+    df: HashMap<String, usize>,
+    n_docs: usize,
+}
+
 fn candidates(
     cat: &'static Catalog,
     target: Target,
     version: AirflowVersion,
-) -> &'static [Candidate] {
-    static CACHE: [OnceLock<Vec<Candidate>>; 16] = [const { OnceLock::new() }; 16];
+) -> &'static Candidates {
+    static CACHE: [OnceLock<Candidates>; 16] = [const { OnceLock::new() }; 16];
+    static NONE: OnceLock<Candidates> = OnceLock::new();
+    let build = || {
+        let all = build_candidates(cat, target, version);
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for c in &all {
+            for w in &c.words {
+                *df.entry(w.clone()).or_default() += 1;
+            }
+        }
+        let n_docs = all.len().max(1);
+        Candidates { all, df, n_docs }
+    };
     match CACHE.get(target.index()) {
-        Some(cell) => cell.get_or_init(|| build_candidates(cat, target, version)),
-        None => &[],
+        Some(cell) => cell.get_or_init(build),
+        None => NONE.get_or_init(|| Candidates { all: Vec::new(), df: HashMap::new(), n_docs: 1 }),
     }
 }
 
@@ -643,16 +663,6 @@ fn named_classes(instruction: &str) -> Vec<String> {
 }
 
 /// In how many candidates each word occurs, and how many candidates there are.
-fn document_frequency(cands: &[Candidate]) -> (HashMap<&str, usize>, usize) {
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for c in cands {
-        for w in &c.words {
-            *df.entry(w.as_str()).or_default() += 1;
-        }
-    }
-    (df, cands.len().max(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
