@@ -195,7 +195,10 @@ pub fn run(args: ServeArgs) -> u8 {
         };
         let app = match &state.config.static_dir {
             Some(dir) => format!("web app from {}", dir.display()),
-            None => "no web app".to_string(),
+            // The API works without it; say how to get the playground.
+            None => "no web app: build it with scripts/build-web.sh and start from the \
+                     repository root, or pass --static-dir DIR"
+                .to_string(),
         };
         let key = if state.config.api_key.is_some() { "; API key required" } else { "" };
         eprintln!(
