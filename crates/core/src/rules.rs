@@ -174,9 +174,9 @@ rules! {
     UNKNOWN_ATTRIBUTE = "DS212", "unknown-attribute", Error,
         "An attribute or method that the Airflow object does not have in the target version.",
         "A DAG, task group, operator or XComArg used while the file is imported (`dag.create_task_group(...)`, `task.set_downstreams(...)`) raises AttributeError when its class has no such attribute. dagsmith knows the attributes and methods of Airflow's classes and their bases per version (docs/CATALOG.md).";
-    INVALID_ARGUMENT_VALUE = "DS213", "invalid-argument-value", Error,
+    INVALID_ARGUMENT_VALUE = "DS213", "invalid-argument-value", Error [fix: Unsafe],
         "An operator argument whose value the constructor refuses.",
-        "Some arguments are checked when the task is created: `trigger_rule` must be a `TriggerRule`, `weight_rule` a `WeightRule` or a priority weight strategy registered by a plugin, and some operators accept only listed values (the Docker operator's `auto_remove` is `'never'`, `'success'` or `'force'`, not `True`). Anything else raises while Airflow imports the file.";
+        "Some arguments are checked when the task is created: `trigger_rule` must be a `TriggerRule`, `weight_rule` a `WeightRule` or a priority weight strategy registered by a plugin, and some operators accept only listed values (the Docker operator's `auto_remove` is `'never'`, `'success'` or `'force'`, not `True`); an operator's `.partial(...).expand(x=...)` maps over a list, a dict or an XComArg, never a plain string or number. Anything else raises while Airflow imports the file. Fix (unsafe): a plain value given to `.expand()` becomes a list of that one value.";
     CALL_SIGNATURE_MISMATCH = "DS214", "call-signature-mismatch", Error,
         "A function called while the file is imported gets arguments its signature does not take.",
         "Calling a helper function, a `@dag` function or a `@task` function at import time with an unknown keyword argument, too many positional arguments or without a required argument raises TypeError (TaskFlow binds the arguments when the task is created; parameters named after context variables, such as `ti` or `ds`, are filled when the task runs).";

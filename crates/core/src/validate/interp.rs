@@ -717,6 +717,38 @@ impl<'a> Interp<'a> {
         flow
     }
 
+    /// DS213: an operator's `.partial(...).expand(x=...)` maps over lists, dicts and XComArgs;
+    /// Airflow refuses a plain string, number, bool or None with ValueError while it imports
+    /// the file. (TaskFlow's `.expand()` is not checked: it is not certain to fail at import.)
+    fn check_expand_values(&mut self, what: &str, call: &'a ast::ExprCall, kwargs: &[Kwarg<'a>]) {
+        for (k, v) in kwargs {
+            let Some(k) = k.as_deref() else { continue };
+            let kind = match v {
+                Value::Str(_) => "str",
+                Value::Int(_) => "int",
+                Value::Bool(_) => "bool",
+                Value::None => "NoneType",
+                _ => continue,
+            };
+            let range = call
+                .arguments
+                .keywords
+                .iter()
+                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
+                .map_or(call.range(), |kw| from_call_start(call, kw.range));
+            let severity = if self.certain() { Severity::Error } else { Severity::Warning };
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                severity,
+                range,
+                format!(
+                    "{what}.expand() got an unexpected type '{kind}' for keyword argument {k}: it maps over a list, a dict or an XComArg (ValueError while Airflow imports the file)"
+                ),
+                Some(format!("pass a list (`{k}=[...]`), or set a fixed value in `.partial({k}=...)`")),
+            );
+        }
+    }
+
     /// DS123: `with task_group("x"):` / `with dag(...):`, decorators used as context managers.
     fn check_decorator_as_context_manager(&mut self, expr: &'a Expr) {
         let Expr::Call(call) = expr else { return };
@@ -1912,6 +1944,10 @@ impl<'a> Interp<'a> {
             }
             (Value::OperatorPartial(p), "expand" | "expand_kwargs") => {
                 let (_, kwargs) = self.eval_arguments(&call.arguments);
+                if name == "expand" {
+                    let class = p.class_name.rsplit('.').next().unwrap_or(&p.class_name);
+                    self.check_expand_values(class, call, &kwargs);
+                }
                 let p = (**p).clone();
                 let mut all = p.kwargs;
                 all.extend(kwargs);

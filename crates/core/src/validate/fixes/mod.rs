@@ -7,6 +7,7 @@ mod context_managers;
 mod dag_arguments;
 mod dates;
 mod edits;
+mod expand_values;
 mod file;
 mod homes;
 mod imports;
@@ -96,6 +97,8 @@ impl<'a> Context<'a> {
             dag_arguments::fix(self, finding)
         } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {
             operator_arguments::fix(self, finding)
+        } else if code == rules::INVALID_ARGUMENT_VALUE.code {
+            expand_values::fix(self, finding)
         } else if code == rules::DECORATOR_AS_CONTEXT_MANAGER.code {
             context_managers::fix(self, finding)
         } else if code == rules::TASK_WITHOUT_DAG.code || code == rules::INVALID_DEPENDENCY.code {
