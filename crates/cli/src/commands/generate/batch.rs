@@ -160,7 +160,7 @@ pub fn run(driver: &mut Driver, settings: &Settings, shard: Option<Shard>) -> u8
         interrupted,
         bad_rows: bad_rows.len(),
         dropped: batch.dropped,
-        repair: args.repair,
+        repair: args.repair_rounds(),
         parallelism,
     };
     batch.summary.print(&closing, &totals);
@@ -241,7 +241,7 @@ fn run_record(
             max_tokens: args.max_tokens,
             parallel,
             context_per_sequence: context,
-            repair: args.repair,
+            repair: args.repair_rounds(),
             fixes: args.fixes.name(),
             api_sheet: !args.no_api_sheet,
         },

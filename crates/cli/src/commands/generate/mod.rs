@@ -117,10 +117,12 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// Repair rounds: when the fixed code still does not load, send the remaining findings back
-    /// and regenerate, up to K times.
-    #[arg(long, default_value_t = 0, value_name = "K")]
-    pub repair: u32,
+    /// Repair rounds: when the fixed code still does not load, ask the model again for what
+    /// the fixes could not do (the missing definitions, or the whole file with the remaining
+    /// findings), up to K times [default: 2 for --instruction; 0 for datasets, whose rows then
+    /// record the model's first answers].
+    #[arg(long, value_name = "K")]
+    pub repair: Option<u32>,
 
     /// Fixes applied to every answer before it is validated: `all` (also the unsafe ones, which
     /// guess what was meant, e.g. a misspelt class's real name), `safe`, or `none` (the raw
@@ -241,6 +243,14 @@ impl Settings {
     }
 }
 
+impl GenerateArgs {
+    /// `--repair`, or its default: one DAG is worth a few more tries; a dataset run measures
+    /// first answers unless asked.
+    pub fn repair_rounds(&self) -> u32 {
+        self.repair.unwrap_or(if self.instruction.is_some() { 2 } else { 0 })
+    }
+}
+
 pub fn run(args: GenerateArgs) -> u8 {
     let sampling = SamplingParams {
         temperature: args.temperature,
@@ -272,7 +282,7 @@ pub fn run(args: GenerateArgs) -> u8 {
         }
     };
     let pipeline = pipeline::Options {
-        repair_rounds: args.repair,
+        repair_rounds: args.repair_rounds(),
         fixes: args.fixes.mode(),
         api_sheet: !args.no_api_sheet,
     };
