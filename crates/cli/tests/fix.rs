@@ -2,14 +2,13 @@
 //! `dagsmith fix`, and the fixes in JSON and SARIF reports.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 mod common;
-use common::TempDir;
+use common::{TempDir, code, run_command, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dagsmith");
 
@@ -52,31 +51,9 @@ with DAG(dag_id="ok", start_date=datetime(2024, 1, 1), schedule=None):
 "#;
 
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run dagsmith");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    run_command(command, stdin)
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! `dagsmith validate` with settings files (`[tool.dagsmith]` in pyproject.toml, dagsmith.toml)
 //! found by walking up from each file, `--config`, `--isolated`, and `# noqa` comments.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 mod common;
-use common::TempDir;
+use common::{TempDir, code, run_command, stderr};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dagsmith");
 
@@ -30,26 +29,9 @@ with DAG(dag_id="m", start_date=datetime(2024, 1, 1), schedule=None) as dag:
 "#;
 
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run dagsmith");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(dir);
+    run_command(command, stdin)
 }
 
 /// The JSONL report as (path → entry).

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The persistent cache scripts/setup.sh fills (test model, model wheels).
@@ -57,3 +59,30 @@ impl Drop for TempDir {
 /// The scripted OpenAI-compatible server (shared with the client-overhead benchmark).
 #[path = "../../../remote/examples/mock_backend/server.rs"]
 pub mod mock_backend;
+
+/// Runs `command` (the dagsmith binary, arguments and environment set by the caller) with
+/// `stdin` as its standard input (none: closed), and waits for its output.
+pub fn run_command(mut command: Command, stdin: Option<&str>) -> Output {
+    let mut child = command
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dagsmith");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
