@@ -171,9 +171,9 @@ rules! {
     DEPRECATED_OPERATOR_ARGUMENT = "DS211", "deprecated-operator-argument", Warning,
         "An operator argument that the target version accepts only with a deprecation warning.",
         "Some operators take a retired argument out of `**kwargs` and warn instead of failing (Airflow 2's `PythonOperator(provide_context=True)`). The file loads, but the argument does nothing and a later release refuses it; remove it.";
-    UNKNOWN_ATTRIBUTE = "DS212", "unknown-attribute", Error,
+    UNKNOWN_ATTRIBUTE = "DS212", "unknown-attribute", Error [fix: Safe],
         "An attribute or method that the Airflow object does not have in the target version.",
-        "A DAG, task group, operator or XComArg used while the file is imported (`dag.create_task_group(...)`, `task.set_downstreams(...)`) raises AttributeError when its class has no such attribute. dagsmith knows the attributes and methods of Airflow's classes and their bases per version (docs/CATALOG.md).";
+        "A DAG, task group, operator or XComArg used while the file is imported (`dag.create_task_group(...)`, `task.set_downstreams(...)`) raises AttributeError when its class has no such attribute. dagsmith knows the attributes and methods of Airflow's classes and their bases per version (docs/CATALOG.md). Also `pendulum.timedelta`, which small models write for `pendulum.duration`. Fix (safe): `pendulum.timedelta(...)` becomes `pendulum.duration(...)`, whose parameters are timedelta's, in the same order.";
     INVALID_ARGUMENT_VALUE = "DS213", "invalid-argument-value", Error [fix: Unsafe],
         "An operator argument whose value the constructor refuses.",
         "Some arguments are checked when the task is created: `trigger_rule` must be a `TriggerRule`, `weight_rule` a `WeightRule` or a priority weight strategy registered by a plugin, and some operators accept only listed values (the Docker operator's `auto_remove` is `'never'`, `'success'` or `'force'`, not `True`); an operator's `.partial(...).expand(x=...)` maps over a list, a dict or an XComArg, never a plain string or number. Anything else raises while Airflow imports the file. Fix (unsafe): a plain value given to `.expand()` becomes a list of that one value.";

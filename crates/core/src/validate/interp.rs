@@ -1308,6 +1308,22 @@ impl<'a> Interp<'a> {
                     {
                         Value::Str(attr.to_ascii_lowercase())
                     }
+                    // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
+                    Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
+                        let severity = if self.certain() && !self.guarded(|g| g.attribute_error) {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
+                        self.report_with(
+                            &rules::UNKNOWN_ATTRIBUTE,
+                            severity,
+                            a.range,
+                            "module 'pendulum' has no attribute 'timedelta' (AttributeError while Airflow imports the file)".into(),
+                            Some("`pendulum.duration(...)` takes the same arguments".into()),
+                        );
+                        Value::Unknown
+                    }
                     Value::Imported(q) => match arith::concat_str(q, ".") {
                         Some(q) => {
                             arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported)

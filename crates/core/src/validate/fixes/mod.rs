@@ -13,6 +13,7 @@ mod homes;
 mod imports;
 mod operator_arguments;
 mod orphan_tasks;
+mod third_party;
 mod undefined_names;
 
 use std::cell::{OnceCell, RefCell};
@@ -99,6 +100,8 @@ impl<'a> Context<'a> {
             operator_arguments::fix(self, finding)
         } else if code == rules::INVALID_ARGUMENT_VALUE.code {
             expand_values::fix(self, finding)
+        } else if code == rules::UNKNOWN_ATTRIBUTE.code {
+            third_party::fix(self, finding)
         } else if code == rules::DECORATOR_AS_CONTEXT_MANAGER.code {
             context_managers::fix(self, finding)
         } else if code == rules::TASK_WITHOUT_DAG.code || code == rules::INVALID_DEPENDENCY.code {
