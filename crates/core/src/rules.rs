@@ -133,8 +133,8 @@ rules! {
         "The DAG has no start_date where the target Airflow version requires one.",
         "Airflow 2.8+ raises `DAG is missing the start_date parameter` when a DAG declares a schedule but neither the DAG nor `default_args` has a start_date; before 2.8 the same error comes when the first task is added. In Airflow 3, `catchup=True` with a time-based schedule needs a start_date.";
     INVALID_DEPENDENCY = "DS122", "invalid-dependency", Error [fix: Unsafe],
-        "A dependency links tasks of different DAGs, or tasks that have no DAG at all.",
-        "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file. Fix (unsafe): as for DS109, `dag=dag` is passed to every task created outside the file's one DAG.";
+        "A dependency links tasks of different DAGs, tasks that have no DAG at all, or a @task function that was never called.",
+        "`a >> b` needs both tasks in the same DAG, and at least one of them must already have a DAG (the other joins it). Otherwise Airflow raises `Tried to set relationships between tasks in more than one DAG` or `... tasks that don't have DAGs yet` while importing the file. A `@task` function itself (`extract >> load` where `extract()` was meant) is not a task either and fails the same way. Fix (unsafe): as for DS109, `dag=dag` is passed to every task created outside the file's one DAG.";
     DECORATOR_AS_CONTEXT_MANAGER = "DS123", "decorator-as-context-manager", Error [fix: Safe],
         "`with task_group(...)` or `with dag(...)`: a decorator used where its class is meant.",
         "`@task_group` and `@dag` are decorators: called with arguments they return a decorator (a `functools.partial`), which has no `__enter__`, so `with task_group(\"extract\"):` raises TypeError while Airflow imports the file. The context managers are the classes `TaskGroup` and `DAG`. Fix (safe): the call is made on the class, imported from the version's module when the file does not import it yet.";

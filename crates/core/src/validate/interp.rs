@@ -1466,6 +1466,25 @@ impl<'a> Interp<'a> {
                     );
                     return Value::Unknown;
                 }
+                for side in [&left, &right] {
+                    if let Value::Function(f) = side
+                        && matches!(f.kind, FunctionKind::Task { .. })
+                    {
+                        let name = f.def.name.as_str();
+                        let severity =
+                            if self.certain() { Severity::Error } else { Severity::Warning };
+                        self.report_with(
+                            &rules::INVALID_DEPENDENCY,
+                            severity,
+                            b.range,
+                            format!(
+                                "`{name}` is a @task function, not a task: `>>`/`<<` on it fails (a `_TaskDecorator` has no dependencies: TypeError or AttributeError while Airflow imports the file)"
+                            ),
+                            Some(format!("call it to make the task: `{name}()`, and link what the call returns")),
+                        );
+                        return Value::Unknown;
+                    }
+                }
                 let forward = b.op == Operator::RShift;
                 self.shift(left, right, forward, b.range)
             }
