@@ -749,6 +749,21 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// DS214: `datetime(2024, 1, 1, tz="UTC")` with the standard library's `datetime`, which
+    /// takes `tzinfo=`; `tz=` is pendulum's (`pendulum.datetime(..., tz="UTC")`).
+    fn check_stdlib_datetime_call(&mut self, call: &'a ast::ExprCall) {
+        let Some(kw) = keyword(call, "tz") else { return };
+        let range = from_call_start(call, kw.range());
+        let severity = if self.certain() { Severity::Error } else { Severity::Warning };
+        self.report_with(
+            &rules::CALL_SIGNATURE_MISMATCH,
+            severity,
+            range,
+            "'tz' is an invalid keyword argument for datetime.datetime() (TypeError while Airflow imports the file)".into(),
+            Some("use `pendulum.datetime(..., tz=\"UTC\")`, or `tzinfo=` with a timezone object".into()),
+        );
+    }
+
     /// DS123: `with task_group("x"):` / `with dag(...):`, decorators used as context managers.
     fn check_decorator_as_context_manager(&mut self, expr: &'a Expr) {
         let Expr::Call(call) = expr else { return };
@@ -1778,7 +1793,12 @@ impl<'a> Interp<'a> {
     fn eval_call(&mut self, call: &'a ast::ExprCall) -> Value<'a> {
         let callee = self.eval(&call.func);
         match callee {
-            Value::Imported(q) => self.call_imported(&q, call),
+            Value::Imported(q) => {
+                if q == "datetime.datetime" {
+                    self.check_stdlib_datetime_call(call);
+                }
+                self.call_imported(&q, call)
+            }
             Value::Function(f) => self.call_function(*f, call),
             Value::Class(class, kind) => {
                 let (args, kwargs) = self.eval_arguments(&call.arguments);

@@ -1,7 +1,8 @@
-//! `days_ago(n)` from `airflow.utils.dates` (removed in Airflow 3) → `pendulum`, which Airflow
-//! always installs: `days_ago(n)` is midnight UTC today minus `n` days, exactly
-//! `pendulum.today("UTC").add(days=-n)`. Safe. For DS204 on the import and DS102 on a
-//! `days_ago` never imported.
+//! Dates that models get wrong, made with `pendulum` (which Airflow always installs):
+//! `days_ago(n)` from `airflow.utils.dates` (removed in Airflow 3) is midnight UTC today minus
+//! `n` days, exactly `pendulum.today("UTC").add(days=-n)` (safe; for DS204 on the import and
+//! DS102 on a `days_ago` never imported); `datetime(..., tz=...)` is `pendulum.datetime`'s
+//! signature (DS214).
 
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
@@ -9,6 +10,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::edits::{ImportLine, Replacement, add_import};
 use super::{Context, Draft};
 use crate::fix::Applicability;
+use crate::validate::model::RawFinding;
 
 const NAME: &str = "days_ago";
 
@@ -75,4 +77,25 @@ fn calls(ctx: &Context) -> Option<Vec<Replacement>> {
         return None;
     }
     Some(edits)
+}
+
+/// DS214 on `datetime(2024, 1, 1, tz="UTC")` (the standard library's `datetime`, which has no
+/// `tz=`): the call becomes `pendulum.datetime(...)`, which takes exactly these arguments, and
+/// `pendulum` is imported when the file does not have it. Safe: `tz=` says what was meant.
+pub(super) fn fix_datetime_tz(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    if !finding.message.starts_with("'tz' is an invalid keyword argument for datetime.datetime()") {
+        return None;
+    }
+    let file = ctx.file();
+    let call = file.call_at(finding.range)?;
+    let mut edits = vec![(call.func.range(), "pendulum.datetime".to_string())];
+    if !file.module_bindings.contains_key("pendulum") {
+        let (edit, _) = add_import(file, &ImportLine::Module("pendulum".into()))?;
+        edits.push(edit);
+    }
+    Some(Draft {
+        applicability: Applicability::Safe,
+        message: "replace `datetime(..., tz=...)` with `pendulum.datetime(..., tz=...)`".into(),
+        edits,
+    })
 }

@@ -100,6 +100,8 @@ impl<'a> Context<'a> {
             operator_arguments::fix(self, finding)
         } else if code == rules::INVALID_ARGUMENT_VALUE.code {
             expand_values::fix(self, finding)
+        } else if code == rules::CALL_SIGNATURE_MISMATCH.code {
+            dates::fix_datetime_tz(self, finding)
         } else if code == rules::UNKNOWN_ATTRIBUTE.code {
             third_party::fix(self, finding)
         } else if code == rules::DECORATOR_AS_CONTEXT_MANAGER.code {
