@@ -764,6 +764,29 @@ impl<'a> Interp<'a> {
         );
     }
 
+    /// DS214: `from airflow import task` imports the package `airflow.task`, not the TaskFlow
+    /// decorator; `@task` then fails ('module' object is not callable) and `@task.bash` or
+    /// `@task.kubernetes` with AttributeError, while Airflow imports the file.
+    fn report_task_package_decorator(&mut self, qualified: &str, range: TextRange) {
+        let home = if self.version.is_v3() { "airflow.sdk" } else { "airflow.decorators" };
+        let what = if qualified == "airflow.task" {
+            "'module' object is not callable".to_string()
+        } else {
+            let attr = qualified.rsplit('.').next().unwrap_or(qualified);
+            format!("module 'airflow.task' has no attribute '{attr}'")
+        };
+        let severity = if self.certain() { Severity::Error } else { Severity::Warning };
+        self.report_with(
+            &rules::CALL_SIGNATURE_MISMATCH,
+            severity,
+            range,
+            format!(
+                "{what}: `task` here is the package `airflow.task`, not the TaskFlow decorator (error while Airflow imports the file)"
+            ),
+            Some(format!("import the decorator: `from {home} import task`")),
+        );
+    }
+
     /// DS123: `with task_group("x"):` / `with dag(...):`, decorators used as context managers.
     fn check_decorator_as_context_manager(&mut self, expr: &'a Expr) {
         let Expr::Call(call) = expr else { return };
@@ -935,6 +958,11 @@ impl<'a> Interp<'a> {
             };
             if let Some(call) = call {
                 self.eval_arguments(&call.arguments);
+            }
+            if let Value::Imported(q) = &callee
+                && (q == "airflow.task" || q.starts_with("airflow.task."))
+            {
+                self.report_task_package_decorator(q, decorator.range());
             }
             let api = match &callee {
                 Value::Imported(q) => airflow::classify(q),
