@@ -36,11 +36,10 @@ pub fn messages(instruction: &str, airflow_version: &str, system: Option<&str>) 
 /// alone, which dagsmith then adds to the file (`splice::insert_definitions`).
 pub fn definitions_turn(code: &str, names: &[String], version: AirflowVersion) -> String {
     let listed = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let them = if names.len() == 1 { "it" } else { "them" };
     let mut out = format!(
         "Airflow {version} would not load this DAG: it uses {listed} but the file never defines \
-         {} before the DAG uses {}.\n",
-        if names.len() == 1 { "it" } else { "them" },
-        if names.len() == 1 { "it" } else { "them" },
+         {them} before the DAG uses {them}.\n",
     );
     let lines: Vec<&str> = code.lines().collect();
     for name in names {

@@ -730,12 +730,7 @@ impl<'a> Interp<'a> {
                 Value::None => "NoneType",
                 _ => continue,
             };
-            let range = call
-                .arguments
-                .keywords
-                .iter()
-                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
-                .map_or(call.range(), |kw| from_call_start(call, kw.range));
+            let range = keyword_range(call, k);
             let severity = if self.certain() { Severity::Error } else { Severity::Warning };
             self.report_with(
                 &rules::INVALID_ARGUMENT_VALUE,
@@ -752,8 +747,10 @@ impl<'a> Interp<'a> {
     /// DS214: `datetime(2024, 1, 1, tz="UTC")` with the standard library's `datetime`, which
     /// takes `tzinfo=`; `tz=` is pendulum's (`pendulum.datetime(..., tz="UTC")`).
     fn check_stdlib_datetime_call(&mut self, call: &'a ast::ExprCall) {
-        let Some(kw) = keyword(call, "tz") else { return };
-        let range = from_call_start(call, kw.range());
+        if !has_keyword(call, "tz") {
+            return;
+        }
+        let range = keyword_range(call, "tz");
         let severity = if self.certain() { Severity::Error } else { Severity::Warning };
         self.report_with(
             &rules::CALL_SIGNATURE_MISMATCH,
@@ -1353,11 +1350,7 @@ impl<'a> Interp<'a> {
                     }
                     // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
                     Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
-                        let severity = if self.certain() && !self.guarded(|g| g.attribute_error) {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
-                        };
+                        let severity = self.attribute_error_severity();
                         self.report_with(
                             &rules::UNKNOWN_ATTRIBUTE,
                             severity,
@@ -2212,12 +2205,7 @@ impl<'a> Interp<'a> {
             by_position.iter().take(positional).map(|p| p.parameter.name.as_str()).collect();
         for (k, _) in kwargs {
             let Some(k) = k.as_deref() else { continue };
-            let range = call
-                .arguments
-                .keywords
-                .iter()
-                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.as_str() == k))
-                .map_or(call.range(), |kw| from_call_start(call, kw.range));
+            let range = keyword_range(call, k);
             let named = params
                 .args
                 .iter()
@@ -2783,6 +2771,15 @@ impl<'a> Interp<'a> {
         Value::Hook(qualified.to_string())
     }
 
+    /// An AttributeError is certain unless the code may not run or catches it.
+    fn attribute_error_severity(&self) -> Severity {
+        if self.certain() && !self.guarded(|g| g.attribute_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
     /// The Airflow class a value is certainly an instance of, as a dotted import path.
     fn class_of(&self, value: &Value<'a>) -> Option<String> {
         match value {
@@ -2814,11 +2811,7 @@ impl<'a> Interp<'a> {
             .operator_params(target, module, class)
             .and_then(|p| p.defined_at.rsplit('.').next().map(str::to_string))
             .unwrap_or_else(|| class.to_string());
-        let severity = if self.certain() && !self.guarded(|g| g.attribute_error) {
-            Severity::Error
-        } else {
-            Severity::Warning
-        };
+        let severity = self.attribute_error_severity();
         let fix =
             closest(attr, attrs.names.iter().copied()).map(|c| format!("did you mean `{c}`?"));
         self.report_with(
@@ -2869,13 +2862,6 @@ impl<'a> Interp<'a> {
             return;
         }
         let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
-        let keyword_range = |name: &str| {
-            call.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
-                .map_or(call.range(), |k| from_call_start(call, k.range))
-        };
         let severity = if self.certain() && !self.guarded(|g| g.call_error) {
             Severity::Error
         } else {
@@ -2886,7 +2872,7 @@ impl<'a> Interp<'a> {
             if params.deprecated.contains(name) {
                 self.report(
                     &rules::DEPRECATED_OPERATOR_ARGUMENT,
-                    keyword_range(name),
+                    keyword_range(call, name),
                     format!(
                         "`{name}` is deprecated for {class_name}: Airflow {} accepts it with a deprecation warning and ignores it",
                         self.version
@@ -2920,7 +2906,7 @@ impl<'a> Interp<'a> {
                 self.report_with(
                     &rules::INVALID_ARGUMENT_VALUE,
                     severity,
-                    keyword_range(name),
+                    keyword_range(call, name),
                     format!(
                         "{class_name}() refuses {name}={shown}: it must be one of {listed} (error while Airflow imports the file)"
                     ),
@@ -2940,7 +2926,7 @@ impl<'a> Interp<'a> {
                         self.report_with(
                             &rules::INVALID_ARGUMENT_VALUE,
                             severity,
-                            keyword_range(name),
+                            keyword_range(call, name),
                             format!(
                                 "trigger_rule {shown} is not a trigger rule of Airflow {} (error while Airflow imports the file)",
                                 self.version
@@ -2961,7 +2947,7 @@ impl<'a> Interp<'a> {
                         self.report_with(
                             &rules::INVALID_ARGUMENT_VALUE,
                             Severity::Warning,
-                            keyword_range(name),
+                            keyword_range(call, name),
                             format!(
                                 "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
                             ),
@@ -2971,7 +2957,7 @@ impl<'a> Interp<'a> {
                         self.report_with(
                             &rules::INVALID_ARGUMENT_VALUE,
                             severity,
-                            keyword_range(name),
+                            keyword_range(call, name),
                             format!(
                                 "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
                             ),
@@ -3005,12 +2991,7 @@ impl<'a> Interp<'a> {
             let unknown: Vec<&str> =
                 given.iter().copied().filter(|k| !params.accepted.contains(*k)).collect();
             if !unknown.is_empty() {
-                let range = call
-                    .arguments
-                    .keywords
-                    .iter()
-                    .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == unknown[0]))
-                    .map_or(call.range(), |k| from_call_start(call, k.range));
+                let range = keyword_range(call, unknown[0]);
                 let fix = unknown
                     .iter()
                     .filter_map(|u| {
@@ -3237,6 +3218,16 @@ fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
 /// starts, and the range still ends at the argument at fault.
 fn from_call_start(call: &ast::ExprCall, argument: TextRange) -> TextRange {
     TextRange::new(call.range().start(), argument.end().max(call.range().start()))
+}
+
+/// Where a finding about the keyword argument `name` of `call` goes ([`from_call_start`]), or
+/// the whole call when it has no such keyword.
+fn keyword_range(call: &ast::ExprCall, name: &str) -> TextRange {
+    call.arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+        .map_or(call.range(), |k| from_call_start(call, k.range))
 }
 
 fn has_keyword(call: &ast::ExprCall, name: &str) -> bool {
