@@ -108,7 +108,7 @@ rules! {
     INVALID_SCHEDULE = "DS113", "invalid-schedule", Error,
         "The schedule is not a valid cron expression or preset.",
         "A string schedule must be a preset (`@daily`, `@hourly`, `@once`, `@continuous`, ...) or a cron expression with 5 or 6 fields; otherwise Airflow fails to build the DAG's timetable at import. `@continuous` also needs `max_active_runs=1`.";
-    LIST_TO_LIST_DEPENDENCY = "DS114", "list-to-list-dependency", Error,
+    LIST_TO_LIST_DEPENDENCY = "DS114", "list-to-list-dependency", Error [fix: Unsafe],
         "`[a, b] >> [c, d]`: bitshift between two lists.",
         "Python has no `>>` between lists, so this raises TypeError when the file is imported. Use `cross_downstream([a, b], [c, d])` for every pair, or `chain(...)`.";
     CHAIN_LENGTH_MISMATCH = "DS115", "chain-length-mismatch", Error,
@@ -126,7 +126,7 @@ rules! {
     UNRESOLVED_DYNAMIC_CODE = "DS119", "dynamic-names", Info,
         "The file uses `from x import *`, `globals()` or `exec`, so some names cannot be checked.",
         "Names created dynamically are invisible to static analysis; dagsmith then reports unknown names as warnings instead of errors.";
-    XCOM_ARG_OUTPUT = "DS120", "xcomarg-output", Error,
+    XCOM_ARG_OUTPUT = "DS120", "xcomarg-output", Error [fix: Safe],
         "`.output` is used on the result of a `@task` call, which is already an XComArg.",
         "Calling a TaskFlow function returns an XComArg, not an operator; `my_task().output` raises AttributeError ('PlainXComArg' object has no attribute 'output') while Airflow imports the file. Pass the call's result directly.";
     MISSING_START_DATE = "DS121", "missing-start-date", Error,

@@ -57,8 +57,8 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> Result<String, EditError> {
 
 /// Applies the fixes `mode` allows to `source`, validating after every fix, until no fix is
 /// left (at most [`MAX_PASSES`] passes). A fix is reverted when, after it, the file has more
-/// errors of some rule than before (errors that an import fix reveals excepted, see
-/// [`REVEALED_BY_IMPORT_FIXES`]) or has lost a DAG or a task. Deterministic.
+/// errors of some rule than before (errors that an import fix reveals, or that new tasks bring,
+/// excepted: see `keeps_the_file_whole`) or has lost a DAG or a task. Deterministic.
 pub fn fix_source(source: &str, options: &ValidateOptions, mode: FixMode) -> FixOutcome {
     fix_source_selected(source, options, mode, |_| true)
 }
@@ -177,8 +177,9 @@ impl FixKey {
     }
 }
 
-/// After a fix: no rule has more errors than before (errors an import fix reveals excepted),
-/// and every DAG and task is still there (a task may have gained a group prefix: `with
+/// After a fix: no rule has more errors than before (errors an import fix reveals excepted, and
+/// any error of a fix that makes tasks appear: `@task` from the package `airflow.task` made no
+/// task, so nothing about its tasks could be checked), and every DAG and task is still there (a task may have gained a group prefix: `with
 /// task_group("g"):` made a group of nothing, `with TaskGroup("g"):` prefixes its tasks' ids).
 fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
     let count = |r: &Report| {
@@ -192,9 +193,12 @@ fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
     let fewer_import_errors = IMPORT_RULES
         .iter()
         .any(|c| a.get(c).copied().unwrap_or(0) < b.get(c).copied().unwrap_or(0));
+    let tasks = |r: &Report| r.dags.iter().map(|d| d.tasks.len()).sum::<usize>();
+    let reveals_tasks = tasks(after) > tasks(before);
     for (code, n) in &a {
         if *n > b.get(code).copied().unwrap_or(0)
             && !(fewer_import_errors && REVEALED_BY_IMPORT_FIXES.contains(code))
+            && !reveals_tasks
         {
             return false;
         }

@@ -1,7 +1,8 @@
 //! Fixes for DS111 unknown-dag-argument: Airflow 3's renamed and removed DAG arguments (safe),
-//! and an unknown argument with one confident match among DAG's real ones (unsafe).
+//! and an unknown argument with one confident match among DAG's real ones (unsafe), or else,
+//! on a line of its own, commented out (unsafe: the DAG loses a setting it never had).
 
-use super::edits::remove_argument;
+use super::edits::{comment_out_argument, remove_argument};
 use super::file::argument_at;
 use super::{Context, Draft};
 use crate::catalog::similarity;
@@ -44,6 +45,15 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         }
     }
     let accepted = airflow::accepted_dag_arguments(ctx.version);
-    let real = similarity::confident_match(name.as_str(), accepted.iter().copied())?;
-    (!given(real)).then(|| rename(real, Applicability::Unsafe))
+    match similarity::confident_match(name.as_str(), accepted.iter().copied()) {
+        Some(real) => (!given(real)).then(|| rename(real, Applicability::Unsafe)),
+        None => {
+            let note = format!("DAG takes no `{}`", name.as_str());
+            Some(Draft {
+                applicability: Applicability::Unsafe,
+                message: format!("comment out `{}=` ({note})", name.as_str()),
+                edits: vec![comment_out_argument(ctx.file(), kw, &note)?],
+            })
+        }
+    }
 }

@@ -27,6 +27,43 @@ pub(super) fn remove_argument(arguments: &ast::Arguments, range: TextRange) -> O
     Some((removed, String::new()))
 }
 
+/// Comments out a keyword argument that has lines of its own (only indentation before it,
+/// nothing but its comma and a comment after it), with `note` after it:
+/// `    command=["x"],` → `    # command=["x"],  # dagsmith: <note>`. What the author wrote stays
+/// in the file, unlike a removal. `None` when the argument shares a line with another.
+pub(super) fn comment_out_argument(
+    file: &FileIndex,
+    kw: &ast::Keyword,
+    note: &str,
+) -> Option<Replacement> {
+    let indent = file.indentation(kw.range)?;
+    let after = file.text(TextRange::new(kw.range.end(), file.line_end(kw.range.end())));
+    let trimmed = after.trim_start();
+    let comma = trimmed.starts_with(',');
+    let rest = if comma { trimmed[1..].trim_start() } else { trimmed };
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    let end = if comma {
+        let skipped = after.len().checked_sub(trimmed.len())?.checked_add(1)?;
+        kw.range.end().checked_add(TextSize::try_from(skipped).ok()?)?
+    } else {
+        kw.range.end()
+    };
+    let range = TextRange::new(kw.range.start(), end);
+    let commented: Vec<String> = file
+        .text(range)
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| match line.strip_prefix(indent) {
+            _ if i == 0 => format!("# {line}"),
+            Some(rest) => format!("{indent}# {rest}"),
+            None => format!("# {line}"),
+        })
+        .collect();
+    Some((range, format!("{}  # dagsmith: {note}", commented.join("\n"))))
+}
+
 /// Adds `text` (`dag=dag`) as the call's last argument.
 pub(super) fn append_argument(arguments: &ast::Arguments, text: &str) -> Replacement {
     let last_end = arguments

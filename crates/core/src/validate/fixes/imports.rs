@@ -8,7 +8,9 @@
 //! - a name Airflow renamed without changing it: `DummyOperator` → `EmptyOperator` (safe);
 //! - a class name that exists nowhere but has one confident match in its package → that class, at
 //!   the import and at every use (unsafe: a guess);
-//! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`).
+//! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`);
+//! - a module imported as if it were a name of an Airflow module (`from airflow.utils.dates
+//!   import pendulum`) → `import pendulum` (safe: the module the code uses).
 
 use ruff_python_ast as ast;
 use ruff_text_size::{Ranged, TextRange};
@@ -23,6 +25,11 @@ use crate::validate::model::RawFinding;
 
 /// Names Airflow retired for another of the same behaviour: (old, new).
 const RENAMED: &[(&str, &str)] = &[("DummyOperator", "EmptyOperator")];
+
+/// Modules that models import from Airflow modules as if they were names there
+/// (`from airflow.utils.dates import pendulum`): Airflow's own requirements and the standard
+/// library. (`datetime` is a class too: `plan` imports it from `datetime`.)
+const MODULES: &[&str] = &["pendulum", "json", "logging", "os", "time", "random", "re"];
 
 /// Where one imported name should come from.
 struct Move<'a> {
@@ -53,6 +60,9 @@ fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Dr
     if module == "airflow.utils.dates"
         && let Some(draft) = dates::fix_days_ago_import(ctx, stmt)
     {
+        return Some(draft);
+    }
+    if !only_shims && let Some(draft) = modules_as_names(ctx, stmt, module) {
         return Some(draft);
     }
     let mut moves: Vec<Move> =
@@ -91,6 +101,84 @@ fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Dr
     let applicability =
         if moves.iter().all(|m| m.safe) { Applicability::Safe } else { Applicability::Unsafe };
     Some(Draft { applicability, message, edits })
+}
+
+/// DS214's `from airflow import task` (the package `airflow.task`) used as the TaskFlow
+/// decorator → `task` imported from where the decorator lives (safe: the name the code meant).
+pub(super) fn fix_task_package(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
+    if !finding.message.contains("`task` here is the package `airflow.task`") {
+        return None;
+    }
+    let file = ctx.file();
+    let (stmt, alias) = file.import_froms.iter().find_map(|s| {
+        let from_airflow =
+            s.level == 0 && s.module.as_ref().is_some_and(|m| m.as_str() == "airflow");
+        let alias = s
+            .names
+            .iter()
+            .find(|a| a.name.as_str() == "task" && a.asname.is_none())
+            .filter(|_| from_airflow)?;
+        Some((*s, alias))
+    })?;
+    let home = home_of(ctx.target(), ctx.version, "task", None)?;
+    let moves = [Move { alias, module: home, rename: None, safe: true }];
+    let all_to_one = stmt.names.len() == 1;
+    let edits = if all_to_one {
+        vec![(stmt.module.as_ref()?.range, moves[0].module.clone())]
+    } else {
+        split_statement(ctx, stmt, "airflow", &moves)?
+    };
+    Some(Draft {
+        applicability: Applicability::Safe,
+        message: message("airflow", &moves, all_to_one),
+        edits,
+    })
+}
+
+/// `from airflow.utils.dates import pendulum` → `import pendulum`: the names of `stmt` that
+/// are modules missing from `module` become `import` statements of their own.
+fn modules_as_names(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Option<Draft> {
+    let t = ctx.target();
+    let is_module = |a: &ast::Alias| {
+        MODULES.contains(&a.name.as_str())
+            && matches!(
+                catalog().name_status(t, module, a.name.as_str()),
+                NameStatus::Missing | NameStatus::ModuleMissing
+            )
+    };
+    let (modules, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
+        stmt.names.iter().partition(|a| is_module(a));
+    if modules.is_empty() {
+        return None;
+    }
+    let file = ctx.file();
+    let lines: Vec<String> = modules
+        .iter()
+        .map(|a| match &a.asname {
+            Some(as_name) => format!("import {} as {as_name}", a.name.as_str()),
+            None => format!("import {}", a.name.as_str()),
+        })
+        .collect();
+    let names: Vec<String> = modules.iter().map(|a| format!("`{}`", a.name.as_str())).collect();
+    let message = format!("import {} as a module, not from `{module}`", names.join(", "));
+    // On lines of their own, at the statement's indentation.
+    let indent = file.indentation(stmt.range)?;
+    let line_end = file.line_end(stmt.range.end());
+    let after = file.text(TextRange::new(stmt.range.end(), line_end)).trim();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    let separator = format!("{}{indent}", file.newline);
+    let edits = if kept.is_empty() {
+        vec![(stmt.range, lines.join(&separator))]
+    } else {
+        let first = stmt.names.first()?.range.start();
+        let last = stmt.names.last()?.range.end();
+        let kept: Vec<&str> = kept.iter().map(|a| file.text(a.range)).collect();
+        let added: String = lines.iter().map(|l| format!("{separator}{l}")).collect();
+        vec![(TextRange::new(first, last), kept.join(", ")), (TextRange::empty(line_end), added)]
+    };
+    Some(Draft { applicability: Applicability::Safe, message, edits })
 }
 
 /// Where `alias` should be imported from, when that is not `module` and is certain.

@@ -6,6 +6,7 @@
 mod context_managers;
 mod dag_arguments;
 mod dates;
+mod dependency_chains;
 mod edits;
 mod expand_values;
 mod file;
@@ -15,6 +16,7 @@ mod operator_arguments;
 mod orphan_tasks;
 mod third_party;
 mod undefined_names;
+mod xcom_output;
 
 use std::cell::{OnceCell, RefCell};
 
@@ -102,12 +104,20 @@ impl<'a> Context<'a> {
             expand_values::fix(self, finding)
         } else if code == rules::CALL_SIGNATURE_MISMATCH.code {
             dates::fix_datetime_tz(self, finding)
+                .or_else(|| imports::fix_task_package(self, finding))
         } else if code == rules::UNKNOWN_ATTRIBUTE.code {
             third_party::fix(self, finding)
+        } else if code == rules::XCOM_ARG_OUTPUT.code {
+            xcom_output::fix(self, finding)
         } else if code == rules::DECORATOR_AS_CONTEXT_MANAGER.code {
             context_managers::fix(self, finding)
-        } else if code == rules::TASK_WITHOUT_DAG.code || code == rules::INVALID_DEPENDENCY.code {
+        } else if code == rules::TASK_WITHOUT_DAG.code {
             orphan_tasks::fix(self, finding)
+        } else if code == rules::INVALID_DEPENDENCY.code {
+            orphan_tasks::fix(self, finding)
+                .or_else(|| dependency_chains::fix_uncalled_taskflow(self, finding))
+        } else if code == rules::LIST_TO_LIST_DEPENDENCY.code {
+            dependency_chains::fix_list_to_list(self, finding)
         } else {
             None
         }?;

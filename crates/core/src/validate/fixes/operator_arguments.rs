@@ -1,8 +1,10 @@
 //! Fixes for DS207 unknown-operator-argument: `provide_context` dropped and Airflow's renamed
 //! operator arguments (safe), an unknown argument with one confident match among the
-//! operator's real parameters, or a DAG argument given to a task, dropped (unsafe).
+//! operator's real parameters, or a DAG argument given to a task, dropped (unsafe); any other
+//! argument the operator does not take is commented out (unsafe: the task loses a setting, but
+//! the file loads and the author still sees what was meant).
 
-use super::edits::{Replacement, remove_argument};
+use super::edits::{Replacement, comment_out_argument, remove_argument};
 use super::{Context, Draft};
 use crate::catalog::{catalog, similarity};
 use crate::fix::Applicability;
@@ -46,6 +48,8 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let mut messages: Vec<String> = Vec::new();
     let mut applicability = Applicability::Safe;
     let mut removed = false;
+    // Commented out only when nothing else is fixed: a certain fix never waits on a guess.
+    let mut inventions: Vec<(Replacement, String)> = Vec::new();
     for kw in call.arguments.keywords.iter() {
         let Some(name) = kw.arg.as_ref().map(|a| a.as_str()) else { continue };
         if params.accepted.contains(name) {
@@ -75,7 +79,22 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
             similarity::confident_match(name, params.accepted.iter().map(String::as_str))
                 .map(|real| (real, Applicability::Unsafe))
         };
-        let Some((real, how)) = renamed.or_else(guessed) else { continue };
+        let Some((real, how)) = renamed.or_else(guessed) else {
+            // No real argument to put in its place: a model's invention (`command=` for
+            // `cmds=`) that repair rounds rarely change. Keeping it fails the whole file.
+            let note = format!("{class} takes no `{name}`");
+            match comment_out_argument(file, kw, &note) {
+                Some(edit) => inventions.push((edit, format!("comment out `{name}=` ({note})"))),
+                // Removals of neighbours could overlap: one per fix.
+                None if inventions.is_empty() => {
+                    if let Some(edit) = remove_argument(&call.arguments, kw.range) {
+                        inventions.push((edit, format!("remove `{name}=` ({note})")));
+                    }
+                }
+                None => {}
+            }
+            continue;
+        };
         if given.contains(&real) {
             continue;
         }
@@ -83,6 +102,10 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         edits.push((ident.range, real.to_string()));
         messages.push(format!("replace `{name}=` with `{real}=`"));
         applicability = applicability.max(how);
+    }
+    if edits.is_empty() {
+        applicability = Applicability::Unsafe;
+        (edits, messages) = inventions.into_iter().unzip();
     }
     if edits.is_empty() {
         return None;
