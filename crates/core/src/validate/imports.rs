@@ -45,6 +45,89 @@ const AIRFLOW_DEPENDENCIES: &[&str] = &[
     "yaml",
 ];
 
+/// pendulum's public names in its 2.x releases (Airflow 2.7-2.9 pin 2.1) and 3.x (Airflow 2.10+):
+/// a name in neither is an ImportError whichever is installed. Models import `timedelta` from it.
+const PENDULUM_NAMES: &[&str] = &[
+    "DAYS_PER_WEEK",
+    "Date",
+    "DateTime",
+    "Duration",
+    "FRIDAY",
+    "FixedTimezone",
+    "Formatter",
+    "HOURS_PER_DAY",
+    "Interval",
+    "MINUTES_PER_HOUR",
+    "MONDAY",
+    "MONTHS_PER_YEAR",
+    "Period",
+    "POST_TRANSITION",
+    "PRE_TRANSITION",
+    "SATURDAY",
+    "SECONDS_PER_DAY",
+    "SECONDS_PER_HOUR",
+    "SECONDS_PER_MINUTE",
+    "SUNDAY",
+    "THURSDAY",
+    "TRANSITION_ERROR",
+    "TUESDAY",
+    "Time",
+    "Timezone",
+    "UTC",
+    "WEDNESDAY",
+    "WEEKS_PER_YEAR",
+    "WeekDay",
+    "YEARS_PER_CENTURY",
+    "YEARS_PER_DECADE",
+    "constants",
+    "date",
+    "datetime",
+    "day",
+    "duration",
+    "exceptions",
+    "fixed_timezone",
+    "format_diff",
+    "formatting",
+    "freeze",
+    "from_format",
+    "from_timestamp",
+    "get_locale",
+    "get_test_now",
+    "has_test_now",
+    "helpers",
+    "instance",
+    "interval",
+    "local",
+    "local_timezone",
+    "locale",
+    "locales",
+    "mixins",
+    "naive",
+    "now",
+    "parse",
+    "parser",
+    "parsing",
+    "period",
+    "set_local_timezone",
+    "set_locale",
+    "set_test_now",
+    "test",
+    "test_local_timezone",
+    "time",
+    "timezone",
+    "timezones",
+    "today",
+    "tomorrow",
+    "travel",
+    "travel_back",
+    "travel_to",
+    "tz",
+    "utils",
+    "week_ends_at",
+    "week_starts_at",
+    "yesterday",
+];
+
 pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawFinding>) {
     let mut push =
         |rule: &'static Rule, severity: Severity, message: String, fix: Option<String>| {
@@ -70,6 +153,21 @@ pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawF
             format!("{what}: ModuleNotFoundError while Airflow imports the file"),
             Some("remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into()),
         );
+        return;
+    }
+    if module == "pendulum" {
+        for (name, _) in &import.names {
+            if *name != "*" && !PENDULUM_NAMES.contains(name) {
+                push(
+                    &rules::NAME_NOT_IN_MODULE,
+                    Severity::Error,
+                    format!(
+                        "cannot import name '{name}' from 'pendulum' (ImportError while Airflow imports the file)"
+                    ),
+                    None,
+                );
+            }
+        }
         return;
     }
     if top != "airflow" {

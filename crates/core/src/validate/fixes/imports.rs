@@ -196,6 +196,12 @@ fn plan<'a>(
     let to = |module: String, rename: Option<String>, safe: bool| {
         Some(Move { alias, module, rename, safe })
     };
+    // `from pendulum import timedelta`: the standard library's name, which pendulum lacks.
+    // (The catalog knows only Airflow's modules: nothing else moves out of pendulum.)
+    if module == "pendulum" {
+        let (_, stdlib) = FROM_STDLIB.iter().find(|(n, _)| *n == name)?;
+        return to((*stdlib).to_string(), None, true);
+    }
     match status {
         NameStatus::Exists if shim => {
             // The same object from a real module: where the version's API has it, else where
