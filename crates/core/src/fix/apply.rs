@@ -13,15 +13,6 @@ pub const MAX_PASSES: usize = 12;
 /// Fixes kept in one file at most (a bound on validation work for pathological inputs).
 const MAX_FIXES: usize = 256;
 
-/// Rules whose checks need the class (or DAG) to be known: an import or name fix can reveal
-/// them. An error of these rules that appears right after such a fix was there all along,
-/// hidden behind the import error, so it does not count as added by the fix.
-const REVEALED_BY_IMPORT_FIXES: &[&str] = &[
-    rules::UNKNOWN_OPERATOR_ARGUMENT.code,
-    rules::MISSING_OPERATOR_ARGUMENT.code,
-    rules::UNKNOWN_DAG_ARGUMENT.code,
-    rules::MISSING_START_DATE.code,
-];
 /// The import and name rules whose fixes make classes known.
 const IMPORT_RULES: &[&str] = &[
     rules::UNDEFINED_NAME.code,
@@ -135,12 +126,23 @@ fn non_overlapping(
     candidates.sort_by_key(|(code, _, fix)| (fix.span(), *code));
     let mut out: Vec<(&'static str, u32, Fix)> = Vec::new();
     let mut taken_end: Option<u32> = None;
+    // Insertion points taken: two fixes inserting at one point (`dag=dag` for a task, and again
+    // for the edge that links it) would both land.
+    let mut inserted_at: Vec<u32> = Vec::new();
+    let insertions = |fix: &Fix| -> Vec<u32> {
+        fix.edits.iter().filter(|e| e.start == e.end).map(|e| e.start).collect()
+    };
     for (code, line, fix) in candidates {
         let (start, end) = fix.span();
         // Strict overlap only: an insertion at the point where another fix starts is fine.
         if taken_end.is_some_and(|e| start < e) {
             continue;
         }
+        let points = insertions(fix);
+        if points.iter().any(|p| inserted_at.contains(p)) {
+            continue;
+        }
+        inserted_at.extend(points);
         taken_end = Some(end.max(taken_end.unwrap_or(0)));
         out.push((code, line, fix.clone()));
     }
@@ -177,10 +179,13 @@ impl FixKey {
     }
 }
 
-/// After a fix: no rule has more errors than before (errors an import fix reveals excepted, and
-/// any error of a fix that makes tasks appear: `@task` from the package `airflow.task` made no
-/// task, so nothing about its tasks could be checked), and every DAG and task is still there (a task may have gained a group prefix: `with
-/// task_group("g"):` made a group of nothing, `with TaskGroup("g"):` prefixes its tasks' ids).
+/// After a fix: no rule has more errors than before, and every DAG and task is still there (a
+/// task may have gained a group prefix: `with task_group("g"):` made a group of nothing, `with
+/// TaskGroup("g"):` prefixes its tasks' ids). Excepted are the errors a fix reveals: when it
+/// clears an import or name error, or makes tasks appear (`@task` from the package
+/// `airflow.task` made none), the file is checked further than before, and what shows there was
+/// hidden all along (Airflow stops at the first error). Never excepted: syntax errors, and
+/// import or name errors (one import fix must not trade for another's).
 fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
     let count = |r: &Report| {
         let mut m: BTreeMap<&str, usize> = BTreeMap::new();
@@ -194,12 +199,14 @@ fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
         .iter()
         .any(|c| a.get(c).copied().unwrap_or(0) < b.get(c).copied().unwrap_or(0));
     let tasks = |r: &Report| r.dags.iter().map(|d| d.tasks.len()).sum::<usize>();
-    let reveals_tasks = tasks(after) > tasks(before);
+    let reveals = fewer_import_errors || tasks(after) > tasks(before);
+    let never_revealed = |code: &str| {
+        IMPORT_RULES.contains(&code)
+            || code == rules::SYNTAX_ERROR.code
+            || code == rules::COMPILE_ERROR.code
+    };
     for (code, n) in &a {
-        if *n > b.get(code).copied().unwrap_or(0)
-            && !(fewer_import_errors && REVEALED_BY_IMPORT_FIXES.contains(code))
-            && !reveals_tasks
-        {
+        if *n > b.get(code).copied().unwrap_or(0) && !(reveals && !never_revealed(code)) {
             return false;
         }
     }
