@@ -253,8 +253,7 @@ fn generate(ctx: Ctx) {
     }
     let version = ctx.version.get_untracked();
     let params = ctx.params.get_untracked();
-    let request =
-        GenerateRequest { instruction: &instruction, airflow_version: &version, params: &params };
+    let request = GenerateRequest::from_params(&instruction, &version, &params);
     let body = serde_json::to_string(&request).unwrap_or_default();
     let controller = match AbortController::new() {
         Ok(c) => c,
@@ -724,7 +723,15 @@ fn Controls(ctx: Ctx) -> impl IntoView {
                 {param_input(ctx, "max tokens", "max-tokens", "1", |p| p.max_tokens, |p, v| p.max_tokens = v)}
                 {param_input(ctx, "temperature", "temperature", "0.05", |p| p.temperature, |p, v| p.temperature = v)}
                 {param_input(ctx, "top p", "top-p", "0.05", |p| p.top_p, |p, v| p.top_p = v)}
-                {param_input(ctx, "top k", "top-k", "1", |p| p.top_k, |p, v| p.top_k = v)}
+                // Read as u32: a negative k is refused in the box, as before top_k became i32.
+                {param_input(
+                    ctx,
+                    "top k",
+                    "top-k",
+                    "1",
+                    |p| u32::try_from(p.top_k).unwrap_or(0),
+                    |p, v: u32| p.top_k = i32::try_from(v).unwrap_or(i32::MAX),
+                )}
                 {param_input(ctx, "seed", "seed", "1", |p| p.seed, |p, v| p.seed = v)}
                 {param_input(ctx, "repeat penalty", "repeat-penalty", "0.05", |p| p.repeat_penalty, |p, v| p.repeat_penalty = v)}
                 {param_input(ctx, "repair rounds", "repair", "1", |p| p.repair, |p, v| p.repair = v)}
