@@ -1,5 +1,6 @@
-//! The `dagsmith serve` API as the playground uses it: request and response bodies, and an
-//! incremental parser for the `text/event-stream` that `POST /api/generate` answers with.
+//! The `dagsmith serve` API as the playground uses it: the request, event and health types
+//! (dagsmith-core's wire types, re-exported), the events decoded by name, and an incremental
+//! parser for the `text/event-stream` that `POST /api/generate` answers with.
 //!
 //! Response types are lenient (missing fields default, unknown ones are ignored) so that a
 //! slightly newer or older server still shows something useful instead of failing to parse.
