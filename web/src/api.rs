@@ -1,53 +1,17 @@
-//! The `dagsmith serve` API as the playground uses it: request and response bodies, and an
-//! incremental parser for the `text/event-stream` that `POST /api/generate` answers with.
+//! The `dagsmith serve` API as the playground uses it: the request, event and health types
+//! (dagsmith-core's wire types, re-exported), the events decoded by name, and an incremental
+//! parser for the `text/event-stream` that `POST /api/generate` answers with.
 //!
 //! Response types are lenient (missing fields default, unknown ones are ignored) so that a
 //! slightly newer or older server still shows something useful instead of failing to parse.
 
-use dagsmith_core::share::GenerationParams;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// `POST /api/generate` body.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct GenerateRequest<'a> {
-    pub instruction: &'a str,
-    pub airflow_version: &'a str,
-    #[serde(flatten)]
-    pub params: &'a GenerationParams,
-}
-
-/// `GET /api/health`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Health {
-    pub status: String,
-    pub version: String,
-    pub generation: GenerationStatus,
-    pub model: Option<ModelInfo>,
-    pub slots: Slots,
-    pub queue: u32,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct GenerationStatus {
-    pub available: bool,
-    pub reason: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ModelInfo {
-    pub name: String,
-    pub path: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Slots {
-    pub total: u32,
-    pub busy: u32,
-}
+// The request, events and health are dagsmith-core's wire types, shared with the server.
+pub use dagsmith_core::wire::{
+    AttemptEnd, AttemptStart, Done, GenerateRequest, GenerationStatus, Health, ModelInfo, Slots,
+    Token,
+};
 
 /// The message of a JSON error body (`{"error":{"message":...}}`), if it is one.
 pub fn error_message(body: &str) -> Option<String> {
@@ -150,42 +114,8 @@ impl SseParser {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct AttemptStart {
-    pub attempt: u32,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Token {
-    pub attempt: u32,
-    pub text: String,
-    pub tokens: u64,
-    pub tokens_per_second: f64,
-}
-
-/// An attempt's end. Its `report` is not read: the browser validates the code itself with
-/// the same dagsmith-core, so the findings shown are the same either way.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct AttemptEnd {
-    pub attempt: u32,
-    pub raw: String,
-    pub code: String,
-    pub tokens: u64,
-    pub seconds: f64,
-    pub tokens_per_second: f64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Done {
-    pub attempts: u32,
-    pub code: String,
-}
-
-/// A generation event, decoded.
+/// A generation event, decoded. An attempt's `report` is not used: the browser validates the
+/// code itself with the same dagsmith-core, so the findings shown are the same either way.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerEvent {
     AttemptStart(AttemptStart),
@@ -222,16 +152,13 @@ impl ServerEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dagsmith_core::share::GenerationParams;
 
     #[test]
     fn request_body_matches_the_contract() {
         let params = GenerationParams { temperature: 0.5, repair: 1, ..Default::default() };
-        let body = serde_json::to_value(GenerateRequest {
-            instruction: "etl",
-            airflow_version: "2.7",
-            params: &params,
-        })
-        .unwrap();
+        let body =
+            serde_json::to_value(GenerateRequest::from_params("etl", "2.7", &params)).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"instruction": "etl", "airflow_version": "2.7", "max_tokens": 1024,

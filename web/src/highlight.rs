@@ -2,6 +2,8 @@
 //! triple-quoted and prefixed ones, comments, numbers, decorators, definitions) that never
 //! fails, whatever the input, and HTML output split per line so that each line can be marked.
 
+use crate::html::escape;
+
 /// Token classes; each maps to a CSS class (`tok-…`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -190,19 +192,6 @@ fn string_at(bytes: &[u8], i: usize) -> Option<usize> {
         }
     }
     Some(bytes.len())
-}
-
-/// Escapes text for HTML element content.
-pub fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// Highlighted HTML per source line (no newlines inside). A token spanning lines (a

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use dagsmith_core::graph::{self, GraphLayout};
 use dagsmith_core::{DagSummary, Report};
 
-use crate::highlight::escape;
-use crate::state::task_severity;
+use crate::html::escape;
+use crate::view_model::task_severity;
 
 const NODE_H: f64 = 28.0;
 const ROW: f64 = 44.0;

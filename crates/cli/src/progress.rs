@@ -46,6 +46,11 @@ impl Progress {
         self.bar.inc(n);
     }
 
+    /// `reader`, advancing the bar by what is read through it.
+    pub fn wrap_read<R: std::io::Read>(&self, reader: R) -> indicatif::ProgressBarIter<R> {
+        self.bar.wrap_read(reader)
+    }
+
     pub fn message(&self, msg: String) {
         self.bar.set_message(msg);
     }

@@ -24,6 +24,7 @@ pub mod source;
 pub mod splice;
 pub mod symbol;
 mod validate;
+pub mod wire;
 
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};

@@ -25,14 +25,16 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Largest JSON a fragment may inflate to. Generous for a DAG file, small for a browser.
 pub const MAX_JSON_BYTES: usize = 4 << 20;
 
-/// Sampling parameters of a generation (the server's `/api/generate` fields).
+/// The playground's generation settings, as a link stores them;
+/// [`crate::wire::GenerateRequest::from_params`] makes the `/api/generate` body from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GenerationParams {
     pub max_tokens: u32,
     pub temperature: f32,
     pub top_p: f32,
-    pub top_k: u32,
+    /// `i32` as [`crate::wire::SamplingParams`] (links hold a small JSON number either way).
+    pub top_k: i32,
     pub seed: u32,
     pub repeat_penalty: f32,
     /// Repair rounds after the first answer.
@@ -41,13 +43,15 @@ pub struct GenerationParams {
 
 impl Default for GenerationParams {
     fn default() -> Self {
+        // The server's defaults, so that a link of untouched settings reproduces a plain request.
+        let sampling = crate::wire::SamplingParams::default();
         GenerationParams {
-            max_tokens: 1024,
-            temperature: 0.0,
-            top_p: 1.0,
-            top_k: 40,
-            seed: 42,
-            repeat_penalty: 1.0,
+            max_tokens: crate::wire::GENERATE_MAX_TOKENS,
+            temperature: sampling.temperature,
+            top_p: sampling.top_p,
+            top_k: sampling.top_k,
+            seed: sampling.seed,
+            repeat_penalty: sampling.repeat_penalty,
             repair: 0,
         }
     }

@@ -3,77 +3,10 @@
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use serde::{Deserialize, Serialize};
 
-/// How the next token is chosen. The default is greedy (temperature 0): batch jobs are
-/// reproducible and a DAG is code, where the likeliest token is usually right.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SamplingParams {
-    /// 0 = greedy.
-    pub temperature: f32,
-    /// Nucleus sampling; 1 = off.
-    pub top_p: f32,
-    /// Keep the k likeliest tokens; 0 = off.
-    pub top_k: i32,
-    /// Minimum probability relative to the likeliest token; 0 = off.
-    pub min_p: f32,
-    /// Penalty for tokens among the last `repeat_last_n` generated; 1 = off.
-    pub repeat_penalty: f32,
-    pub repeat_last_n: i32,
-    /// Seed of the random sampler (ignored when greedy).
-    pub seed: u32,
-}
-
-impl Default for SamplingParams {
-    fn default() -> Self {
-        SamplingParams {
-            temperature: 0.0,
-            top_p: 1.0,
-            top_k: 40,
-            min_p: 0.0,
-            repeat_penalty: 1.0,
-            repeat_last_n: 64,
-            seed: 42,
-        }
-    }
-}
-
-impl SamplingParams {
-    pub fn is_greedy(&self) -> bool {
-        self.temperature <= 0.0
-    }
-
-    /// Checks ranges; the message names the parameter.
-    pub fn check(&self) -> Result<(), String> {
-        let finite = |name: &str, v: f32| {
-            if v.is_finite() { Ok(()) } else { Err(format!("{name} must be a finite number")) }
-        };
-        finite("temperature", self.temperature)?;
-        finite("top_p", self.top_p)?;
-        finite("min_p", self.min_p)?;
-        finite("repeat_penalty", self.repeat_penalty)?;
-        if self.temperature < 0.0 {
-            return Err("temperature must be >= 0".into());
-        }
-        if !(0.0..=1.0).contains(&self.top_p) || self.top_p == 0.0 {
-            return Err("top_p must be in (0, 1]".into());
-        }
-        if !(0.0..=1.0).contains(&self.min_p) {
-            return Err("min_p must be in [0, 1]".into());
-        }
-        if self.top_k < 0 {
-            return Err("top_k must be >= 0 (0 = off)".into());
-        }
-        if self.repeat_penalty <= 0.0 {
-            return Err("repeat_penalty must be > 0 (1 = off)".into());
-        }
-        if self.repeat_last_n < 0 {
-            return Err("repeat_last_n must be >= 0".into());
-        }
-        Ok(())
-    }
-}
+// The parameters and their defaults live in dagsmith-core's wire types, where the server's
+// requests and the playground (which cannot link llama.cpp) read them too.
+pub use dagsmith_core::wire::SamplingParams;
 
 /// A sequence's sampler. Plain greedy skips llama.cpp's sampler chain: the chain copies all
 /// ~150k logits into a candidate array per token, an argmax reads them in place (measurably

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use dagsmith_core::dataset::Message;
+use dagsmith_core::wire::Health;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use ureq::Agent;
@@ -197,8 +198,8 @@ impl Client {
             return None;
         }
         let text = response.body_mut().with_config().limit(1 << 20).read_to_string().ok()?;
-        let health: Value = serde_json::from_str(&text).ok()?;
-        let slots = health.get("slots")?.get("total")?.as_u64()?;
+        let health: Health = serde_json::from_str(&text).ok()?;
+        let slots = health.slots.total;
         (slots > 0).then_some(slots as usize)
     }
 

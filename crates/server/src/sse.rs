@@ -34,9 +34,9 @@ impl EventSender {
         self.tx.send(event).await.is_ok()
     }
 
-    /// Sends a named event with JSON data; false when the client is gone.
-    pub async fn send_json(&self, name: &str, data: &serde_json::Value) -> bool {
-        self.send(Event::default().event(name).data(data.to_string())).await
+    /// Sends a named event (its data one line of JSON); false when the client is gone.
+    pub async fn send_named(&self, name: &str, data: String) -> bool {
+        self.send(Event::default().event(name).data(data)).await
     }
 
     /// The job's next event, or [`Next::ClientGone`] as soon as the client disconnects (also

@@ -1,14 +1,17 @@
 //! The built web app: files from the static directory, `index.html` for any other path outside
 //! the APIs (the app routes in the browser), and 404 for anything that tries to leave the
-//! directory (`..`, encoded or not, backslashes, symlinks pointing out).
+//! directory (`..`, encoded or not, backslashes, symlinks pointing out). Paths are resolved and
+//! checked here; tower-http serves the file (ranges, conditional requests, precompressed
+//! variants, MIME types).
 
 use std::path::{Component, Path, PathBuf};
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use tower_http::services::ServeFile;
 
 use crate::error::ApiError;
 use crate::state::SharedState;
@@ -53,40 +56,52 @@ pub fn resolve(root: &Path, url_path: &str) -> Resolved {
     }
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        // WebAssembly.instantiateStreaming insists on this type.
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
-        "woff2" => "font/woff2",
-        _ => "application/octet-stream",
+/// Serves one resolved file with tower-http's file service (`ServeFile` is `ServeDir` for a
+/// single path): Range and conditional requests, HEAD, MIME types, and a `.br`/`.gz` variant
+/// beside the file when the client accepts it. The path was resolved and checked by [`resolve`]
+/// already; `ServeDir` itself would follow a symlink out of the directory.
+async fn file_response(root: &Path, path: PathBuf, request: Request) -> Response {
+    let mut service = ServeFile::new(&path);
+    // A variant is a file of its own: served only when it, too, stays inside the directory.
+    if variant_inside(root, &path, "br") {
+        service = service.precompressed_br();
     }
+    if variant_inside(root, &path, "gz") {
+        service = service.precompressed_gzip();
+    }
+    let response = match service.try_call(request).await {
+        Ok(response) if response.status() != StatusCode::NOT_FOUND => response,
+        // Removed since it was resolved, or unreadable.
+        _ => return ApiError::not_found("not found").into_response(),
+    };
+    let mut response = response.map(Body::new);
+    let headers = response.headers_mut();
+    // The app's text files are UTF-8; mime_guess names no charset.
+    if let Some(mime) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        && mime.starts_with("text/")
+        && !mime.contains("charset")
+        && let Ok(value) = HeaderValue::from_str(&format!("{mime}; charset=utf-8"))
+    {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    // The app's file names carry content hashes, except index.html: always revalidate it.
+    let cache = if path.file_name().is_some_and(|n| n == "index.html") {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }
 
-async fn file_response(path: PathBuf) -> Response {
-    let read_path = path.clone();
-    match tokio::task::spawn_blocking(move || std::fs::read(read_path)).await {
-        Ok(Ok(bytes)) => {
-            // The app's file names carry content hashes, except index.html: always revalidate it.
-            let cache = if path.file_name().is_some_and(|n| n == "index.html") {
-                "no-cache"
-            } else {
-                "public, max-age=3600"
-            };
-            Response::builder()
-                .header(header::CONTENT_TYPE, content_type(&path))
-                .header(header::CACHE_CONTROL, cache)
-                .body(Body::from(bytes))
-                .unwrap_or_default()
-        }
-        _ => ApiError::not_found("not found").into_response(),
+/// Whether `file.EXT` exists and stays inside `root` (symlinks followed).
+fn variant_inside(root: &Path, file: &Path, ext: &str) -> bool {
+    let mut variant = file.as_os_str().to_owned();
+    variant.push(".");
+    variant.push(ext);
+    match (Path::new(&variant).canonicalize(), root.canonicalize()) {
+        (Ok(variant), Ok(root)) => variant.starts_with(root) && variant.is_file(),
+        _ => false,
     }
 }
 
@@ -96,35 +111,35 @@ pub fn is_api(path: &str) -> bool {
 }
 
 /// The router's fallback: unknown API paths, the web app and its files.
-pub async fn fallback(State(state): State<SharedState>, method: Method, uri: Uri) -> Response {
-    let path = uri.path();
-    if is_api(path) {
-        return ApiError::not_found(format!("no endpoint {method} {path}")).into_response();
+pub async fn fallback(
+    State(state): State<SharedState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let method = request.method();
+    let path = request.uri().path().to_string();
+    if is_api(&path) {
+        return Err(ApiError::not_found(format!("no endpoint {method} {path}")));
     }
     if method != Method::GET && method != Method::HEAD {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request_error",
             format!("{method} is not allowed here"),
-        )
-        .into_response();
+        ));
     }
     let Some(root) = &state.config.static_dir else {
-        return ApiError::not_found(
+        return Err(ApiError::not_found(
             "this server has no web app: build it (scripts/build-web.sh) into dist/ or pass \
              --static-dir DIR; the API is under /api and /v1",
-        )
-        .into_response();
+        ));
     };
-    match resolve(root, path) {
-        Resolved::File(file) => file_response(file).await,
+    match resolve(root, &path) {
+        Resolved::File(file) => Ok(file_response(root, file, request).await),
         Resolved::Missing => match resolve(root, "/index.html") {
-            Resolved::File(index) => file_response(index).await,
-            _ => {
-                ApiError::not_found(format!("{path} not found (and no index.html)")).into_response()
-            }
+            Resolved::File(index) => Ok(file_response(root, index, request).await),
+            _ => Err(ApiError::not_found(format!("{path} not found (and no index.html)"))),
         },
-        Resolved::Forbidden => ApiError::not_found(format!("{path} not found")).into_response(),
+        Resolved::Forbidden => Err(ApiError::not_found(format!("{path} not found"))),
     }
 }
 

@@ -334,6 +334,33 @@ fn static_files_spa_fallback_and_no_traversal() {
 }
 
 #[test]
+fn static_files_answer_ranges_revalidation_and_precompressed_variants() {
+    let dist = std::env::temp_dir().join(format!("dagsmith-static-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+    std::fs::write(dist.join("app.js"), "0123456789").unwrap();
+    std::fs::write(dist.join("app.js.gz"), b"gzipped").unwrap();
+    let config = ServerConfig { static_dir: Some(dist.clone()), ..config() };
+    let s = Background::start(config, Err("not needed here".into())).unwrap();
+
+    let get = |path: &str| Request::new(s.addr, "GET", path);
+    let range = get("/app.js").header("Range", "bytes=2-4").send();
+    assert_eq!((range.status, range.body.as_str()), (206, "234"));
+    assert_eq!(range.header("content-type"), Some("text/javascript; charset=utf-8"));
+    let full = get("/app.js").send();
+    let modified = full.header("last-modified").expect("last-modified").to_string();
+    assert_eq!(full.header("cache-control"), Some("public, max-age=3600"));
+    let again = get("/app.js").header("If-Modified-Since", &modified).send();
+    assert_eq!(again.status, 304);
+    let gz = get("/app.js").header("Accept-Encoding", "gzip").send();
+    assert_eq!((gz.header("content-encoding"), gz.body.as_str()), (Some("gzip"), "gzipped"));
+    let index = get("/some/route").send();
+    assert_eq!((index.status, index.header("cache-control")), (200, Some("no-cache")));
+    drop(s);
+    std::fs::remove_dir_all(&dist).unwrap();
+}
+
+#[test]
 fn without_a_model_validation_works_and_generation_says_why() {
     let reason = "no model: /nowhere/model.gguf not found";
     let s = Background::start(config(), Err(reason.into())).unwrap();

@@ -8,12 +8,15 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dagsmith_core::fix::FixMode;
+use dagsmith_core::fix::{AppliedFix, FixMode};
 use dagsmith_core::pipeline::{self, AnswerEnd, Conversation};
+use dagsmith_core::wire::{
+    AttemptEnd, AttemptStart, Done, ErrorEvent, GENERATE_MAX_TOKENS, GenerateEvent,
+    GenerateRequest, GenerationStatus, Health, ModelInfo, SamplingParams, Slots, Token,
+};
 use dagsmith_core::{AirflowVersion, Report, ValidateOptions};
-use dagsmith_engine::{FinishReason, GenerationRequest, SamplingParams};
+use dagsmith_engine::{FinishReason, GenerationRequest};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::config::Validator;
 use crate::error::ApiError;
@@ -32,17 +35,21 @@ pub async fn health(State(state): State<SharedState>) -> Response {
         },
         Generation::Unavailable(reason) => (false, Some(reason.clone()), 0, 0, 0),
     };
-    let model = state.model().map(|m| json!({"name": m.name, "path": m.path}));
+    let model = state
+        .model()
+        .map(|m| ModelInfo { name: m.name.clone(), path: m.path.to_string_lossy().into_owned() });
+    // Counts far below u32::MAX: the slots and queue are configured in u32 or less.
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     json_response(
         StatusCode::OK,
-        &json!({
-            "status": "ok",
-            "version": dagsmith_core::VERSION,
-            "generation": {"available": available, "reason": reason},
-            "model": model,
-            "slots": {"total": slots, "busy": busy},
-            "queue": queue,
-        }),
+        &Health {
+            status: "ok".into(),
+            version: dagsmith_core::VERSION.into(),
+            generation: GenerationStatus { available, reason },
+            model,
+            slots: Slots { total: count(slots), busy: count(busy) },
+            queue: count(queue),
+        },
     )
 }
 
@@ -78,72 +85,27 @@ struct ValidateBody {
 pub async fn validate_code(
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let body: ValidateBody = parse_body(body, state.config.body_limit)?;
-        let version = parse_version(body.airflow_version.as_deref())?;
-        validate_blocking(state.config.validator, body.code, version).await
-    };
-    match result.await {
-        Ok(report) => json_response(StatusCode::OK, &report),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, ApiError> {
+    let body: ValidateBody = parse_body(body, state.config.body_limit)?;
+    let version = parse_version(body.airflow_version.as_deref())?;
+    let report = validate_blocking(state.config.validator, body.code, version).await?;
+    Ok(json_response(StatusCode::OK, &report))
 }
-
-#[derive(Deserialize)]
-struct GenerateBody {
-    instruction: String,
-    airflow_version: Option<String>,
-    max_tokens: Option<u32>,
-    temperature: Option<f32>,
-    top_p: Option<f32>,
-    top_k: Option<i32>,
-    min_p: Option<f32>,
-    seed: Option<u32>,
-    repeat_penalty: Option<f32>,
-    repair: Option<u32>,
-    /// `all` (default), `safe` or `none`: the fixes applied to each answer.
-    fixes: Option<String>,
-    /// Add the catalog's API sheet to the prompt (default true).
-    api_sheet: Option<bool>,
-}
-
-/// Default `max_tokens` of /api/generate: room for a whole DAG file.
-const GENERATE_MAX_TOKENS: u32 = 1024;
 
 /// `POST /api/generate`: streams the answer's tokens, then the extracted code and its report;
 /// repair rounds (the findings sent back to the model) while it does not load.
 pub async fn generate(
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match start_generate(state, body).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn start_generate(
-    state: SharedState,
-    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (engine, scheduler, _) = state.ready()?;
-    let body: GenerateBody = parse_body(body, state.config.body_limit)?;
+    let body: GenerateRequest = parse_body(body, state.config.body_limit)?;
     if body.instruction.trim().is_empty() {
         return Err(ApiError::bad_request("instruction must not be empty"));
     }
     let version = parse_version(body.airflow_version.as_deref())?;
-    let defaults = SamplingParams::default();
-    let sampling = SamplingParams {
-        temperature: body.temperature.unwrap_or(defaults.temperature),
-        top_p: body.top_p.unwrap_or(defaults.top_p),
-        top_k: body.top_k.unwrap_or(defaults.top_k),
-        min_p: body.min_p.unwrap_or(defaults.min_p),
-        repeat_penalty: body.repeat_penalty.unwrap_or(defaults.repeat_penalty),
-        seed: body.seed.unwrap_or(defaults.seed),
-        ..defaults
-    };
-    sampling.check().map_err(ApiError::bad_request)?;
+    let sampling =
+        body.sampling.resolve(SamplingParams::default()).map_err(ApiError::bad_request)?;
     let repair = body.repair.unwrap_or(0);
     if repair > state.config.max_repair {
         return Err(ApiError::bad_request(format!(
@@ -203,14 +165,19 @@ impl Generate {
         }
     }
 
+    /// Sends one event; false when the client is gone.
+    async fn send(&self, event: GenerateEvent<&Report, &[AppliedFix]>) -> bool {
+        self.events.send_named(event.name(), event.data()).await
+    }
+
     async fn error(&self, e: &ApiError) {
-        self.events.send_json("error", &json!({"message": e.message})).await;
+        self.send(GenerateEvent::Error(ErrorEvent { message: e.message.clone() })).await;
     }
 
     async fn run(mut self, mut job: tokio::sync::mpsc::UnboundedReceiver<JobEvent>) {
         let mut attempt = 0u32;
         loop {
-            if !self.events.send_json("attempt_start", &json!({"attempt": attempt})).await {
+            if !self.send(GenerateEvent::AttemptStart(AttemptStart { attempt })).await {
                 return;
             }
             let started = Instant::now();
@@ -222,9 +189,13 @@ impl Generate {
                         } else {
                             0.0
                         };
-                        let data = json!({"attempt": attempt, "text": text,
-                                          "tokens": progress.tokens, "tokens_per_second": tps});
-                        if !self.events.send_json("token", &data).await {
+                        let token = Token {
+                            attempt,
+                            text,
+                            tokens: u64::from(progress.tokens),
+                            tokens_per_second: tps,
+                        };
+                        if !self.send(GenerateEvent::Token(token)).await {
                             return;
                         }
                     }
@@ -260,26 +231,26 @@ impl Generate {
             };
             self.conversation = conversation;
             let last = self.conversation.last().expect("just recorded");
-            let data = json!({
-                "attempt": attempt,
-                "raw": completion.text,
-                "code": last.code,
-                "report": last.report,
-                "code_before_fixes": last.code_before_fixes,
-                "loads_before_fixes": last.loads_before_fixes,
-                "fixes": last.fixes,
-                "finish": completion.finish.as_str(),
-                "tokens": completion.completion_tokens,
-                "seconds": started.elapsed().as_secs_f64(),
-                "tokens_per_second": completion.tokens_per_second(),
-            });
-            if !self.events.send_json("attempt_end", &data).await {
+            let end = AttemptEnd {
+                attempt,
+                raw: completion.text.clone(),
+                code: last.code.clone(),
+                report: &last.report,
+                code_before_fixes: last.code_before_fixes.clone(),
+                loads_before_fixes: last.loads_before_fixes,
+                fixes: &last.fixes[..],
+                finish: completion.finish.as_str().into(),
+                tokens: u64::from(completion.completion_tokens),
+                seconds: started.elapsed().as_secs_f64(),
+                tokens_per_second: completion.tokens_per_second(),
+            };
+            if !self.send(GenerateEvent::AttemptEnd(end)).await {
                 return;
             }
             if !again {
                 let done =
-                    json!({"attempts": attempt + 1, "code": last.code, "report": last.report});
-                self.events.send_json("done", &done).await;
+                    Done { attempts: attempt + 1, code: last.code.clone(), report: &last.report };
+                self.send(GenerateEvent::Done(done)).await;
                 return;
             }
             // A repair round: the fixed code and the findings left go back to the model.

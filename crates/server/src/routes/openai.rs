@@ -14,6 +14,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
+use dagsmith_core::wire::SamplingOverrides;
 use dagsmith_engine::{Completion, GenerationRequest, Message, SamplingParams};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -152,16 +153,6 @@ fn usage(c: &Completion) -> Value {
 pub async fn chat_completions(
     State(state): State<SharedState>,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match start(state, body).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn start(
-    state: SharedState,
-    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (engine, scheduler, model) = state.ready()?;
     let body: ChatRequest = parse_body(body, state.config.body_limit)?;
@@ -172,18 +163,17 @@ async fn start(
         return Err(ApiError::bad_request("messages must not be empty"));
     }
     let messages = body.messages.into_iter().map(message).collect::<Result<Vec<_>, _>>()?;
-    let defaults = SamplingParams::default();
-    let sampling = SamplingParams {
-        temperature: body.temperature.unwrap_or(defaults.temperature),
-        top_p: body.top_p.unwrap_or(defaults.top_p),
-        top_k: body.top_k.unwrap_or(defaults.top_k),
-        min_p: body.min_p.unwrap_or(defaults.min_p),
-        repeat_penalty: body.repeat_penalty.unwrap_or(defaults.repeat_penalty),
+    let sampling = SamplingOverrides {
+        temperature: body.temperature,
+        top_p: body.top_p,
+        top_k: body.top_k,
+        min_p: body.min_p,
+        repeat_penalty: body.repeat_penalty,
         // OpenAI's seed is any integer; the sampler takes 32 bits.
-        seed: body.seed.map_or(defaults.seed, |s| s as u32),
-        ..defaults
-    };
-    sampling.check().map_err(ApiError::bad_request)?;
+        seed: body.seed.map(|s| s as u32),
+    }
+    .resolve(SamplingParams::default())
+    .map_err(ApiError::bad_request)?;
     let stop = match body.stop {
         None => Vec::new(),
         Some(Stop::One(s)) => vec![s],

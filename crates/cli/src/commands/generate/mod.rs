@@ -135,21 +135,22 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub no_api_sheet: bool,
 
+    // Sampling defaults: dagsmith_core::wire::SamplingParams's, as the server's.
     /// Sampling temperature (0 = greedy, the default: reproducible).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = SamplingParams::default().temperature)]
     pub temperature: f32,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = SamplingParams::default().top_p)]
     pub top_p: f32,
     /// 0 = off.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = SamplingParams::default().top_k)]
     pub top_k: i32,
     /// 0 = off.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = SamplingParams::default().min_p)]
     pub min_p: f32,
     /// 1 = off.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = SamplingParams::default().repeat_penalty)]
     pub repeat_penalty: f32,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = SamplingParams::default().seed)]
     pub seed: u32,
 
     /// System prompt instead of the default one (and of the rows' own).
