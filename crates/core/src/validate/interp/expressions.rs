@@ -75,24 +75,7 @@ impl<'a> Interp<'a> {
                 self.eval_elements(&s.elts);
                 Value::Unknown
             }
-            Expr::Dict(d) => {
-                // Only a dict whose every key is known is a `Dict`: code checks the
-                // absence of keys (start_date, task_id) on it.
-                let mut items = Some(Vec::new());
-                for item in &d.items {
-                    let key = item.key.as_ref().map(|k| self.eval(k));
-                    let value = self.eval(&item.value);
-                    match (key, value, items.as_mut()) {
-                        (Some(Value::Str(k)), v, Some(items)) => items.push((k, v)),
-                        (None, Value::Dict(inner), Some(items)) => items.extend(inner),
-                        _ => items = None,
-                    }
-                }
-                match items {
-                    Some(items) => self.built(Value::Dict(items)),
-                    None => Value::Unknown,
-                }
-            }
+            Expr::Dict(d) => self.eval_dict(d),
             Expr::BinOp(b) => self.eval_binop(b),
             Expr::BoolOp(b) => {
                 let mut last = Value::Unknown;
@@ -111,27 +94,7 @@ impl<'a> Interp<'a> {
                     _ => Value::Unknown,
                 }
             }
-            Expr::Compare(c) => {
-                let left = self.eval(&c.left);
-                let rights: Vec<Value<'a>> = c.comparators.iter().map(|e| self.eval(e)).collect();
-                if c.ops.len() == 1
-                    && let Some(right) = rights.first()
-                {
-                    let eq = match (&left, right) {
-                        (Value::Str(a), Value::Str(b)) => Some(a == b),
-                        (Value::Int(a), Value::Int(b)) => Some(a == b),
-                        _ => None,
-                    };
-                    if let Some(eq) = eq {
-                        match c.ops[0] {
-                            ast::CmpOp::Eq => return Value::Bool(eq),
-                            ast::CmpOp::NotEq => return Value::Bool(!eq),
-                            _ => {}
-                        }
-                    }
-                }
-                Value::Unknown
-            }
+            Expr::Compare(c) => self.eval_compare(c),
             Expr::If(i) => {
                 let test = self.eval(&i.test);
                 match truthiness(&i.test, &test) {
@@ -183,78 +146,8 @@ impl<'a> Interp<'a> {
                 Value::Unknown
             }
             Expr::Call(call) => self.eval_call(call),
-            Expr::Attribute(a) => {
-                let object = self.eval(&a.value);
-                let attr = a.attr.as_str();
-                match object {
-                    // `TriggerRule.ALL_SUCCESS` is a str enum whose value is "all_success".
-                    Value::Imported(q)
-                        if q.starts_with("airflow.")
-                            && q.ends_with(".TriggerRule")
-                            && attr.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
-                    {
-                        Value::Str(attr.to_ascii_lowercase())
-                    }
-                    // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
-                    Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
-                        let severity = self.attribute_error_severity();
-                        self.report_with(
-                            &rules::UNKNOWN_ATTRIBUTE,
-                            severity,
-                            a.range,
-                            "module 'pendulum' has no attribute 'timedelta' (AttributeError while Airflow imports the file)".into(),
-                            Some("`pendulum.duration(...)` takes the same arguments".into()),
-                        );
-                        Value::Unknown
-                    }
-                    Value::Imported(q) => match arith::concat_str(q, ".") {
-                        Some(q) => {
-                            arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported)
-                        }
-                        None => Value::Unknown,
-                    },
-                    Value::Task(t) if attr == "output" => Value::XCom(t),
-                    Value::XCom(t) if attr == "output" => {
-                        self.report(
-                            &rules::XCOM_ARG_OUTPUT,
-                            a.range,
-                            "`.output` on the result of a TaskFlow call: it is already an XComArg (AttributeError while Airflow imports the file)".into(),
-                            Some("drop `.output`: pass the call's result directly".into()),
-                        );
-                        Value::XCom(t)
-                    }
-                    Value::Unknown => Value::Unknown,
-                    Value::FilePath(name) => path_attribute(&name, attr),
-                    other => {
-                        self.check_attribute(&other, attr, a.range);
-                        Value::Method(Box::new(other), attr.to_string())
-                    }
-                }
-            }
-            Expr::Subscript(s) => {
-                let object = self.eval(&s.value);
-                let index = self.eval(&s.slice);
-                match (object, index) {
-                    (Value::Dict(items), Value::Str(k)) => items
-                        .into_iter()
-                        .rev()
-                        .find(|(key, _)| *key == k)
-                        .map_or(Value::Unknown, |(_, v)| v),
-                    (Value::List(items), Value::Int(i)) => {
-                        // A negative index counts from the end.
-                        let idx = if i < 0 {
-                            i64::try_from(items.len()).ok().and_then(|n| n.checked_add(i))
-                        } else {
-                            Some(i)
-                        };
-                        idx.and_then(|i| usize::try_from(i).ok())
-                            .and_then(|i| items.into_iter().nth(i))
-                            .unwrap_or(Value::Unknown)
-                    }
-                    (Value::XCom(t), _) => Value::XCom(t),
-                    _ => Value::Unknown,
-                }
-            }
+            Expr::Attribute(a) => self.eval_attribute(a),
+            Expr::Subscript(s) => self.eval_subscript(s),
             Expr::Starred(s) => self.eval(&s.value),
             Expr::Slice(s) => {
                 for part in [&s.lower, &s.upper, &s.step].into_iter().flatten() {
@@ -273,6 +166,119 @@ impl<'a> Interp<'a> {
             Expr::BytesLiteral(_) | Expr::EllipsisLiteral(_) | Expr::IpyEscapeCommand(_) => {
                 Value::Unknown
             }
+        }
+    }
+
+    pub(in crate::validate) fn eval_dict(&mut self, d: &'a ast::ExprDict) -> Value<'a> {
+        // Only a dict whose every key is known is a `Dict`: code checks the
+        // absence of keys (start_date, task_id) on it.
+        let mut items = Some(Vec::new());
+        for item in &d.items {
+            let key = item.key.as_ref().map(|k| self.eval(k));
+            let value = self.eval(&item.value);
+            match (key, value, items.as_mut()) {
+                (Some(Value::Str(k)), v, Some(items)) => items.push((k, v)),
+                (None, Value::Dict(inner), Some(items)) => items.extend(inner),
+                _ => items = None,
+            }
+        }
+        match items {
+            Some(items) => self.built(Value::Dict(items)),
+            None => Value::Unknown,
+        }
+    }
+
+    pub(in crate::validate) fn eval_compare(&mut self, c: &'a ast::ExprCompare) -> Value<'a> {
+        let left = self.eval(&c.left);
+        let rights: Vec<Value<'a>> = c.comparators.iter().map(|e| self.eval(e)).collect();
+        if c.ops.len() == 1
+            && let Some(right) = rights.first()
+        {
+            let eq = match (&left, right) {
+                (Value::Str(a), Value::Str(b)) => Some(a == b),
+                (Value::Int(a), Value::Int(b)) => Some(a == b),
+                _ => None,
+            };
+            if let Some(eq) = eq {
+                match c.ops[0] {
+                    ast::CmpOp::Eq => return Value::Bool(eq),
+                    ast::CmpOp::NotEq => return Value::Bool(!eq),
+                    _ => {}
+                }
+            }
+        }
+        Value::Unknown
+    }
+
+    pub(in crate::validate) fn eval_attribute(&mut self, a: &'a ast::ExprAttribute) -> Value<'a> {
+        let object = self.eval(&a.value);
+        let attr = a.attr.as_str();
+        match object {
+            // `TriggerRule.ALL_SUCCESS` is a str enum whose value is "all_success".
+            Value::Imported(q)
+                if q.starts_with("airflow.")
+                    && q.ends_with(".TriggerRule")
+                    && attr.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+            {
+                Value::Str(attr.to_ascii_lowercase())
+            }
+            // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
+            Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
+                let severity = self.attribute_error_severity();
+                self.report_with(
+                    &rules::UNKNOWN_ATTRIBUTE,
+                    severity,
+                    a.range,
+                    "module 'pendulum' has no attribute 'timedelta' (AttributeError while Airflow imports the file)".into(),
+                    Some("`pendulum.duration(...)` takes the same arguments".into()),
+                );
+                Value::Unknown
+            }
+            Value::Imported(q) => match arith::concat_str(q, ".") {
+                Some(q) => arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported),
+                None => Value::Unknown,
+            },
+            Value::Task(t) if attr == "output" => Value::XCom(t),
+            Value::XCom(t) if attr == "output" => {
+                self.report(
+                    &rules::XCOM_ARG_OUTPUT,
+                    a.range,
+                    "`.output` on the result of a TaskFlow call: it is already an XComArg (AttributeError while Airflow imports the file)".into(),
+                    Some("drop `.output`: pass the call's result directly".into()),
+                );
+                Value::XCom(t)
+            }
+            Value::Unknown => Value::Unknown,
+            Value::FilePath(name) => path_attribute(&name, attr),
+            other => {
+                self.check_attribute(&other, attr, a.range);
+                Value::Method(Box::new(other), attr.to_string())
+            }
+        }
+    }
+
+    pub(in crate::validate) fn eval_subscript(&mut self, s: &'a ast::ExprSubscript) -> Value<'a> {
+        let object = self.eval(&s.value);
+        let index = self.eval(&s.slice);
+        match (object, index) {
+            (Value::Dict(items), Value::Str(k)) => items
+                .into_iter()
+                .rev()
+                .find(|(key, _)| *key == k)
+                .map_or(Value::Unknown, |(_, v)| v),
+            (Value::List(items), Value::Int(i)) => {
+                // A negative index counts from the end.
+                let idx = if i < 0 {
+                    i64::try_from(items.len()).ok().and_then(|n| n.checked_add(i))
+                } else {
+                    Some(i)
+                };
+                idx.and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| items.into_iter().nth(i))
+                    .unwrap_or(Value::Unknown)
+            }
+            (Value::XCom(t), _) => Value::XCom(t),
+            _ => Value::Unknown,
         }
     }
 

@@ -33,19 +33,7 @@ impl<'a> Interp<'a> {
             Stmt::Expr(s) => {
                 self.eval_statement_expr(&s.value);
             }
-            Stmt::Assign(s) => {
-                let value = self.eval(&s.value);
-                if self.frame().kind == FrameKind::Module
-                    && matches!(value, Value::Unknown)
-                    && self.is_opaque_call(&s.value)
-                {
-                    self.opaque_module_values = true;
-                }
-                for target in &s.targets {
-                    let value = self.copied(&value);
-                    self.assign(target, value);
-                }
-            }
+            Stmt::Assign(s) => self.exec_assign(s),
             Stmt::AnnAssign(s) => {
                 // Module and class annotations are evaluated (PEP 526), function ones not,
                 // and none under `from __future__ import annotations` (PEP 563).
@@ -83,84 +71,16 @@ impl<'a> Interp<'a> {
                     }
                 }
             }
-            Stmt::Import(s) => {
-                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
-                    return Flow::Return;
-                }
-                for alias in &s.names {
-                    let module = alias.name.as_str();
-                    self.check_import(module, Vec::new(), s.range);
-                    match &alias.asname {
-                        Some(asname) => self.bind(asname.as_str(), Value::Imported(module.into())),
-                        None => {
-                            let top = module.split('.').next().unwrap_or(module);
-                            self.bind(top, Value::Imported(top.into()));
-                        }
-                    }
-                }
-            }
-            Stmt::ImportFrom(s) => {
-                if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
-                    return Flow::Return;
-                }
-                let module = s.module.as_ref().map_or("", |m| m.as_str());
-                let dotted =
-                    format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module);
-                if s.level == 0 {
-                    let names = s
-                        .names
-                        .iter()
-                        .filter(|a| a.name.as_str() != "*")
-                        .map(|a| (a.name.as_str(), a.range))
-                        .collect();
-                    self.check_import(module, names, s.range);
-                }
-                for alias in &s.names {
-                    let name = alias.name.as_str();
-                    if name == "*" {
-                        continue;
-                    }
-                    let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
-                    let qualified = if dotted.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{dotted}.{name}")
-                    };
-                    self.bind(bound, Value::Imported(qualified));
-                }
-            }
+            Stmt::Import(s) => return self.exec_import(s),
+            Stmt::ImportFrom(s) => return self.exec_import_from(s),
             Stmt::FunctionDef(def) => self.define_function(def),
             Stmt::ClassDef(class) => self.define_class(class),
             Stmt::If(s) => return self.exec_if(s),
             Stmt::For(s) => return self.exec_for(s),
-            Stmt::While(s) => {
-                self.eval(&s.test);
-                self.enter_uncertain();
-                let flow = self.exec_block(&s.body);
-                self.leave_uncertain();
-                if flow == Flow::Return {
-                    return flow;
-                }
-                let flow = self.exec_uncertain(&s.orelse);
-                if flow == Flow::Return {
-                    return flow;
-                }
-            }
+            Stmt::While(s) => return self.exec_while(s),
             Stmt::With(s) => return self.exec_with(s),
             Stmt::Try(s) => return self.exec_try(s),
-            Stmt::Match(s) => {
-                self.eval(&s.subject);
-                for case in &s.cases {
-                    self.bind_pattern_names(&case.pattern);
-                    if let Some(guard) = &case.guard {
-                        self.eval(guard);
-                    }
-                    let flow = self.exec_uncertain(&case.body);
-                    if flow == Flow::Return {
-                        return flow;
-                    }
-                }
-            }
+            Stmt::Match(s) => return self.exec_match(s),
             Stmt::Return(s) => {
                 let value = s.value.as_ref().map_or(Value::None, |v| self.eval(v));
                 let frame = self.frame_mut();
@@ -198,6 +118,96 @@ impl<'a> Interp<'a> {
             Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::IpyEscapeCommand(_) => {}
             Stmt::Break(_) => return Flow::Break,
             Stmt::Continue(_) => return Flow::Continue,
+        }
+        Flow::Normal
+    }
+
+    pub(in crate::validate) fn exec_assign(&mut self, s: &'a ast::StmtAssign) {
+        let value = self.eval(&s.value);
+        if self.frame().kind == FrameKind::Module
+            && matches!(value, Value::Unknown)
+            && self.is_opaque_call(&s.value)
+        {
+            self.opaque_module_values = true;
+        }
+        for target in &s.targets {
+            let value = self.copied(&value);
+            self.assign(target, value);
+        }
+    }
+
+    pub(in crate::validate) fn exec_import(&mut self, s: &'a ast::StmtImport) -> Flow {
+        if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+            return Flow::Return;
+        }
+        for alias in &s.names {
+            let module = alias.name.as_str();
+            self.check_import(module, Vec::new(), s.range);
+            match &alias.asname {
+                Some(asname) => self.bind(asname.as_str(), Value::Imported(module.into())),
+                None => {
+                    let top = module.split('.').next().unwrap_or(module);
+                    self.bind(top, Value::Imported(top.into()));
+                }
+            }
+        }
+        Flow::Normal
+    }
+
+    pub(in crate::validate) fn exec_import_from(&mut self, s: &'a ast::StmtImportFrom) -> Flow {
+        if !self.spend(s.names.len().saturating_mul(IMPORT_COST)) {
+            return Flow::Return;
+        }
+        let module = s.module.as_ref().map_or("", |m| m.as_str());
+        let dotted = format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module);
+        if s.level == 0 {
+            let names = s
+                .names
+                .iter()
+                .filter(|a| a.name.as_str() != "*")
+                .map(|a| (a.name.as_str(), a.range))
+                .collect();
+            self.check_import(module, names, s.range);
+        }
+        for alias in &s.names {
+            let name = alias.name.as_str();
+            if name == "*" {
+                continue;
+            }
+            let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+            let qualified =
+                if dotted.is_empty() { name.to_string() } else { format!("{dotted}.{name}") };
+            self.bind(bound, Value::Imported(qualified));
+        }
+        Flow::Normal
+    }
+
+    pub(in crate::validate) fn exec_while(&mut self, s: &'a ast::StmtWhile) -> Flow {
+        self.eval(&s.test);
+        self.enter_uncertain();
+        let flow = self.exec_block(&s.body);
+        self.leave_uncertain();
+        if flow == Flow::Return {
+            return flow;
+        }
+        let flow = self.exec_uncertain(&s.orelse);
+        if flow == Flow::Return {
+            return flow;
+        }
+        Flow::Normal
+    }
+
+    pub(in crate::validate) fn exec_match(&mut self, s: &'a ast::StmtMatch) -> Flow {
+        self.eval(&s.subject);
+        for case in &s.cases {
+            self.bind_pattern_names(&case.pattern);
+            if let Some(guard) = &case.guard {
+                self.eval(guard);
+            }
+            let flow = self.exec_uncertain(&case.body);
+            if flow == Flow::Return {
+                return flow;
+            }
         }
         Flow::Normal
     }
