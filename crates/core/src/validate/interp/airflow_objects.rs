@@ -2,6 +2,37 @@
 
 use super::*;
 
+/// A task to add to the model ([`Interp::add_task`]); what is not given comes from the
+/// enclosing `with` blocks and the DAG.
+pub(in crate::validate) struct NewTask<'a, 'o> {
+    pub id: Value<'a>,
+    /// Where the id is written: findings about it go there.
+    pub range: TextRange,
+    /// The operator's class (dotted path or bare name), or the TaskFlow function's name.
+    pub operator: &'o str,
+    /// A TaskFlow task: repeated ids are renamed (`extract__1`).
+    pub taskflow: bool,
+    /// `(dag, task_group)` given to the operator (`dag=`, `task_group=`, or those of the
+    /// `.partial()` it expands), instead of the enclosing blocks'.
+    pub explicit: Option<(Option<usize>, Option<usize>)>,
+    /// The task has its own `start_date` (or may have one in `**kwargs`).
+    pub has_start_date: bool,
+}
+
+/// A task group to add to the model ([`Interp::add_group`]).
+pub(in crate::validate) struct NewGroup<'a> {
+    pub id: Value<'a>,
+    /// Where the id is written: findings about it go there.
+    pub range: TextRange,
+    /// `prefix_group_id`: the group's id prefixes its children's.
+    pub prefix: bool,
+    /// Repeats are renamed (`add_suffix_on_collision`, decorated groups).
+    pub renames: bool,
+    /// `dag=` / `parent_group=`; otherwise the enclosing `with` blocks decide.
+    pub explicit_dag: Option<usize>,
+    pub explicit_parent: Option<usize>,
+}
+
 impl<'a> Interp<'a> {
     pub(in crate::validate) fn create_dag_from_call(
         &mut self,
@@ -92,24 +123,22 @@ impl<'a> Interp<'a> {
         let id_range = keyword(call, "group_id")
             .or_else(|| call.arguments.args.first())
             .map_or(call.range(), |e| e.range());
-        let g = self.add_group(id, id_range, prefix, renames, dag, parent);
+        let g = self.add_group(NewGroup {
+            id,
+            range: id_range,
+            prefix,
+            renames,
+            explicit_dag: dag,
+            explicit_parent: parent,
+        });
         if kwarg(kwargs, "default_args").is_some() {
             self.model.groups[g].has_default_args = true;
         }
         Value::Group(g)
     }
 
-    /// `explicit_dag` / `explicit_parent` come from `dag=` / `parent_group=`; otherwise the
-    /// enclosing `with` blocks decide.
-    pub(in crate::validate) fn add_group(
-        &mut self,
-        id: Value<'a>,
-        range: TextRange,
-        prefix: bool,
-        renames: bool,
-        explicit_dag: Option<usize>,
-        explicit_parent: Option<usize>,
-    ) -> usize {
+    pub(in crate::validate) fn add_group(&mut self, new: NewGroup<'a>) -> usize {
+        let NewGroup { id, range, prefix, renames, explicit_dag, explicit_parent } = new;
         self.spend(NODE_COST);
         let parent = explicit_parent.or_else(|| self.group_stack.last().copied());
         let dag = explicit_dag
@@ -202,14 +231,14 @@ impl<'a> Interp<'a> {
         let id_value = id.unwrap_or(Value::Unknown);
         let id_range = keyword(call, "task_id").map_or(call.range(), |e| e.range());
         let has_start_date = kwarg(kwargs, "start_date").is_some() || has_unpacking;
-        let t = self.add_task(
-            id_value,
-            id_range,
+        let t = self.add_task(NewTask {
+            id: id_value,
+            range: id_range,
             operator,
-            false,
-            Some(context.unwrap_or((explicit_dag, explicit_group))),
+            taskflow: false,
+            explicit: Some(context.unwrap_or((explicit_dag, explicit_group))),
             has_start_date,
-        );
+        });
         self.model.tasks[t].dag_unknown = dag_unknown;
         if operator == "SubDagOperator" && qualified.starts_with("airflow.") {
             self.attach_subdag(t, kwarg(kwargs, "subdag").cloned());
@@ -346,15 +375,8 @@ impl<'a> Interp<'a> {
         }
     }
 
-    pub(in crate::validate) fn add_task(
-        &mut self,
-        id: Value<'a>,
-        range: TextRange,
-        operator: &str,
-        taskflow: bool,
-        explicit: Option<(Option<usize>, Option<usize>)>,
-        has_start_date: bool,
-    ) -> usize {
+    pub(in crate::validate) fn add_task(&mut self, new: NewTask<'a, '_>) -> usize {
+        let NewTask { id, range, operator, taskflow, explicit, has_start_date } = new;
         self.spend(NODE_COST);
         let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
         let group = explicit_group.or_else(|| self.group_stack.last().copied());

@@ -283,7 +283,14 @@ impl<'a> Interp<'a> {
                     Some(v) => v,
                     None => Value::Str(f.def.name.to_string()),
                 };
-                let t = self.add_task(id, call.range(), f.def.name.as_str(), true, None, false);
+                let t = self.add_task(NewTask {
+                    id,
+                    range: call.range(),
+                    operator: f.def.name.as_str(),
+                    taskflow: true,
+                    explicit: None,
+                    has_start_date: false,
+                });
                 self.model.tasks[t].role = role;
                 // TaskFlow data passing: every XComArg argument becomes an upstream.
                 let mut ups = Vec::new();
@@ -349,7 +356,14 @@ impl<'a> Interp<'a> {
                 }
                 let prefix =
                     !matches!(kwarg(&gkwargs, "prefix_group_id"), Some(Value::Bool(false)));
-                let g = self.add_group(id, call.range(), prefix, true, None, None);
+                let g = self.add_group(NewGroup {
+                    id,
+                    range: call.range(),
+                    prefix,
+                    renames: true,
+                    explicit_dag: None,
+                    explicit_parent: None,
+                });
                 self.model.groups[g].class_path =
                     Some(airflow::task_group_class(self.version).into());
                 if kwarg(&gkwargs, "default_args").is_some() {

@@ -108,14 +108,14 @@ impl<'a> Interp<'a> {
         // DagBag finds the asset's DAG when the definition is a module global.
         self.model.dags[dag].collected = self.frame().kind == FrameKind::Module;
         self.dag_stack.push(dag);
-        self.add_task(
-            Value::Str(def.name.to_string()),
-            def.name.range,
-            def.name.as_str(),
-            true,
-            None,
-            true,
-        );
+        self.add_task(NewTask {
+            id: Value::Str(def.name.to_string()),
+            range: def.name.range,
+            operator: def.name.as_str(),
+            taskflow: true,
+            explicit: None,
+            has_start_date: true,
+        });
         self.dag_stack.pop();
     }
 

@@ -3,6 +3,7 @@
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
+use crate::catalog::similarity::bounded_levenshtein_chars;
 use crate::validate::model::*;
 
 pub(in crate::validate) fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
@@ -65,30 +66,9 @@ pub(in crate::validate) fn closest<'c>(
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
         .filter(|c| c.len().abs_diff(word.len()) <= limit)
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| Some((bounded_levenshtein_chars(word, c, limit)?, c)))
         .min()
         .map(|(_, c)| c)
-}
-
-pub(in crate::validate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i.saturating_add(1);
-        for (j, cb) in b.iter().enumerate() {
-            let (Some(&left), Some(&cur)) = (row.get(j), row.get(j.saturating_add(1))) else {
-                break;
-            };
-            let next = if ca == *cb { prev } else { prev.min(left).min(cur).saturating_add(1) };
-            if let Some(cell) = row.get_mut(j.saturating_add(1)) {
-                *cell = next;
-            }
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 pub(in crate::validate) fn callee_name(func: &Expr) -> Option<String> {

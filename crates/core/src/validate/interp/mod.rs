@@ -30,6 +30,7 @@ use super::model::*;
 use crate::AirflowVersion;
 use crate::finding::Severity;
 use crate::rules;
+use airflow_objects::{NewGroup, NewTask};
 use helpers::*;
 use python::*;
 
