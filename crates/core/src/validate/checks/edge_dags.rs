@@ -18,7 +18,7 @@ impl<'a> Interp<'a> {
         if ups.is_empty() || downs.is_empty() {
             return;
         }
-        let mut dags: Vec<usize> = Vec::new();
+        let mut dags: Vec<DagIdx> = Vec::new();
         for &e in ups.iter().chain(downs) {
             let (dag, unknown) = match e {
                 Endpoint::Task(t) => (self.model.tasks[t].dag, self.model.tasks[t].dag_unknown),
@@ -34,7 +34,7 @@ impl<'a> Interp<'a> {
             }
         }
         let severity = if self.certain() { Severity::Error } else { Severity::Warning };
-        let name = |m: &DagModel, d: usize| m.dags[d].id.clone().unwrap_or_else(|| "?".into());
+        let name = |m: &DagModel, d: DagIdx| m.dags[d].id.clone().unwrap_or_else(|| "?".into());
         if dags.len() > 1 {
             let names: Vec<String> =
                 dags.iter().map(|&d| format!("'{}'", name(&self.model, d))).collect();

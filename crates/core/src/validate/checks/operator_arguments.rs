@@ -16,7 +16,7 @@ impl<'a> Interp<'a> {
         qualified: &str,
         call: &'a ast::ExprCall,
         kwargs: &[Kwarg<'a>],
-        task: usize,
+        task: TaskIdx,
     ) {
         let Some((module, class)) = qualified.rsplit_once('.') else { return };
         let cat = crate::catalog::catalog();

@@ -14,7 +14,7 @@ pub(in crate::validate) struct NewTask<'a, 'o> {
     pub taskflow: bool,
     /// `(dag, task_group)` given to the operator (`dag=`, `task_group=`, or those of the
     /// `.partial()` it expands), instead of the enclosing blocks'.
-    pub explicit: Option<(Option<usize>, Option<usize>)>,
+    pub explicit: Option<(Option<DagIdx>, Option<GroupIdx>)>,
     /// The task has its own `start_date` (or may have one in `**kwargs`).
     pub has_start_date: bool,
 }
@@ -29,8 +29,8 @@ pub(in crate::validate) struct NewGroup<'a> {
     /// Repeats are renamed (`add_suffix_on_collision`, decorated groups).
     pub renames: bool,
     /// `dag=` / `parent_group=`; otherwise the enclosing `with` blocks decide.
-    pub explicit_dag: Option<usize>,
-    pub explicit_parent: Option<usize>,
+    pub explicit_dag: Option<DagIdx>,
+    pub explicit_parent: Option<GroupIdx>,
 }
 
 impl<'a> Interp<'a> {
@@ -76,7 +76,7 @@ impl<'a> Interp<'a> {
         id: Value<'a>,
         range: TextRange,
         id_range: TextRange,
-    ) -> usize {
+    ) -> DagIdx {
         self.spend(NODE_COST);
         let id = match id {
             Value::Str(s) => Some(s),
@@ -96,7 +96,7 @@ impl<'a> Interp<'a> {
             class_path: None,
             opaque: false,
         });
-        self.model.dags.len().saturating_sub(1)
+        DagIdx(self.model.dags.len().saturating_sub(1))
     }
 
     pub(in crate::validate) fn create_group_from_call(
@@ -137,7 +137,7 @@ impl<'a> Interp<'a> {
         Value::Group(g)
     }
 
-    pub(in crate::validate) fn add_group(&mut self, new: NewGroup<'a>) -> usize {
+    pub(in crate::validate) fn add_group(&mut self, new: NewGroup<'a>) -> GroupIdx {
         let NewGroup { id, range, prefix, renames, explicit_dag, explicit_parent } = new;
         self.spend(NODE_COST);
         let parent = explicit_parent.or_else(|| self.group_stack.last().copied());
@@ -184,7 +184,7 @@ impl<'a> Interp<'a> {
             has_default_args: parent.is_some_and(|p| self.model.groups[p].has_default_args),
             class_path: None,
         });
-        self.model.groups.len().saturating_sub(1)
+        GroupIdx(self.model.groups.len().saturating_sub(1))
     }
 
     /// `operator` is the class's dotted import path when known (`airflow.providers...X`),
@@ -194,7 +194,7 @@ impl<'a> Interp<'a> {
         operator: &str,
         call: &'a ast::ExprCall,
         kwargs: &[Kwarg<'a>],
-        partial_context: Option<(Option<usize>, Option<usize>)>,
+        partial_context: Option<(Option<DagIdx>, Option<GroupIdx>)>,
     ) -> Value<'a> {
         let qualified = operator;
         let operator = qualified.rsplit('.').next().unwrap_or(qualified);
@@ -358,7 +358,7 @@ impl<'a> Interp<'a> {
     /// Airflow 2's DagBag also collects the DAG of every SubDagOperator, whose id must be
     /// `<parent dag_id>.<task_id>`. A subdag built by code we cannot see (a factory imported
     /// from another module) is recorded by that id, with unknown tasks.
-    pub(in crate::validate) fn attach_subdag(&mut self, task: usize, subdag: Option<Value<'a>>) {
+    pub(in crate::validate) fn attach_subdag(&mut self, task: TaskIdx, subdag: Option<Value<'a>>) {
         match subdag {
             Some(Value::Dag(d)) => self.model.dags[d].collected = true,
             Some(Value::Unknown) => {
@@ -375,7 +375,7 @@ impl<'a> Interp<'a> {
         }
     }
 
-    pub(in crate::validate) fn add_task(&mut self, new: NewTask<'a, '_>) -> usize {
+    pub(in crate::validate) fn add_task(&mut self, new: NewTask<'a, '_>) -> TaskIdx {
         let NewTask { id, range, operator, taskflow, explicit, has_start_date } = new;
         self.spend(NODE_COST);
         let (explicit_dag, explicit_group) = explicit.unwrap_or((None, None));
@@ -443,11 +443,11 @@ impl<'a> Interp<'a> {
             class_path: None,
             role: None,
         });
-        self.model.tasks.len().saturating_sub(1)
+        TaskIdx(self.model.tasks.len().saturating_sub(1))
     }
 
     /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
-    pub(in crate::validate) fn unique_id(&mut self, id: &str, dag: Option<usize>) -> String {
+    pub(in crate::validate) fn unique_id(&mut self, id: &str, dag: Option<DagIdx>) -> String {
         if !self.taken_ids.contains(&(dag, id.to_string())) {
             return id.to_string();
         }
@@ -469,13 +469,13 @@ impl<'a> Interp<'a> {
     /// upstream come after the setup task(s), those without downstream before the teardown.
     pub(in crate::validate) fn wrap_in_setup_teardown(
         &mut self,
-        context: usize,
+        context: TaskIdx,
         first_task: usize,
         range: TextRange,
     ) {
         let (setups, teardown) = match self.model.tasks[context].role {
             Some(TaskRole::Teardown) => {
-                let setups: Vec<usize> = self
+                let setups: Vec<TaskIdx> = self
                     .model
                     .edges
                     .iter()
@@ -494,20 +494,22 @@ impl<'a> Interp<'a> {
             Some(TaskRole::Setup) => (vec![context], None),
             None => return,
         };
-        let work: Vec<usize> = (first_task..self.model.tasks.len())
+        let work: Vec<TaskIdx> = (first_task..self.model.tasks.len())
+            .map(TaskIdx)
             .filter(|&t| t != context && self.model.tasks[t].role.is_none())
             .collect();
         if work.is_empty() {
             return;
         }
         let edges = crate::validate::dag_checks::task_edges(&self.model);
-        let has_upstream = |t: usize| edges.iter().any(|&(_, d, _, _)| d == t);
-        let has_downstream = |t: usize| edges.iter().any(|&(u, _, _, _)| u == t);
-        let mut roots: Vec<usize> = work.iter().copied().filter(|&t| !has_upstream(t)).collect();
+        let has_upstream = |t: TaskIdx| edges.iter().any(|&(_, d, _, _)| d == t);
+        let has_downstream = |t: TaskIdx| edges.iter().any(|&(u, _, _, _)| u == t);
+        let mut roots: Vec<TaskIdx> = work.iter().copied().filter(|&t| !has_upstream(t)).collect();
         if roots.is_empty() {
             roots.push(work[0]);
         }
-        let mut leaves: Vec<usize> = work.iter().copied().filter(|&t| !has_downstream(t)).collect();
+        let mut leaves: Vec<TaskIdx> =
+            work.iter().copied().filter(|&t| !has_downstream(t)).collect();
         if leaves.is_empty() {
             leaves.extend(work.last().copied());
         }

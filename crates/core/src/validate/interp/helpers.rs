@@ -87,7 +87,7 @@ pub(in crate::validate) fn is_globals_call(e: &Expr) -> bool {
     matches!(e, Expr::Call(c) if matches!(&*c.func, Expr::Name(n) if matches!(n.id.as_str(), "globals" | "vars" | "locals")))
 }
 
-pub(in crate::validate) fn collect_xcoms(v: &Value<'_>, out: &mut Vec<usize>) {
+pub(in crate::validate) fn collect_xcoms(v: &Value<'_>, out: &mut Vec<TaskIdx>) {
     match v {
         Value::XCom(t) => out.push(*t),
         Value::List(items) => items.iter().for_each(|i| collect_xcoms(i, out)),

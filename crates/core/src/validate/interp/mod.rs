@@ -147,8 +147,8 @@ pub(super) struct Interp<'a> {
     /// > 0 inside loops whose iterations are unknown.
     pub(super) unknown_loops: u32,
     pub(super) guards: Vec<Guard>,
-    pub(super) dag_stack: Vec<usize>,
-    pub(super) group_stack: Vec<usize>,
+    pub(super) dag_stack: Vec<DagIdx>,
+    pub(super) group_stack: Vec<GroupIdx>,
     pub(super) call_stack: Vec<TextRange>,
     /// Work done so far, up to `MAX_WORK`.
     pub(super) work: u32,
@@ -158,8 +158,8 @@ pub(super) struct Interp<'a> {
     pub(super) called_dag_functions: HashSet<TextRange>,
     pub(super) defined_dag_functions: Vec<(String, TextRange)>,
     /// Task and group ids per DAG, for TaskFlow renaming.
-    pub(super) taken_ids: HashSet<(Option<usize>, String)>,
-    pub(super) next_suffix: HashMap<(Option<usize>, String), usize>,
+    pub(super) taken_ids: HashSet<(Option<DagIdx>, String)>,
+    pub(super) next_suffix: HashMap<(Option<DagIdx>, String), usize>,
     pub(super) depth: u32,
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.

@@ -316,7 +316,7 @@ impl<'a> Interp<'a> {
         let mut pushed_dags = 0u32;
         let mut pushed_groups = 0u32;
         // `with teardown_task:` / `with setup_task:`: tasks made inside are wrapped.
-        let mut setup_teardown: Vec<usize> = Vec::new();
+        let mut setup_teardown: Vec<TaskIdx> = Vec::new();
         let tasks_before = self.model.tasks.len();
         for item in &s.items {
             self.check_decorator_as_context_manager(&item.context_expr);
