@@ -267,75 +267,50 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
 }
 
 fn cycles(model: &DagModel, edges: &[TaskEdge], out: &mut Vec<RawFinding>) {
-    let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::default();
-    for &(u, d, range, certain) in edges {
-        adjacency.entry(u.0).or_default().push((d.0, range, certain));
+    // Each task's edges, by their place in `edges`, in order.
+    let mut out_adj: Vec<Vec<usize>> = vec![Vec::new(); model.tasks.len()];
+    for (k, &(u, ..)) in edges.iter().enumerate() {
+        if let Some(list) = out_adj.get_mut(u.0) {
+            list.push(k);
+        }
     }
-    // Iterative DFS with colours; each back edge closes one cycle.
-    let mut colour = vec![0u8; model.tasks.len()];
+    // Each back edge of the search closes one cycle.
     let mut reported: HashSet<Vec<usize>> = HashSet::default();
-    for start in 0..model.tasks.len() {
-        if colour[start] != 0 {
-            continue;
+    let target = |k: usize| edges[k].1.0;
+    crate::graph::for_each_back_edge(model.tasks.len(), &out_adj, target, |path, k| {
+        let (_, next, range, certain) = edges[k];
+        let next = next.0;
+        let from = path.iter().position(|&n| n == next).unwrap_or(0);
+        let mut cycle: Vec<usize> = path[from..].to_vec();
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if !reported.insert(key) {
+            return;
         }
-        let mut path: Vec<usize> = vec![start];
-        let mut stack: Vec<usize> = vec![0];
-        colour[start] = 1;
-        while let Some(&node) = path.last() {
-            let next_index = *stack.last().unwrap_or(&0);
-            let neighbours = adjacency.get(&node).map(|v| v.as_slice()).unwrap_or(&[]);
-            if next_index >= neighbours.len() {
-                colour[node] = 2;
-                path.pop();
-                stack.pop();
-                continue;
-            }
-            if let Some(top) = stack.last_mut() {
-                *top = top.saturating_add(1);
-            }
-            let (next, range, certain) = neighbours[next_index];
-            match colour[next] {
-                0 => {
-                    colour[next] = 1;
-                    path.push(next);
-                    stack.push(0);
-                }
-                1 => {
-                    let from = path.iter().position(|&n| n == next).unwrap_or(0);
-                    let mut cycle: Vec<usize> = path[from..].to_vec();
-                    let mut key = cycle.clone();
-                    key.sort_unstable();
-                    if !reported.insert(key) {
-                        continue;
-                    }
-                    cycle.push(next);
-                    let names: Vec<String> = cycle
-                        .iter()
-                        .map(|&t| {
-                            model.tasks[t]
-                                .id
-                                .clone()
-                                .unwrap_or_else(|| format!("<{}>", model.tasks[t].operator))
-                        })
-                        .collect();
-                    let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
-                    let severity = if all_certain { Severity::Error } else { Severity::Warning };
-                    push(
-                        out,
-                        &rules::CYCLE,
-                        severity,
-                        range,
-                        format!(
-                            "dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)",
-                            names.join(" >> ")
-                        ),
-                        Some("remove one of these dependencies".into()),
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
+        cycle.push(next);
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&t| {
+                model.tasks[t]
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("<{}>", model.tasks[t].operator))
+            })
+            .collect();
+        let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
+        let severity = if all_certain { Severity::Error } else { Severity::Warning };
+        push(
+            out,
+            &rules::CYCLE,
+            severity,
+            range,
+            format!(
+                "dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)",
+                names.join(" >> ")
+            ),
+            Some("remove one of these dependencies".into()),
+        );
+    });
 }
 
 fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
