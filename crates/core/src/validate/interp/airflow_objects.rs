@@ -155,18 +155,7 @@ impl<'a> Interp<'a> {
         {
             self.check_key(s, range, &rules::INVALID_GROUP_ID, "group_id", 200, false);
         }
-        let mut full = match (raw, parent) {
-            (Some(s), Some(p)) => {
-                let parent_node = &self.model.groups[p];
-                match (&parent_node.id, parent_node.prefix_group_id) {
-                    (Some(pid), true) => Some(format!("{pid}.{s}")),
-                    (None, true) => None,
-                    (_, false) => Some(s),
-                }
-            }
-            (s, None) => s,
-            (None, Some(_)) => None,
-        };
+        let mut full = self.prefixed_id(raw, parent);
         if renames && let Some(id) = &full {
             full = Some(self.unique_id(id, dag));
         }
@@ -406,18 +395,7 @@ impl<'a> Interp<'a> {
                 Some("pass `start_date=...` to the DAG or put it in `default_args`".into()),
             );
         }
-        let mut full = match (raw, group) {
-            (Some(s), Some(g)) => {
-                let node = &self.model.groups[g];
-                match (&node.id, node.prefix_group_id) {
-                    (Some(gid), true) => Some(format!("{gid}.{s}")),
-                    (None, true) => None,
-                    (_, false) => Some(s),
-                }
-            }
-            (s, None) => s,
-            (None, Some(_)) => None,
-        };
+        let mut full = self.prefixed_id(raw, group);
         let in_unknown_loop = self.unknown_loops > 0;
         if taskflow && let Some(id) = &full {
             // TaskFlow renames repeats: `extract`, `extract__1`, ...
@@ -444,6 +422,27 @@ impl<'a> Interp<'a> {
             role: None,
         });
         TaskIdx(self.model.tasks.len().saturating_sub(1))
+    }
+
+    /// The full id of a task or group named `raw` inside `group`: prefixed with the group's id
+    /// when the group has `prefix_group_id`; unknown when that prefix is.
+    pub(in crate::validate) fn prefixed_id(
+        &self,
+        raw: Option<String>,
+        group: Option<GroupIdx>,
+    ) -> Option<String> {
+        match (raw, group) {
+            (Some(s), Some(g)) => {
+                let node = &self.model.groups[g];
+                match (&node.id, node.prefix_group_id) {
+                    (Some(gid), true) => Some(format!("{gid}.{s}")),
+                    (None, true) => None,
+                    (_, false) => Some(s),
+                }
+            }
+            (s, None) => s,
+            (None, Some(_)) => None,
+        }
     }
 
     /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
