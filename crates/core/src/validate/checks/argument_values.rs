@@ -2,7 +2,9 @@
 //! for `.expand(...)`.
 
 use ruff_python_ast as ast;
+use ruff_text_size::TextRange;
 
+use crate::catalog::Target;
 use crate::finding::Severity;
 use crate::rules;
 use crate::validate::airflow;
@@ -101,37 +103,50 @@ impl<'a> Interp<'a> {
                     }
                 }
                 ("weight_rule", Some(rule)) => {
-                    let values = airflow::enum_values(target, airflow::WEIGHT_RULE);
-                    if values.is_empty() || values.contains(&rule) {
-                        continue;
-                    }
-                    let listed =
-                        values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
-                    if rule.contains('.') {
-                        // A class path: valid where a plugin registers that strategy.
-                        self.report_with(
-                            &rules::INVALID_ARGUMENT_VALUE,
-                            Severity::Warning,
-                            keyword_range(call, name),
-                            format!(
-                                "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
-                            ),
-                            None,
-                        );
-                    } else {
-                        self.report_with(
-                            &rules::INVALID_ARGUMENT_VALUE,
-                            severity,
-                            keyword_range(call, name),
-                            format!(
-                                "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
-                            ),
-                            Some(format!("pass one of {listed}")),
-                        );
-                    }
+                    let range = keyword_range(call, name);
+                    self.check_weight_rule(target, rule, &shown, range, severity);
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// DS213 for `weight_rule=`: one of Airflow's strategies, or a class path a plugin may
+    /// register.
+    fn check_weight_rule(
+        &mut self,
+        target: Target,
+        rule: &str,
+        shown: &str,
+        range: TextRange,
+        severity: Severity,
+    ) {
+        let values = airflow::enum_values(target, airflow::WEIGHT_RULE);
+        if values.is_empty() || values.contains(&rule) {
+            return;
+        }
+        let listed = values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+        if rule.contains('.') {
+            // A class path: valid where a plugin registers that strategy.
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                Severity::Warning,
+                range,
+                format!(
+                    "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
+                ),
+                None,
+            );
+        } else {
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                severity,
+                range,
+                format!(
+                    "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
+                ),
+                Some(format!("pass one of {listed}")),
+            );
         }
     }
 

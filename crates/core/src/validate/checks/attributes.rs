@@ -1,4 +1,5 @@
-//! DS212 (unknown attribute) on Airflow objects.
+//! DS212 (unknown attribute) on Airflow objects and `pendulum.timedelta`; DS120 (`.output` on an
+//! XComArg).
 
 use ruff_text_size::TextRange;
 
@@ -44,6 +45,28 @@ impl<'a> Interp<'a> {
                 self.version
             ),
             fix,
+        );
+    }
+
+    /// DS212 for `pendulum.timedelta`, which models write for `pendulum.duration`.
+    pub(in crate::validate) fn report_pendulum_timedelta(&mut self, range: TextRange) {
+        let severity = self.attribute_error_severity();
+        self.report_with(
+            &rules::UNKNOWN_ATTRIBUTE,
+            severity,
+            range,
+            "module 'pendulum' has no attribute 'timedelta' (AttributeError while Airflow imports the file)".into(),
+            Some("`pendulum.duration(...)` takes the same arguments".into()),
+        );
+    }
+
+    /// DS120: `.output` on the result of a TaskFlow call, already an XComArg.
+    pub(in crate::validate) fn report_xcom_output(&mut self, range: TextRange) {
+        self.report(
+            &rules::XCOM_ARG_OUTPUT,
+            range,
+            "`.output` on the result of a TaskFlow call: it is already an XComArg (AttributeError while Airflow imports the file)".into(),
+            Some("drop `.output`: pass the call's result directly".into()),
         );
     }
 }

@@ -1,7 +1,8 @@
-//! DS121 (missing start date): a DAG without `start_date` where its Airflow version needs one.
+//! DS121 (missing start date): a DAG without `start_date` where its Airflow version needs one,
+//! and the first task of such a DAG without its own.
 
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::rules;
 use crate::validate::interp::Interp;
@@ -75,5 +76,23 @@ impl<'a> Interp<'a> {
             );
         }
         false
+    }
+
+    /// DS121 for a task without its own `start_date` in a DAG that has none (before Airflow
+    /// 2.8): reported once per DAG, at the first such task, which is where Airflow raises.
+    pub(in crate::validate) fn check_task_start_date(&mut self, dag: DagIdx, range: TextRange) {
+        if !self.model.dags[dag].needs_task_start_date {
+            return;
+        }
+        self.model.dags[dag].needs_task_start_date = false;
+        self.report(
+            &rules::MISSING_START_DATE,
+            range,
+            format!(
+                "neither this task nor its DAG has a start_date (AirflowException in Airflow {}: DAG is missing the start_date parameter)",
+                self.version
+            ),
+            Some("pass `start_date=...` to the DAG or put it in `default_args`".into()),
+        );
     }
 }

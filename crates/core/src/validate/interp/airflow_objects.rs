@@ -254,19 +254,6 @@ impl<'a> Interp<'a> {
         Value::Task(t)
     }
 
-    /// DS215: reading the environment (Variables, Connections) while the file is parsed.
-    pub(in crate::validate) fn report_environment(&mut self, range: TextRange, message: String) {
-        self.report(
-            &rules::ENVIRONMENT_AT_IMPORT,
-            range,
-            message,
-            Some(
-                "read it inside a task (or a template), where a missing value fails only that task"
-                    .into(),
-            ),
-        );
-    }
-
     /// Calls of Airflow names that are neither DAG structure nor operators: `Variable.get`,
     /// `BaseHook.get_connection`, and hook constructors.
     pub(in crate::validate) fn call_other_airflow(
@@ -380,20 +367,9 @@ impl<'a> Interp<'a> {
             self.check_key(s, range, &rules::INVALID_TASK_ID, "task_id", 250, true);
         }
         if let Some(d) = dag
-            && self.model.dags[d].needs_task_start_date
             && !has_start_date
         {
-            // Reported once per DAG: the first task added raises.
-            self.model.dags[d].needs_task_start_date = false;
-            self.report(
-                &rules::MISSING_START_DATE,
-                range,
-                format!(
-                    "neither this task nor its DAG has a start_date (AirflowException in Airflow {}: DAG is missing the start_date parameter)",
-                    self.version
-                ),
-                Some("pass `start_date=...` to the DAG or put it in `default_args`".into()),
-            );
+            self.check_task_start_date(d, range);
         }
         let mut full = self.prefixed_id(raw, group);
         let in_unknown_loop = self.unknown_loops > 0;

@@ -224,14 +224,7 @@ impl<'a> Interp<'a> {
             }
             // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
             Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
-                let severity = self.attribute_error_severity();
-                self.report_with(
-                    &rules::UNKNOWN_ATTRIBUTE,
-                    severity,
-                    a.range,
-                    "module 'pendulum' has no attribute 'timedelta' (AttributeError while Airflow imports the file)".into(),
-                    Some("`pendulum.duration(...)` takes the same arguments".into()),
-                );
+                self.report_pendulum_timedelta(a.range);
                 Value::Unknown
             }
             Value::Imported(q) => match arith::concat_str(q, ".") {
@@ -240,12 +233,7 @@ impl<'a> Interp<'a> {
             },
             Value::Task(t) if attr == "output" => Value::XCom(t),
             Value::XCom(t) if attr == "output" => {
-                self.report(
-                    &rules::XCOM_ARG_OUTPUT,
-                    a.range,
-                    "`.output` on the result of a TaskFlow call: it is already an XComArg (AttributeError while Airflow imports the file)".into(),
-                    Some("drop `.output`: pass the call's result directly".into()),
-                );
+                self.report_xcom_output(a.range);
                 Value::XCom(t)
             }
             Value::Unknown => Value::Unknown,
