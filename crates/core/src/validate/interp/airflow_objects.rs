@@ -242,15 +242,7 @@ impl<'a> Interp<'a> {
         if qualified.starts_with("airflow.") {
             self.check_argument_values(qualified, call, kwargs);
         }
-        let mut ups = Vec::new();
-        for (_, v) in kwargs {
-            collect_xcoms(v, &mut ups);
-        }
-        self.add_edges(
-            ups.into_iter().map(Endpoint::Task).collect(),
-            vec![Endpoint::Task(t)],
-            call.range(),
-        );
+        self.add_xcom_edges(kwargs.iter().map(|(_, v)| v), t, call.range());
         Value::Task(t)
     }
 

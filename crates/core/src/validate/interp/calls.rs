@@ -292,16 +292,8 @@ impl<'a> Interp<'a> {
                     has_start_date: false,
                 });
                 self.model.tasks[t].role = role;
-                // TaskFlow data passing: every XComArg argument becomes an upstream.
-                let mut ups = Vec::new();
-                for v in args.iter().chain(kwargs.iter().map(|(_, v)| v)) {
-                    collect_xcoms(v, &mut ups);
-                }
-                self.add_edges(
-                    ups.into_iter().map(Endpoint::Task).collect(),
-                    vec![Endpoint::Task(t)],
-                    call.range(),
-                );
+                let values = args.iter().chain(kwargs.iter().map(|(_, v)| v));
+                self.add_xcom_edges(values, t, call.range());
                 Value::XCom(t)
             }
             FunctionKind::Dag { decorator } => {

@@ -116,6 +116,23 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// TaskFlow data passing: every XComArg among a task's arguments becomes an upstream.
+    pub(in crate::validate) fn add_xcom_edges<'v>(
+        &mut self,
+        arguments: impl Iterator<Item = &'v Value<'a>>,
+        task: TaskIdx,
+        range: TextRange,
+    ) where
+        'a: 'v,
+    {
+        let mut ups = Vec::new();
+        for v in arguments {
+            collect_xcoms(v, &mut ups);
+        }
+        let ups = ups.into_iter().map(Endpoint::Task).collect();
+        self.add_edges(ups, vec![Endpoint::Task(task)], range);
+    }
+
     pub(in crate::validate) fn add_edges(
         &mut self,
         ups: Vec<Endpoint>,
