@@ -179,6 +179,22 @@ fn strongly_connected(n: usize, pairs: &[(usize, usize)], out_adj: &[Vec<usize>]
 /// Edges that close a cycle in a depth-first search from the nodes in order (self-loops
 /// included); without them the graph is acyclic.
 fn back_edges(n: usize, pairs: &[(usize, usize)], out_adj: &[Vec<usize>]) -> Vec<bool> {
+    let mut back = vec![false; pairs.len()];
+    for_each_back_edge(n, out_adj, |k| pairs[k].1, |_, k| back[k] = true);
+    back
+}
+
+/// The one cycle search of the crate (this layout and DS108's report): a depth-first search
+/// from each node `0..n` in order, following each node's edges in the order of `out_adj` (edge
+/// numbers; `target` gives an edge's end). Calls `on_back(path, edge)` for every edge that
+/// closes a cycle, self-loops included: its end is open on `path`, the nodes from the search's
+/// root to the edge's start. Without those edges the graph is acyclic.
+pub(crate) fn for_each_back_edge(
+    n: usize,
+    out_adj: &[Vec<usize>],
+    target: impl Fn(usize) -> usize,
+    mut on_back: impl FnMut(&[usize], usize),
+) {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
@@ -186,33 +202,36 @@ fn back_edges(n: usize, pairs: &[(usize, usize)], out_adj: &[Vec<usize>]) -> Vec
         Done,
     }
     let mut state = vec![State::New; n];
-    let mut back = vec![false; pairs.len()];
-    let mut call: Vec<(usize, usize)> = Vec::new();
+    // The open nodes, root first, and how many of each one's edges were followed.
+    let mut path: Vec<usize> = Vec::new();
+    let mut followed: Vec<usize> = Vec::new();
     for root in 0..n {
         if state[root] != State::New {
             continue;
         }
         state[root] = State::Open;
-        call.push((root, 0));
-        while let Some(&mut (v, ref mut pos)) = call.last_mut() {
+        path.push(root);
+        followed.push(0);
+        while let (Some(&v), Some(pos)) = (path.last(), followed.last_mut()) {
             if let Some(&k) = out_adj[v].get(*pos) {
                 *pos += 1;
-                let w = pairs[k].1;
+                let w = target(k);
                 match state[w] {
                     State::New => {
                         state[w] = State::Open;
-                        call.push((w, 0));
+                        path.push(w);
+                        followed.push(0);
                     }
-                    State::Open => back[k] = true,
+                    State::Open => on_back(&path, k),
                     State::Done => {}
                 }
             } else {
                 state[v] = State::Done;
-                call.pop();
+                path.pop();
+                followed.pop();
             }
         }
     }
-    back
 }
 
 /// Layer of each node: the longest path to it from a source, over the forward edges (Kahn).

@@ -6,6 +6,7 @@
 //! syntax and compile errors: Python refuses those files whatever the user says
 //! ([`Report::retain_findings`]).
 
+use crate::catalog::similarity::bounded_levenshtein_chars;
 use crate::report::Report;
 use crate::rules::{self, Rule};
 
@@ -108,20 +109,6 @@ impl RuleSelection {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Rules whose code or name is close to `query`, as `CODE (name)`, best first (at most five).
 pub fn close_matches(query: &str) -> Vec<String> {
     let q = query.trim().to_ascii_lowercase();
@@ -136,8 +123,9 @@ pub fn close_matches(query: &str) -> Vec<String> {
             let score = if code.starts_with(&q) || (q_name.len() >= 3 && r.name.contains(&q_name)) {
                 0
             } else {
-                let d = levenshtein(&q, &code).min(levenshtein(&q_name, r.name));
-                if d <= 2 { d } else { return None }
+                // Two edits at most, on the code or on the name.
+                let on_code = bounded_levenshtein_chars(&q, &code, 2);
+                on_code.into_iter().chain(bounded_levenshtein_chars(&q_name, r.name, 2)).min()?
             };
             Some((score, r))
         })

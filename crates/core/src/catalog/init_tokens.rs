@@ -30,6 +30,8 @@ pub(super) struct InitTokens<'a> {
     pub kwargs_set: Vec<&'a str>,
     /// The `__init__` fetches a connection (`@`).
     pub fetches_connection: bool,
+    /// The `__init__` takes `*args` (`*`).
+    pub var_args: bool,
 }
 
 impl<'a> InitTokens<'a> {
@@ -40,7 +42,7 @@ impl<'a> InitTokens<'a> {
         }
         for tok in field.split(',') {
             match tok {
-                "*" => {}
+                "*" => out.var_args = true,
                 "**" => out.kwargs = Some(true),
                 "**!" => out.kwargs = Some(false),
                 "@" => out.fetches_connection = true,

@@ -1,7 +1,7 @@
 //! A class's constructor signature for people (an editor's hover): its own parameters in their
 //! order, where the class is defined and which distribution ships it, in one target.
 
-use super::{Catalog, ClassRec, Target};
+use super::{Catalog, ClassRec, InitTokens, Target};
 
 /// How a parameter can be passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,30 +92,25 @@ impl Catalog {
             var_args: false,
             var_kwargs: false,
         };
-        if matches!(init_rec.params, "()" | "-") {
-            return Some(sig);
-        }
-        for token in init_rec.params.split(',') {
-            match token {
-                "*" => sig.var_args = true,
-                "**" | "**!" => sig.var_kwargs = true,
-                _ if token.starts_with('^') => {}
-                _ => {
-                    let (kind, rest) = if let Some(r) = token.strip_prefix(':') {
-                        (ParamKind::KeywordOnly, r)
-                    } else if let Some(r) = token.strip_prefix('/') {
-                        (ParamKind::PositionalOnly, r)
-                    } else {
-                        (ParamKind::Normal, token)
-                    };
-                    let (name, has_default) = match rest.strip_suffix('?') {
-                        Some(n) => (n, true),
-                        None => (rest, false),
-                    };
-                    sig.params.push(Param { name: name.to_string(), kind, has_default });
-                }
-            }
-        }
+        // The same reading of the `PARAMS` field as the argument checks'.
+        let tokens = InitTokens::parse(init_rec.params);
+        sig.var_args = tokens.var_args;
+        sig.var_kwargs = tokens.kwargs.is_some();
+        sig.params = tokens
+            .params
+            .iter()
+            .map(|p| Param {
+                name: p.name.to_string(),
+                kind: if p.positional_only {
+                    ParamKind::PositionalOnly
+                } else if p.positional_or_keyword {
+                    ParamKind::Normal
+                } else {
+                    ParamKind::KeywordOnly
+                },
+                has_default: p.has_default,
+            })
+            .collect();
         Some(sig)
     }
 

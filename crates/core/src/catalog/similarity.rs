@@ -100,6 +100,26 @@ pub fn bounded_levenshtein_bytes(
     a: &[u8],
     b: &[u8],
     max: usize,
+    buffers: &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    bounded_levenshtein(a, b, max, buffers)
+}
+
+/// Levenshtein distance over characters if it is at most `max`, else `None` (a non-ASCII
+/// letter counts as one edit, not as its bytes).
+pub fn bounded_levenshtein_chars(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    bounded_levenshtein(&a, &b, max, &mut (Vec::new(), Vec::new()))
+}
+
+/// The one Levenshtein distance of the crate, over any symbols (bytes, characters): the
+/// distance if it is at most `max`, else `None`. Stops as soon as every cell of a row is past
+/// `max`.
+pub fn bounded_levenshtein<T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    max: usize,
     (prev, cur): &mut (Vec<usize>, Vec<usize>),
 ) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {

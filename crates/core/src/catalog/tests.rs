@@ -383,3 +383,19 @@ fn modules_that_need_a_newer_airflow() {
     assert_eq!(c.module_info(v("2.11"), m).unwrap().requires_airflow, Some("3.1"));
     assert_eq!(c.module_info(v("3.1"), m).unwrap().requires_airflow, None);
 }
+
+#[test]
+fn class_signature_reads_params_like_the_argument_checks() {
+    // `name?|a|b` is an optional `name` with its allowed values; `+x`, `~x`, `=x`, `^x` and `@`
+    // say what the body does with `**kwargs`, they are not parameters.
+    let sig = catalog()
+        .class_signature(
+            v("3.1"),
+            "airflow.providers.amazon.aws.operators.sagemaker",
+            "SageMakerProcessingOperator",
+        )
+        .expect("SageMakerProcessingOperator is in the 3.1 catalog");
+    let p = sig.params.iter().find(|p| p.name == "action_if_job_exists").unwrap();
+    assert!(p.has_default && p.kind == ParamKind::KeywordOnly);
+    assert!(sig.params.iter().all(|p| p.name.chars().all(|c| c.is_alphanumeric() || c == '_')));
+}

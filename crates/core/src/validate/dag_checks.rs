@@ -39,7 +39,7 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
     /// A task or a task group, as far as ids go.
     struct Created<'m> {
         range: TextRange,
-        dag: Option<usize>,
+        dag: Option<DagIdx>,
         id: Option<&'m str>,
         certain: bool,
         /// TaskFlow tasks and decorated groups are renamed on collision instead of failing.
@@ -73,7 +73,7 @@ fn duplicate_ids(model: &DagModel, out: &mut Vec<RawFinding>) {
     // Creation order equals source order except for calls into helpers defined earlier,
     // which the stable sort keeps in call order within the same range.
     items.sort_by_key(|c| c.range.start());
-    let mut seen: HashMap<(usize, &str), bool> = HashMap::default();
+    let mut seen: HashMap<(DagIdx, &str), bool> = HashMap::default();
     for c in items {
         let (Some(dag), Some(id)) = (c.dag, c.id) else { continue };
         if let Some(&earlier_certain) = seen.get(&(dag, id)) {
@@ -120,14 +120,14 @@ const MAX_GROUP_DEPTH: usize = 1000;
 /// The tasks of every group that is an edge's endpoint, for expanding group edges to tasks.
 struct GroupMembers {
     /// Endpoint group → its tasks (nested groups' included), ascending.
-    members: HashMap<usize, Vec<usize>>,
+    members: HashMap<GroupIdx, Vec<TaskIdx>>,
     /// Task → the endpoint groups it belongs to, ascending.
-    containing: HashMap<usize, Vec<usize>>,
+    containing: HashMap<TaskIdx, Vec<GroupIdx>>,
 }
 
 impl GroupMembers {
     fn new(model: &DagModel) -> Self {
-        let endpoints: HashSet<usize> = model
+        let endpoints: HashSet<GroupIdx> = model
             .edges
             .iter()
             .flat_map(|e| [e.upstream, e.downstream])
@@ -136,12 +136,13 @@ impl GroupMembers {
                 Endpoint::Task(_) => None,
             })
             .collect();
-        let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
-        let mut containing: HashMap<usize, Vec<usize>> = HashMap::default();
+        let mut members: HashMap<GroupIdx, Vec<TaskIdx>> = HashMap::default();
+        let mut containing: HashMap<TaskIdx, Vec<GroupIdx>> = HashMap::default();
         if endpoints.is_empty() {
             return GroupMembers { members, containing };
         }
         for (t, task) in model.tasks.iter().enumerate() {
+            let t = TaskIdx(t);
             let mut group = task.group;
             let mut depth = 0usize;
             while let Some(g) = group {
@@ -163,12 +164,12 @@ impl GroupMembers {
     }
 
     /// Which members of each endpoint group have an edge to or from another member of it.
-    fn inner_edges(&self, known: &HashSet<(usize, usize)>) -> InnerEdges {
+    fn inner_edges(&self, known: &HashSet<(TaskIdx, TaskIdx)>) -> InnerEdges {
         let (mut has_down, mut has_up) = (HashSet::default(), HashSet::default());
         if self.members.is_empty() {
             return InnerEdges { has_down, has_up };
         }
-        let none: &[usize] = &[];
+        let none: &[GroupIdx] = &[];
         for &(u, d) in known {
             let gu = self.containing.get(&u).map_or(none, Vec::as_slice);
             let gd = self.containing.get(&d).map_or(none, Vec::as_slice);
@@ -194,12 +195,17 @@ impl GroupMembers {
 /// (group, task) pairs: the task has an edge to (`has_down`: not a leaf of the group) or from
 /// (`has_up`: not a root) another task of the group.
 struct InnerEdges {
-    has_down: HashSet<(usize, usize)>,
-    has_up: HashSet<(usize, usize)>,
+    has_down: HashSet<(GroupIdx, TaskIdx)>,
+    has_up: HashSet<(GroupIdx, TaskIdx)>,
 }
 
 /// Expands an endpoint to tasks: a group as upstream means its leaves, as downstream its roots.
-fn expand(groups: &GroupMembers, e: Endpoint, as_upstream: bool, inner: &InnerEdges) -> Vec<usize> {
+fn expand(
+    groups: &GroupMembers,
+    e: Endpoint,
+    as_upstream: bool,
+    inner: &InnerEdges,
+) -> Vec<TaskIdx> {
     match e {
         Endpoint::Task(t) => vec![t],
         Endpoint::Group(g) => {
@@ -217,15 +223,15 @@ fn expand(groups: &GroupMembers, e: Endpoint, as_upstream: bool, inner: &InnerEd
 }
 
 /// An edge between two tasks: (upstream, downstream, source range, certain).
-pub(super) type TaskEdge = (usize, usize, TextRange, bool);
+pub(super) type TaskEdge = (TaskIdx, TaskIdx, TextRange, bool);
 
 /// Task-level edges with their source ranges and certainty.
 pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
     let groups = GroupMembers::new(model);
     // The same link made again (in a loop) expands to the same task edges.
     let key = |e: Endpoint| match e {
-        Endpoint::Task(t) => (false, t),
-        Endpoint::Group(g) => (true, g),
+        Endpoint::Task(t) => (false, t.0),
+        Endpoint::Group(g) => (true, g.0),
     };
     let mut unique = HashSet::default();
     let edges: Vec<&EdgeNode> = model
@@ -235,7 +241,7 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
         .collect();
     // A group's roots and leaves depend on the edges inside it, which may themselves involve
     // nested groups: expand until nothing changes (nesting is shallow, so this is quick).
-    let mut known: HashSet<(usize, usize)> = HashSet::default();
+    let mut known: HashSet<(TaskIdx, TaskIdx)> = HashSet::default();
     let mut out = Vec::new();
     for _ in 0..8 {
         out.clear();
@@ -251,7 +257,7 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
                 }
             }
         }
-        let next: HashSet<(usize, usize)> = out.iter().map(|&(u, d, _, _)| (u, d)).collect();
+        let next: HashSet<(TaskIdx, TaskIdx)> = out.iter().map(|&(u, d, _, _)| (u, d)).collect();
         if next == known {
             break;
         }
@@ -261,75 +267,50 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
 }
 
 fn cycles(model: &DagModel, edges: &[TaskEdge], out: &mut Vec<RawFinding>) {
-    let mut adjacency: HashMap<usize, Vec<(usize, TextRange, bool)>> = HashMap::default();
-    for &(u, d, range, certain) in edges {
-        adjacency.entry(u).or_default().push((d, range, certain));
+    // Each task's edges, by their place in `edges`, in order.
+    let mut out_adj: Vec<Vec<usize>> = vec![Vec::new(); model.tasks.len()];
+    for (k, &(u, ..)) in edges.iter().enumerate() {
+        if let Some(list) = out_adj.get_mut(u.0) {
+            list.push(k);
+        }
     }
-    // Iterative DFS with colours; each back edge closes one cycle.
-    let mut colour = vec![0u8; model.tasks.len()];
+    // Each back edge of the search closes one cycle.
     let mut reported: HashSet<Vec<usize>> = HashSet::default();
-    for start in 0..model.tasks.len() {
-        if colour[start] != 0 {
-            continue;
+    let target = |k: usize| edges[k].1.0;
+    crate::graph::for_each_back_edge(model.tasks.len(), &out_adj, target, |path, k| {
+        let (_, next, range, certain) = edges[k];
+        let next = next.0;
+        let from = path.iter().position(|&n| n == next).unwrap_or(0);
+        let mut cycle: Vec<usize> = path[from..].to_vec();
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if !reported.insert(key) {
+            return;
         }
-        let mut path: Vec<usize> = vec![start];
-        let mut stack: Vec<usize> = vec![0];
-        colour[start] = 1;
-        while let Some(&node) = path.last() {
-            let next_index = *stack.last().unwrap_or(&0);
-            let neighbours = adjacency.get(&node).map(|v| v.as_slice()).unwrap_or(&[]);
-            if next_index >= neighbours.len() {
-                colour[node] = 2;
-                path.pop();
-                stack.pop();
-                continue;
-            }
-            if let Some(top) = stack.last_mut() {
-                *top = top.saturating_add(1);
-            }
-            let (next, range, certain) = neighbours[next_index];
-            match colour[next] {
-                0 => {
-                    colour[next] = 1;
-                    path.push(next);
-                    stack.push(0);
-                }
-                1 => {
-                    let from = path.iter().position(|&n| n == next).unwrap_or(0);
-                    let mut cycle: Vec<usize> = path[from..].to_vec();
-                    let mut key = cycle.clone();
-                    key.sort_unstable();
-                    if !reported.insert(key) {
-                        continue;
-                    }
-                    cycle.push(next);
-                    let names: Vec<String> = cycle
-                        .iter()
-                        .map(|&t| {
-                            model.tasks[t]
-                                .id
-                                .clone()
-                                .unwrap_or_else(|| format!("<{}>", model.tasks[t].operator))
-                        })
-                        .collect();
-                    let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
-                    let severity = if all_certain { Severity::Error } else { Severity::Warning };
-                    push(
-                        out,
-                        &rules::CYCLE,
-                        severity,
-                        range,
-                        format!(
-                            "dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)",
-                            names.join(" >> ")
-                        ),
-                        Some("remove one of these dependencies".into()),
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
+        cycle.push(next);
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&t| {
+                model.tasks[t]
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("<{}>", model.tasks[t].operator))
+            })
+            .collect();
+        let all_certain = certain && cycle.iter().all(|&t| model.tasks[t].certain);
+        let severity = if all_certain { Severity::Error } else { Severity::Warning };
+        push(
+            out,
+            &rules::CYCLE,
+            severity,
+            range,
+            format!(
+                "dependency cycle: {} (AirflowDagCycleException while Airflow imports the file)",
+                names.join(" >> ")
+            ),
+            Some("remove one of these dependencies".into()),
+        );
+    });
 }
 
 fn dags_and_orphans(model: &DagModel, opaque_module_values: bool, out: &mut Vec<RawFinding>) {
@@ -420,13 +401,13 @@ pub(super) fn summaries(
 ) -> Vec<DagSummary> {
     // Tasks and edges by DAG in one pass each, in model order: files with thousands of tasks
     // and DAGs made in loops stay linear.
-    let mut tasks_of: HashMap<usize, Vec<&TaskNode>> = HashMap::default();
+    let mut tasks_of: HashMap<DagIdx, Vec<&TaskNode>> = HashMap::default();
     for t in &model.tasks {
         if let Some(d) = t.dag {
             tasks_of.entry(d).or_default().push(t);
         }
     }
-    let mut edges_of: HashMap<usize, Vec<(&str, &str)>> = HashMap::default();
+    let mut edges_of: HashMap<DagIdx, Vec<(&str, &str)>> = HashMap::default();
     for &(u, dn, _, _) in edges {
         let (tu, td) = (&model.tasks[u], &model.tasks[dn]);
         if let (Some(d), true, Some(a), Some(b)) = (tu.dag, tu.dag == td.dag, &tu.id, &td.id)
@@ -445,7 +426,7 @@ pub(super) fn summaries(
             let mut seen: HashSet<&str> = HashSet::default();
             // A DAG built by code we cannot see has tasks we cannot name.
             let mut dynamic = u32::from(d.opaque);
-            for t in tasks_of.get(&i).map_or(&[][..], Vec::as_slice) {
+            for t in tasks_of.get(&DagIdx(i)).map_or(&[][..], Vec::as_slice) {
                 match &t.id {
                     Some(id) => {
                         if seen.insert(id) {
@@ -457,7 +438,7 @@ pub(super) fn summaries(
             }
             let mut dag_edges: Vec<Edge> = Vec::new();
             let mut seen: HashSet<(&str, &str)> = HashSet::default();
-            for &(a, b) in edges_of.get(&i).map_or(&[][..], Vec::as_slice) {
+            for &(a, b) in edges_of.get(&DagIdx(i)).map_or(&[][..], Vec::as_slice) {
                 if seen.insert((a, b)) {
                     dag_edges.push(Edge { upstream: a.to_string(), downstream: b.to_string() });
                 }

@@ -13,6 +13,7 @@
 mod airflow;
 mod arith;
 mod builtins;
+mod checks;
 mod context_keys;
 mod dag_checks;
 mod fixes;

@@ -7,6 +7,35 @@ use ruff_text_size::TextRange;
 use crate::finding::Severity;
 use crate::rules::Rule;
 
+/// Indices into [`DagModel`]'s lists, one type each so that a task's index is never taken for a
+/// DAG's. The lists index by them directly (`model.dags[d]`).
+macro_rules! index_type {
+    ($($name:ident => $node:ident, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub(super) struct $name(pub usize);
+
+        impl std::ops::Index<$name> for Vec<$node> {
+            type Output = $node;
+            fn index(&self, i: $name) -> &$node {
+                &self[i.0]
+            }
+        }
+
+        impl std::ops::IndexMut<$name> for Vec<$node> {
+            fn index_mut(&mut self, i: $name) -> &mut $node {
+                &mut self[i.0]
+            }
+        }
+    )*};
+}
+
+index_type! {
+    DagIdx => DagNode, "A DAG: its place in `DagModel::dags`.";
+    TaskIdx => TaskNode, "A task: its place in `DagModel::tasks`.";
+    GroupIdx => GroupNode, "A task group: its place in `DagModel::groups`.";
+}
+
 /// A finding before positions are computed.
 pub(super) struct RawFinding {
     pub rule: &'static Rule,
@@ -35,12 +64,12 @@ pub(super) enum Value<'a> {
     Imported(String),
     Function(Box<FunctionRef<'a>>),
     Class(&'a ast::StmtClassDef, ClassKind),
-    Dag(usize),
+    Dag(DagIdx),
     /// An operator instance.
-    Task(usize),
+    Task(TaskIdx),
     /// An XComArg: the output of a TaskFlow call or `op.output`; passing it creates an edge.
-    XCom(usize),
-    Group(usize),
+    XCom(TaskIdx),
+    Group(GroupIdx),
     /// `Operator.partial(...)`: waits for `.expand(...)`.
     OperatorPartial(Box<PendingOperator<'a>>),
     /// `Label("...")` between two tasks; remembers its upstream side.
@@ -107,14 +136,14 @@ pub(super) struct PendingOperator<'a> {
     pub class_name: String,
     pub call: &'a ast::ExprCall,
     pub kwargs: Vec<Kwarg<'a>>,
-    pub dag: Option<usize>,
-    pub group: Option<usize>,
+    pub dag: Option<DagIdx>,
+    pub group: Option<GroupIdx>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Endpoint {
-    Task(usize),
-    Group(usize),
+    Task(TaskIdx),
+    Group(GroupIdx),
 }
 
 pub(super) struct DagNode {
@@ -142,8 +171,8 @@ pub(super) struct TaskNode {
     /// Full id, group prefix included; `None` when it cannot be known.
     pub id: Option<String>,
     pub range: TextRange,
-    pub dag: Option<usize>,
-    pub group: Option<usize>,
+    pub dag: Option<DagIdx>,
+    pub group: Option<GroupIdx>,
     /// Created unconditionally (not under an unknown `if`, `try` handler or loop).
     pub certain: bool,
     /// Created in a loop whose iterations are unknown (an id known there is the same in
@@ -164,8 +193,8 @@ pub(super) struct TaskNode {
 pub(super) struct GroupNode {
     pub id: Option<String>,
     pub range: TextRange,
-    pub dag: Option<usize>,
-    pub parent: Option<usize>,
+    pub dag: Option<DagIdx>,
+    pub parent: Option<GroupIdx>,
     pub prefix_group_id: bool,
     pub certain: bool,
     /// Decorated task groups rename repeats (`add_suffix_on_collision`).

@@ -1,0 +1,184 @@
+//! DS211 (deprecated operator argument), DS213 (invalid argument value), for constructors and
+//! for `.expand(...)`.
+
+use ruff_python_ast as ast;
+use ruff_text_size::TextRange;
+
+use crate::catalog::Target;
+use crate::finding::Severity;
+use crate::rules;
+use crate::validate::airflow;
+use crate::validate::interp::Interp;
+use crate::validate::interp::helpers::*;
+use crate::validate::model::*;
+
+impl<'a> Interp<'a> {
+    /// DS211 and DS213: arguments the operator accepts only with a deprecation warning, and
+    /// values its constructor refuses (`auto_remove=True`, an unknown `trigger_rule`).
+    pub(in crate::validate) fn check_argument_values(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        let Some((module, class)) = qualified.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(params) = cat.operator_params(target, module, class) else { return };
+        if !params.is_operator {
+            return;
+        }
+        let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
+        let severity = if self.certain() && !self.guarded(|g| g.call_error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for (name, value) in kwargs {
+            let Some(name) = name.as_deref() else { continue };
+            if params.deprecated.contains(name) {
+                self.report(
+                    &rules::DEPRECATED_OPERATOR_ARGUMENT,
+                    keyword_range(call, name),
+                    format!(
+                        "`{name}` is deprecated for {class_name}: Airflow {} accepts it with a deprecation warning and ignores it",
+                        self.version
+                    ),
+                    Some(format!("remove `{name}=...`")),
+                );
+            }
+            let shown = match value {
+                Value::Str(s) => format!("'{s}'"),
+                Value::Bool(b) => {
+                    if *b {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    }
+                }
+                Value::Int(i) => i.to_string(),
+                Value::None => "None".into(),
+                _ => continue,
+            };
+            let given = match value {
+                Value::Str(s) => Some(s.as_str()),
+                _ => None,
+            };
+            // Values listed by the operator's own `__init__` (`if x not in (...): raise`).
+            if let Some(allowed) = params.choices.get(name)
+                && !given.is_some_and(|g| allowed.iter().any(|a| a == g))
+            {
+                let listed =
+                    allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(call, name),
+                    format!(
+                        "{class_name}() refuses {name}={shown}: it must be one of {listed} (error while Airflow imports the file)"
+                    ),
+                    Some(format!("pass one of {listed}")),
+                );
+                continue;
+            }
+            match (name, given) {
+                ("trigger_rule", Some(rule)) => {
+                    let values = airflow::enum_values(target, airflow::TRIGGER_RULE);
+                    if !values.is_empty() && !values.contains(&rule) {
+                        let fix = closest(rule, values.iter().copied())
+                            .map(|c| format!("did you mean `{c}`?"))
+                            .or_else(|| {
+                                Some("use a `TriggerRule` value, e.g. `all_success`".into())
+                            });
+                        self.report_with(
+                            &rules::INVALID_ARGUMENT_VALUE,
+                            severity,
+                            keyword_range(call, name),
+                            format!(
+                                "trigger_rule {shown} is not a trigger rule of Airflow {} (error while Airflow imports the file)",
+                                self.version
+                            ),
+                            fix,
+                        );
+                    }
+                }
+                ("weight_rule", Some(rule)) => {
+                    let range = keyword_range(call, name);
+                    self.check_weight_rule(target, rule, &shown, range, severity);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// DS213 for `weight_rule=`: one of Airflow's strategies, or a class path a plugin may
+    /// register.
+    fn check_weight_rule(
+        &mut self,
+        target: Target,
+        rule: &str,
+        shown: &str,
+        range: TextRange,
+        severity: Severity,
+    ) {
+        let values = airflow::enum_values(target, airflow::WEIGHT_RULE);
+        if values.is_empty() || values.contains(&rule) {
+            return;
+        }
+        let listed = values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+        if rule.contains('.') {
+            // A class path: valid where a plugin registers that strategy.
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                Severity::Warning,
+                range,
+                format!(
+                    "weight_rule {shown} is not one of {listed}: the file loads only where a plugin registers that priority weight strategy"
+                ),
+                None,
+            );
+        } else {
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                severity,
+                range,
+                format!(
+                    "weight_rule {shown} is neither one of {listed} nor a registered priority weight strategy (error while Airflow imports the file)"
+                ),
+                Some(format!("pass one of {listed}")),
+            );
+        }
+    }
+
+    /// DS213: an operator's `.partial(...).expand(x=...)` maps over lists, dicts and XComArgs;
+    /// Airflow refuses a plain string, number, bool or None with ValueError while it imports
+    /// the file. (TaskFlow's `.expand()` is not checked: it is not certain to fail at import.)
+    pub(in crate::validate) fn check_expand_values(
+        &mut self,
+        what: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+    ) {
+        for (k, v) in kwargs {
+            let Some(k) = k.as_deref() else { continue };
+            let kind = match v {
+                Value::Str(_) => "str",
+                Value::Int(_) => "int",
+                Value::Bool(_) => "bool",
+                Value::None => "NoneType",
+                _ => continue,
+            };
+            let range = keyword_range(call, k);
+            let severity = if self.certain() { Severity::Error } else { Severity::Warning };
+            self.report_with(
+                &rules::INVALID_ARGUMENT_VALUE,
+                severity,
+                range,
+                format!(
+                    "{what}.expand() got an unexpected type '{kind}' for keyword argument {k}: it maps over a list, a dict or an XComArg (ValueError while Airflow imports the file)"
+                ),
+                Some(format!("pass a list (`{k}=[...]`), or set a fixed value in `.partial({k}=...)`")),
+            );
+        }
+    }
+}

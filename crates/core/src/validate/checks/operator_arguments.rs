@@ -1,0 +1,90 @@
+//! DS207 (unknown operator argument), DS208 (missing operator argument).
+
+use ruff_python_ast as ast;
+use ruff_text_size::Ranged;
+
+use crate::finding::Severity;
+use crate::rules;
+use crate::validate::interp::Interp;
+use crate::validate::interp::helpers::*;
+use crate::validate::model::*;
+
+impl<'a> Interp<'a> {
+    /// DS207/DS208: the operator's keyword arguments against its real signature (catalog).
+    pub(in crate::validate) fn check_operator_arguments(
+        &mut self,
+        qualified: &str,
+        call: &'a ast::ExprCall,
+        kwargs: &[Kwarg<'a>],
+        task: TaskIdx,
+    ) {
+        let Some((module, class)) = qualified.rsplit_once('.') else { return };
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(self.version);
+        let Some(params) = cat.operator_params(target, module, class) else { return };
+        if !params.is_operator {
+            return;
+        }
+        let task_id = self.model.tasks[task].id.clone().unwrap_or_else(|| "?".into());
+        let given: Vec<&str> = kwargs.iter().filter_map(|(k, _)| k.as_deref()).collect();
+        if params.complete && !params.accepts_any_kwargs {
+            let unknown: Vec<&str> =
+                given.iter().copied().filter(|k| !params.accepted.contains(*k)).collect();
+            if !unknown.is_empty() {
+                let range = keyword_range(call, unknown[0]);
+                let fix = unknown
+                    .iter()
+                    .filter_map(|u| {
+                        closest(u, params.accepted.iter().map(String::as_str))
+                            .map(|c| format!("`{u}` → `{c}`"))
+                    })
+                    .collect::<Vec<_>>();
+                let listed =
+                    unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+                self.report_with(
+                    &rules::UNKNOWN_OPERATOR_ARGUMENT,
+                    if self.certain() { Severity::Error } else { Severity::Warning },
+                    range,
+                    format!(
+                        "Invalid arguments were passed to {class} (task_id: {task_id}): {listed} (error while Airflow imports the file)"
+                    ),
+                    (!fix.is_empty()).then(|| format!("did you mean {}?", fix.join(", "))),
+                );
+            }
+        }
+        // Required arguments, unless something we cannot see may supply them.
+        let positional = !call.arguments.args.is_empty();
+        let node = &self.model.tasks[task];
+        let group_defaults = node.group.is_some_and(|g| self.model.groups[g].has_default_args);
+        let dag_defaults = match node.dag {
+            Some(d) => self.model.dags[d].default_arg_keys.clone(),
+            None if node.dag_unknown => None,
+            None => Some(Vec::new()),
+        };
+        let (Some(dag_defaults), false, false) = (dag_defaults, positional, group_defaults) else {
+            return;
+        };
+        if given.contains(&"default_args") {
+            return;
+        }
+        let missing: Vec<&String> = params
+            .required
+            .iter()
+            .filter(|r| r.as_str() != "task_id")
+            .filter(|r| !given.contains(&r.as_str()) && !dag_defaults.contains(r))
+            .collect();
+        if !missing.is_empty() {
+            let names = missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
+            let plural = if missing.len() > 1 { "s" } else { "" };
+            self.report_with(
+                &rules::MISSING_OPERATOR_ARGUMENT,
+                if self.certain() { Severity::Error } else { Severity::Warning },
+                call.range(),
+                format!(
+                    "{class} (task_id: {task_id}) is missing keyword argument{plural} {names} (error while Airflow imports the file)"
+                ),
+                Some(format!("pass {names} to {class}")),
+            );
+        }
+    }
+}
