@@ -10,11 +10,11 @@ Airflow versions, so many must fail (2.x examples in Airflow 3 and the other way
 
 - `--copy` takes the files from the oracle's virtual environments (`$ORACLE/venv-af2`,
   `$ORACLE/venv-af3`, installed from those wheels; ../shared/oracle/setup.sh) into
-  crates/core/tests/airflow_examples/<version>/, checking each against the wheel's RECORD hash.
+  crates/core/tests/third_party/airflow_examples/<version>/, checking each against the wheel's RECORD hash.
 - Then every file is imported by real Airflow 2.11.2 and 3.1.8 with the oracle's sandboxed DagBag
   worker (../shared/oracle/run_worker.sh: user nobody, no network, a time limit per file) — the
   files are imported only there, never by dagsmith — and the verdicts are written to
-  crates/core/tests/airflow_examples/labels.jsonl in the format of ../shared/corpus/labels.jsonl
+  crates/core/tests/third_party/airflow_examples/labels.jsonl in the format of ../shared/corpus/labels.jsonl
   (the fields the corpus test reads).
 
 Needs root (run_worker.sh switches to user nobody in a fresh network namespace). Takes about two
@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "crates", "core", "tests", "airflow_examples")
+EXAMPLES = os.path.join(ROOT, "crates", "core", "tests", "third_party", "airflow_examples")
 ORACLE = os.environ.get("ORACLE", "/var/tmp/dagsmith-oracle")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 # (directory name, oracle venv, wheel's dist-info, sub-packages holding example DAG files)

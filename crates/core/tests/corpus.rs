@@ -2,8 +2,8 @@
 //!
 //! Two labelled sets, one label row per file per Airflow version, made by importing the file in
 //! real Airflow 2.11.2 and 3.1.8: the DAG files of `../shared/corpus`, and Airflow's own example
-//! DAGs of the 2.11.2 and 3.1.8 wheels (`tests/airflow_examples`, each validated for both
-//! versions; `scripts/label-airflow-examples.py` made their labels). Every row's file is validated
+//! DAGs of the 2.11.2 and 3.1.8 wheels (`tests/third_party/airflow_examples`, each validated for
+//! both versions; `scripts/label-airflow-examples.py` made their labels). Every row's file is validated
 //! for that version and scored. The test fails when a gated figure falls below the baseline
 //! written in `docs/VALIDATION.md` (block ```` ```corpus-baseline ````) or below the project's
 //! floor for it, whenever dagsmith refuses a file that Airflow loads (a false alarm), and whenever
@@ -28,7 +28,8 @@ use serde_json::{Value, json};
 const SHARED_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 /// Airflow's example DAGs and their labels, in the repository; label rows name files relative
 /// to this folder.
-const EXAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/airflow_examples");
+const EXAMPLES_DIR: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/third_party/airflow_examples");
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/VALIDATION.md");
 
 /// The Airflow versions the corpus is labelled for.
@@ -42,7 +43,7 @@ const SETS: [(&str, &str, &str); 2] = [
     ),
     (
         "examples",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/airflow_examples/labels.jsonl"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/third_party/airflow_examples/labels.jsonl"),
         EXAMPLES_DIR,
     ),
 ];
@@ -733,7 +734,7 @@ fn corpus_agrees_with_airflow() {
             panic!(
                 "the labelled {set} is missing: cannot read {labels_path} ({e}).\n\
                  The corpus lives in ../shared/corpus beside the repository root (CI provides it), \
-                 Airflow's example DAGs in crates/core/tests/airflow_examples; this test never \
+                 Airflow's example DAGs in crates/core/tests/third_party/airflow_examples; this test never \
                  passes without them."
             )
         });
