@@ -88,6 +88,7 @@ for i, row in enumerate(rows):
     items.append({
         "id": rid, "version": ver, "major": "af2" if ver.startswith("2") else "af3",
         "rounds": len(atts) - 1, "finish": first.get("finish"),
+        "restarted": any(a.get("restarted") for a in atts),
         "stages": {"raw": (raw_code, raw_loads), "fixed": fixed, "final": final},
     })
 
@@ -155,7 +156,8 @@ tab = collections.defaultdict(lambda: collections.Counter())
 reasons = {st: collections.Counter() for st in stages}
 details = []
 for it in items:
-    d = {"id": it["id"], "version": it["version"], "rounds": it["rounds"], "finish": it["finish"]}
+    d = {"id": it["id"], "version": it["version"], "rounds": it["rounds"], "finish": it["finish"],
+         "restarted": it["restarted"]}
     for st in stages:
         r = res[it["major"]].get(it["hash"][st])
         real, ds_ok = loads(r), bool(it["stages"][st][1])
@@ -191,6 +193,13 @@ for key in ["all"] + sorted(k for k in tab if k != "all"):
     print(f"| {key} | {n} | {t['raw_real']} ({pct(t['raw_real'], n)}) | {t['fixed_real']} ({pct(t['fixed_real'], n)}) "
           f"| {t['final_real']} ({pct(t['final_real'], n)}) | {pct(t['raw_agree'], n)} / {pct(t['fixed_agree'], n)} / "
           f"{pct(t['final_agree'], n)} | {t['raw_false_pass']} / {t['fixed_false_pass']} / {t['final_false_pass']} |")
+# Runaway first answers (stopped for repeating themselves) and what became of them.
+runaway = [d for d in details if d["finish"] == "repetition"]
+restarted = [d for d in runaway if d["restarted"]]
+print(f"\nfirst answers stopped for repetition: {len(runaway)}; of those, real loads after fixes: "
+      f"{sum(d['fixed']['real'] for d in runaway)}, final: {sum(d['final']['real'] for d in runaway)}; "
+      f"restarted with a repetition penalty: {len(restarted)}, final loads among them: "
+      f"{sum(d['final']['real'] for d in restarted)}")
 for st in stages:
     print(f"\nwhy real Airflow refused ({st}):")
     for w, n in reasons[st].most_common(12):

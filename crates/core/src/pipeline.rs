@@ -11,8 +11,14 @@
 //! them into the file ([`crate::splice`]): asked for the whole file again, a small model
 //! repeats it as it was.
 //!
+//! An answer stopped for repeating itself is not sent back: with its loop in the context, the
+//! model writes the loop again. The conversation starts afresh instead, and that attempt is
+//! sampled with a repetition penalty ([`Conversation::sampling`]): greedy decoding of the same
+//! prompt would run into the same loop.
+//!
 //! [`Conversation`] is a state machine without I/O: the caller runs the model on
-//! [`Conversation::messages`] and hands each answer to [`Conversation::record`].
+//! [`Conversation::messages`] with [`Conversation::sampling`] and hands each answer to
+//! [`Conversation::record`].
 
 use serde::Serialize;
 
@@ -20,7 +26,13 @@ use crate::api_sheet;
 use crate::dataset::Message;
 use crate::extract::extract_code;
 use crate::fix::{AppliedFix, FixMode, fix_source};
+use crate::wire::SamplingParams;
 use crate::{AirflowVersion, Report, ValidateOptions, prompt, splice, validate};
+
+/// The repetition penalty of the fresh start after a runaway answer (over the sampler's last
+/// `repeat_last_n` tokens): llama.cpp's long-standing default, mild enough for code, whose
+/// keywords and indentation repeat by nature.
+pub const RESTART_REPEAT_PENALTY: f32 = 1.1;
 
 /// What the pipeline does besides asking the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +82,9 @@ pub struct Attempt {
     pub code: String,
     /// The report of `code`.
     pub report: Report,
+    /// This attempt started the conversation afresh, with a repetition penalty, after the
+    /// previous answer had been stopped for repeating itself.
+    pub restarted: bool,
 }
 
 /// What the last user turn asked the model for.
@@ -87,8 +102,12 @@ pub struct Conversation {
     version: AirflowVersion,
     options: Options,
     messages: Vec<Message>,
+    /// How many of `messages` are the first turns (system prompt and request).
+    first_turns: usize,
     attempts: Vec<Attempt>,
     asked: Asked,
+    /// The next attempt is a fresh start after a runaway answer.
+    restart: bool,
 }
 
 impl Conversation {
@@ -108,12 +127,32 @@ impl Conversation {
             base.to_string()
         };
         let messages = prompt::messages(instruction, &version.to_string(), Some(&system));
-        Conversation { version, options, messages, attempts: Vec::new(), asked: Asked::File }
+        Conversation {
+            version,
+            options,
+            first_turns: messages.len(),
+            messages,
+            attempts: Vec::new(),
+            asked: Asked::File,
+            restart: false,
+        }
     }
 
     /// The conversation to send to the model next.
     pub fn messages(&self) -> &[Message] {
         &self.messages
+    }
+
+    /// The sampling of the next attempt: `base` (the user's), with a repetition penalty of at
+    /// least [`RESTART_REPEAT_PENALTY`] for a fresh start after a runaway answer.
+    pub fn sampling(&self, base: &SamplingParams) -> SamplingParams {
+        with_repeat_penalty(base, self.restart_penalty())
+    }
+
+    /// The repetition penalty the next attempt needs beyond the user's sampling, if any (for
+    /// backends that take sampling as a whole, see [`Conversation::sampling`]).
+    pub fn restart_penalty(&self) -> Option<f32> {
+        self.restart.then_some(RESTART_REPEAT_PENALTY)
     }
 
     pub fn version(&self) -> AirflowVersion {
@@ -145,11 +184,18 @@ impl Conversation {
             }
             _ => code,
         };
-        let attempt = process_code(raw, code, end, self.version, self.options.fixes);
+        let mut attempt = process_code(raw, code, end, self.version, self.options.fixes);
+        attempt.restarted = self.restart;
         let loads = attempt.report.loads;
         self.attempts.push(attempt);
         let again = !loads && self.attempts.len() <= self.options.repair_rounds as usize;
-        if again {
+        // A fresh start once: if that loops too, the repair turn below gets the rest.
+        self.restart =
+            again && end == AnswerEnd::Repetition && !self.attempts.iter().any(|a| a.restarted);
+        if self.restart {
+            self.messages.truncate(self.first_turns);
+            self.asked = Asked::File;
+        } else if again {
             let last = self.attempts.last().expect("just pushed");
             let (asked, turn) = match splice::missing_names(&last.report) {
                 Some(names) if end == AnswerEnd::Complete => {
@@ -183,8 +229,21 @@ impl Conversation {
             fixes: Vec::new(),
             code: String::new(),
             report,
+            restarted: self.restart,
         });
     }
+}
+
+/// `base` with a repetition penalty of at least `penalty` (none: `base` as it is).
+pub fn with_repeat_penalty(base: &SamplingParams, penalty: Option<f32>) -> SamplingParams {
+    let mut params = base.clone();
+    if let Some(penalty) = penalty {
+        params.repeat_penalty = params.repeat_penalty.max(penalty);
+        if params.repeat_last_n == 0 {
+            params.repeat_last_n = SamplingParams::default().repeat_last_n;
+        }
+    }
+    params
 }
 
 /// Extract → validate → fix (→ the fixed file's report).
@@ -223,6 +282,7 @@ fn process_code(
         fixes: applied,
         code: fixed,
         report,
+        restarted: false,
     }
 }
 
@@ -293,5 +353,30 @@ with DAG(dag_id="rates", start_date=datetime(2024, 1, 1), schedule_interval="@da
         assert!(c.record(broken, AnswerEnd::Complete));
         let turn = &c.messages()[3].content;
         assert!(turn.contains("Answer with the complete corrected file"), "{turn}");
+    }
+
+    #[test]
+    fn a_runaway_answer_starts_afresh_once_with_a_repetition_penalty() {
+        let mut c = conversation(3);
+        let base = SamplingParams::default();
+        assert_eq!(c.sampling(&base), base);
+        assert_eq!(c.restart_penalty(), None);
+        let first = c.messages().to_vec();
+        let looping = "```python\nfrom airflow.sdk import DAG\nfrom airflow.sdk import DAG\n";
+        assert!(c.record(looping, AnswerEnd::Repetition));
+        // The loop is not sent back: the first turns again, sampled with a penalty.
+        assert_eq!(c.messages(), &first[..]);
+        assert_eq!(c.sampling(&base).repeat_penalty, RESTART_REPEAT_PENALTY);
+        assert_eq!(c.restart_penalty(), Some(RESTART_REPEAT_PENALTY));
+        // A user's stronger penalty is kept.
+        let strong = SamplingParams { repeat_penalty: 1.3, ..base.clone() };
+        assert_eq!(c.sampling(&strong).repeat_penalty, 1.3);
+        // The fresh start loops as well: the next round is a repair turn, without the penalty.
+        assert!(c.record(looping, AnswerEnd::Repetition));
+        assert!(c.attempts()[1].restarted && !c.attempts()[0].restarted);
+        assert_eq!(c.messages().len(), 4);
+        assert!(c.messages()[3].content.contains("kept repeating itself"));
+        assert_eq!(c.sampling(&base), base);
+        assert_eq!(c.restart_penalty(), None);
     }
 }

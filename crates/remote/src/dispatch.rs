@@ -143,6 +143,8 @@ struct Pending {
     id: u64,
     messages: Arc<Vec<Message>>,
     stream_text: bool,
+    /// A repetition penalty of at least this much, beyond the run's parameters.
+    repeat_penalty: Option<f32>,
     /// Tries already failed.
     tries: u32,
     not_before: Option<Instant>,
@@ -247,10 +249,23 @@ impl Dispatcher {
     /// Queues a request; it starts as soon as a backend has room. `stream_text`: report its
     /// text as it arrives ([`Event::Text`]).
     pub fn submit(&mut self, id: u64, messages: Vec<Message>, stream_text: bool) {
+        self.submit_with_penalty(id, messages, stream_text, None);
+    }
+
+    /// [`Dispatcher::submit`] with a repetition penalty of at least `repeat_penalty` (a fresh
+    /// start after a runaway answer).
+    pub fn submit_with_penalty(
+        &mut self,
+        id: u64,
+        messages: Vec<Message>,
+        stream_text: bool,
+        repeat_penalty: Option<f32>,
+    ) {
         self.pending.push_back(Pending {
             id,
             messages: Arc::new(messages),
             stream_text,
+            repeat_penalty,
             tries: 0,
             not_before: None,
             avoid: None,
@@ -389,10 +404,12 @@ impl Dispatcher {
         backend.in_flight += 1;
         backend.last_used = self.uses;
         let cancel = Arc::new(AtomicBool::new(false));
-        let body = self
-            .options
-            .params
-            .body(backend.model.as_deref().expect("a usable backend has a model"), &[]);
+        let mut params = self.options.params.clone();
+        if let Some(penalty) = request.repeat_penalty {
+            params.repeat_penalty = params.repeat_penalty.max(penalty);
+        }
+        let body =
+            params.body(backend.model.as_deref().expect("a usable backend has a model"), &[]);
         let (client, spec, tx) = (self.client.clone(), backend.spec.clone(), self.tx.clone());
         let (messages, stream_text, flag) =
             (request.messages.clone(), request.stream_text, cancel.clone());

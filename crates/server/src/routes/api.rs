@@ -140,11 +140,11 @@ pub async fn generate(
         prompt_tokens,
     )?;
     let mut request = GenerationRequest::new(messages, max_tokens);
-    request.sampling = sampling;
+    request.sampling = sampling.clone();
     // The first attempt is queued before answering, so a full queue is a 429, not an event.
     let job = scheduler.submit(request.clone(), false)?;
     let (events, response) = sse::channel();
-    let run = Generate { state: state.clone(), events, conversation, request };
+    let run = Generate { state: state.clone(), events, conversation, sampling, request };
     tokio::spawn(run.run(job));
     Ok(response.into_response())
 }
@@ -154,6 +154,8 @@ struct Generate {
     state: SharedState,
     events: EventSender,
     conversation: Conversation,
+    /// The request's sampling; a round may add a repetition penalty to it.
+    sampling: SamplingParams,
     request: GenerationRequest,
 }
 
@@ -253,8 +255,10 @@ impl Generate {
                 self.send(GenerateEvent::Done(done)).await;
                 return;
             }
-            // A repair round: the fixed code and the findings left go back to the model.
+            // A repair round: the fixed code and the findings left go back to the model (or,
+            // after a runaway answer, the request afresh, sampled with a repetition penalty).
             self.request.messages = self.conversation.messages().to_vec();
+            self.request.sampling = self.conversation.sampling(&self.sampling);
             attempt += 1;
             let submitted = match self.scheduler() {
                 Some(s) => s.submit(self.request.clone(), true).map_err(ApiError::from),

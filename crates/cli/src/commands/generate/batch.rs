@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
-use dagsmith_core::dataset::{self, Message};
+use dagsmith_core::dataset;
 use dagsmith_core::{AirflowVersion, VERSION};
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use super::record::{Params, RunRecord, generated_row, unusable_row};
 use super::shard::Shard;
 use super::summary::{Closing, Summary};
 use super::task::Task;
-use super::work::{Driver, Outcome, Work};
+use super::work::{Driver, Outcome, Request, Work};
 use super::{BUILTIN_INPUT, BUILTIN_NAME, GenerateArgs, Settings, install_ctrlc, interrupted};
 use crate::exit;
 use crate::jsonl::ResumableJsonl;
@@ -270,7 +270,7 @@ impl Batch<'_> {
 }
 
 impl Work for Batch<'_> {
-    fn next(&mut self) -> Option<(usize, Vec<Message>)> {
+    fn next(&mut self) -> Option<Request> {
         if self.stopping() {
             return None;
         }
@@ -289,7 +289,7 @@ impl Work for Batch<'_> {
             ));
         }
         match slot {
-            Slot::Running(task) => Some((index, task.conversation.messages().to_vec())),
+            Slot::Running(task) => Some(Request::of(index, &task.conversation)),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use dagsmith_core::pipeline::AnswerEnd;
+use dagsmith_core::pipeline::{AnswerEnd, with_repeat_penalty};
 use dagsmith_engine::{
     BatchOptions, Completion, Engine, FinishReason, Flow, GenerationRequest, JobId, Jobs,
     ModelOptions, Progress, RequestError, SamplingParams, default_model_path,
@@ -101,12 +101,12 @@ impl Jobs for EngineJobs<'_> {
         if self.work.stopping() {
             return None;
         }
-        let (task, messages) = self.work.next()?;
+        let next = self.work.next()?;
         let request = GenerationRequest {
-            sampling: self.sampling.clone(),
-            ..GenerationRequest::new(messages, self.max_tokens)
+            sampling: with_repeat_penalty(self.sampling, next.repeat_penalty),
+            ..GenerationRequest::new(next.messages, self.max_tokens)
         };
-        Some((task as JobId, request))
+        Some((next.task as JobId, request))
     }
 
     fn text(&mut self, id: JobId, text: &str, _: Progress) -> Flow {

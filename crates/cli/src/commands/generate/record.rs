@@ -91,6 +91,9 @@ struct AttemptRecord<'a> {
     fixes: &'a [AppliedFix],
     #[serde(skip_serializing_if = "Option::is_none")]
     code_before_fixes: Option<&'a str>,
+    /// A fresh start with a repetition penalty after a runaway answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    restarted: bool,
     #[serde(flatten)]
     answer: AnswerRecord<'a>,
 }
@@ -163,6 +166,7 @@ fn attempt_record<'a>(a: &'a Attempt, run: &'a Run) -> AttemptRecord<'a> {
         loads_before_fixes: a.loads_before_fixes,
         fixes: &a.fixes,
         code_before_fixes: (a.code_before_fixes != a.code).then_some(a.code_before_fixes.as_str()),
+        restarted: a.restarted,
         answer,
     }
 }

@@ -95,8 +95,14 @@ impl Remote {
                 break;
             }
             while d.has_room() {
-                let Some((task, messages)) = work.next() else { break };
-                d.submit(task as u64, messages, work.wants_text());
+                let Some(next) = work.next() else { break };
+                let stream_text = work.wants_text();
+                d.submit_with_penalty(
+                    next.task as u64,
+                    next.messages,
+                    stream_text,
+                    next.repeat_penalty,
+                );
             }
             if d.in_flight() == 0 && !work.has_queued() {
                 break;

@@ -4,12 +4,11 @@
 use std::io::{self, IsTerminal, Write};
 
 use dagsmith_core::AirflowVersion;
-use dagsmith_core::dataset::Message;
 use dagsmith_core::pipeline::AnswerEnd;
 use serde_json::Value;
 
 use super::task::{Run, Task};
-use super::work::{Driver, Outcome, Source, Work};
+use super::work::{Driver, Outcome, Request, Source, Work};
 use super::{Settings, install_ctrlc, interrupted};
 use crate::exit;
 use crate::output::error;
@@ -123,7 +122,7 @@ impl Single {
 }
 
 impl Work for Single {
-    fn next(&mut self) -> Option<(usize, Vec<Message>)> {
+    fn next(&mut self) -> Option<Request> {
         if !self.due || self.stopping() {
             return None;
         }
@@ -140,7 +139,7 @@ impl Work for Single {
                 self.version
             );
         }
-        Some((0, self.task.conversation.messages().to_vec()))
+        Some(Request::of(0, &self.task.conversation))
     }
 
     fn has_queued(&self) -> bool {

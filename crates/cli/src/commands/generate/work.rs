@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use dagsmith_core::dataset::Message;
-use dagsmith_core::pipeline::AnswerEnd;
+use dagsmith_core::pipeline::{AnswerEnd, Conversation};
 
 use super::local::Local;
 use super::remote::Remote;
@@ -52,10 +52,29 @@ pub enum Outcome {
     Dropped(Option<String>),
 }
 
+/// A request to start.
+pub struct Request {
+    pub task: usize,
+    pub messages: Vec<Message>,
+    /// A repetition penalty this attempt needs beyond the run's sampling: a fresh start after
+    /// a runaway answer (`Conversation::restart_penalty`).
+    pub repeat_penalty: Option<f32>,
+}
+
+impl Request {
+    pub fn of(task: usize, conversation: &Conversation) -> Request {
+        Request {
+            task,
+            messages: conversation.messages().to_vec(),
+            repeat_penalty: conversation.restart_penalty(),
+        }
+    }
+}
+
 /// A run's side: it hands out requests and takes their outcomes.
 pub trait Work {
-    /// The next request to start, as (task, messages); `None`: nothing to start now.
-    fn next(&mut self) -> Option<(usize, Vec<Message>)>;
+    /// The next request to start; `None`: nothing to start now.
+    fn next(&mut self) -> Option<Request>;
 
     /// Requests wait to be started (the next `next` gives one).
     fn has_queued(&self) -> bool;
