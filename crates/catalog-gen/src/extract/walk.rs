@@ -119,88 +119,9 @@ impl<'a> Ctx<'a> {
 
     fn stmt(&mut self, s: &'a Stmt) {
         match s {
-            Stmt::Import(imp) => {
-                for a in &imp.names {
-                    let full = a.name.as_str();
-                    match &a.asname {
-                        Some(asn) => self.bind(asn.as_str(), Some(full.to_string())),
-                        None => {
-                            let top = full.split('.').next().unwrap_or(full);
-                            self.bind(top, Some(top.to_string()));
-                        }
-                    }
-                }
-            }
-            Stmt::ImportFrom(imp) => {
-                let module = imp.module.as_ref().map(|m| m.as_str()).unwrap_or("");
-                let base = if imp.level == 0 {
-                    Some(module.to_string())
-                } else {
-                    self.rel_base(imp.level).map(|b| {
-                        if module.is_empty() {
-                            b
-                        } else if b.is_empty() {
-                            module.to_string()
-                        } else {
-                            format!("{b}.{module}")
-                        }
-                    })
-                };
-                if module == "__future__" {
-                    return;
-                }
-                for a in &imp.names {
-                    let name = a.name.as_str();
-                    if name == "*" {
-                        match &base {
-                            Some(b) => self.info.stars.push(b.clone()),
-                            None => self.info.open = true,
-                        }
-                        continue;
-                    }
-                    let bound = a.asname.as_ref().map_or(name, |x| x.as_str());
-                    self.bind(bound, base.as_ref().map(|b| format!("{b}.{name}")));
-                }
-            }
-            Stmt::Assign(a) => {
-                if let [Expr::Subscript(sub)] = &a.targets[..]
-                    && let Expr::Name(d) = &*sub.value
-                    && let Some(k) = str_lit(&sub.slice)
-                {
-                    self.dict_updates
-                        .entry(d.id.to_string())
-                        .or_default()
-                        .push(DictAdd::Key(k, &a.value));
-                }
-                if let [Expr::Name(n)] = &a.targets[..]
-                    && n.id.as_str() == "__getattr__"
-                    && let Expr::Call(c) = &*a.value
-                {
-                    let mut ds = Vec::new();
-                    for e in
-                        c.arguments.args.iter().chain(c.arguments.keywords.iter().map(|k| &k.value))
-                    {
-                        if let Expr::Name(x) = e {
-                            ds.push(x.id.to_string());
-                        }
-                    }
-                    self.getattr_factory_dicts = Some(ds);
-                }
-                if let [Expr::Name(n)] = &a.targets[..] {
-                    if n.id.as_str() == "__all__"
-                        && let Some(list) = str_list(&a.value)
-                    {
-                        self.info.all = Some(list);
-                    }
-                    if let Expr::Dict(d) = &*a.value {
-                        self.dicts.insert(n.id.to_string(), d);
-                    }
-                }
-                let alias = self.alias_of(&a.value);
-                for t in &a.targets {
-                    self.bind_target(t, alias.clone());
-                }
-            }
+            Stmt::Import(imp) => self.import(imp),
+            Stmt::ImportFrom(imp) => self.import_from(imp),
+            Stmt::Assign(a) => self.assign(a),
             Stmt::AnnAssign(a) if a.value.is_none() => {
                 // `Session: Callable[...]` declared here and assigned later through `global`
                 // (airflow.settings): counted as defined.
@@ -229,46 +150,8 @@ impl<'a> Ctx<'a> {
                     self.info.all.get_or_insert_with(Vec::new).extend(list);
                 }
             }
-            Stmt::Expr(e) => {
-                if let Expr::Call(c) = &*e.value {
-                    let callee = self.dotted(&c.func).unwrap_or_default();
-                    if let Expr::Attribute(at) = &*c.func
-                        && at.attr.as_str() == "update"
-                        && let Expr::Name(d) = &*at.value
-                        && let Some(Expr::Name(other)) = c.arguments.args.first()
-                    {
-                        self.dict_updates
-                            .entry(d.id.to_string())
-                            .or_default()
-                            .push(DictAdd::Merge(other.id.to_string()));
-                    }
-                    if callee.ends_with("add_deprecated_classes") {
-                        self.shim_calls.push(c);
-                    } else if callee == "__all__.extend"
-                        && let Some(arg) = c.arguments.args.first()
-                        && let Some(list) = str_list(arg)
-                    {
-                        self.info.all.get_or_insert_with(Vec::new).extend(list);
-                    }
-                }
-            }
-            Stmt::FunctionDef(f) => {
-                self.bind(f.name.as_str(), None);
-                // Names a function declares `global` become module attributes when it runs
-                // (often at import time, e.g. `settings.initialize()`).
-                let mut g = Globals { names: Vec::new() };
-                for s in f.body.iter() {
-                    g.visit_stmt(s);
-                }
-                for n in g.names {
-                    if !self.info.names.contains_key(&n) {
-                        self.bind(&n, None);
-                    }
-                }
-                if f.name.as_str() == "__getattr__" {
-                    self.getattr = Some(f);
-                }
-            }
+            Stmt::Expr(e) => self.expr_stmt(e),
+            Stmt::FunctionDef(f) => self.function_def(f),
             Stmt::ClassDef(c) => {
                 let rec = self.class_rec(c);
                 let name = c.name.as_str().to_string();
@@ -322,6 +205,135 @@ impl<'a> Ctx<'a> {
             }
             Stmt::TypeAlias(t) => self.bind_target(&t.name, None),
             _ => {}
+        }
+    }
+
+    /// `import a.b` binds `a`; `import a.b as c` binds `c`.
+    fn import(&mut self, imp: &'a ast::StmtImport) {
+        for a in &imp.names {
+            let full = a.name.as_str();
+            match &a.asname {
+                Some(asn) => self.bind(asn.as_str(), Some(full.to_string())),
+                None => {
+                    let top = full.split('.').next().unwrap_or(full);
+                    self.bind(top, Some(top.to_string()));
+                }
+            }
+        }
+    }
+
+    /// `from X import a, b as c, *` (relative X resolved against this module).
+    fn import_from(&mut self, imp: &'a ast::StmtImportFrom) {
+        let module = imp.module.as_ref().map(|m| m.as_str()).unwrap_or("");
+        let base = if imp.level == 0 {
+            Some(module.to_string())
+        } else {
+            self.rel_base(imp.level).map(|b| {
+                if module.is_empty() {
+                    b
+                } else if b.is_empty() {
+                    module.to_string()
+                } else {
+                    format!("{b}.{module}")
+                }
+            })
+        };
+        if module == "__future__" {
+            return;
+        }
+        for a in &imp.names {
+            let name = a.name.as_str();
+            if name == "*" {
+                match &base {
+                    Some(b) => self.info.stars.push(b.clone()),
+                    None => self.info.open = true,
+                }
+                continue;
+            }
+            let bound = a.asname.as_ref().map_or(name, |x| x.as_str());
+            self.bind(bound, base.as_ref().map(|b| format!("{b}.{name}")));
+        }
+    }
+
+    /// `NAME = ...`: aliases, `__all__`, dicts (`D = {...}`, `D["k"] = v`) and a `__getattr__`
+    /// made by a factory call.
+    fn assign(&mut self, a: &'a ast::StmtAssign) {
+        if let [Expr::Subscript(sub)] = &a.targets[..]
+            && let Expr::Name(d) = &*sub.value
+            && let Some(k) = str_lit(&sub.slice)
+        {
+            self.dict_updates.entry(d.id.to_string()).or_default().push(DictAdd::Key(k, &a.value));
+        }
+        if let [Expr::Name(n)] = &a.targets[..]
+            && n.id.as_str() == "__getattr__"
+            && let Expr::Call(c) = &*a.value
+        {
+            let mut ds = Vec::new();
+            for e in c.arguments.args.iter().chain(c.arguments.keywords.iter().map(|k| &k.value)) {
+                if let Expr::Name(x) = e {
+                    ds.push(x.id.to_string());
+                }
+            }
+            self.getattr_factory_dicts = Some(ds);
+        }
+        if let [Expr::Name(n)] = &a.targets[..] {
+            if n.id.as_str() == "__all__"
+                && let Some(list) = str_list(&a.value)
+            {
+                self.info.all = Some(list);
+            }
+            if let Expr::Dict(d) = &*a.value {
+                self.dicts.insert(n.id.to_string(), d);
+            }
+        }
+        let alias = self.alias_of(&a.value);
+        for t in &a.targets {
+            self.bind_target(t, alias.clone());
+        }
+    }
+
+    /// A call at module level: `D.update(OTHER)`, `add_deprecated_classes(...)`,
+    /// `__all__.extend([...])`.
+    fn expr_stmt(&mut self, e: &'a ast::StmtExpr) {
+        if let Expr::Call(c) = &*e.value {
+            let callee = self.dotted(&c.func).unwrap_or_default();
+            if let Expr::Attribute(at) = &*c.func
+                && at.attr.as_str() == "update"
+                && let Expr::Name(d) = &*at.value
+                && let Some(Expr::Name(other)) = c.arguments.args.first()
+            {
+                self.dict_updates
+                    .entry(d.id.to_string())
+                    .or_default()
+                    .push(DictAdd::Merge(other.id.to_string()));
+            }
+            if callee.ends_with("add_deprecated_classes") {
+                self.shim_calls.push(c);
+            } else if callee == "__all__.extend"
+                && let Some(arg) = c.arguments.args.first()
+                && let Some(list) = str_list(arg)
+            {
+                self.info.all.get_or_insert_with(Vec::new).extend(list);
+            }
+        }
+    }
+
+    /// `def f`: binds `f`, the names it declares `global`, and a module-level `__getattr__`.
+    fn function_def(&mut self, f: &'a ast::StmtFunctionDef) {
+        self.bind(f.name.as_str(), None);
+        // Names a function declares `global` become module attributes when it runs
+        // (often at import time, e.g. `settings.initialize()`).
+        let mut g = Globals { names: Vec::new() };
+        for s in f.body.iter() {
+            g.visit_stmt(s);
+        }
+        for n in g.names {
+            if !self.info.names.contains_key(&n) {
+                self.bind(&n, None);
+            }
+        }
+        if f.name.as_str() == "__getattr__" {
+            self.getattr = Some(f);
         }
     }
 
