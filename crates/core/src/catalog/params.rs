@@ -187,112 +187,17 @@ impl Catalog {
             out.accepts_any_kwargs = true;
             return out;
         }
-        let bases: Vec<&str> =
-            if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
-        let mut resolved_bases: Vec<OperatorParams> = Vec::new();
-        let mut unresolved = 0;
-        for b in &bases {
-            let base =
-                match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
-                    Some((bm, brec)) => self.base_params(t, &bm, &brec, depth + 1),
-                    None => {
-                        if !is_trivial_base(b) {
-                            unresolved += 1;
-                        }
-                        continue;
-                    }
-                };
-            resolved_bases.push(base);
-        }
-        out.is_operator |= resolved_bases.iter().any(|b| b.is_operator);
-        let base_complete = unresolved == 0 && resolved_bases.iter().all(|b| b.complete);
+        let bases = self.bases_params(t, rec, depth);
+        out.is_operator |= bases.resolved.iter().any(|b| b.is_operator);
         if rec.params == "-" {
-            // No __init__ of its own: Python runs the first `__init__` of its MRO
-            // (`BranchPythonOperator(BaseBranchOperator, PythonOperator)` gets PythonOperator's,
-            // not BaseOperator's through BaseBranchOperator).
-            let mro = self.linearize(t, module, rec, 0);
-            if let Some((im, irec)) = mro.iter().skip(1).find(|(_, c)| c.params != "-") {
-                let b = self.base_params(t, im, irec, depth + 1);
-                let is_op = out.is_operator || b.is_operator;
-                return OperatorParams {
-                    is_operator: is_op,
-                    complete: base_complete && b.complete,
-                    ..b
-                };
-            }
-            match resolved_bases.into_iter().find(|b| !b.accepted.is_empty() || b.is_operator) {
-                Some(b) => {
-                    let is_op = out.is_operator || b.is_operator;
-                    out = OperatorParams {
-                        is_operator: is_op,
-                        complete: base_complete && b.complete,
-                        ..b
-                    };
-                }
-                None => {
-                    out.complete = base_complete;
-                    out.accepts_any_kwargs = unresolved > 0;
-                }
-            }
-            return out;
+            return self.inherited_params(t, module, rec, depth, out, bases);
         }
         let sig = InitTokens::parse(rec.params);
-        for p in &sig.params {
-            if !p.positional_only {
-                out.accepted.insert(p.name.to_string());
-            }
-            if !p.has_default {
-                out.required.insert(p.name.to_string());
-            }
-            if p.positional_or_keyword {
-                out.positional.push(p.name.to_string());
-            }
-            if !p.choices.is_empty() {
-                let values = p.choices.iter().map(|v| v.to_string()).collect();
-                out.choices.insert(p.name.to_string(), values);
-            }
-        }
-        let own: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+        add_own_params(&mut out, &sig);
         out.fetches_connection =
-            sig.fetches_connection || resolved_bases.iter().any(|b| b.fetches_connection);
+            sig.fetches_connection || bases.resolved.iter().any(|b| b.fetches_connection);
         match sig.kwargs {
-            Some(true) => {
-                for b in &resolved_bases {
-                    out.accepted.extend(b.accepted.iter().cloned());
-                    // The base's leading positional parameters are filled by
-                    // `super().__init__(a, b, ...)`.
-                    let by_position: Vec<&str> = b
-                        .positional
-                        .iter()
-                        .take(sig.super_positional)
-                        .map(String::as_str)
-                        .collect();
-                    for r in &b.required {
-                        let r = r.as_str();
-                        if !own.contains(&r)
-                            && !sig.super_kw.contains(&r)
-                            && !sig.kwargs_set.contains(&r)
-                            && !by_position.contains(&r)
-                        {
-                            out.required.insert(r.to_string());
-                        }
-                    }
-                    for (k, v) in &b.choices {
-                        if !own.contains(&k.as_str()) {
-                            out.choices.entry(k.clone()).or_insert_with(|| v.clone());
-                        }
-                    }
-                    out.deprecated.extend(b.deprecated.iter().cloned());
-                    out.accepts_any_kwargs |= b.accepts_any_kwargs;
-                }
-                if resolved_bases.is_empty() {
-                    out.accepts_any_kwargs = true;
-                }
-                if unresolved > 0 {
-                    out.accepts_any_kwargs = true;
-                }
-                out.complete = base_complete;
-            }
+            Some(true) => inherit_through_kwargs(&mut out, &sig, &bases),
             Some(false) => {
                 out.accepts_any_kwargs = false;
             }
@@ -316,6 +221,138 @@ impl Catalog {
         }
         out
     }
+
+    /// The parameters of the class's direct bases, as far as they resolve.
+    fn bases_params(&self, t: Target, rec: &ClassRec, depth: u8) -> Bases {
+        let bases: Vec<&str> =
+            if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
+        let mut resolved_bases: Vec<OperatorParams> = Vec::new();
+        let mut unresolved = 0;
+        for b in &bases {
+            let base =
+                match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
+                    Some((bm, brec)) => self.base_params(t, &bm, &brec, depth + 1),
+                    None => {
+                        if !is_trivial_base(b) {
+                            unresolved += 1;
+                        }
+                        continue;
+                    }
+                };
+            resolved_bases.push(base);
+        }
+        let complete = unresolved == 0 && resolved_bases.iter().all(|b| b.complete);
+        Bases { resolved: resolved_bases, unresolved, complete }
+    }
+
+    /// `params_of` for a class without an `__init__` of its own. `out` holds what is known of
+    /// the class itself (whether it is an operator).
+    fn inherited_params(
+        &self,
+        t: Target,
+        module: &str,
+        rec: &ClassRec,
+        depth: u8,
+        mut out: OperatorParams,
+        bases: Bases,
+    ) -> OperatorParams {
+        let base_complete = bases.complete;
+        let unresolved = bases.unresolved;
+        // No __init__ of its own: Python runs the first `__init__` of its MRO
+        // (`BranchPythonOperator(BaseBranchOperator, PythonOperator)` gets PythonOperator's,
+        // not BaseOperator's through BaseBranchOperator).
+        let mro = self.linearize(t, module, rec, 0);
+        if let Some((im, irec)) = mro.iter().skip(1).find(|(_, c)| c.params != "-") {
+            let b = self.base_params(t, im, irec, depth + 1);
+            let is_op = out.is_operator || b.is_operator;
+            return OperatorParams {
+                is_operator: is_op,
+                complete: base_complete && b.complete,
+                ..b
+            };
+        }
+        match bases.resolved.into_iter().find(|b| !b.accepted.is_empty() || b.is_operator) {
+            Some(b) => {
+                let is_op = out.is_operator || b.is_operator;
+                out = OperatorParams {
+                    is_operator: is_op,
+                    complete: base_complete && b.complete,
+                    ..b
+                };
+            }
+            None => {
+                out.complete = base_complete;
+                out.accepts_any_kwargs = unresolved > 0;
+            }
+        }
+        out
+    }
+}
+
+/// The parameters of a class's direct bases (see `Catalog::bases_params`).
+struct Bases {
+    /// The bases that resolved, in the order they are listed.
+    resolved: Vec<OperatorParams>,
+    /// Bases not found that may add parameters (not `object`, `Generic`, ...).
+    unresolved: usize,
+    /// No base is missing and every resolved one is complete.
+    complete: bool,
+}
+
+/// The class's own `__init__` parameters.
+fn add_own_params(out: &mut OperatorParams, sig: &InitTokens) {
+    for p in &sig.params {
+        if !p.positional_only {
+            out.accepted.insert(p.name.to_string());
+        }
+        if !p.has_default {
+            out.required.insert(p.name.to_string());
+        }
+        if p.positional_or_keyword {
+            out.positional.push(p.name.to_string());
+        }
+        if !p.choices.is_empty() {
+            let values = p.choices.iter().map(|v| v.to_string()).collect();
+            out.choices.insert(p.name.to_string(), values);
+        }
+    }
+}
+
+/// An `__init__` that passes `**kwargs` on: the bases' parameters are accepted too, and those
+/// they require unless this `__init__` supplies them.
+fn inherit_through_kwargs(out: &mut OperatorParams, sig: &InitTokens, bases: &Bases) {
+    let own: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+    for b in &bases.resolved {
+        out.accepted.extend(b.accepted.iter().cloned());
+        // The base's leading positional parameters are filled by
+        // `super().__init__(a, b, ...)`.
+        let by_position: Vec<&str> =
+            b.positional.iter().take(sig.super_positional).map(String::as_str).collect();
+        for r in &b.required {
+            let r = r.as_str();
+            if !own.contains(&r)
+                && !sig.super_kw.contains(&r)
+                && !sig.kwargs_set.contains(&r)
+                && !by_position.contains(&r)
+            {
+                out.required.insert(r.to_string());
+            }
+        }
+        for (k, v) in &b.choices {
+            if !own.contains(&k.as_str()) {
+                out.choices.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        out.deprecated.extend(b.deprecated.iter().cloned());
+        out.accepts_any_kwargs |= b.accepts_any_kwargs;
+    }
+    if bases.resolved.is_empty() {
+        out.accepts_any_kwargs = true;
+    }
+    if bases.unresolved > 0 {
+        out.accepts_any_kwargs = true;
+    }
+    out.complete = bases.complete;
 }
 
 /// Bases that add no constructor parameters.
