@@ -324,6 +324,8 @@ impl Gen {
         Ok(())
     }
 
+    // Kept whole: one short `match` arm per kind of statement, read together because the arm
+    // numbers set how often each kind is drawn.
     fn statement(&mut self, u: &mut Unstructured) -> Result<()> {
         if !self.spend() || self.depth >= MAX_DEPTH {
             let e = self.simple_expr(u)?;

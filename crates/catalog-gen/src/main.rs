@@ -110,19 +110,7 @@ fn main() {
     let lock = std::fs::read_to_string(&args[1]).expect("lock file");
     let wheel_dir = Path::new(&args[2]);
     let out = &args[3];
-    let lines: Vec<LockLine> = lock
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            LockLine {
-                target: f[0].into(),
-                dist: f[1].into(),
-                version: f[2].into(),
-                wheel: f[4].into(),
-            }
-        })
-        .collect();
+    let lines = parse_lock(&lock);
     let mut targets: Vec<String> = Vec::new();
     for l in &lines {
         if !targets.contains(&l.target) {
@@ -136,10 +124,42 @@ fn main() {
             dists.push(l.dist.clone());
         }
     }
-    // Parse each distinct wheel once.
+    let wheels = read_wheels(&lines, wheel_dir);
+    let per_target: Vec<BTreeMap<String, TargetModule>> =
+        targets.iter().map(|t| target_modules(t, &lines, &dists, &wheels)).collect();
+    let recs = merge_targets(&targets, &per_target);
+    let rendered = render(&targets, &dists, &lines, &recs);
+    std::fs::write(out, &rendered.text).expect("write output");
+    eprintln!(
+        "wrote {out}: {} bytes, {} modules, {} names, {} classes",
+        rendered.text.len(),
+        rendered.n_mod,
+        rendered.n_name,
+        rendered.n_class
+    );
+}
+
+/// The lines of the lock file (`TARGET NAME VERSION SHA256 WHEEL_FILENAME`), comments skipped.
+fn parse_lock(lock: &str) -> Vec<LockLine> {
+    lock.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            LockLine {
+                target: f[0].into(),
+                dist: f[1].into(),
+                version: f[2].into(),
+                wheel: f[4].into(),
+            }
+        })
+        .collect()
+}
+
+/// Parses each distinct wheel the lock names once.
+fn read_wheels(lines: &[LockLine], wheel_dir: &Path) -> HashMap<String, WheelData> {
     let mut wheels: HashMap<String, WheelData> = HashMap::new();
     let t0 = std::time::Instant::now();
-    for l in &lines {
+    for l in lines {
         if !wheels.contains_key(&l.wheel) {
             let data = read_wheel(&wheel_dir.join(&l.wheel));
             eprintln!(
@@ -153,88 +173,104 @@ fn main() {
         }
     }
     eprintln!("parsed {} wheels in {:.1?}", wheels.len(), t0.elapsed());
+    wheels
+}
 
-    // Per target: module -> TargetModule.
-    let mut per_target: Vec<BTreeMap<String, TargetModule>> = Vec::new();
-    for t in &targets {
-        let mut mods: BTreeMap<String, TargetModule> = BTreeMap::new();
-        let mut virts: Vec<(String, usize, VirtualMod)> = Vec::new();
-        for l in lines.iter().filter(|l| &l.target == t) {
-            let dist = dists.iter().position(|d| d == &l.dist).unwrap();
-            let w = &wheels[&l.wheel];
-            for (m, info) in &w.modules {
-                match mods.get_mut(m) {
-                    // Namespace packages (e.g. `airflow.providers`) shipped by several wheels.
-                    Some(existing) => existing.info.merge(info),
-                    None => {
-                        mods.insert(
-                            m.clone(),
-                            TargetModule {
-                                dist,
-                                flags: if info.is_package { "p".into() } else { String::new() },
-                                info: info.clone(),
-                            },
-                        );
-                    }
-                }
-            }
-            for (m, v) in &w.virtuals {
-                virts.push((m.clone(), dist, v.clone()));
-            }
-        }
-        // Implicit namespace packages: every parent folder of a module.
-        let names: Vec<String> = mods.keys().cloned().collect();
-        for m in &names {
-            let dist = mods[m].dist;
-            let mut parts: Vec<&str> = m.split('.').collect();
-            while parts.len() > 1 {
-                parts.pop();
-                let parent = parts.join(".");
-                mods.entry(parent).or_insert_with(|| TargetModule {
-                    dist,
-                    flags: "p".into(),
-                    info: ModInfo { is_package: true, ..Default::default() },
-                });
-            }
-        }
-        // Virtual modules (add_deprecated_classes): the package's `__init__` registers them with
-        // `sys.modules.setdefault` before any submodule can be imported, and CPython's import
-        // then returns that entry, so a virtual module usually shadows a real file of the same
-        // name (`airflow.hooks.base` in 3.x: `BaseHook` comes through the shim). Which one wins
-        // depends on import order, so both sets of names are kept (no false "missing"), and the
-        // module is flagged as a shim. A virtual module for the package itself adds names.
-        for (m, dist, v) in virts {
-            match mods.get_mut(&m) {
-                Some(existing) => {
-                    for (n, tgt) in &v.names {
-                        existing.info.names.entry(n.clone()).or_insert_with(|| tgt.clone());
-                    }
-                    if v.wildcard.is_some() {
-                        existing.info.open = true;
-                    }
-                    if !v.is_self && !existing.flags.contains('v') {
-                        existing.flags.push('v');
-                    }
-                }
+/// The modules of one target: its wheels' modules, their implicit parent packages and the
+/// virtual modules of deprecation shims, with star imports resolved.
+fn target_modules(
+    t: &str,
+    lines: &[LockLine],
+    dists: &[String],
+    wheels: &HashMap<String, WheelData>,
+) -> BTreeMap<String, TargetModule> {
+    let mut mods: BTreeMap<String, TargetModule> = BTreeMap::new();
+    let mut virts: Vec<(String, usize, VirtualMod)> = Vec::new();
+    for l in lines.iter().filter(|l| l.target == t) {
+        let dist = dists.iter().position(|d| d == &l.dist).unwrap();
+        let w = &wheels[&l.wheel];
+        for (m, info) in &w.modules {
+            match mods.get_mut(m) {
+                // Namespace packages (e.g. `airflow.providers`) shipped by several wheels.
+                Some(existing) => existing.info.merge(info),
                 None => {
-                    let info = ModInfo {
-                        names: v.names.clone(),
-                        open: v.wildcard.is_some(),
-                        forward: v.wildcard.clone(),
-                        ..Default::default()
-                    };
-                    mods.insert(m, TargetModule { dist, flags: "v".into(), info });
+                    mods.insert(
+                        m.clone(),
+                        TargetModule {
+                            dist,
+                            flags: if info.is_package { "p".into() } else { String::new() },
+                            info: info.clone(),
+                        },
+                    );
                 }
             }
         }
-        resolve_stars(&mut mods);
-        per_target.push(mods);
+        for (m, v) in &w.virtuals {
+            virts.push((m.clone(), dist, v.clone()));
+        }
     }
+    // Implicit namespace packages: every parent folder of a module.
+    let names: Vec<String> = mods.keys().cloned().collect();
+    for m in &names {
+        let dist = mods[m].dist;
+        let mut parts: Vec<&str> = m.split('.').collect();
+        while parts.len() > 1 {
+            parts.pop();
+            let parent = parts.join(".");
+            mods.entry(parent).or_insert_with(|| TargetModule {
+                dist,
+                flags: "p".into(),
+                info: ModInfo { is_package: true, ..Default::default() },
+            });
+        }
+    }
+    // Virtual modules (add_deprecated_classes): the package's `__init__` registers them with
+    // `sys.modules.setdefault` before any submodule can be imported, and CPython's import
+    // then returns that entry, so a virtual module usually shadows a real file of the same
+    // name (`airflow.hooks.base` in 3.x: `BaseHook` comes through the shim). Which one wins
+    // depends on import order, so both sets of names are kept (no false "missing"), and the
+    // module is flagged as a shim. A virtual module for the package itself adds names.
+    for (m, dist, v) in virts {
+        match mods.get_mut(&m) {
+            Some(existing) => {
+                for (n, tgt) in &v.names {
+                    existing.info.names.entry(n.clone()).or_insert_with(|| tgt.clone());
+                }
+                if v.wildcard.is_some() {
+                    existing.info.open = true;
+                }
+                if !v.is_self && !existing.flags.contains('v') {
+                    existing.flags.push('v');
+                }
+            }
+            None => {
+                let info = ModInfo {
+                    names: v.names.clone(),
+                    open: v.wildcard.is_some(),
+                    forward: v.wildcard.clone(),
+                    ..Default::default()
+                };
+                mods.insert(m, TargetModule { dist, flags: "v".into(), info });
+            }
+        }
+    }
+    resolve_stars(&mut mods);
+    mods
+}
 
-    // Merge across targets with version masks.
-    // module -> (dist, flags, forward) -> mask
+/// The catalog's records, each line with the mask of the targets it holds in.
+struct Records {
+    /// module -> (dist, flags, forward) -> mask
+    modules: BTreeMap<String, BTreeMap<(usize, String), u16>>,
+    /// module -> name line -> mask
+    names: BTreeMap<String, BTreeMap<String, u16>>,
+    /// module -> class line -> mask
+    classes: BTreeMap<String, BTreeMap<String, u16>>,
+}
+
+/// Merges the targets' modules into records with version masks.
+fn merge_targets(targets: &[String], per_target: &[BTreeMap<String, TargetModule>]) -> Records {
     let mut module_recs: BTreeMap<String, BTreeMap<(usize, String), u16>> = BTreeMap::new();
-    // module -> name line -> mask
     let mut name_recs: BTreeMap<String, BTreeMap<String, u16>> = BTreeMap::new();
     let mut class_recs: BTreeMap<String, BTreeMap<String, u16>> = BTreeMap::new();
     for (ti, mods) in per_target.iter().enumerate() {
@@ -279,11 +315,23 @@ fn main() {
             }
         }
     }
+    Records { modules: module_recs, names: name_recs, classes: class_recs }
+}
 
+/// The catalog's text and what it counts.
+struct Rendered {
+    text: String,
+    n_mod: usize,
+    n_name: usize,
+    n_class: usize,
+}
+
+/// The catalog file: header, distributions, then each module with its classes and names.
+fn render(targets: &[String], dists: &[String], lines: &[LockLine], recs: &Records) -> Rendered {
     let mut text = String::new();
     writeln!(text, "dagsmith-airflow-catalog 2").unwrap();
     writeln!(text, "T {}", targets.join(" ")).unwrap();
-    for d in &dists {
+    for d in dists {
         let short = d.strip_prefix("apache-airflow-providers-").map(|s| format!("+{s}"));
         // The distribution's version in each target (`-`: not part of that target).
         let versions: Vec<&str> = targets
@@ -300,33 +348,29 @@ fn main() {
     let all_mask: u16 = ((1u32 << targets.len()) - 1) as u16;
     let mut prev = String::new();
     let (mut n_mod, mut n_name, mut n_class) = (0, 0, 0);
-    for (m, recs) in &module_recs {
+    for (m, module_recs) in &recs.modules {
         // Module path, front-coded against the previous one: `M <shared> <rest>`.
         let shared = common_prefix_segments(&prev, m);
         writeln!(text, "M{} {}", shared.0, &m[shared.1..]).unwrap();
         prev = m.clone();
         n_mod += 1;
-        for ((dist, flags), mask) in recs {
+        for ((dist, flags), mask) in module_recs {
             writeln!(text, "{} {} {}", mask_str(*mask, all_mask), dist, flags).unwrap();
         }
-        if let Some(cs) = class_recs.get(m) {
+        if let Some(cs) = recs.classes.get(m) {
             for (line, mask) in cs {
                 writeln!(text, "c{} {}", mask_str(*mask, all_mask), line).unwrap();
                 n_class += 1;
             }
         }
-        if let Some(ns) = name_recs.get(m) {
+        if let Some(ns) = recs.names.get(m) {
             for (line, mask) in ns {
                 writeln!(text, "n{} {}", mask_str(*mask, all_mask), line).unwrap();
                 n_name += 1;
             }
         }
     }
-    std::fs::write(out, &text).expect("write output");
-    eprintln!(
-        "wrote {out}: {} bytes, {n_mod} modules, {n_name} names, {n_class} classes",
-        text.len()
-    );
+    Rendered { text, n_mod, n_name, n_class }
 }
 
 /// `2.11.2` (or the snapshot `2.11.2~`) as numbers.

@@ -106,6 +106,8 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+// Kept whole: a straight-line benchmark script (load, one prompt test, one batched test per
+// `--npl`) that follows llama.cpp's batched-bench loops step for step, to be compared with them.
 fn main() {
     let a = match args() {
         Ok(a) => a,

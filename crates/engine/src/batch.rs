@@ -189,6 +189,9 @@ impl Engine {
     /// Generates every request `jobs` hands out, `options.parallel` at a time, until `jobs`
     /// returns `None` while idle. Per-request failures go to [`Jobs::finished`]; an `Err` here
     /// means no context could be made.
+    // Kept whole: one scheduling loop whose steps (fill slots, cancel, share prefixes, build the
+    // batch, decode, sample) all work on `ctx`, `cache`, `slots` and `stats`; as helpers each
+    // would take most of them by `&mut`, and the order of the steps would be harder to see.
     pub fn run(
         &self,
         options: &BatchOptions,

@@ -166,25 +166,9 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
         );
         return exit::ERROR;
     }
-    let options = inputs::Options {
-        explicit_version: args.airflow_version,
-        extract: args.extract,
-        report_errors: true,
+    let Some(items) = collect_items(&args, &mut settings) else {
+        return exit::ERROR;
     };
-    let (items, empty_dirs) = inputs::collect_with(&args.paths, &options, &mut |display, path| {
-        settings.version(display, path)
-    });
-    if let Some(e) = settings.error.take() {
-        output::error(&e.to_string());
-        return exit::ERROR;
-    }
-    for dir in &empty_dirs {
-        output::warning(&format!("no .py or .jsonl files in {dir}"));
-    }
-    if items.is_empty() {
-        output::error("no inputs to validate");
-        return exit::ERROR;
-    }
 
     let jobs = args
         .jobs
@@ -245,51 +229,97 @@ pub fn run(args: ValidateArgs, color: ColorChoice) -> u8 {
     }
     let stdin_fixed = args.fix && entries.iter().any(|e| e.file == STDIN_NAME);
 
+    let text = report_text(&args, color, &entries, fix, stdin_fixed);
+    if !write_report(&args, &text, stdin_fixed, &changes) {
+        status = exit::ERROR;
+    }
+    status
+}
+
+/// The inputs named on the command line, each with the Airflow version its settings give.
+/// `None` once an error has been reported.
+fn collect_items(args: &ValidateArgs, settings: &mut FileSettingsLookup) -> Option<Vec<Item>> {
+    let options = inputs::Options {
+        explicit_version: args.airflow_version,
+        extract: args.extract,
+        report_errors: true,
+    };
+    let (items, empty_dirs) = inputs::collect_with(&args.paths, &options, &mut |display, path| {
+        settings.version(display, path)
+    });
+    if let Some(e) = settings.error.take() {
+        output::error(&e.to_string());
+        return None;
+    }
+    for dir in &empty_dirs {
+        output::warning(&format!("no .py or .jsonl files in {dir}"));
+    }
+    if items.is_empty() {
+        output::error("no inputs to validate");
+        return None;
+    }
+    Some(items)
+}
+
+/// The report in the requested format, with the summary of applied fixes for `--fix`.
+fn report_text(
+    args: &ValidateArgs,
+    color: ColorChoice,
+    entries: &[Entry],
+    fix: Option<FixMode>,
+    stdin_fixed: bool,
+) -> String {
     let mut text = match args.format {
         OutputFormat::Table => {
             let style =
                 Style { enabled: output::use_color(color, args.output.is_some() || stdin_fixed) };
-            text_report::render(&entries, style, args.quiet)
+            text_report::render(entries, style, args.quiet)
         }
-        OutputFormat::Json => Format::Json.render(&entries),
-        OutputFormat::Jsonl => Format::Jsonl.render(&entries),
-        OutputFormat::Csv => Format::Csv.render(&entries),
-        OutputFormat::Sarif => Format::Sarif.render(&entries),
-        OutputFormat::Github => Format::Github.render(&entries),
-        OutputFormat::Gitlab => Format::Gitlab.render(&entries),
+        OutputFormat::Json => Format::Json.render(entries),
+        OutputFormat::Jsonl => Format::Jsonl.render(entries),
+        OutputFormat::Csv => Format::Csv.render(entries),
+        OutputFormat::Sarif => Format::Sarif.render(entries),
+        OutputFormat::Github => Format::Github.render(entries),
+        OutputFormat::Gitlab => Format::Gitlab.render(entries),
     };
     if args.fix {
-        let summary = fix_summary(&entries, fix.unwrap_or(FixMode::Safe));
+        let summary = fix_summary(entries, fix.unwrap_or(FixMode::Safe));
         if args.format == OutputFormat::Table {
             text.push_str(&summary);
         } else {
             output::stderr_line(summary.trim_end());
         }
     }
+    text
+}
 
+/// Writes the report (to `--output`, stdout, or stderr when stdout carries the fixed code) and
+/// then the fixed standard input. Returns false if some write failed (already reported).
+fn write_report(args: &ValidateArgs, text: &str, stdin_fixed: bool, changes: &[Change]) -> bool {
+    let mut ok = true;
     match &args.output {
         Some(path) => {
             if let Err(e) = output::write_atomic(path, text.as_bytes()) {
                 output::error(&format!("cannot write {}: {e}", path.display()));
-                status = exit::ERROR;
+                ok = false;
             }
         }
         // With the fixed code on stdout, the report goes to stderr.
         None if stdin_fixed => {
             let _ = io::stderr().write_all(text.as_bytes());
         }
-        None => match output::stdout(&text) {
+        None => match output::stdout(text) {
             Written::Ok | Written::BrokenPipe => {}
-            Written::Failed => status = exit::ERROR,
+            Written::Failed => ok = false,
         },
     }
     if stdin_fixed
-        && let Some(code) = stdin_source(&changes)
+        && let Some(code) = stdin_source(changes)
         && matches!(output::stdout(&code), Written::Failed)
     {
-        status = exit::ERROR;
+        ok = false;
     }
-    status
+    ok
 }
 
 /// An input's entry, and its code before and after the fixes when it was fixed.

@@ -85,6 +85,8 @@ impl Jobs for Collect {
     }
 }
 
+// Kept whole: a straight-line benchmark (load, warm up, one run per `--parallel`, print); the
+// `request` and `options` closures capture the arguments that helpers would have to be passed.
 pub fn run(args: BenchGenerateArgs) -> u8 {
     let path = args.model.clone().unwrap_or_else(default_model_path);
     let engine = match Engine::load(&path, &ModelOptions::default()) {
