@@ -395,13 +395,26 @@ fn pick_classes(
     instruction: &str,
     budget: usize,
 ) -> Vec<String> {
-    let Candidates { all: cands, df, n_docs } = candidates(cat, target, version);
+    let Candidates { all: cands, df, n_docs, by_service_word, by_class } =
+        candidates(cat, target, version);
     let n_docs = *n_docs;
     let terms = request_terms(instruction);
     let named = named_classes(instruction);
     let wants_hooks = terms.iter().any(|t| t == "hook");
+    // Only a named class or one with a service word among the terms can score (see `fits`):
+    // look those up instead of testing thousands of candidates per request. In catalog order,
+    // as a scan would meet them (the sort below breaks no tie by position, but stays stable).
+    let mut reachable: Vec<u32> = named
+        .iter()
+        .filter_map(|n| by_class.get(n.as_str()))
+        .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())))
+        .flatten()
+        .copied()
+        .collect();
+    reachable.sort_unstable();
+    reachable.dedup();
     let mut scored: Vec<(f32, &Candidate)> = Vec::new();
-    for c in cands {
+    for c in reachable.into_iter().map(|i| &cands[i as usize]) {
         let mut score = 0.0f32;
         if named.iter().any(|n| n == c.class) {
             score += 100.0;
@@ -483,6 +496,10 @@ struct Candidates {
     all: Vec<Candidate>,
     df: HashMap<String, usize>,
     n_docs: usize,
+    /// Indices into `all` of the candidates with each service word.
+    by_service_word: HashMap<String, Vec<u32>>,
+    /// Indices into `all` of the candidates with each class name.
+    by_class: HashMap<&'static str, Vec<u32>>,
 }
 
 fn candidates(
@@ -501,11 +518,30 @@ fn candidates(
             }
         }
         let n_docs = all.len().max(1);
-        Candidates { all, df, n_docs }
+        let mut by_service_word: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_class: HashMap<&'static str, Vec<u32>> = HashMap::new();
+        for (i, c) in all.iter().enumerate() {
+            let i = u32::try_from(i).expect("fewer than 2^32 classes");
+            for w in &c.service {
+                let list = by_service_word.entry(w.clone()).or_default();
+                // A word twice in one module name (`s3_to_s3`) lists the class once.
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+            by_class.entry(c.class).or_default().push(i);
+        }
+        Candidates { all, df, n_docs, by_service_word, by_class }
     };
     match CACHE.get(target.index()) {
         Some(cell) => cell.get_or_init(build),
-        None => NONE.get_or_init(|| Candidates { all: Vec::new(), df: HashMap::new(), n_docs: 1 }),
+        None => NONE.get_or_init(|| Candidates {
+            all: Vec::new(),
+            df: HashMap::new(),
+            n_docs: 1,
+            by_service_word: HashMap::new(),
+            by_class: HashMap::new(),
+        }),
     }
 }
 

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::api_sheet;
 use crate::dataset::Message;
 use crate::extract::extract_code;
-use crate::fix::{AppliedFix, FixMode, fix_source};
+use crate::fix::{AppliedFix, FixMode, fix_source_from};
 use crate::wire::SamplingParams;
 use crate::{AirflowVersion, Report, ValidateOptions, prompt, splice, validate};
 
@@ -269,7 +269,8 @@ fn process_code(
     let loads_before_fixes = before.loads;
     let (fixed, applied, report) = match fixes {
         Some(mode) if !before.loads || before.findings.iter().any(|f| f.autofix.is_some()) => {
-            let outcome = fix_source(&code, &options, mode);
+            // The fixes start from this report rather than validating the same code again.
+            let outcome = fix_source_from(&code, before, &options, mode);
             (outcome.source, outcome.applied, outcome.report)
         }
         _ => (code.clone(), Vec::new(), before),

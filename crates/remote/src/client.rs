@@ -149,6 +149,10 @@ impl Client {
             // trip (and a TLS handshake) each time.
             .max_idle_connections(4096)
             .max_idle_connections_per_host(1024)
+            // ureq allocates (and zeroes) the output buffer per request: its default 128 KiB
+            // was a tenth of the client's CPU per request (scripts/bench-client.sh). A request
+            // is a few KiB of JSON and a larger one is written in several pieces all the same.
+            .output_buffer_size(16 * 1024)
             .user_agent(format!("dagsmith/{}", dagsmith_core::VERSION))
             .build()
             .into();
@@ -242,6 +246,10 @@ impl Client {
                 Err(e) => return Err(transport_error(&ureq::Error::from(e))),
             };
             if data == "[DONE]" {
+                // Read on to the body's end (servers end it right after `[DONE]`): only a body
+                // read to its end gives its connection back to the pool; otherwise every
+                // request connects anew (a connect and a resolver thread each time).
+                while let Ok(Some(_)) = events.next_data() {}
                 break;
             }
             let chunk: Chunk = serde_json::from_str(data).map_err(|e| {

@@ -81,8 +81,11 @@ impl Catalog {
         let mut cands: Vec<&str> = Vec::new();
         cands.extend(m.classes.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
         cands.extend(m.names.iter().filter(|c| c.mask & t.bit() != 0).map(|c| c.name));
+        // The submodules: modules are sorted by path, so those under `module.` are one range.
         let prefix = format!("{module}.");
-        for sub in &self.modules {
+        let first = self.modules.partition_point(|m| m.path.as_str() < prefix.as_str());
+        let end = first + self.modules[first..].partition_point(|m| m.path.starts_with(&prefix));
+        for sub in &self.modules[first..end] {
             if let Some(rest) = sub.path.strip_prefix(&prefix)
                 && !rest.contains('.')
                 && sub.exists.iter().any(|e| e.mask & t.bit() != 0)

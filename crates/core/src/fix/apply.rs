@@ -62,8 +62,29 @@ pub fn fix_source_selected(
     mode: FixMode,
     select: impl Fn(&str) -> bool,
 ) -> FixOutcome {
+    fix_selected_from(source, validate(source, options), options, mode, select)
+}
+
+/// [`fix_source`] for a file whose report the caller already has (`report` must be
+/// `validate(source, options)`): the pipeline validates every answer before fixing it, and
+/// validating is most of a request's cost.
+pub fn fix_source_from(
+    source: &str,
+    report: Report,
+    options: &ValidateOptions,
+    mode: FixMode,
+) -> FixOutcome {
+    fix_selected_from(source, report, options, mode, |_| true)
+}
+
+fn fix_selected_from(
+    source: &str,
+    mut report: Report,
+    options: &ValidateOptions,
+    mode: FixMode,
+    select: impl Fn(&str) -> bool,
+) -> FixOutcome {
     let mut current = source.to_string();
-    let mut report = validate(&current, options);
     let mut applied: Vec<AppliedFix> = Vec::new();
     // Fixes that made the file worse, by what they change (offsets move between passes).
     let mut refused: HashSet<FixKey> = HashSet::new();

@@ -29,7 +29,7 @@ mod diff;
 
 use serde::{Deserialize, Serialize};
 
-pub use apply::{MAX_PASSES, apply_edits, fix_source, fix_source_selected};
+pub use apply::{MAX_PASSES, apply_edits, fix_source, fix_source_from, fix_source_selected};
 pub use diff::unified_diff;
 
 /// Whether a fix keeps the DAG's meaning.
