@@ -5,6 +5,8 @@
 # (API sheet), the HTTP exchange, extracting, fixing and validating the answer, writing the row.
 #
 #   scripts/bench-client.sh            # ROWS=2000 PARALLEL=8 ANSWERS=../shared/corpus/finetuned
+#   BASELINE=old/dagsmith scripts/bench-client.sh   # also each configuration with another build,
+#                                                   # side by side in the same run
 #
 # The client is pinned to one core (taskset -c 0) and the mock to another when there are two.
 # Reported per configuration: wall DAGs/s, and DAGs per CPU-second of the client process (user +
@@ -45,12 +47,16 @@ url=$(head -1 "$work/url")
 
 echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/')"
 echo "commit: $(git rev-parse --short HEAD), $ROWS rows, --parallel $PARALLEL, answers: $ANSWERS ($(grep -o '[0-9]* answers' "$work/mock.log" | head -1))"
-printf '%-44s %8s %10s %14s %12s\n' configuration rows "wall DAG/s" "CPU ms/DAG" "DAGs/CPU-s"
+printf '%-54s %8s %10s %14s %12s\n' configuration rows "wall DAG/s" "CPU ms/DAG" "DAGs/CPU-s"
 run() {
-    local label=$1; shift
+    if [[ -n ${BASELINE:-} ]]; then run_with "$BASELINE" "baseline: $1" "${@:2}"; fi
+    run_with "$BIN" "$@"
+}
+run_with() {
+    local bin=$1 label=$2; shift 2
     rm -f "$work/out.jsonl"
     /usr/bin/time -f '%e %U %S' -o "$work/time" \
-        taskset -c "$client_cpu" "$BIN" generate --input "$work/rows.jsonl" -o "$work/out.jsonl" \
+        taskset -c "$client_cpu" "$bin" generate --input "$work/rows.jsonl" -o "$work/out.jsonl" \
         --backend "$url" --parallel "$PARALLEL" -q "$@" 2> "$work/err" || true
     local rows wall user sys
     rows=$(wc -l < "$work/out.jsonl")
@@ -59,7 +65,7 @@ run() {
 import sys
 label, rows, wall, user, sys_ = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
 cpu = user + sys_
-print(f"{label:<44} {rows:>8} {rows / wall:>10.0f} {1000 * cpu / rows:>14.3f} {rows / cpu:>12.0f}")
+print(f"{label:<54} {rows:>8} {rows / wall:>10.0f} {1000 * cpu / rows:>14.3f} {rows / cpu:>12.0f}")
 PY
 }
 run "default (API sheet, all fixes)"

@@ -21,13 +21,8 @@ impl<'a> Interp<'a> {
         call: &'a ast::ExprCall,
         kwargs: &[Kwarg<'a>],
     ) {
-        let Some((module, class)) = qualified.rsplit_once('.') else { return };
-        let cat = crate::catalog::catalog();
-        let target = cat.target_for(self.version);
-        let Some(params) = cat.operator_params(target, module, class) else { return };
-        if !params.is_operator {
-            return;
-        }
+        let Some((class, params)) = self.operator_params_of(qualified) else { return };
+        let target = crate::catalog::catalog().target_for(self.version);
         let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
         let severity = if self.certain() && !self.guarded(|g| g.call_error) {
             Severity::Error

@@ -18,3 +18,19 @@ mod ids;
 mod operator_arguments;
 mod start_date;
 mod task_group_arguments;
+
+use std::sync::Arc;
+
+use crate::catalog::OperatorParams;
+use crate::validate::interp::Interp;
+
+impl Interp<'_> {
+    /// The catalog's constructor parameters of `qualified` (`module.Class`) for this file's
+    /// Airflow version, with the class name; `None` unless the catalog knows it as an operator.
+    fn operator_params_of<'q>(&self, qualified: &'q str) -> Option<(&'q str, Arc<OperatorParams>)> {
+        let (module, class) = qualified.rsplit_once('.')?;
+        let cat = crate::catalog::catalog();
+        let params = cat.operator_params(cat.target_for(self.version), module, class)?;
+        params.is_operator.then_some((class, params))
+    }
+}

@@ -18,13 +18,7 @@ impl<'a> Interp<'a> {
         kwargs: &[Kwarg<'a>],
         task: TaskIdx,
     ) {
-        let Some((module, class)) = qualified.rsplit_once('.') else { return };
-        let cat = crate::catalog::catalog();
-        let target = cat.target_for(self.version);
-        let Some(params) = cat.operator_params(target, module, class) else { return };
-        if !params.is_operator {
-            return;
-        }
+        let Some((class, params)) = self.operator_params_of(qualified) else { return };
         let task_id = self.model.tasks[task].id.clone().unwrap_or_else(|| "?".into());
         let given: Vec<&str> = kwargs.iter().filter_map(|(k, _)| k.as_deref()).collect();
         if params.complete && !params.accepts_any_kwargs {
