@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 
+use crate::ast_walk::{first_param_name, for_each_call};
+
 /// A class's public attributes: methods, class-level names (attrs/dataclass fields included),
 /// nested classes and the `self.x` an instance gets in any method. Names starting with `_` are
 /// left out (the validator never reports them). `open`: attributes are created in ways that
@@ -164,16 +166,7 @@ fn literal_strings(e: &Expr) -> Vec<String> {
 
 /// `self.x = ...` (and `setattr(self, ...)`) anywhere in a method, nested functions included.
 fn instance_attributes(f: &ast::StmtFunctionDef, out: &mut Attributes) {
-    let Some(self_name) = f
-        .parameters
-        .posonlyargs
-        .iter()
-        .chain(f.parameters.args.iter())
-        .next()
-        .map(|p| p.parameter.name.to_string())
-    else {
-        return;
-    };
+    let Some(self_name) = first_param_name(f) else { return };
     struct SelfAttrs<'o> {
         self_name: String,
         out: &'o mut Attributes,
@@ -527,28 +520,9 @@ fn mentions(msg: &str, key: &str) -> bool {
 }
 
 fn collect_warnings(body: &[Stmt]) -> Vec<String> {
-    struct W(Vec<String>);
-    impl<'a> Visitor<'a> for W {
-        fn visit_stmt(&mut self, s: &'a Stmt) {
-            if matches!(s, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
-                return;
-            }
-            walk_stmt(self, s);
-        }
-        fn visit_expr(&mut self, e: &'a Expr) {
-            if let Expr::Call(c) = e
-                && let Some(msg) = deprecation_warning(c)
-            {
-                self.0.push(msg);
-            }
-            walk_expr(self, e);
-        }
-    }
-    let mut w = W(Vec::new());
-    for s in body {
-        w.visit_stmt(s);
-    }
-    w.0
+    let mut warnings = Vec::new();
+    for_each_call(body, |c| warnings.extend(deprecation_warning(c)));
+    warnings
 }
 
 fn contains_deprecation_warning(body: &[Stmt]) -> bool {

@@ -10,6 +10,7 @@
 //! dictionaries and its `add_deprecated_classes` shims are recorded. The output format is
 //! described in docs/CATALOG.md and read by `dagsmith_core::catalog`.
 
+mod ast_walk;
 mod class_facts;
 mod extract;
 mod query;

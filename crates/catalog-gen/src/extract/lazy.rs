@@ -6,6 +6,7 @@ use ruff_python_ast::{self as ast, Expr};
 
 use super::walk::Ctx;
 use super::{VirtualMod, str_list, str_lit};
+use crate::ast_walk::first_param_name;
 
 impl<'a> Ctx<'a> {
     /// `importlib.import_module(s, __name__)`: relative to the module's own name.
@@ -24,14 +25,7 @@ impl<'a> Ctx<'a> {
 
     /// Names served by a module-level `__getattr__`.
     pub(super) fn model_getattr(&mut self, f: &'a ast::StmtFunctionDef) {
-        let param = f
-            .parameters
-            .posonlyargs
-            .iter()
-            .chain(f.parameters.args.iter())
-            .next()
-            .map(|p| p.parameter.name.to_string())
-            .unwrap_or_default();
+        let param = first_param_name(f).unwrap_or_default();
         let mut v = GetattrScan { param: &param, dict_refs: Vec::new(), literals: Vec::new() };
         for s in f.body.iter() {
             v.visit_stmt(s);

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::visitor::{Visitor, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::lazy::DictAdd;
 use super::{ClassRec, InitSig, ModInfo, str_list, str_lit};
+use crate::ast_walk::for_each_call;
 use crate::class_facts;
 
 /// `not AIRFLOW_V_3_1_PLUS` (the providers' `version_compat` flags): the version it asks for.
@@ -381,11 +382,20 @@ impl<'a> Ctx<'a> {
             let text = self.src.get(start..end).unwrap_or("");
             sig.kwargs = Some(!text.contains("Invalid arguments were passed"));
         }
-        let mut v = SuperKw { kws: Vec::new() };
-        for s in f.body.iter() {
-            v.visit_stmt(s);
-        }
-        sig.super_kw = v.kws;
+        // The keywords of `super().__init__(...)`-style calls in the body.
+        let mut kws: Vec<String> = Vec::new();
+        for_each_call(&f.body, |c| {
+            if let Expr::Attribute(a) = &*c.func
+                && a.attr.as_str() == "__init__"
+            {
+                for arg in c.arguments.keywords.iter().filter_map(|k| k.arg.as_ref()) {
+                    if !kws.iter().any(|x| x == arg.as_str()) {
+                        kws.push(arg.to_string());
+                    }
+                }
+            }
+        });
+        sig.super_kw = kws;
         sig.body = class_facts::init_body(f);
         sig
     }
@@ -420,34 +430,5 @@ impl<'a> Visitor<'a> for Globals {
             return;
         }
         walk_stmt(self, s);
-    }
-}
-
-struct SuperKw {
-    kws: Vec<String>,
-}
-
-impl<'a> Visitor<'a> for SuperKw {
-    fn visit_stmt(&mut self, s: &'a Stmt) {
-        // Nested functions and classes are not part of this __init__ call.
-        if matches!(s, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
-            return;
-        }
-        walk_stmt(self, s);
-    }
-    fn visit_expr(&mut self, e: &'a Expr) {
-        if let Expr::Call(c) = e
-            && let Expr::Attribute(a) = &*c.func
-            && a.attr.as_str() == "__init__"
-        {
-            for k in c.arguments.keywords.iter() {
-                if let Some(arg) = &k.arg
-                    && !self.kws.iter().any(|x| x == arg.as_str())
-                {
-                    self.kws.push(arg.to_string());
-                }
-            }
-        }
-        walk_expr(self, e);
     }
 }
