@@ -13,11 +13,11 @@
 //!
 //! An answer stopped for repeating itself is not sent back: with its loop in the context, the
 //! model writes the loop again. The conversation starts afresh instead, and that attempt is
-//! sampled with a repetition penalty ([`Conversation::sampling`]): greedy decoding of the same
+//! sampled with a repetition penalty ([`Conversation::restart_penalty`]): greedy decoding of the same
 //! prompt would run into the same loop.
 //!
 //! [`Conversation`] is a state machine without I/O: the caller runs the model on
-//! [`Conversation::messages`] with [`Conversation::sampling`] and hands each answer to
+//! [`Conversation::messages`] (and [`Conversation::restart_penalty`]) and hands each answer to
 //! [`Conversation::record`].
 
 use serde::Serialize;
@@ -143,14 +143,8 @@ impl Conversation {
         &self.messages
     }
 
-    /// The sampling of the next attempt: `base` (the user's), with a repetition penalty of at
-    /// least [`RESTART_REPEAT_PENALTY`] for a fresh start after a runaway answer.
-    pub fn sampling(&self, base: &SamplingParams) -> SamplingParams {
-        with_repeat_penalty(base, self.restart_penalty())
-    }
-
-    /// The repetition penalty the next attempt needs beyond the user's sampling, if any (for
-    /// backends that take sampling as a whole, see [`Conversation::sampling`]).
+    /// The repetition penalty the next attempt needs beyond the user's sampling, if any: a
+    /// fresh start after a runaway answer (apply it with [`with_repeat_penalty`]).
     pub fn restart_penalty(&self) -> Option<f32> {
         self.restart.then_some(RESTART_REPEAT_PENALTY)
     }
@@ -360,24 +354,27 @@ with DAG(dag_id="rates", start_date=datetime(2024, 1, 1), schedule_interval="@da
     fn a_runaway_answer_starts_afresh_once_with_a_repetition_penalty() {
         let mut c = conversation(3);
         let base = SamplingParams::default();
-        assert_eq!(c.sampling(&base), base);
+        let sampling = |c: &Conversation, base: &SamplingParams| {
+            with_repeat_penalty(base, c.restart_penalty())
+        };
+        assert_eq!(sampling(&c, &base), base);
         assert_eq!(c.restart_penalty(), None);
         let first = c.messages().to_vec();
         let looping = "```python\nfrom airflow.sdk import DAG\nfrom airflow.sdk import DAG\n";
         assert!(c.record(looping, AnswerEnd::Repetition));
         // The loop is not sent back: the first turns again, sampled with a penalty.
         assert_eq!(c.messages(), &first[..]);
-        assert_eq!(c.sampling(&base).repeat_penalty, RESTART_REPEAT_PENALTY);
+        assert_eq!(sampling(&c, &base).repeat_penalty, RESTART_REPEAT_PENALTY);
         assert_eq!(c.restart_penalty(), Some(RESTART_REPEAT_PENALTY));
         // A user's stronger penalty is kept.
         let strong = SamplingParams { repeat_penalty: 1.3, ..base.clone() };
-        assert_eq!(c.sampling(&strong).repeat_penalty, 1.3);
+        assert_eq!(sampling(&c, &strong).repeat_penalty, 1.3);
         // The fresh start loops as well: the next round is a repair turn, without the penalty.
         assert!(c.record(looping, AnswerEnd::Repetition));
         assert!(c.attempts()[1].restarted && !c.attempts()[0].restarted);
         assert_eq!(c.messages().len(), 4);
         assert!(c.messages()[3].content.contains("kept repeating itself"));
-        assert_eq!(c.sampling(&base), base);
+        assert_eq!(sampling(&c, &base), base);
         assert_eq!(c.restart_penalty(), None);
     }
 }

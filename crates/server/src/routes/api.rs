@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dagsmith_core::fix::{AppliedFix, FixMode};
-use dagsmith_core::pipeline::{self, AnswerEnd, Conversation};
+use dagsmith_core::pipeline::{self, AnswerEnd, Conversation, with_repeat_penalty};
 use dagsmith_core::wire::{
     AttemptEnd, AttemptStart, Done, ErrorEvent, GENERATE_MAX_TOKENS, GenerateEvent,
     GenerateRequest, GenerationStatus, Health, ModelInfo, SamplingParams, Slots, Token,
@@ -258,7 +258,8 @@ impl Generate {
             // A repair round: the fixed code and the findings left go back to the model (or,
             // after a runaway answer, the request afresh, sampled with a repetition penalty).
             self.request.messages = self.conversation.messages().to_vec();
-            self.request.sampling = self.conversation.sampling(&self.sampling);
+            self.request.sampling =
+                with_repeat_penalty(&self.sampling, self.conversation.restart_penalty());
             attempt += 1;
             let submitted = match self.scheduler() {
                 Some(s) => s.submit(self.request.clone(), true).map_err(ApiError::from),
