@@ -9,6 +9,9 @@
 //! - a class name that exists nowhere but has one confident match in its package → that class, at
 //!   the import and at every use (unsafe: a guess);
 //! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`);
+//! - names that cannot be imported and are never used (models import whole lists of classes
+//!   they then leave alone) → removed from the statement, or the statement removed (safe: the
+//!   import only ever failed);
 //! - a module imported as if it were a name of an Airflow module (`from airflow.utils.dates
 //!   import pendulum`) → `import pendulum` (safe: the module the code uses).
 
@@ -25,6 +28,19 @@ use crate::validate::model::RawFinding;
 
 /// Names Airflow retired for another of the same behaviour: (old, new).
 const RENAMED: &[(&str, &str)] = &[("DummyOperator", "EmptyOperator")];
+
+/// Database operators the SQL providers dropped for common-sql's `SQLExecuteQueryOperator`, with
+/// the connection argument that became its `conn_id`. Unsafe: other arguments (`database=`,
+/// `warehouse=`, ...) went into `hook_params`, which the argument fixes then point out.
+const SQL_OPERATORS: &[(&str, &str)] = &[
+    ("PostgresOperator", "postgres_conn_id"),
+    ("MySqlOperator", "mysql_conn_id"),
+    ("SqliteOperator", "sqlite_conn_id"),
+    ("MsSqlOperator", "mssql_conn_id"),
+    ("SnowflakeOperator", "snowflake_conn_id"),
+    ("TrinoOperator", "trino_conn_id"),
+];
+const SQL_SUCCESSOR: &str = "SQLExecuteQueryOperator";
 
 /// Modules that models import from Airflow modules as if they were names there
 /// (`from airflow.utils.dates import pendulum`): Airflow's own requirements and the standard
@@ -65,6 +81,10 @@ fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Dr
     if !only_shims && let Some(draft) = modules_as_names(ctx, stmt, module) {
         return Some(draft);
     }
+    // Unused names go first, rather than move: the next pass moves the others.
+    if !only_shims && let Some(draft) = drop_unused(ctx, stmt, module) {
+        return Some(draft);
+    }
     let mut moves: Vec<Move> =
         stmt.names.iter().filter_map(|alias| plan(ctx, module, alias, only_shims)).collect();
     // Safe moves first: a guess never holds back a certain fix (it comes back next pass).
@@ -93,8 +113,12 @@ fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Dr
         edits.extend(split_statement(ctx, stmt, module, &moves)?);
     }
     for m in &moves {
+        let old = m.alias.name.as_str();
         if let (Some(new), None) = (&m.rename, &m.alias.asname) {
-            edits.extend(rename_uses(ctx, m.alias.name.as_str(), new)?);
+            edits.extend(rename_uses(ctx, old, new)?);
+        }
+        if m.rename.is_some() {
+            edits.extend(sql_connection_arguments(ctx, m.alias));
         }
     }
     let message = message(module, &moves, all_to_one);
@@ -181,6 +205,55 @@ fn modules_as_names(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> 
     Some(Draft { applicability: Applicability::Safe, message, edits })
 }
 
+/// Removes the names of `stmt` that the target version cannot import and that nothing in the
+/// file uses; the whole statement (its lines) when that is all of them.
+fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Option<Draft> {
+    let file = ctx.file();
+    let t = ctx.target();
+    let unused_and_missing = |a: &ast::Alias| {
+        let bound = a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str());
+        a.name.as_str() != "*"
+            && file.names.get(bound).is_none_or(Vec::is_empty)
+            && matches!(
+                catalog().name_status(t, module, a.name.as_str()),
+                NameStatus::Missing | NameStatus::ModuleMissing
+            )
+    };
+    let (dropped, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
+        stmt.names.iter().partition(|a| unused_and_missing(a));
+    if dropped.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = dropped.iter().map(|a| format!("`{}`", a.name.as_str())).collect();
+    let message = format!("remove the unused import of {} from `{module}`", names.join(", "));
+    let edit = if kept.is_empty() {
+        (whole_lines(file, stmt.range)?, String::new())
+    } else {
+        let first = stmt.names.first()?.range.start();
+        let last = stmt.names.last()?.range.end();
+        let kept: Vec<&str> = kept.iter().map(|a| file.text(a.range)).collect();
+        (TextRange::new(first, last), kept.join(", "))
+    };
+    Some(Draft { applicability: Applicability::Safe, message, edits: vec![edit] })
+}
+
+/// The lines of a statement that has them to itself (indentation before it, at most a comment
+/// after it), with the line break that ends them.
+fn whole_lines(file: &super::file::FileIndex, range: TextRange) -> Option<TextRange> {
+    let indent = file.indentation(range)?;
+    let line_end = file.line_end(range.end());
+    let after = file.text(TextRange::new(range.end(), line_end)).trim();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    let rest = &file.source[line_end.to_usize()..];
+    let newline = if rest.starts_with("\r\n") { 2 } else { usize::from(!rest.is_empty()) };
+    let start =
+        range.start().checked_sub(ruff_text_size::TextSize::try_from(indent.len()).ok()?)?;
+    let end = line_end.checked_add(ruff_text_size::TextSize::try_from(newline).ok()?)?;
+    Some(TextRange::new(start, end))
+}
+
 /// Where `alias` should be imported from, when that is not `module` and is certain.
 fn plan<'a>(
     ctx: &Context,
@@ -234,6 +307,11 @@ fn plan<'a>(
                 && let Some(home) = home_of(t, ctx.version, new, None)
             {
                 return to(home, Some((*new).to_string()), true);
+            }
+            if SQL_OPERATORS.iter().any(|(old, _)| *old == name)
+                && let Some(home) = home_of(t, ctx.version, SQL_SUCCESSOR, None)
+            {
+                return to(home, Some(SQL_SUCCESSOR.to_string()), false);
             }
             let (home, real) = confident_class(t, ctx.version, module, name)?;
             // The right module for a misspelt class: the module itself when it has it.
@@ -309,6 +387,26 @@ fn split_statement(
     // After a trailing comment only when the new imports go on lines of their own.
     let at = if separator == "; " { stmt.range.end() } else { line_end };
     Some(vec![(TextRange::new(first, last), kept.join(", ")), (TextRange::empty(at), text)])
+}
+
+/// `postgres_conn_id=` → `conn_id=` in the calls of a dropped SQL operator that becomes
+/// `SQLExecuteQueryOperator` (see [`SQL_OPERATORS`]).
+fn sql_connection_arguments(ctx: &Context, alias: &ast::Alias) -> Vec<Replacement> {
+    let Some((_, conn)) = SQL_OPERATORS.iter().find(|(old, _)| *old == alias.name.as_str()) else {
+        return Vec::new();
+    };
+    let bound = alias.asname.as_ref().map_or(alias.name.as_str(), |a| a.as_str());
+    let file = ctx.file();
+    file.calls
+        .iter()
+        .filter(|c| matches!(c.func.as_ref(), ast::Expr::Name(n) if n.id.as_str() == bound))
+        .filter(|c| {
+            !c.arguments.keywords.iter().any(|k| k.arg.as_ref().is_some_and(|a| a == "conn_id"))
+        })
+        .flat_map(|c| c.arguments.keywords.iter())
+        .filter_map(|k| k.arg.as_ref().filter(|a| a.as_str() == *conn))
+        .map(|a| (a.range, "conn_id".to_string()))
+        .collect()
 }
 
 /// Renames every use of the name `old` in the file. `None` when the name is bound more than

@@ -3,6 +3,7 @@
 //! file, the catalog and the DAG model, and says whether the edit is safe. Nothing here changes
 //! a verdict: `validate` only attaches the result to the finding.
 
+mod boolean_choices;
 mod context_managers;
 mod dag_arguments;
 mod dates;
@@ -12,6 +13,7 @@ mod expand_values;
 mod file;
 mod homes;
 mod imports;
+mod late_definitions;
 mod operator_arguments;
 mod orphan_tasks;
 mod third_party;
@@ -86,7 +88,7 @@ impl<'a> Context<'a> {
         let draft = if code == rules::UNDEFINED_NAME.code
             || code == rules::UNDEFINED_NAME_AT_RUNTIME.code
         {
-            undefined_names::fix(self, finding)
+            late_definitions::fix(self, finding).or_else(|| undefined_names::fix(self, finding))
         } else if [
             rules::MODULE_NOT_FOUND.code,
             rules::NAME_NOT_IN_MODULE.code,
@@ -101,7 +103,7 @@ impl<'a> Context<'a> {
         } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {
             operator_arguments::fix(self, finding)
         } else if code == rules::INVALID_ARGUMENT_VALUE.code {
-            expand_values::fix(self, finding)
+            expand_values::fix(self, finding).or_else(|| boolean_choices::fix(self, finding))
         } else if code == rules::CALL_SIGNATURE_MISMATCH.code {
             dates::fix_datetime_tz(self, finding)
                 .or_else(|| imports::fix_task_package(self, finding))
