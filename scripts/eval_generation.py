@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-Airflow verdicts for a `dagsmith generate` run (docs/GENERATION.md).
 
-usage: eval_generation.py OUT.jsonl RUN_NAME [--timeout S] [--fix-with DAGSMITH_BIN] [--json FILE]
+usage: eval_generation.py OUT.jsonl RUN_NAME [--timeout S] [--fix-with DAGSMITH_BIN [--refix]] [--json FILE]
 
 For every output row, three stages of the answer are loaded with real Airflow's DagBag by the
 oracle in ../shared/oracle (2.x requests -> Airflow 2.11.2, 3.x -> 3.1.8; sandboxed: user nobody,
@@ -32,6 +32,10 @@ ap.add_argument("run")
 ap.add_argument("--timeout", default="30")
 ap.add_argument("--fix-with", help="dagsmith binary: fix the raw code here (runs without fixes)")
 ap.add_argument("--fix-mode", default="safe", choices=["safe", "unsafe"])
+ap.add_argument("--refix", action="store_true",
+                help="with --fix-with: fix every raw answer again, even where the run recorded its fixes "
+                     "(measures new fixes on old answers; the final stage is then the recorded one, or "
+                     "the new fixed code where the run made no repair round)")
 ap.add_argument("--json", help="write the figures here")
 ap.add_argument("--details", help="write per-row verdicts (JSONL) here")
 args = ap.parse_args()
@@ -77,7 +81,9 @@ for i, row in enumerate(rows):
     ver = version_of(row)
     raw_code = first.get("code_before_fixes", first.get("code") or "")
     raw_loads = first.get("loads_before_fixes", first.get("loads", False))
-    if "code_before_fixes" in first or "loads_before_fixes" in first or "fixes" in first:
+    if args.refix and args.fix_with:
+        fixed = fix_code(raw_code, ver)
+    elif "code_before_fixes" in first or "loads_before_fixes" in first or "fixes" in first:
         fixed = (first.get("code") or "", first.get("loads", False))
     elif args.fix_with:
         fixed = fix_code(raw_code, ver)

@@ -551,6 +551,9 @@ fn build_candidates(
     version: AirflowVersion,
 ) -> Vec<Candidate> {
     let bit = 1u16 << target.index();
+    // Provider classes newer than the target's constraint files need a provider upgrade that
+    // most installations do not have: offer only what the release-time providers have too.
+    let release_time = cat.snapshot(target).map_or(bit, |s| 1u16 << s.index());
     // A 2.x request must not get a class that the newest 2.x providers removed.
     let major = format!("{}.", version.major);
     let newest_same_major =
@@ -567,6 +570,12 @@ fn build_candidates(
         }
         for c in &m.classes {
             if c.mask & bit == 0 || !is_offerable_class(c.name) {
+                continue;
+            }
+            // (A class whose signature changed has one record per signature.)
+            if path.contains(".providers.")
+                && !m.classes.iter().any(|r| r.name == c.name && r.mask & release_time != 0)
+            {
                 continue;
             }
             if let Some(newest) = newest_same_major
@@ -608,8 +617,10 @@ fn is_offerable_module(path: &str) -> bool {
 }
 
 fn is_offerable_class(name: &str) -> bool {
+    // `Base` anywhere (`BigQueryToSqlBaseOperator`) marks a class made to be subclassed, often
+    // abstract: Airflow cannot instantiate it.
     (name.ends_with("Operator") || name.ends_with("Sensor") || name.ends_with("Hook"))
-        && !name.starts_with("Base")
+        && !camel_words(name).iter().any(|w| w == "base")
         && !name.starts_with('_')
         && !name.contains("Abstract")
         && !name.contains("Mixin")

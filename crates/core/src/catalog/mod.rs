@@ -207,7 +207,9 @@ impl Catalog {
 
     /// The release-time provider snapshot of a target (`X~` in the data): the providers that
     /// were current when Airflow X was released.
-    fn snapshot(&self, t: Target) -> Option<Target> {
+    /// The release-time snapshot of a target (its providers as the constraint files of that
+    /// Airflow release pin them), when the catalog has one.
+    pub(crate) fn snapshot(&self, t: Target) -> Option<Target> {
         let name = format!("{}~", self.targets[t.index()]);
         self.targets.iter().position(|x| *x == name).map(|i| Target(i as u8))
     }
