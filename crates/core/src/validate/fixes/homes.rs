@@ -68,6 +68,30 @@ pub(super) fn home_of(
     None
 }
 
+/// When several modules define a class of this name (Google's and Yandex's
+/// `DataprocCreateClusterOperator`): the one whose class accepts every keyword the file passes
+/// to it, when exactly one does. `None` without keywords to tell them apart.
+pub(super) fn home_by_arguments(target: Target, name: &str, keywords: &[&str]) -> Option<String> {
+    if keywords.is_empty() {
+        return None;
+    }
+    let cat = catalog();
+    let (defs, _) = cat.class_locations(target, name);
+    let fitting: Vec<&str> = defs
+        .into_iter()
+        .filter(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
+        .filter(|m| {
+            cat.operator_params(target, m, name).is_some_and(|p| {
+                p.accepts_any_kwargs || keywords.iter().all(|k| p.accepted.contains(*k))
+            })
+        })
+        .collect();
+    match fitting[..] {
+        [only] => Some(only.to_string()),
+        _ => None,
+    }
+}
+
 /// The one module of `modules` in the first non-empty tier: Airflow itself, then the standard
 /// provider (Airflow 3's home of the core operators), then the provider of `near`.
 fn pick<'m>(target: Target, modules: &[&'m str], near: Option<&str>) -> Option<&'m str> {

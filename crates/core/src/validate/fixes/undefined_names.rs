@@ -3,7 +3,7 @@
 //! knows the name uniquely, added after the file's imports. Safe.
 
 use super::edits::{ImportLine, add_import};
-use super::homes::home_of;
+use super::homes::{home_by_arguments, home_of};
 use super::{Context, Draft, dates};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
@@ -99,7 +99,27 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
     if name.starts_with('_') || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
-    from(&home_of(ctx.target(), ctx.version, name, None)?)
+    let home = home_of(ctx.target(), ctx.version, name, None)
+        .or_else(|| home_by_arguments(ctx.target(), name, &keywords_passed_to(ctx, name)))?;
+    from(&home)
+}
+
+/// The keyword arguments of every call of the plain name `name` in the file.
+fn keywords_passed_to<'c>(ctx: &'c Context, name: &str) -> Vec<&'c str> {
+    let mut out: Vec<&str> = ctx
+        .file()
+        .calls
+        .iter()
+        .filter(
+            |c| matches!(c.func.as_ref(), ruff_python_ast::Expr::Name(n) if n.id.as_str() == name),
+        )
+        .flat_map(|c| {
+            c.arguments.keywords.iter().filter_map(|k| k.arg.as_ref().map(|a| a.as_str()))
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// `import datetime` when every use is `datetime.<module attribute>`, `from datetime import
