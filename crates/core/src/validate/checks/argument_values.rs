@@ -31,6 +31,18 @@ impl<'a> Interp<'a> {
         };
         for (name, value) in kwargs {
             let Some(name) = name.as_deref() else { continue };
+            if name == "dag" && is_dag_decorator(value) {
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(call, name),
+                    format!(
+                        "{class_name}() is given the `@dag` decorator function as `dag=`, not a DAG: Airflow reads DAG attributes off it and fails ('function' object has no attribute ...) (error while Airflow imports the file)"
+                    ),
+                    Some("remove `dag=...`: inside `with DAG(...)` or a `@dag` function the task joins that DAG".into()),
+                );
+                continue;
+            }
             if params.deprecated.contains(name) {
                 self.report(
                     &rules::DEPRECATED_OPERATOR_ARGUMENT,
@@ -175,5 +187,19 @@ impl<'a> Interp<'a> {
                 Some(format!("pass a list (`{k}=[...]`), or set a fixed value in `.partial({k}=...)`")),
             );
         }
+    }
+}
+
+/// `dag=dag` where `dag` is the `@dag` decorator (imported from `airflow.decorators` or
+/// `airflow.sdk`) or a `@dag` function, not a DAG object: models write it inside `@dag`
+/// functions, where no `dag` variable exists.
+fn is_dag_decorator(value: &Value) -> bool {
+    match value {
+        Value::Imported(path) => {
+            matches!(path.as_str(), "airflow.decorators.dag" | "airflow.sdk.dag")
+                || path.ends_with(".decorators.dag")
+        }
+        Value::Function(f) => matches!(f.kind, FunctionKind::Dag { .. }),
+        _ => false,
     }
 }

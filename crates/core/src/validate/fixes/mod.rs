@@ -6,6 +6,7 @@
 mod boolean_choices;
 mod context_managers;
 mod dag_arguments;
+mod dag_decorator_arguments;
 mod dates;
 mod dependency_chains;
 mod edits;
@@ -103,7 +104,9 @@ impl<'a> Context<'a> {
         } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {
             operator_arguments::fix(self, finding)
         } else if code == rules::INVALID_ARGUMENT_VALUE.code {
-            expand_values::fix(self, finding).or_else(|| boolean_choices::fix(self, finding))
+            expand_values::fix(self, finding)
+                .or_else(|| boolean_choices::fix(self, finding))
+                .or_else(|| dag_decorator_arguments::fix(self, finding))
         } else if code == rules::CALL_SIGNATURE_MISMATCH.code {
             dates::fix_datetime_tz(self, finding)
                 .or_else(|| imports::fix_task_package(self, finding))

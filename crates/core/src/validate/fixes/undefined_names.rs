@@ -90,6 +90,10 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
         return all_uses_are_attributes(ctx, name, |_| true)
             .then(|| ImportLine::Module(name.into()));
     }
+    if name == "dag" && passed_as_dag_argument(ctx) {
+        // `dag=dag` wants a DAG object; importing the `@dag` decorator would not be one.
+        return None;
+    }
     if MODULES.contains(&name) {
         return Some(ImportLine::Module(name.into()));
     }
@@ -102,6 +106,16 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
     let home = home_of(ctx.target(), ctx.version, name, None)
         .or_else(|| home_by_arguments(ctx.target(), name, &keywords_passed_to(ctx, name)))?;
     from(&home)
+}
+
+/// Some call passes the name `dag` as its `dag=` argument.
+fn passed_as_dag_argument(ctx: &Context) -> bool {
+    ctx.file().calls.iter().any(|c| {
+        c.arguments.keywords.iter().any(|k| {
+            k.arg.as_ref().is_some_and(|a| a.as_str() == "dag")
+                && matches!(&k.value, ruff_python_ast::Expr::Name(n) if n.id.as_str() == "dag")
+        })
+    })
 }
 
 /// The keyword arguments of every call of the plain name `name` in the file.
