@@ -399,6 +399,7 @@ fn pick_classes(
         candidates(cat, target, version);
     let n_docs = *n_docs;
     let terms = request_terms(instruction);
+    let proper = proper_nouns(instruction);
     let named = named_classes(instruction);
     let wants_hooks = terms.iter().any(|t| t == "hook");
     // Only a named class or one with a service word among the terms can score (see `fits`):
@@ -425,7 +426,8 @@ fn pick_classes(
         for w in &c.words {
             if terms.contains(w) {
                 let d = df.get(w.as_str()).copied().unwrap_or(1) as f32;
-                score += (n_docs as f32 / d).ln().max(0.1);
+                let weight = if proper.contains(w) { 2.0 } else { 1.0 };
+                score += weight * (n_docs as f32 / d).ln().max(0.1);
             }
         }
         if score > 0.0 {
@@ -633,6 +635,22 @@ fn service_segments(path: &str) -> impl Iterator<Item = &str> {
     after
         .split('.')
         .filter(|s| !matches!(*s, "airflow" | "operators" | "sensors" | "hooks" | "transfers"))
+}
+
+/// Words written with a capital inside a sentence (`an Athena query`, `to BigQuery`): the
+/// services a request names count double against common words that only happen to match
+/// (`the database analytics`), lowercased.
+fn proper_nouns(instruction: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for word in instruction.split_whitespace() {
+        let clean = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if !sentence_start && clean.starts_with(|c: char| c.is_ascii_uppercase()) {
+            out.push(clean.to_ascii_lowercase());
+        }
+        sentence_start = word.ends_with(['.', '!', '?', ':']);
+    }
+    out
 }
 
 /// `BigQueryInsertJobOperator` → big, query, bigquery, insert, job, operator (joined neighbours
