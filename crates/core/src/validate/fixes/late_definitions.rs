@@ -100,7 +100,7 @@ fn imported_before(file: &FileIndex, name: &str, before: usize) -> bool {
 /// start of its first line to just after the line break ending its last line. `None` when the
 /// statement does not start its line at column 0 or shares its last line with another.
 fn block_with_comments(file: &FileIndex, range: TextRange) -> Option<TextRange> {
-    if file.indentation(range)? != "" {
+    if !file.indentation(range)?.is_empty() {
         return None;
     }
     let source = file.source;
@@ -118,8 +118,8 @@ fn block_with_comments(file: &FileIndex, range: TextRange) -> Option<TextRange> 
         return None;
     }
     let end = match source[line_end..].chars().next() {
-        Some('\r') if source[line_end..].starts_with("\r\n") => line_end + 2,
-        Some('\n' | '\r') => line_end + 1,
+        Some('\r') if source[line_end..].starts_with("\r\n") => line_end.saturating_add(2),
+        Some('\n' | '\r') => line_end.saturating_add(1),
         _ => line_end,
     };
     Some(TextRange::new(offset(start)?, offset(end)?))
@@ -141,7 +141,7 @@ fn blank_lines_before(file: &FileIndex, start: TextSize) -> TextSize {
 /// The start of the line before the one starting at `line_start`.
 fn previous_line(source: &str, line_start: usize) -> Option<usize> {
     let before = source.get(..line_start.checked_sub(1)?)?;
-    Some(before.rfind('\n').map_or(0, |i| i + 1))
+    Some(before.rfind('\n').map_or(0, |i| i.saturating_add(1)))
 }
 
 fn offset(n: usize) -> Option<TextSize> {
