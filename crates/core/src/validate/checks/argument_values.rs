@@ -43,6 +43,19 @@ impl<'a> Interp<'a> {
                 );
                 continue;
             }
+            if let Some(wanted) = dict_argument(&class_name, name, value) {
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(call, name),
+                    format!(
+                        "{class_name}() reads `{name}` as {wanted} while the task is created: Airflow fails on a {} (error while Airflow imports the file)",
+                        value_kind(value)
+                    ),
+                    Some(format!("pass {wanted}")),
+                );
+                continue;
+            }
             if params.deprecated.contains(name) {
                 self.report(
                     &rules::DEPRECATED_OPERATOR_ARGUMENT,
@@ -201,5 +214,45 @@ fn is_dag_decorator(value: &Value) -> bool {
         }
         Value::Function(f) => matches!(f.kind, FunctionKind::Dag { .. }),
         _ => false,
+    }
+}
+
+/// Arguments whose constructor iterates `.items()` of the value (and of its values) when the
+/// task is created: common-sql's check operators.
+const DICT_ARGUMENTS: &[(&str, &str, &str)] = &[
+    (
+        "SQLTableCheckOperator",
+        "checks",
+        "a dict of checks (`{\"row_count\": {\"check_statement\": \"COUNT(*) > 0\"}}`)",
+    ),
+    (
+        "SQLColumnCheckOperator",
+        "column_mapping",
+        "a dict of columns to dicts of checks (`{\"id\": {\"null_check\": {\"equal_to\": 0}}}`)",
+    ),
+];
+
+/// What `class.name` must be when `value` is not that: a plain value, a list, or a dict whose
+/// values are plain values or lists.
+fn dict_argument(class: &str, name: &str, value: &Value) -> Option<&'static str> {
+    let (_, _, wanted) = DICT_ARGUMENTS.iter().find(|(c, n, _)| *c == class && *n == name)?;
+    let plain = |v: &Value| {
+        matches!(v, Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None | Value::List(_))
+    };
+    match value {
+        Value::Dict(entries) => entries.iter().any(|(_, v)| plain(v)).then_some(*wanted),
+        v if plain(v) => Some(*wanted),
+        _ => None,
+    }
+}
+
+fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Str(_) => "string",
+        Value::Int(_) => "number",
+        Value::Bool(_) => "boolean",
+        Value::None => "None",
+        Value::List(_) => "list",
+        _ => "dict of plain values",
     }
 }
