@@ -228,6 +228,7 @@ impl Catalog {
             if rec.bases == "-" { Vec::new() } else { rec.bases.split(',').collect() };
         let mut resolved_bases: Vec<OperatorParams> = Vec::new();
         let mut unresolved = 0;
+        let mut unresolved_mixins = 0;
         for b in &bases {
             let base =
                 match self.split_dotted(t, b).and_then(|(m, n)| self.resolve_class(t, &m, &n)) {
@@ -235,14 +236,21 @@ impl Catalog {
                     None => {
                         if !is_trivial_base(b) {
                             unresolved += 1;
+                            if b.ends_with("Mixin") {
+                                unresolved_mixins += 1;
+                            }
                         }
                         continue;
                     }
                 };
             resolved_bases.push(base);
         }
-        let complete = unresolved == 0 && resolved_bases.iter().all(|b| b.complete);
-        Bases { resolved: resolved_bases, unresolved, complete }
+        // An unresolved mixin beside an operator base hides at most its own keywords (which
+        // operators built on it usually name in their signature too: `durable`).
+        let only_mixins_missing = unresolved == unresolved_mixins
+            && (unresolved == 0 || resolved_bases.iter().any(|b| b.is_operator));
+        let complete = only_mixins_missing && resolved_bases.iter().all(|b| b.complete);
+        Bases { resolved: resolved_bases, unresolved, unresolved_mixins, complete }
     }
 
     /// `params_of` for a class without an `__init__` of its own. `out` holds what is known of
@@ -295,6 +303,8 @@ struct Bases {
     resolved: Vec<OperatorParams>,
     /// Bases not found that may add parameters (not `object`, `Generic`, ...).
     unresolved: usize,
+    /// How many of those are mixins (`...Mixin`), whose `**kwargs` reach the operator after them.
+    unresolved_mixins: usize,
     /// No base is missing and every resolved one is complete.
     complete: bool,
 }
@@ -322,6 +332,10 @@ fn add_own_params(out: &mut OperatorParams, sig: &InitTokens) {
 /// they require unless this `__init__` supplies them.
 fn inherit_through_kwargs(out: &mut OperatorParams, sig: &InitTokens, bases: &Bases) {
     let own: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
+    // A mixin's `**kwargs` (`ResumableJobMixin(durable=..., **kwargs)`) is passed on by
+    // `super().__init__` to the operator after it in the MRO, which refuses what it does not
+    // know: only an operator base can make the class accept anything.
+    let has_operator_base = bases.resolved.iter().any(|b| b.is_operator);
     for b in &bases.resolved {
         out.accepted.extend(b.accepted.iter().cloned());
         // The base's leading positional parameters are filled by
@@ -344,12 +358,14 @@ fn inherit_through_kwargs(out: &mut OperatorParams, sig: &InitTokens, bases: &Ba
             }
         }
         out.deprecated.extend(b.deprecated.iter().cloned());
-        out.accepts_any_kwargs |= b.accepts_any_kwargs;
+        if b.is_operator || !has_operator_base {
+            out.accepts_any_kwargs |= b.accepts_any_kwargs;
+        }
     }
     if bases.resolved.is_empty() {
         out.accepts_any_kwargs = true;
     }
-    if bases.unresolved > 0 {
+    if bases.unresolved > bases.unresolved_mixins || (bases.unresolved > 0 && !has_operator_base) {
         out.accepts_any_kwargs = true;
     }
     out.complete = bases.complete;
