@@ -164,11 +164,7 @@ pub(super) fn fix_task_package(ctx: &Context, finding: &RawFinding) -> Option<Dr
 fn modules_as_names(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Option<Draft> {
     let t = ctx.target();
     let is_module = |a: &ast::Alias| {
-        MODULES.contains(&a.name.as_str())
-            && matches!(
-                catalog().name_status(t, module, a.name.as_str()),
-                NameStatus::Missing | NameStatus::ModuleMissing
-            )
+        MODULES.contains(&a.name.as_str()) && cannot_import(t, module, a.name.as_str())
     };
     let (modules, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
         stmt.names.iter().partition(|a| is_module(a));
@@ -196,11 +192,8 @@ fn modules_as_names(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> 
     let edits = if kept.is_empty() {
         vec![(stmt.range, lines.join(&separator))]
     } else {
-        let first = stmt.names.first()?.range.start();
-        let last = stmt.names.last()?.range.end();
-        let kept: Vec<&str> = kept.iter().map(|a| file.text(a.range)).collect();
         let added: String = lines.iter().map(|l| format!("{separator}{l}")).collect();
-        vec![(TextRange::new(first, last), kept.join(", ")), (TextRange::empty(line_end), added)]
+        vec![keep_only(file, stmt, &kept)?, (TextRange::empty(line_end), added)]
     };
     Some(Draft { applicability: Applicability::Safe, message, edits })
 }
@@ -214,10 +207,7 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
         let bound = a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str());
         a.name.as_str() != "*"
             && file.names.get(bound).is_none_or(Vec::is_empty)
-            && matches!(
-                catalog().name_status(t, module, a.name.as_str()),
-                NameStatus::Missing | NameStatus::ModuleMissing
-            )
+            && cannot_import(t, module, a.name.as_str())
     };
     let (dropped, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
         stmt.names.iter().partition(|a| unused_and_missing(a));
@@ -229,12 +219,29 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
     let edit = if kept.is_empty() {
         (whole_lines(file, stmt.range)?, String::new())
     } else {
-        let first = stmt.names.first()?.range.start();
-        let last = stmt.names.last()?.range.end();
-        let kept: Vec<&str> = kept.iter().map(|a| file.text(a.range)).collect();
-        (TextRange::new(first, last), kept.join(", "))
+        keep_only(file, stmt, &kept)?
     };
     Some(Draft { applicability: Applicability::Safe, message, edits: vec![edit] })
+}
+
+/// `from M import a, b, c` → `from M import a, c`: the statement's names become `kept`.
+fn keep_only(
+    file: &super::file::FileIndex,
+    stmt: &ast::StmtImportFrom,
+    kept: &[&ast::Alias],
+) -> Option<Replacement> {
+    let first = stmt.names.first()?.range.start();
+    let last = stmt.names.last()?.range.end();
+    let kept: Vec<&str> = kept.iter().map(|a| file.text(a.range)).collect();
+    Some((TextRange::new(first, last), kept.join(", ")))
+}
+
+/// Whether `from module import name` fails in the target.
+fn cannot_import(t: crate::catalog::Target, module: &str, name: &str) -> bool {
+    matches!(
+        catalog().name_status(t, module, name),
+        NameStatus::Missing | NameStatus::ModuleMissing
+    )
 }
 
 /// The lines of a statement that has them to itself (indentation before it, at most a comment
