@@ -60,6 +60,23 @@ impl<'a> Interp<'a> {
         );
     }
 
+    /// DS212 for `pendulum.datetime.now` / `.today`: `pendulum.datetime` is a function (the
+    /// standard library's `datetime.now()` habit); `pendulum.now()` is meant.
+    pub(in crate::validate) fn report_pendulum_function_attribute(
+        &mut self,
+        range: TextRange,
+        attr: &str,
+    ) {
+        let severity = self.attribute_error_severity();
+        self.report_with(
+            &rules::UNKNOWN_ATTRIBUTE,
+            severity,
+            range,
+            format!("'function' object has no attribute '{attr}': `pendulum.datetime` is a function (AttributeError while Airflow imports the file)"),
+            Some(format!("use `pendulum.{attr}()`")),
+        );
+    }
+
     /// DS120: `.output` on the result of a TaskFlow call, already an XComArg.
     pub(in crate::validate) fn report_xcom_output(&mut self, range: TextRange) {
         self.report(

@@ -18,6 +18,7 @@ mod late_definitions;
 mod operator_arguments;
 mod orphan_tasks;
 mod third_party;
+mod uncalled_dags;
 mod undefined_names;
 mod xcom_output;
 
@@ -99,6 +100,8 @@ impl<'a> Context<'a> {
         .contains(&code)
         {
             imports::fix(self, finding)
+        } else if code == rules::NO_DAG.code {
+            uncalled_dags::fix(self, finding)
         } else if code == rules::UNKNOWN_DAG_ARGUMENT.code {
             dag_arguments::fix(self, finding)
         } else if code == rules::UNKNOWN_OPERATOR_ARGUMENT.code {

@@ -1,20 +1,27 @@
-//! Fix for DS212 on `pendulum.timedelta`: it becomes `pendulum.duration`, whose parameters are
-//! `datetime.timedelta`'s in the same order (days, seconds, microseconds, milliseconds, minutes,
-//! hours, weeks). Safe.
+//! Fixes for DS212 on pendulum: `pendulum.timedelta` becomes `pendulum.duration`, whose
+//! parameters are `datetime.timedelta`'s in the same order (days, seconds, microseconds,
+//! milliseconds, minutes, hours, weeks); `pendulum.datetime.now` / `.today` (a function's
+//! attribute) become `pendulum.now` / `pendulum.today`, what the standard library's
+//! `datetime.now()` habit meant. Safe.
 
 use super::{Context, Draft};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
 
+/// (what the model wrote, what pendulum has).
+const RENAMED: &[(&str, &str)] = &[
+    ("pendulum.timedelta", "pendulum.duration"),
+    ("pendulum.datetime.now", "pendulum.now"),
+    ("pendulum.datetime.today", "pendulum.today"),
+];
+
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let text = ctx.file().text(finding.range);
-    let object = text.strip_suffix("timedelta")?.trim_end().strip_suffix('.')?.trim_end();
-    if object != "pendulum" {
-        return None;
-    }
+    let written: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (old, new) = RENAMED.iter().find(|(old, _)| *old == written)?;
     Some(Draft {
         applicability: Applicability::Safe,
-        message: "replace `pendulum.timedelta` with `pendulum.duration`".into(),
-        edits: vec![(finding.range, "pendulum.duration".into())],
+        message: format!("replace `{old}` with `{new}`"),
+        edits: vec![(finding.range, (*new).to_string())],
     })
 }

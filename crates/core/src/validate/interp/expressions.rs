@@ -227,6 +227,11 @@ impl<'a> Interp<'a> {
                 self.report_pendulum_timedelta(a.range);
                 Value::Unknown
             }
+            // `pendulum.datetime.now()`: `pendulum.datetime` is a function; `pendulum.now` is meant.
+            Value::Imported(q) if q == "pendulum.datetime" && matches!(attr, "now" | "today") => {
+                self.report_pendulum_function_attribute(a.range, attr);
+                Value::Unknown
+            }
             Value::Imported(q) => match arith::concat_str(q, ".") {
                 Some(q) => arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported),
                 None => Value::Unknown,
