@@ -90,9 +90,9 @@ rules! {
     INVALID_GROUP_ID = "DS107", "invalid-group-id", Error,
         "A TaskGroup id has characters other than ASCII letters, digits, `_`, `-`, or is longer than 200.",
         "Task group ids become prefixes of task ids, so Airflow forbids dots in them and limits them to 200 characters.";
-    CYCLE = "DS108", "dependency-cycle", Error,
+    CYCLE = "DS108", "dependency-cycle", Error [fix: Safe],
         "The task dependencies form a cycle.",
-        "A DAG must be acyclic. Airflow checks every DAG it collects and reports AirflowDagCycleException as an import error for the file. The finding lists the cycle's path.";
+        "A DAG must be acyclic. Airflow checks every DAG it collects and reports AirflowDagCycleException as an import error for the file. The finding lists the cycle's path. Fix (safe): a statement that only links a task to itself (`send >> send >> send`) is removed.";
     TASK_WITHOUT_DAG = "DS109", "task-without-dag", Warning [fix: Unsafe],
         "A task is created outside any DAG.",
         "An operator made outside a `with DAG(...)` block or `@dag` function, without `dag=` and without a dependency on a task that has a DAG, belongs to no DAG: Airflow ignores it silently. Fix (unsafe, it adds the task to a DAG): when the file has exactly one DAG, assigned to a module variable (`dag = DAG(...)` or `with DAG(...) as dag`) before the task is made, `dag=dag` is passed to the task.";

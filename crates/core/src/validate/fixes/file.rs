@@ -135,6 +135,22 @@ impl<'a> FileIndex<'a> {
         indent.chars().all(|c| c == ' ' || c == '\t').then_some(indent)
     }
 
+    /// The lines of a statement that has them to itself (indentation before it, at most a
+    /// comment after it), with the line break that ends them.
+    pub fn whole_lines(&self, range: TextRange) -> Option<TextRange> {
+        let indent = self.indentation(range)?;
+        let line_end = self.line_end(range.end());
+        let after = self.text(TextRange::new(range.end(), line_end)).trim();
+        if !(after.is_empty() || after.starts_with('#')) {
+            return None;
+        }
+        let rest = &self.source[line_end.to_usize()..];
+        let newline = if rest.starts_with("\r\n") { 2 } else { usize::from(!rest.is_empty()) };
+        let start = range.start().checked_sub(TextSize::try_from(indent.len()).ok()?)?;
+        let end = line_end.checked_add(TextSize::try_from(newline).ok()?)?;
+        Some(TextRange::new(start, end))
+    }
+
     /// The end of the physical line on which `offset` lies (before its line break).
     pub fn line_end(&self, offset: TextSize) -> TextSize {
         let at = offset.to_usize();

@@ -217,7 +217,7 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
     let names: Vec<String> = dropped.iter().map(|a| format!("`{}`", a.name.as_str())).collect();
     let message = format!("remove the unused import of {} from `{module}`", names.join(", "));
     let edit = if kept.is_empty() {
-        (whole_lines(file, stmt.range)?, String::new())
+        (file.whole_lines(stmt.range)?, String::new())
     } else {
         keep_only(file, stmt, &kept)?
     };
@@ -242,23 +242,6 @@ fn cannot_import(t: crate::catalog::Target, module: &str, name: &str) -> bool {
         catalog().name_status(t, module, name),
         NameStatus::Missing | NameStatus::ModuleMissing
     )
-}
-
-/// The lines of a statement that has them to itself (indentation before it, at most a comment
-/// after it), with the line break that ends them.
-fn whole_lines(file: &super::file::FileIndex, range: TextRange) -> Option<TextRange> {
-    let indent = file.indentation(range)?;
-    let line_end = file.line_end(range.end());
-    let after = file.text(TextRange::new(range.end(), line_end)).trim();
-    if !(after.is_empty() || after.starts_with('#')) {
-        return None;
-    }
-    let rest = &file.source[line_end.to_usize()..];
-    let newline = if rest.starts_with("\r\n") { 2 } else { usize::from(!rest.is_empty()) };
-    let start =
-        range.start().checked_sub(ruff_text_size::TextSize::try_from(indent.len()).ok()?)?;
-    let end = line_end.checked_add(ruff_text_size::TextSize::try_from(newline).ok()?)?;
-    Some(TextRange::new(start, end))
 }
 
 /// Where `alias` should be imported from, when that is not `module` and is certain.

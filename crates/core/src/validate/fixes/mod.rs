@@ -17,6 +17,7 @@ mod imports;
 mod late_definitions;
 mod operator_arguments;
 mod orphan_tasks;
+mod self_dependencies;
 mod third_party;
 mod uncalled_dags;
 mod undefined_names;
@@ -100,6 +101,8 @@ impl<'a> Context<'a> {
         .contains(&code)
         {
             imports::fix(self, finding)
+        } else if code == rules::CYCLE.code {
+            self_dependencies::fix(self, finding)
         } else if code == rules::NO_DAG.code {
             uncalled_dags::fix(self, finding)
         } else if code == rules::UNKNOWN_DAG_ARGUMENT.code {
