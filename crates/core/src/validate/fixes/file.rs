@@ -135,6 +135,22 @@ impl<'a> FileIndex<'a> {
         indent.chars().all(|c| c == ' ' || c == '\t').then_some(indent)
     }
 
+    /// The calls of the plain name `name` (`Name(...)`), in source order.
+    pub fn calls_of<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a ast::ExprCall> + 's {
+        self.calls
+            .iter()
+            .copied()
+            .filter(move |c| matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == name))
+    }
+
+    /// The module-level `def name(...)` and its index in the body.
+    pub fn top_level_function(&self, name: &str) -> Option<(usize, &'a ast::StmtFunctionDef)> {
+        self.body.iter().enumerate().find_map(|(i, s)| match s {
+            Stmt::FunctionDef(d) if d.name.as_str() == name => Some((i, d)),
+            _ => None,
+        })
+    }
+
     /// The lines of a statement that has them to itself (indentation before it, at most a
     /// comment after it), with the line break that ends them.
     pub fn whole_lines(&self, range: TextRange) -> Option<TextRange> {

@@ -387,9 +387,7 @@ fn sql_connection_arguments(ctx: &Context, alias: &ast::Alias) -> Vec<Replacemen
     };
     let bound = alias.asname.as_ref().map_or(alias.name.as_str(), |a| a.as_str());
     let file = ctx.file();
-    file.calls
-        .iter()
-        .filter(|c| matches!(c.func.as_ref(), ast::Expr::Name(n) if n.id.as_str() == bound))
+    file.calls_of(bound)
         .filter(|c| {
             !c.arguments.keywords.iter().any(|k| k.arg.as_ref().is_some_and(|a| a == "conn_id"))
         })

@@ -23,10 +23,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         return None;
     }
     let use_index = file.body.iter().position(|s| s.range().contains(finding.range.start()))?;
-    let (def_index, def) = file.body.iter().enumerate().find_map(|(i, s)| match s {
-        Stmt::FunctionDef(d) if d.name.as_str() == name => Some((i, d)),
-        _ => None,
-    })?;
+    let (def_index, def) = file.top_level_function(name)?;
     if def_index <= use_index
         || !def.decorator_list.is_empty()
         || !signature_reads_only(def, |n| is_builtin(n) || imported_before(file, n, use_index))

@@ -2,7 +2,6 @@
 //! the file, as Airflow's examples do. Safe: calling it is what makes the DAG, and a function
 //! with parameters that have no default is left alone.
 
-use ruff_python_ast::Stmt;
 use ruff_text_size::{TextRange, TextSize};
 
 use super::{Context, Draft};
@@ -13,10 +12,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let rest = finding.message.strip_prefix("no DAG: the @dag function '")?;
     let (name, _) = rest.split_once("' is never called")?;
     let file = ctx.file();
-    let def = file.body.iter().find_map(|s| match s {
-        Stmt::FunctionDef(d) if d.name.as_str() == name => Some(d),
-        _ => None,
-    })?;
+    let (_, def) = file.top_level_function(name)?;
     let p = &def.parameters;
     let needs_arguments =
         p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs).any(|a| a.default.is_none());

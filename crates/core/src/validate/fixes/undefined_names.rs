@@ -122,11 +122,7 @@ fn passed_as_dag_argument(ctx: &Context) -> bool {
 fn keywords_passed_to<'c>(ctx: &'c Context, name: &str) -> Vec<&'c str> {
     let mut out: Vec<&str> = ctx
         .file()
-        .calls
-        .iter()
-        .filter(
-            |c| matches!(c.func.as_ref(), ruff_python_ast::Expr::Name(n) if n.id.as_str() == name),
-        )
+        .calls_of(name)
         .flat_map(|c| {
             c.arguments.keywords.iter().filter_map(|k| k.arg.as_ref().map(|a| a.as_str()))
         })
