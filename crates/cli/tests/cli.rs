@@ -431,8 +431,11 @@ fn bench_validate_reports_throughput() {
     let out = run_in(dir.path(), &["bench", "validate", ".", "--repeat", "1"], None);
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("files/s"));
-    // No default corpus next to this temp dir.
-    let out = run_in(dir.path(), &["bench", "validate"], None);
+    // No default corpus next to a fresh directory (the temp dir's own parent may hold one: CI
+    // clones into the folder beside shared/).
+    let lonely = dir.path().join("lonely");
+    std::fs::create_dir(&lonely).unwrap();
+    let out = run_in(&lonely, &["bench", "validate"], None);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("../shared/corpus"));
 }
