@@ -92,6 +92,31 @@ pub(super) fn home_by_arguments(target: Target, name: &str, keywords: &[&str]) -
     }
 }
 
+/// When several providers define a class of this name: the one whose provider the file
+/// already imports from (a file importing Google's `DataprocSubmitJobOperator` means Google's
+/// `DataprocCreateClusterOperator`, not Yandex's), when exactly one is.
+pub(super) fn home_beside_imports<'m>(
+    target: Target,
+    name: &str,
+    imported_modules: impl Iterator<Item = &'m str>,
+) -> Option<String> {
+    let providers: Vec<String> = imported_modules.filter_map(provider_prefix).collect();
+    if providers.is_empty() {
+        return None;
+    }
+    let cat = catalog();
+    let (defs, _) = cat.class_locations(target, name);
+    let beside: Vec<&str> = defs
+        .into_iter()
+        .filter(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
+        .filter(|m| providers.iter().any(|p| m.starts_with(p.as_str())))
+        .collect();
+    match beside[..] {
+        [only] => Some(only.to_string()),
+        _ => None,
+    }
+}
+
 /// The one module of `modules` in the first non-empty tier: Airflow itself, then the standard
 /// provider (Airflow 3's home of the core operators), then the provider of `near`.
 fn pick<'m>(target: Target, modules: &[&'m str], near: Option<&str>) -> Option<&'m str> {

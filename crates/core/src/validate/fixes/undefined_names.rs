@@ -1,9 +1,11 @@
 //! Fixes for names used but never imported (DS102 undefined-name, DS103
 //! undefined-name-at-runtime): the import, when the standard library, pendulum or the catalog
-//! knows the name uniquely, added after the file's imports. Safe.
+//! knows the name uniquely, added after the file's imports (safe); a class name that exists
+//! nowhere, the real class it most likely meant (unsafe).
 
 use super::edits::{ImportLine, add_import};
-use super::homes::{home_by_arguments, home_of};
+use super::homes::{confident_class, home_beside_imports, home_by_arguments, home_of};
+use super::imports::rename_uses;
 use super::{Context, Draft, dates};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
@@ -75,9 +77,41 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     if name == "days_ago" {
         return dates::fix_undefined_days_ago(ctx);
     }
-    let import = import_for(ctx, name)?;
+    let Some(import) = import_for(ctx, name) else {
+        return misspelt_class(ctx, name);
+    };
     let (edit, message) = add_import(file, &import)?;
     Some(Draft { applicability: Applicability::Safe, message, edits: vec![edit] })
+}
+
+/// A class that exists nowhere, used without an import (`PubSubPublishOperator`): the one real
+/// class of a module the file imports from that it most likely meant (see
+/// [`confident_class`]), renamed at every use and imported. Unsafe: a guess.
+fn misspelt_class(ctx: &Context, name: &str) -> Option<Draft> {
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let file = ctx.file();
+    let mut modules: Vec<&str> =
+        imported_modules(ctx).filter(|m| m.starts_with("airflow.providers.")).collect();
+    modules.sort_unstable();
+    modules.dedup();
+    let mut found: Vec<(String, String)> = modules
+        .iter()
+        .filter_map(|m| confident_class(ctx.target(), ctx.version, m, name))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let [(home, real)] = &found[..] else { return None };
+    let mut edits = rename_uses(ctx, name, real)?;
+    let mut message = format!("replace `{name}` with `{real}`");
+    if !file.imported.contains_key(real.as_str()) {
+        let import = ImportLine::From { module: home.clone(), name: real.clone() };
+        let (edit, added) = add_import(file, &import)?;
+        edits.push(edit);
+        message = format!("{message}; {added}");
+    }
+    Some(Draft { applicability: Applicability::Unsafe, message, edits })
 }
 
 fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
@@ -104,8 +138,14 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
         return None;
     }
     let home = home_of(ctx.target(), ctx.version, name, None)
-        .or_else(|| home_by_arguments(ctx.target(), name, &keywords_passed_to(ctx, name)))?;
+        .or_else(|| home_by_arguments(ctx.target(), name, &keywords_passed_to(ctx, name)))
+        .or_else(|| home_beside_imports(ctx.target(), name, imported_modules(ctx)))?;
     from(&home)
+}
+
+/// The modules the file imports names from (`from X import ...`).
+fn imported_modules<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c str> + 'c {
+    ctx.file().import_froms.iter().filter_map(|i| i.module.as_ref().map(|m| m.as_str()))
 }
 
 /// Some call passes the name `dag` as its `dag=` argument.
