@@ -43,6 +43,18 @@ impl<'a> Interp<'a> {
                 );
                 continue;
             }
+            if name == "dag" && matches!(value, Value::Group(_)) {
+                self.report_with(
+                    &rules::INVALID_ARGUMENT_VALUE,
+                    severity,
+                    keyword_range(call, name),
+                    format!(
+                        "{class_name}() is given a TaskGroup as `dag=`, not a DAG: Airflow reads DAG attributes off it and fails ('TaskGroup' object has no attribute ...) (error while Airflow imports the file)"
+                    ),
+                    Some("pass the group as `task_group=...` (or create the task inside `with TaskGroup(...)` without `dag=`)".into()),
+                );
+                continue;
+            }
             if let Some(wanted) = dict_argument(&class_name, name, value) {
                 self.report_with(
                     &rules::INVALID_ARGUMENT_VALUE,

@@ -6,7 +6,6 @@
 mod boolean_choices;
 mod context_managers;
 mod dag_arguments;
-mod dag_decorator_arguments;
 mod dates;
 mod dependency_chains;
 mod edits;
@@ -21,6 +20,7 @@ mod self_dependencies;
 mod third_party;
 mod uncalled_dags;
 mod undefined_names;
+mod wrong_dag_arguments;
 mod xcom_output;
 
 use std::cell::{OnceCell, RefCell};
@@ -112,7 +112,7 @@ impl<'a> Context<'a> {
         } else if code == rules::INVALID_ARGUMENT_VALUE.code {
             expand_values::fix(self, finding)
                 .or_else(|| boolean_choices::fix(self, finding))
-                .or_else(|| dag_decorator_arguments::fix(self, finding))
+                .or_else(|| wrong_dag_arguments::fix(self, finding))
         } else if code == rules::CALL_SIGNATURE_MISMATCH.code {
             dates::fix_datetime_tz(self, finding)
                 .or_else(|| imports::fix_task_package(self, finding))
