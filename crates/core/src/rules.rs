@@ -183,6 +183,12 @@ rules! {
     ENVIRONMENT_AT_IMPORT = "DS215", "environment-at-import", Warning,
         "The file reads a Variable or a Connection while it is imported.",
         "`Variable.get(...)` without a default, `BaseHook.get_connection(...)`, and hooks that fetch their connection when created or used at module level run every time the DAG processor parses the file. Where the variable or connection is not defined, the import fails (KeyError / AirflowNotFoundException) — so whether the file loads depends on the environment. Read them inside tasks, or pass a default.";
+    DEPRECATED_CLASS = "DS216", "deprecated-class", Warning [fix: Unsafe],
+        "An operator, sensor or hook that its package deprecated for a named replacement in the target version.",
+        "Providers deprecate classes before they remove them (`SqliteOperator`, `PostgresOperator` and the other database operators for common-sql's `SQLExecuteQueryOperator`, `SimpleHttpOperator` for `HttpOperator`, ...). The file still loads, with a deprecation warning, but breaks at the next provider upgrade that removes the class. The message names the replacement the deprecation names. Fix (unsafe: the replacement may behave differently): the replacement, at the import and at every use, when it exists in the target and accepts every keyword the file passes (the database operators' `<db>_conn_id=` becoming `conn_id=`).";
+    UNUSED_PROVIDER_IMPORT = "DS217", "unused-provider-import", Warning [fix: Safe],
+        "A name imported from a provider package that nothing in the file uses.",
+        "Every provider import makes the file need that provider installed where Airflow parses DAGs: where it is not, the import raises ModuleNotFoundError and the DAG is lost, for a name the file never uses. Models copy whole lists of imports from their prompt and use a few. Fix (safe): the unused names are removed from the import, or the whole statement (with its comment) when none is used.";
 }
 
 /// Finds a rule by its code (case-insensitive) or its name.

@@ -289,8 +289,39 @@ fn name_check(
                 Some(format!("pin `{dist}=={older}`, or use its replacement")),
             );
         }
-        NameStatus::Exists | NameStatus::Unknown | NameStatus::ModuleMissing => {}
+        NameStatus::Exists => {
+            if let Some(replacement) = deprecated_class_replacement(target, module, name) {
+                let replacement = match replacement.rsplit_once('.') {
+                    Some((m, c)) => format!("{c}` from `{m}"),
+                    None => replacement,
+                };
+                let dist = cat.module_distribution(target, module).unwrap_or("its package");
+                push(
+                    &rules::DEPRECATED_CLASS,
+                    Severity::Warning,
+                    format!(
+                        "`{name}` is deprecated in {dist} for Airflow {release} (a later release removes it): its replacement is `{replacement}`"
+                    ),
+                    Some(format!("use `{replacement}`")),
+                );
+            }
+        }
+        NameStatus::Unknown | NameStatus::ModuleMissing => {}
     }
+}
+
+/// The replacement that the deprecation of operator, sensor or hook `module.name` names in
+/// this target, as written there (a dotted path or a class name).
+pub(super) fn deprecated_class_replacement(
+    target: Target,
+    module: &str,
+    name: &str,
+) -> Option<String> {
+    let cat = catalog();
+    let replacement = cat.class_deprecation(target, module, name)?.replacement?;
+    let short = replacement.rsplit('.').next().unwrap_or(&replacement);
+    let is_class = short.starts_with(|c: char| c.is_ascii_uppercase()) && short != name;
+    (is_class && cat.class_kind(target, module, name).is_some()).then_some(replacement)
 }
 
 /// The DS202/DS204 finding for a module that does not exist in the target version.

@@ -24,6 +24,7 @@ mod names;
 mod schedule;
 mod stdlib;
 mod syntax;
+mod unused_imports;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
@@ -120,6 +121,25 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
                     "name '{name}' is not defined: the task fails with NameError when it runs"
                 ),
                 fix: airflow::import_hint(name, options.airflow_version),
+            });
+        }
+    }
+    if dynamic.is_none() {
+        let cat = crate::catalog::catalog();
+        let target = cat.target_for(options.airflow_version);
+        for (range, module, names) in unused_imports::unused_provider_imports(body) {
+            // (A module that does not exist has its own finding and fix.)
+            let Some(dist) = cat.module_distribution(target, module) else { continue };
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            raw.push(model::RawFinding {
+                rule: &rules::UNUSED_PROVIDER_IMPORT,
+                severity: rules::UNUSED_PROVIDER_IMPORT.severity,
+                range,
+                message: format!(
+                    "{} imported from `{module}` but never used: an import from a provider needs {dist} installed where Airflow parses the file (ModuleNotFoundError where it is not)",
+                    names.join(", ")
+                ),
+                fix: Some("remove the unused names".into()),
             });
         }
     }

@@ -1,5 +1,6 @@
 //! Fixes for `from airflow... import Name` findings (DS202 module-not-found, DS203
-//! name-not-in-module, DS204 removed-or-not-yet-in-version, DS206 deprecated-import):
+//! name-not-in-module, DS204 removed-or-not-yet-in-version, DS206 deprecated-import, DS216
+//! deprecated-class, DS217 unused-provider-import):
 //!
 //! - the name exists in the target version and its home is certain → import it from there
 //!   (safe: the same class), e.g. `airflow.operators.python_operator` → `airflow.operators.python`
@@ -8,8 +9,10 @@
 //! - a name Airflow renamed without changing it: `DummyOperator` → `EmptyOperator` (safe);
 //! - a class name that exists nowhere but has one confident match in its package → that class, at
 //!   the import and at every use (unsafe: a guess);
+//! - a deprecated operator whose replacement takes the same keywords → the replacement
+//!   (unsafe), e.g. `SqliteOperator` → `SQLExecuteQueryOperator`;
 //! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`);
-//! - names that cannot be imported and are never used (models import whole lists of classes
+//! - names that cannot be imported, or come from a provider, and are never used (models import whole lists of classes
 //!   they then leave alone) → removed from the statement, or the statement removed (safe: the
 //!   import only ever failed);
 //! - a module imported as if it were a name of an Airflow module (`from airflow.utils.dates
@@ -198,16 +201,18 @@ fn modules_as_names(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> 
     Some(Draft { applicability: Applicability::Safe, message, edits })
 }
 
-/// Removes the names of `stmt` that the target version cannot import and that nothing in the
-/// file uses; the whole statement (its lines) when that is all of them.
+/// Removes the names of `stmt` that nothing in the file uses and that the target version
+/// cannot import or that come from a provider (DS217: a dependency for nothing); the whole
+/// statement (its lines) when that is all of them.
 fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Option<Draft> {
     let file = ctx.file();
     let t = ctx.target();
+    let provider = module.starts_with("airflow.providers.");
     let unused_and_missing = |a: &ast::Alias| {
         let bound = a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str());
         a.name.as_str() != "*"
             && file.names.get(bound).is_none_or(Vec::is_empty)
-            && cannot_import(t, module, a.name.as_str())
+            && (provider || cannot_import(t, module, a.name.as_str()))
     };
     let (dropped, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
         stmt.names.iter().partition(|a| unused_and_missing(a));
@@ -266,6 +271,7 @@ fn plan<'a>(
         return to((*stdlib).to_string(), None, true);
     }
     match status {
+        NameStatus::Exists if !shim && !only_shims => deprecated_move(ctx, module, alias),
         NameStatus::Exists if shim => {
             // The same object from a real module: where the version's API has it, else where
             // it is defined.
@@ -316,6 +322,34 @@ fn plan<'a>(
         }
         _ => None,
     }
+}
+
+/// DS216: a deprecated operator, sensor or hook → the replacement its deprecation names, when
+/// that exists in the target and accepts every keyword the file passes (the database
+/// operators' `<db>_conn_id=` as `conn_id=`). Unsafe: the replacement may behave differently.
+fn deprecated_move<'a>(ctx: &Context, module: &str, alias: &'a ast::Alias) -> Option<Move<'a>> {
+    let cat = catalog();
+    let t = ctx.target();
+    let name = alias.name.as_str();
+    let replacement = crate::validate::imports::deprecated_class_replacement(t, module, name)?;
+    let (named_module, real) = match replacement.rsplit_once('.') {
+        Some((m, c)) => (Some(m), c),
+        None => (None, replacement.as_str()),
+    };
+    let home = named_module
+        .filter(|m| cat.name_status(t, m, real) == NameStatus::Exists)
+        .filter(|m| cat.module_info(t, m).is_some_and(|i| !i.is_deprecated_shim))
+        .map(str::to_string)
+        .or_else(|| home_of(t, ctx.version, real, None))?;
+    let params = cat.operator_params(t, &home, real)?;
+    let conn = SQL_OPERATORS.iter().find(|(old, _)| *old == name).map(|(_, c)| *c);
+    let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+    let fits = ctx.file().calls_of(bound).flat_map(|c| c.arguments.keywords.iter()).all(|k| {
+        let Some(arg) = k.arg.as_ref() else { return true };
+        let arg = if Some(arg.as_str()) == conn { "conn_id" } else { arg.as_str() };
+        params.accepts_any_kwargs || params.accepted.contains(arg)
+    });
+    fits.then(|| Move { alias, module: home, rename: Some(real.to_string()), safe: false })
 }
 
 /// Keeps the names that stay in `stmt` (renamed in place where the move says so) and adds

@@ -97,6 +97,8 @@ impl<'a> Context<'a> {
             rules::NAME_NOT_IN_MODULE.code,
             rules::VERSION_MISMATCH_IMPORT.code,
             rules::DEPRECATED_IMPORT.code,
+            rules::DEPRECATED_CLASS.code,
+            rules::UNUSED_PROVIDER_IMPORT.code,
         ]
         .contains(&code)
         {
