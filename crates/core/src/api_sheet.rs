@@ -556,6 +556,11 @@ fn build_candidates(
     // Provider classes newer than the target's constraint files need a provider upgrade that
     // most installations do not have: offer only what the release-time providers have too.
     let release_time = cat.snapshot(target).map_or(bit, |s| 1u16 << s.index());
+    // A request names a minor version (3.1.0), whose first releases pinned older providers than
+    // the target's last patch release (3.1.8): offer only classes that the previous target's
+    // release-time providers had already.
+    let previous = cat.targets().take_while(|t| *t != target).last();
+    let settled = previous.and_then(|p| cat.snapshot(p)).map_or(release_time, |s| 1u16 << s.index());
     // A 2.x request must not get a class that the newest 2.x providers removed.
     let major = format!("{}.", version.major);
     let newest_same_major =
@@ -575,8 +580,9 @@ fn build_candidates(
                 continue;
             }
             // (A class whose signature changed has one record per signature.)
-            if path.contains(".providers.")
-                && !m.classes.iter().any(|r| r.name == c.name && r.mask & release_time != 0)
+            let in_snapshot =
+                |mask: u16| m.classes.iter().any(|r| r.name == c.name && r.mask & mask != 0);
+            if path.contains(".providers.") && !(in_snapshot(release_time) && in_snapshot(settled))
             {
                 continue;
             }
