@@ -560,7 +560,8 @@ fn build_candidates(
     // the target's last patch release (3.1.8): offer only classes that the previous target's
     // release-time providers had already.
     let previous = cat.targets().take_while(|t| *t != target).last();
-    let settled = previous.and_then(|p| cat.snapshot(p)).map_or(release_time, |s| 1u16 << s.index());
+    let settled =
+        previous.and_then(|p| cat.snapshot(p)).map_or(release_time, |s| 1u16 << s.index());
     // A 2.x request must not get a class that the newest 2.x providers removed.
     let major = format!("{}.", version.major);
     let newest_same_major =

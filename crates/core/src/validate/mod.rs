@@ -130,6 +130,16 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         for (range, module, names) in unused_imports::unused_provider_imports(body) {
             // (A module that does not exist has its own finding and fix.)
             let Some(dist) = cat.module_distribution(target, module) else { continue };
+            // (Names the module lacks have their own finding too.)
+            let names: Vec<&str> = names
+                .into_iter()
+                .filter(|n| {
+                    cat.name_status(target, module, n) == crate::catalog::NameStatus::Exists
+                })
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
             let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
             raw.push(model::RawFinding {
                 rule: &rules::UNUSED_PROVIDER_IMPORT,
