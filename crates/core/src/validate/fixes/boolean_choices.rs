@@ -5,7 +5,6 @@
 
 use ruff_python_ast::Expr;
 
-use super::file::argument_at;
 use super::{Context, Draft};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
@@ -15,8 +14,7 @@ const MAPPED: &[(&str, &str, &str)] = &[("auto_remove", "success", "never")];
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let file = ctx.file();
-    let call = file.call_at(finding.range)?;
-    let kw = call.arguments.keywords.iter().find(|k| argument_at(call, k, finding.range))?;
+    let (_, kw) = file.keyword_at(finding.range)?;
     let name = kw.arg.as_ref()?.as_str();
     let (_, yes, no) = MAPPED.iter().find(|(n, _, _)| *n == name)?;
     let Expr::BooleanLiteral(b) = &kw.value else { return None };

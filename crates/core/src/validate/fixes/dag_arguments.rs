@@ -3,7 +3,6 @@
 //! on a line of its own, commented out (unsafe: the DAG loses a setting it never had).
 
 use super::edits::{comment_out_argument, remove_argument};
-use super::file::argument_at;
 use super::{Context, Draft};
 use crate::catalog::similarity;
 use crate::fix::Applicability;
@@ -23,8 +22,7 @@ const DROPPED_IN_3: &[&str] = &["default_view", "orientation", "full_filepath"];
 
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let file = ctx.file();
-    let call = file.call_at(finding.range)?;
-    let kw = call.arguments.keywords.iter().find(|k| argument_at(call, k, finding.range))?;
+    let (call, kw) = file.keyword_at(finding.range)?;
     let name = kw.arg.as_ref()?;
     let given = |n: &str| call.arguments.find_keyword(n).is_some();
     let rename = |new: &str, applicability| Draft {

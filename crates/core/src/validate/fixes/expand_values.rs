@@ -5,7 +5,6 @@
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
-use super::file::argument_at;
 use super::{Context, Draft};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
@@ -15,12 +14,11 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         return None;
     }
     let file = ctx.file();
-    let call = file.call_at(finding.range)?;
+    let (call, kw) = file.keyword_at(finding.range)?;
     let Expr::Attribute(method) = call.func.as_ref() else { return None };
     if method.attr.as_str() != "expand" {
         return None;
     }
-    let kw = call.arguments.keywords.iter().find(|k| argument_at(call, k, finding.range))?;
     if !matches!(
         kw.value,
         Expr::StringLiteral(_)

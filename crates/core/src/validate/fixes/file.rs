@@ -66,6 +66,13 @@ impl<'a> FileIndex<'a> {
         })
     }
 
+    /// The keyword argument at `range` (itself, its value, or the call up to it) and its call.
+    pub fn keyword_at(&self, range: TextRange) -> Option<(&'a ast::ExprCall, &'a ast::Keyword)> {
+        let call = self.call_at(range)?;
+        let keyword = call.arguments.keywords.iter().find(|k| argument_at(call, k, range))?;
+        Some((call, keyword))
+    }
+
     /// The dotted path a call's callee names, through module-level imports: `BashOperator(...)`
     /// → `airflow.operators.bash.BashOperator`, `bash.BashOperator(...)` after
     /// `from airflow.operators import bash` → `airflow.operators.bash.BashOperator`.
@@ -322,7 +329,7 @@ fn text_size(n: usize) -> TextSize {
 /// Whether a finding at `range` is about the keyword argument `k` of `call`: its range, its
 /// value's, or the span from the call's start to the argument's end (where the validator puts
 /// argument errors, so that the line is the one Airflow reports).
-pub(super) fn argument_at(call: &ast::ExprCall, k: &ast::Keyword, range: TextRange) -> bool {
+fn argument_at(call: &ast::ExprCall, k: &ast::Keyword, range: TextRange) -> bool {
     k.range == range
         || k.value.range() == range
         || (range.start() == call.range().start() && range.end() == k.range.end())

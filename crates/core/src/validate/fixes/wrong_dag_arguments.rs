@@ -5,7 +5,6 @@
 //! loop refuses (it never keeps a fix that adds an error).
 
 use super::edits::remove_argument;
-use super::file::argument_at;
 use super::{Context, Draft};
 use crate::fix::Applicability;
 use crate::validate::model::RawFinding;
@@ -17,8 +16,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         return None;
     }
     let file = ctx.file();
-    let call = file.call_at(finding.range)?;
-    let kw = call.arguments.keywords.iter().find(|k| argument_at(call, k, finding.range))?;
+    let (call, kw) = file.keyword_at(finding.range)?;
     if group {
         let name = kw.arg.as_ref()?;
         return Some(Draft {
