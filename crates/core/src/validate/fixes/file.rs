@@ -219,6 +219,16 @@ pub(super) fn module_level<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     }
 }
 
+/// The name an import binds for one alias: `import a.b` binds `a`, `import a.b as c` and
+/// `from m import b as c` bind `c`, `from m import b` binds `b`.
+pub(super) fn bound_name(alias: &ast::Alias, from_import: bool) -> &str {
+    match &alias.asname {
+        Some(asname) => asname.as_str(),
+        None if from_import => alias.name.as_str(),
+        None => alias.name.split('.').next().unwrap_or(alias.name.as_str()),
+    }
+}
+
 fn bindings<'a>(
     stmt: &'a Stmt,
     imported: &mut HashMap<&'a str, String>,
@@ -231,18 +241,11 @@ fn bindings<'a>(
     match stmt {
         Stmt::Import(s) => {
             for alias in &s.names {
-                let module = alias.name.as_str();
-                match &alias.asname {
-                    Some(asname) => {
-                        bind(asname.as_str());
-                        imported.insert(asname.as_str(), module.to_string());
-                    }
-                    None => {
-                        let top = module.split('.').next().unwrap_or(module);
-                        bind(top);
-                        imported.insert(top, top.to_string());
-                    }
-                }
+                let bound = bound_name(alias, false);
+                bind(bound);
+                // `import a.b` names the package `a`; `import a.b as c` names `a.b`.
+                let path = if alias.asname.is_some() { alias.name.as_str() } else { bound };
+                imported.insert(bound, path.to_string());
             }
         }
         Stmt::ImportFrom(s) => {
@@ -252,7 +255,7 @@ fn bindings<'a>(
                 if name == "*" {
                     continue;
                 }
-                let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+                let bound = bound_name(alias, true);
                 bind(bound);
                 if s.level == 0 {
                     imported.insert(bound, format!("{module}.{name}"));

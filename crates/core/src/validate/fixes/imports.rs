@@ -22,6 +22,7 @@ use ruff_python_ast as ast;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::edits::Replacement;
+use super::file::bound_name;
 use super::homes::{confident_class, home_of};
 use super::undefined_names::FROM_STDLIB;
 use super::{Context, Draft, dates};
@@ -209,7 +210,7 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
     let t = ctx.target();
     let provider = module.starts_with("airflow.providers.");
     let unused_and_missing = |a: &ast::Alias| {
-        let bound = a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str());
+        let bound = bound_name(a, true);
         a.name.as_str() != "*"
             && file.names.get(bound).is_none_or(Vec::is_empty)
             && (provider || cannot_import(t, module, a.name.as_str()))
@@ -343,7 +344,7 @@ fn deprecated_move<'a>(ctx: &Context, module: &str, alias: &'a ast::Alias) -> Op
         .or_else(|| home_of(t, ctx.version, real, None))?;
     let params = cat.operator_params(t, &home, real)?;
     let conn = SQL_OPERATORS.iter().find(|(old, _)| *old == name).map(|(_, c)| *c);
-    let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
+    let bound = bound_name(alias, true);
     let fits = ctx.file().calls_of(bound).flat_map(|c| c.arguments.keywords.iter()).all(|k| {
         let Some(arg) = k.arg.as_ref() else { return true };
         let arg = if Some(arg.as_str()) == conn { "conn_id" } else { arg.as_str() };
@@ -419,7 +420,7 @@ fn sql_connection_arguments(ctx: &Context, alias: &ast::Alias) -> Vec<Replacemen
     let Some((_, conn)) = SQL_OPERATORS.iter().find(|(old, _)| *old == alias.name.as_str()) else {
         return Vec::new();
     };
-    let bound = alias.asname.as_ref().map_or(alias.name.as_str(), |a| a.as_str());
+    let bound = bound_name(alias, true);
     let file = ctx.file();
     file.calls_of(bound)
         .filter(|c| {

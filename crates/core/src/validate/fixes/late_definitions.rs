@@ -10,7 +10,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::edits::Replacement;
-use super::file::FileIndex;
+use super::file::{FileIndex, bound_name};
 use super::{Context, Draft};
 use crate::fix::Applicability;
 use crate::validate::builtins::is_builtin;
@@ -81,14 +81,8 @@ fn signature_reads_only(def: &ast::StmtFunctionDef, known: impl Fn(&str) -> bool
 /// Whether a top-level import among the first `before` statements binds `name`.
 fn imported_before(file: &FileIndex, name: &str, before: usize) -> bool {
     file.body.iter().take(before).any(|s| match s {
-        Stmt::Import(i) => i.names.iter().any(|a| {
-            let bound = a.asname.as_ref().map_or(a.name.split('.').next(), |n| Some(n.as_str()));
-            bound == Some(name)
-        }),
-        Stmt::ImportFrom(i) => i
-            .names
-            .iter()
-            .any(|a| a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str()) == name),
+        Stmt::Import(i) => i.names.iter().any(|a| bound_name(a, false) == name),
+        Stmt::ImportFrom(i) => i.names.iter().any(|a| bound_name(a, true) == name),
         _ => false,
     })
 }
