@@ -72,6 +72,8 @@ pub fn repair_turn_for(
         report.findings.iter().filter(|f| f.severity != Severity::Info).collect();
     // Stable: errors before warnings, each in file order.
     relevant.sort_by_key(|f| (f.severity != Severity::Error, f.line, f.column));
+    // The parser reports one broken line several times ("Expected `,`" at each token): once.
+    relevant.dedup_by(|b, a| a.code == "DS001" && b.code == "DS001" && a.line == b.line);
     let lines: Vec<&str> = code.lines().collect();
     let mut out = match end {
         AnswerEnd::Complete => {
@@ -166,6 +168,18 @@ mod tests {
         assert!(!turn.contains("DS209"), "{turn}");
         assert!(turn.contains("- line 9: `print(z)`: problem DS102 (import z)"), "{turn}");
         assert!(turn.starts_with("Airflow 3.1 would not load"));
+    }
+
+    #[test]
+    fn repair_turn_lists_a_broken_line_once() {
+        let code = "x = f(a=\"{\"k\": 1}\")\n";
+        let r = report(vec![
+            finding("DS001", Severity::Error, 1, Some("write `'{\"k\": 1}'`")),
+            finding("DS001", Severity::Error, 1, Some("write `'{\"k\": 1}'`")),
+        ]);
+        let turn = repair_turn_for(code, &r, AirflowVersion::new(3, 1, None), AnswerEnd::Complete);
+        assert_eq!(turn.matches("- line 1:").count(), 1, "{turn}");
+        assert!(turn.contains("write `'{\"k\": 1}'`"), "{turn}");
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let lines = LineIndex::new(source);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
-    syntax::report_parse_errors(&parsed, &mut sink);
+    syntax::report_parse_errors(source, &parsed, &mut sink);
     let deep = too_deeply_nested(parsed.tokens());
     let module = parsed.into_syntax();
     let body: &[ruff_python_ast::Stmt] = match &module {

@@ -10,10 +10,47 @@ use rustc_hash::FxHashSet as HashSet;
 use super::Sink;
 use crate::rules;
 
-pub(super) fn report_parse_errors(parsed: &Parsed<Mod>, sink: &mut Sink) {
+pub(super) fn report_parse_errors(source: &str, parsed: &Parsed<Mod>, sink: &mut Sink) {
     for error in parsed.errors() {
-        sink.push(&rules::SYNTAX_ERROR, error.location, error.error.to_string(), None);
+        let start = error.location.start().to_usize().min(source.len());
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i.saturating_add(1));
+        let line_end = source[start..].find('\n').map_or(source.len(), |i| start.saturating_add(i));
+        let hint = source.get(line_start..line_end).and_then(quote_inside_string).map(|fixed| {
+            format!(
+                "a quote inside a string ends it early: write `{fixed}` (the other quotes outside)"
+            )
+        });
+        sink.push(&rules::SYNTAX_ERROR, error.location, error.error.to_string(), hint);
     }
+}
+
+/// A line whose string holds its own quote character (`data="{"json": "data"}",`,
+/// `bash_command='echo 'done''`): that string quoted with the other character, running to the
+/// line's last quote. Looked for at each quote in a value position (after `=`, `(`, `,`, ...)
+/// whose string Python ends right before a name; `None` when its text holds the other quote.
+fn quote_inside_string(line: &str) -> Option<String> {
+    if line.contains("\"\"\"") || line.contains("\'\'\'") || line.contains('\\') {
+        return None;
+    }
+    for (quote, other) in [('"', '\''), ('\'', '"')] {
+        let Some(last) = line.rfind(quote) else { continue };
+        for (first, _) in line.match_indices(quote).filter(|(i, _)| *i < last) {
+            let before = line[..first].trim_end();
+            let value_position =
+                before.is_empty() || before.ends_with(['=', '(', ',', ':', '[', '{']);
+            let Some(inner) = line.get(first.saturating_add(1)..last) else { continue };
+            // Where Python ends the string: a name right after it says it was cut short.
+            let cut_short = inner
+                .find(quote)
+                .and_then(|i| inner.get(i.saturating_add(1)..))
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '{' | '[' | '$'));
+            if value_position && cut_short && !inner.contains(other) {
+                return Some(format!("{other}{inner}{other}"));
+            }
+        }
+    }
+    None
 }
 
 /// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
@@ -22,6 +59,25 @@ pub(super) fn check_compile_rules(body: &[Stmt], sink: &mut Sink) {
     let mut checker = CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0] };
     checker.check_future_imports(body);
     checker.visit_body(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_inside_string;
+
+    #[test]
+    fn quotes_inside_strings() {
+        let fixed = quote_inside_string(r#"            data="{"json": "data"}","#);
+        assert_eq!(fixed.as_deref(), Some(r#"'{"json": "data"}'"#));
+        let fixed = quote_inside_string("    bash_command='echo 'Yesterday's count'',");
+        assert_eq!(fixed.as_deref(), Some(r#""echo 'Yesterday's count'""#));
+        let fixed = quote_inside_string("    msg = 'it's done'");
+        assert_eq!(fixed.as_deref(), Some(r#""it's done""#));
+        assert_eq!(quote_inside_string(r#"    x = f(a, b"#), None);
+        assert_eq!(quote_inside_string(r#"    print("a", "b")"#), None);
+        let fixed = quote_inside_string(r#"    Op(task_id="post", cmd="echo {"s": "ok"}")"#);
+        assert_eq!(fixed.as_deref(), Some(r#"'echo {"s": "ok"}'"#));
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
