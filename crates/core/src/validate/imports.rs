@@ -321,7 +321,13 @@ pub(super) fn deprecated_class_replacement(
     let replacement = cat.class_deprecation(target, module, name)?.replacement?;
     let short = replacement.rsplit('.').next().unwrap_or(&replacement);
     let is_class = short.starts_with(|c: char| c.is_ascii_uppercase()) && short != name;
-    (is_class && cat.class_kind(target, module, name).is_some()).then_some(replacement)
+    // A replacement newer than the target's release-time providers would need an upgrade
+    // most installations do not have (`GlueCrawlerCreateOperator` for 3.0): not offered.
+    let released = cat.snapshot(target).is_none_or(|snapshot| match replacement.rsplit_once('.') {
+        Some((m, c)) => cat.name_status(snapshot, m, c) == NameStatus::Exists,
+        None => !cat.class_locations(snapshot, short).0.is_empty(),
+    });
+    (is_class && released && cat.class_kind(target, module, name).is_some()).then_some(replacement)
 }
 
 /// The DS202/DS204 finding for a module that does not exist in the target version.
