@@ -163,37 +163,34 @@ impl GroupMembers {
         GroupMembers { members, containing }
     }
 
-    /// Which members of each endpoint group have an edge to or from another member of it.
-    fn inner_edges(&self, known: &HashSet<(TaskIdx, TaskIdx)>) -> InnerEdges {
-        let (mut has_down, mut has_up) = (HashSet::default(), HashSet::default());
+    /// Records a task edge in `inner` for every endpoint group that holds both of its ends.
+    fn note_edge(&self, inner: &mut InnerEdges, u: TaskIdx, d: TaskIdx) {
         if self.members.is_empty() {
-            return InnerEdges { has_down, has_up };
+            return;
         }
         let none: &[GroupIdx] = &[];
-        for &(u, d) in known {
-            let gu = self.containing.get(&u).map_or(none, Vec::as_slice);
-            let gd = self.containing.get(&d).map_or(none, Vec::as_slice);
-            // Groups holding both ends: a merge of two ascending lists.
-            let (mut i, mut j) = (0, 0);
-            while let (Some(&a), Some(&b)) = (gu.get(i), gd.get(j)) {
-                if a == b {
-                    has_down.insert((a, u));
-                    has_up.insert((a, d));
-                }
-                if a <= b {
-                    i = i.saturating_add(1);
-                }
-                if b <= a {
-                    j = j.saturating_add(1);
-                }
+        let gu = self.containing.get(&u).map_or(none, Vec::as_slice);
+        let gd = self.containing.get(&d).map_or(none, Vec::as_slice);
+        // Groups holding both ends: a merge of two ascending lists.
+        let (mut i, mut j) = (0, 0);
+        while let (Some(&a), Some(&b)) = (gu.get(i), gd.get(j)) {
+            if a == b {
+                inner.has_down.insert((a, u));
+                inner.has_up.insert((a, d));
+            }
+            if a <= b {
+                i = i.saturating_add(1);
+            }
+            if b <= a {
+                j = j.saturating_add(1);
             }
         }
-        InnerEdges { has_down, has_up }
     }
 }
 
 /// (group, task) pairs: the task has an edge to (`has_down`: not a leaf of the group) or from
 /// (`has_up`: not a root) another task of the group.
+#[derive(Default)]
 struct InnerEdges {
     has_down: HashSet<(GroupIdx, TaskIdx)>,
     has_up: HashSet<(GroupIdx, TaskIdx)>,
@@ -239,29 +236,25 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
         .iter()
         .filter(|e| unique.insert((key(e.upstream), key(e.downstream), e.range, e.certain)))
         .collect();
-    // A group's roots and leaves depend on the edges inside it, which may themselves involve
-    // nested groups: expand until nothing changes (nesting is shallow, so this is quick).
-    let mut known: HashSet<(TaskIdx, TaskIdx)> = HashSet::default();
-    let mut out = Vec::new();
-    for _ in 0..8 {
-        out.clear();
-        let inner = groups.inner_edges(&known);
-        'edges: for e in &edges {
-            let downs = expand(&groups, e.downstream, false, &inner);
-            for u in expand(&groups, e.upstream, true, &inner) {
-                for &d in &downs {
-                    if out.len() >= MAX_TASK_EDGES {
-                        break 'edges;
-                    }
-                    out.push((u, d, e.range, e.certain));
+    // As in Airflow, `group >> x` links the group's leaves (`x >> group` its roots) as they
+    // are when that statement runs: from the edges made before it, not after (so
+    // `group >> task_in_group` links that task to itself, a cycle Airflow reports).
+    let mut inner = InnerEdges::default();
+    let mut out: Vec<TaskEdge> = Vec::new();
+    'edges: for e in &edges {
+        let first = out.len();
+        let downs = expand(&groups, e.downstream, false, &inner);
+        for u in expand(&groups, e.upstream, true, &inner) {
+            for &d in &downs {
+                if out.len() >= MAX_TASK_EDGES {
+                    break 'edges;
                 }
+                out.push((u, d, e.range, e.certain));
             }
         }
-        let next: HashSet<(TaskIdx, TaskIdx)> = out.iter().map(|&(u, d, _, _)| (u, d)).collect();
-        if next == known {
-            break;
+        for &(u, d, _, _) in &out[first..] {
+            groups.note_edge(&mut inner, u, d);
         }
-        known = next;
     }
     out
 }
