@@ -138,6 +138,9 @@ rules! {
     DECORATOR_AS_CONTEXT_MANAGER = "DS123", "decorator-as-context-manager", Error [fix: Safe],
         "`with task_group(...)` or `with dag(...)`: a decorator used where its class is meant.",
         "`@task_group` and `@dag` are decorators: called with arguments they return a decorator (a `functools.partial`), which has no `__enter__`, so `with task_group(\"extract\"):` raises TypeError while Airflow imports the file. The context managers are the classes `TaskGroup` and `DAG`. Fix (safe): the call is made on the class, imported from the version's module when the file does not import it yet.";
+    TASK_GROUP_WITHOUT_DAG = "DS124", "task-group-without-dag", Error,
+        "A `TaskGroup` created at module level outside any DAG, without `dag=` or `parent_group=`.",
+        "A TaskGroup takes its DAG from `dag=`, its parent group, or the `with DAG(...)` block or `@dag` function it is created in. With none of these, Airflow raises \"TaskGroup can only be used inside a dag\" (AirflowException in 2.x, RuntimeError in 3.x) while it imports the file. Create the group inside the DAG's block.";
     TEST_HARNESS_IMPORT = "DS201", "test-harness-import", Error,
         "An import of Airflow's own test utilities (`tests_common`, `tests.system`, `system.*`, ...).",
         "Example DAGs in Airflow's repository import helpers that exist only in that repository (`tests_common.test_utils...`, `tests.system.utils...`, `system.openlineage...`). They are not installed with Airflow, so the import raises ModuleNotFoundError. Remove the import and the `watcher()`/`get_test_run()` boilerplate.";

@@ -134,6 +134,7 @@ impl<'a> Interp<'a> {
         if kwarg(kwargs, "default_args").is_some() {
             self.model.groups[g].has_default_args = true;
         }
+        self.check_task_group_has_dag(call, g);
         Value::Group(g)
     }
 
