@@ -76,20 +76,11 @@ pub(super) fn home_by_arguments(target: Target, name: &str, keywords: &[&str]) -
         return None;
     }
     let cat = catalog();
-    let (defs, _) = cat.class_locations(target, name);
-    let fitting: Vec<&str> = defs
-        .into_iter()
-        .filter(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
-        .filter(|m| {
-            cat.operator_params(target, m, name).is_some_and(|p| {
-                p.accepts_any_kwargs || keywords.iter().all(|k| p.accepted.contains(*k))
-            })
+    only_definition(target, name, |m| {
+        cat.operator_params(target, m, name).is_some_and(|p| {
+            p.accepts_any_kwargs || keywords.iter().all(|k| p.accepted.contains(*k))
         })
-        .collect();
-    match fitting[..] {
-        [only] => Some(only.to_string()),
-        _ => None,
-    }
+    })
 }
 
 /// When several providers define a class of this name: the one whose provider the file
@@ -104,14 +95,19 @@ pub(super) fn home_beside_imports<'m>(
     if providers.is_empty() {
         return None;
     }
+    only_definition(target, name, |m| providers.iter().any(|p| m.starts_with(p.as_str())))
+}
+
+/// The one module (not a deprecation shim) defining the class `name` that `keep` accepts.
+fn only_definition(target: Target, name: &str, keep: impl Fn(&str) -> bool) -> Option<String> {
     let cat = catalog();
     let (defs, _) = cat.class_locations(target, name);
-    let beside: Vec<&str> = defs
+    let kept: Vec<&str> = defs
         .into_iter()
         .filter(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
-        .filter(|m| providers.iter().any(|p| m.starts_with(p.as_str())))
+        .filter(|m| keep(m))
         .collect();
-    match beside[..] {
+    match kept[..] {
         [only] => Some(only.to_string()),
         _ => None,
     }
