@@ -62,7 +62,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let lines = LineIndex::new(source);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
-    syntax::report_parse_errors(source, &parsed, &mut sink);
+    syntax::report_parse_errors(&parsed, &mut sink);
     let deep = too_deeply_nested(parsed.tokens());
     let module = parsed.into_syntax();
     let body: &[ruff_python_ast::Stmt] = match &module {
@@ -125,33 +125,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         }
     }
     if dynamic.is_none() {
-        let cat = crate::catalog::catalog();
-        let target = cat.target_for(options.airflow_version);
-        for (range, module, names) in unused_imports::unused_provider_imports(body) {
-            // (A module that does not exist has its own finding and fix.)
-            let Some(dist) = cat.module_distribution(target, module) else { continue };
-            // (Names the module lacks have their own finding too.)
-            let names: Vec<&str> = names
-                .into_iter()
-                .filter(|n| {
-                    cat.name_status(target, module, n) == crate::catalog::NameStatus::Exists
-                })
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            raw.push(model::RawFinding {
-                rule: &rules::UNUSED_PROVIDER_IMPORT,
-                severity: rules::UNUSED_PROVIDER_IMPORT.severity,
-                range,
-                message: format!(
-                    "{} imported from `{module}` but never used: an import from a provider needs {dist} installed where Airflow parses the file (ModuleNotFoundError where it is not)",
-                    names.join(", ")
-                ),
-                fix: Some("remove the unused names".into()),
-            });
-        }
+        unused_imports::check(body, options.airflow_version, &mut raw);
     }
     if options.airflow_version.is_v3() {
         for (range, key, instead) in context_keys::removed_context_keys(body) {

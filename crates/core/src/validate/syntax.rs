@@ -10,12 +10,10 @@ use rustc_hash::FxHashSet as HashSet;
 use super::Sink;
 use crate::rules;
 
-pub(super) fn report_parse_errors(source: &str, parsed: &Parsed<Mod>, sink: &mut Sink) {
+pub(super) fn report_parse_errors(parsed: &Parsed<Mod>, sink: &mut Sink) {
     for error in parsed.errors() {
-        let start = error.location.start().to_usize().min(source.len());
-        let line_start = source[..start].rfind('\n').map_or(0, |i| i.saturating_add(1));
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start.saturating_add(i));
-        let hint = source.get(line_start..line_end).and_then(quote_inside_string).map(|fixed| {
+        let line = sink.lines.line_text(sink.lines.position(error.location.start()).line);
+        let hint = quote_inside_string(line).map(|fixed| {
             format!(
                 "a quote inside a string ends it early: write `{fixed}` (the other quotes outside)"
             )

@@ -3,8 +3,13 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::TextRange;
 use rustc_hash::FxHashSet as HashSet;
+
+use super::fixes::bound_name;
+use super::model::RawFinding;
+use crate::AirflowVersion;
+use crate::catalog::{NameStatus, catalog};
+use crate::rules;
 
 /// Every identifier the file reads or writes as a name (at any depth).
 #[derive(Default)]
@@ -19,32 +24,57 @@ impl<'a> Visitor<'a> for Names<'a> {
     }
 }
 
-/// The module-level `from airflow.providers... import` statements with the names of each that
-/// the file never uses: (statement range, module, names).
-pub(super) fn unused_provider_imports(body: &[Stmt]) -> Vec<(TextRange, &str, Vec<&str>)> {
+/// Reports the unused names of each module-level `from airflow.providers... import`, one
+/// finding per statement. Names and modules the target lacks are left to their own findings.
+pub(super) fn check(body: &[Stmt], version: AirflowVersion, out: &mut Vec<RawFinding>) {
+    let imports: Vec<&ast::StmtImportFrom> = body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::ImportFrom(imp)
+                if imp.level == 0
+                    && imp.module.as_ref().is_some_and(|m| m.starts_with("airflow.providers.")) =>
+            {
+                Some(imp)
+            }
+            _ => None,
+        })
+        .collect();
+    if imports.is_empty() {
+        // Most files import no provider: no need to walk them for names.
+        return;
+    }
     let mut names = Names::default();
     for stmt in body {
         names.visit_stmt(stmt);
     }
-    let mut out = Vec::new();
-    for stmt in body {
-        let Stmt::ImportFrom(imp) = stmt else { continue };
+    let cat = catalog();
+    let target = cat.target_for(version);
+    for imp in imports {
         let Some(module) = imp.module.as_ref().map(|m| m.as_str()) else { continue };
-        if imp.level != 0 || !module.starts_with("airflow.providers.") {
-            continue;
-        }
-        let unused: Vec<&str> = imp
+        let Some(dist) = cat.module_distribution(target, module) else { continue };
+        let unused: Vec<String> = imp
             .names
             .iter()
-            .filter(|a: &&ast::Alias| {
-                let bound = a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str());
-                bound != "*" && !names.0.contains(bound)
+            .filter(|a| {
+                let bound = bound_name(a, true);
+                bound != "*"
+                    && !names.0.contains(bound)
+                    && cat.name_status(target, module, a.name.as_str()) == NameStatus::Exists
             })
-            .map(|a| a.name.as_str())
+            .map(|a| format!("`{}`", a.name.as_str()))
             .collect();
-        if !unused.is_empty() {
-            out.push((imp.range, module, unused));
+        if unused.is_empty() {
+            continue;
         }
+        out.push(RawFinding {
+            rule: &rules::UNUSED_PROVIDER_IMPORT,
+            severity: rules::UNUSED_PROVIDER_IMPORT.severity,
+            range: imp.range,
+            message: format!(
+                "{} imported from `{module}` but never used: an import from a provider needs {dist} installed where Airflow parses the file (ModuleNotFoundError where it is not)",
+                unused.join(", ")
+            ),
+            fix: Some("remove the unused names".into()),
+        });
     }
-    out
 }

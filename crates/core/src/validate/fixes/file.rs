@@ -221,7 +221,7 @@ pub(super) fn module_level<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
 
 /// The name an import binds for one alias: `import a.b` binds `a`, `import a.b as c` and
 /// `from m import b as c` bind `c`, `from m import b` binds `b`.
-pub(super) fn bound_name(alias: &ast::Alias, from_import: bool) -> &str {
+pub(in crate::validate) fn bound_name(alias: &ast::Alias, from_import: bool) -> &str {
     match &alias.asname {
         Some(asname) => asname.as_str(),
         None if from_import => alias.name.as_str(),

@@ -12,9 +12,9 @@
 //! - a deprecated operator whose replacement takes the same keywords → the replacement
 //!   (unsafe), e.g. `SqliteOperator` → `SQLExecuteQueryOperator`;
 //! - `days_ago` from the removed `airflow.utils.dates` → `pendulum` (see `dates`);
-//! - names that cannot be imported, or come from a provider, and are never used (models import whole lists of classes
-//!   they then leave alone) → removed from the statement, or the statement removed (safe: the
-//!   import only ever failed);
+//! - names that nothing uses and that cannot be imported or come from a provider (models
+//!   import whole lists of classes they then leave alone) → removed from the statement, or the
+//!   statement removed (safe: the import only ever failed, or only added a dependency);
 //! - a module imported as if it were a name of an Airflow module (`from airflow.utils.dates
 //!   import pendulum`) → `import pendulum` (safe: the module the code uses).
 

@@ -36,6 +36,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::rules;
 use crate::source::LineIndex;
 use file::FileIndex;
+pub(super) use file::bound_name;
 
 /// A fix before positions are computed.
 #[derive(Clone)]
