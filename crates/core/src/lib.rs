@@ -29,7 +29,7 @@ pub mod wire;
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};
 pub use report::{DagSummary, Edge, Report};
-pub use validate::{ValidateOptions, validate, validate_named};
+pub use validate::{ValidateOptions, forget_memos, validate, validate_named};
 
 /// The validator's version, shown in reports and share links.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

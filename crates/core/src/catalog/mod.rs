@@ -151,6 +151,8 @@ pub struct Catalog {
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
     class_index: OnceLock<HashMap<&'static str, Vec<u32>>>,
+    /// Modules by the last segment of their path ("did you mean" for a moved module).
+    by_last_segment: OnceLock<HashMap<String, Vec<u32>>>,
     /// Every public class with its name split into words, built on first use.
     class_names: OnceLock<ClassNames>,
     /// Resolving a class through its bases is costly and the same operators recur in every
@@ -191,6 +193,7 @@ impl Catalog {
             modules,
             index,
             class_index: OnceLock::new(),
+            by_last_segment: OnceLock::new(),
             class_names: OnceLock::new(),
             params_cache: std::sync::Mutex::new(HashMap::new()),
             classes_cache: (0..targets_len).map(|_| OnceLock::new()).collect(),

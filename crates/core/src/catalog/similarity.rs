@@ -102,15 +102,69 @@ pub fn bounded_levenshtein_bytes(
     max: usize,
     buffers: &mut (Vec<usize>, Vec<usize>),
 ) -> Option<usize> {
-    bounded_levenshtein(a, b, max, buffers)
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() || short.len() > 64 {
+        return bounded_levenshtein(a, b, max, buffers);
+    }
+    let d = levenshtein_bit_parallel(short, long);
+    (d <= max).then_some(d)
+}
+
+/// The Levenshtein distance of a pattern of 1 to 64 bytes and a text, by Myers' bit-vector
+/// algorithm in Hyyrö's form: one column of the distance matrix per text byte, as bits of a
+/// word (the names compared here are a few dozen bytes; the row-by-row DP was most of the
+/// "did you mean" cost).
+fn levenshtein_bit_parallel(pattern: &[u8], text: &[u8]) -> usize {
+    debug_assert!((1..=64).contains(&pattern.len()));
+    let mut peq = [0u64; 256];
+    for (i, &c) in pattern.iter().enumerate() {
+        peq[c as usize] |= 1 << i;
+    }
+    let last = 1u64 << (pattern.len() - 1);
+    let (mut pv, mut mv) = (!0u64, 0u64);
+    let mut score = pattern.len();
+    for &c in text {
+        let eq = peq[c as usize];
+        let xv = eq | mv;
+        let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+        let mut ph = mv | !(xh | pv);
+        let mut mh = pv & xh;
+        if ph & last != 0 {
+            score += 1;
+        } else if mh & last != 0 {
+            score -= 1;
+        }
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        pv = mh | !(xv | ph);
+        mv = ph & xv;
+    }
+    score
 }
 
 /// Levenshtein distance over characters if it is at most `max`, else `None` (a non-ASCII
 /// letter counts as one edit, not as its bytes).
 pub fn bounded_levenshtein_chars(a: &str, b: &str, max: usize) -> Option<usize> {
+    bounded_levenshtein_str(a, b, max, &mut (Vec::new(), Vec::new()))
+}
+
+/// [`bounded_levenshtein_chars`] with the caller's row buffers (for many comparisons in a
+/// row); ASCII text, nearly all of it here, is compared as bytes without collecting chars.
+pub fn bounded_levenshtein_str(
+    a: &str,
+    b: &str,
+    max: usize,
+    buffers: &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    if a.is_ascii() && b.is_ascii() {
+        return bounded_levenshtein_bytes(a.as_bytes(), b.as_bytes(), max, buffers);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    bounded_levenshtein(&a, &b, max, &mut (Vec::new(), Vec::new()))
+    bounded_levenshtein(&a, &b, max, buffers)
 }
 
 /// The one Levenshtein distance of the crate, over any symbols (bytes, characters): the
@@ -298,6 +352,13 @@ impl Query {
     /// The candidate's rank, or `None` when it is unrelated: more than half of the words
     /// differ and it is more than a third of the name's length of edits away.
     pub fn rank(&self, candidate: &str) -> Option<Rank> {
+        self.finish(candidate, self.rank_by_words(candidate)?)
+    }
+
+    /// The part of [`rank`](Self::rank) that needs no edit distance: `words` is final, and a
+    /// candidate with a worse one ranks after this one whatever the distances. `None`: unrelated
+    /// whatever the distance.
+    pub fn rank_by_words(&self, candidate: &str) -> Option<WordRank> {
         // Splitting into words is the costly part: a candidate that contains none of the
         // query's words can only be related by letters, and ranks after every candidate that
         // shares a word.
@@ -309,30 +370,27 @@ impl Query {
             if self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance {
                 return None;
             }
-            let lower = candidate.to_ascii_lowercase();
-            let d = bounded_levenshtein_bytes(
-                self.lower.as_bytes(),
-                lower.as_bytes(),
-                self.max_distance,
-                &mut (Vec::new(), Vec::new()),
-            )?;
-            return Some(Rank { words: usize::MAX / 2, distance: d });
+            return Some(WordRank { words: usize::MAX / 2, related: false });
         }
-        self.rank_with_words(candidate, &words(candidate))
+        self.by_split_words(candidate, &words(candidate))
     }
 
-    /// [`rank`](Self::rank) with the candidate's words already split.
-    pub fn rank_with_words(&self, candidate: &str, candidate_words: &[String]) -> Option<Rank> {
+    /// [`rank_by_words`](Self::rank_by_words) with the candidate's words already split.
+    fn by_split_words(&self, candidate: &str, candidate_words: &[String]) -> Option<WordRank> {
         let (unmatched, near) = unmatched_words(&self.words, candidate_words);
         let total = self.words.len() + candidate_words.len();
         let matched = (total - unmatched) / 2;
-        let related_by_words =
-            matched > 0 && matched * 2 > self.words.len().max(candidate_words.len());
-        if !related_by_words
+        let related = matched > 0 && matched * 2 > self.words.len().max(candidate_words.len());
+        if !related
             && (self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance)
         {
             return None;
         }
+        Some(WordRank { words: 2 * unmatched + near, related })
+    }
+
+    /// The rank of a candidate from its [`WordRank`]: the edit distance added.
+    pub fn finish(&self, candidate: &str, by_words: WordRank) -> Option<Rank> {
         let lower = candidate.to_ascii_lowercase();
         let distance = bounded_levenshtein_bytes(
             self.lower.as_bytes(),
@@ -340,15 +398,28 @@ impl Query {
             self.max_distance,
             &mut (Vec::new(), Vec::new()),
         );
-        let words = 2 * unmatched + near;
+        let words = by_words.words;
         match distance {
             Some(d) => Some(Rank { words, distance: d }),
             // Related by words but far in letters: the distance only breaks ties between
             // candidates as far apart, so its exact value is not worth computing.
-            None if related_by_words => Some(Rank { words, distance: self.max_distance + 1 }),
+            None if by_words.related => Some(Rank { words, distance: self.max_distance + 1 }),
             None => None,
         }
     }
+
+    /// [`rank`](Self::rank) with the candidate's words already split.
+    pub fn rank_with_words(&self, candidate: &str, candidate_words: &[String]) -> Option<Rank> {
+        self.finish(candidate, self.by_split_words(candidate, candidate_words)?)
+    }
+}
+
+/// A candidate's rank before its edit distance: see [`Query::rank_by_words`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WordRank {
+    pub words: usize,
+    /// Related by words: it counts even when far in letters.
+    pub related: bool,
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
@@ -395,6 +466,41 @@ fn unmatched_words(a: &[String], b: &[String]) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn bit_parallel_distance_is_the_dp_distance() {
+        // Every pair of a pseudo-random set over a small alphabet (many near matches), lengths
+        // 0..70 (past the 64-byte word), against the row-by-row DP.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let words: Vec<Vec<u8>> = (0..120)
+            .map(|_| {
+                let len = (next() % 70) as usize;
+                (0..len).map(|_| b"abcdeAB_"[(next() % 8) as usize]).collect()
+            })
+            .collect();
+        for a in &words {
+            for b in &words {
+                for max in [0, 1, 3, 10, 80] {
+                    let dp = bounded_levenshtein(a, b, max, &mut (Vec::new(), Vec::new()));
+                    let fast = bounded_levenshtein_bytes(a, b, max, &mut (Vec::new(), Vec::new()));
+                    assert_eq!(
+                        fast,
+                        dp,
+                        "{:?} {:?} {max}",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b)
+                    );
+                }
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

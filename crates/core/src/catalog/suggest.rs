@@ -23,6 +23,19 @@ pub(super) struct ClassNames {
 }
 
 impl Catalog {
+    /// The modules whose last path segment is `name`, by index.
+    fn modules_named(&self, name: &str) -> &[u32] {
+        let index = self.by_last_segment.get_or_init(|| {
+            let mut index: HashMap<String, Vec<u32>> = HashMap::new();
+            for (i, m) in self.modules.iter().enumerate() {
+                let last = m.path.rsplit('.').next().unwrap_or(&m.path);
+                index.entry(last.to_string()).or_default().push(i as u32);
+            }
+            index
+        });
+        index.get(name).map_or(&[], Vec::as_slice)
+    }
+
     /// Up to `n` existing modules closest to `path` (for "did you mean"), best first.
     pub fn closest_modules(&self, t: Target, path: &str, n: usize) -> Vec<&str> {
         // Cheap on purpose (it runs for every unresolved import): siblings with a similar last
@@ -36,14 +49,19 @@ impl Catalog {
         let max = (last.len() / 3).clamp(1, 3);
         let mut buffers = (Vec::new(), Vec::new());
         let mut scored: Vec<(usize, &str)> = Vec::new();
-        for m in &self.modules {
+        // Only two kinds of module can score: the siblings (modules are sorted by path, so the
+        // modules under `parent.` are one range; deeper ones only score by their last
+        // segment) and modules whose last segment is `last`. The two sets share only `path`.
+        let prefix = format!("{parent}.");
+        let first = self.modules.partition_point(|m| m.path.as_str() < prefix.as_str());
+        let under = &self.modules[first..];
+        let under = &under[..under.partition_point(|m| m.path.starts_with(&prefix))];
+        let siblings =
+            under.iter().filter(|m| !parent.is_empty() && !m.path[prefix.len()..].contains('.'));
+        let same_name = self.modules_named(last).iter().map(|&i| &self.modules[i as usize]);
+        for m in siblings.chain(same_name) {
             let p = m.path.as_str();
-            // Byte comparisons first: only siblings and same-named modules can score.
-            let sibling = !parent.is_empty()
-                && p.len() > parent.len() + 1
-                && p.starts_with(parent)
-                && p.as_bytes()[parent.len()] == b'.';
-            if p == path || !(sibling || p.ends_with(last)) {
+            if p == path {
                 continue;
             }
             let Some((m_parent, m_last)) = p.rsplit_once('.') else { continue };
@@ -94,13 +112,23 @@ impl Catalog {
             }
         }
         let query = similarity::Query::new(name);
-        let mut scored: Vec<(similarity::Rank, &str)> = cands
+        // Ranks order by words first: the edit distances (the costly part) are computed group
+        // by group of equal words, best group first, until `n` names are ranked.
+        let mut by_words: Vec<(similarity::WordRank, &str)> = cands
             .into_iter()
             .filter(|c| !c.starts_with('_') && *c != name)
-            .filter_map(|c| Some((query.rank(c)?, c)))
+            .filter_map(|c| Some((query.rank_by_words(c)?, c)))
             .collect();
+        by_words.sort_by_key(|(w, c)| (w.words, *c));
+        by_words.dedup_by(|a, b| a.1 == b.1);
+        let mut scored: Vec<(similarity::Rank, &str)> = Vec::new();
+        for group in by_words.chunk_by(|a, b| a.0.words == b.0.words) {
+            if scored.len() >= n {
+                break;
+            }
+            scored.extend(group.iter().filter_map(|&(w, c)| Some((query.finish(c, w)?, c))));
+        }
         scored.sort();
-        scored.dedup_by(|a, b| a.1 == b.1);
         scored.into_iter().take(n).map(|(_, c)| c).collect()
     }
 

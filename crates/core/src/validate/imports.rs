@@ -4,6 +4,7 @@
 use ruff_text_size::TextRange;
 
 use super::airflow;
+use super::memo::Memo;
 use super::model::RawFinding;
 use super::stdlib::is_stdlib;
 use crate::AirflowVersion;
@@ -128,14 +129,50 @@ const PENDULUM_NAMES: &[&str] = &[
     "yesterday",
 ];
 
+/// One finding of an import statement, before its place and its `try` guard are known.
+#[derive(Clone)]
+struct ImportFinding {
+    rule: &'static Rule,
+    severity: Severity,
+    message: String,
+    fix: Option<String>,
+}
+
+/// The findings of an import statement by version, module and names (they depend on nothing
+/// else).
+static FINDINGS: Memo<(AirflowVersion, String, Vec<String>), Vec<ImportFinding>> = Memo::new(8192);
+
 pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawFinding>) {
+    let key = (
+        version,
+        import.module.to_string(),
+        import.names.iter().map(|(n, _)| n.to_string()).collect(),
+    );
+    let findings = FINDINGS.get_or_compute(key, || {
+        let mut found = Vec::new();
+        check_module(version, import, &mut found);
+        found
+    });
+    for f in findings {
+        let severity = match f.severity {
+            Severity::Error if import.guarded => Severity::Warning,
+            s => s,
+        };
+        out.push(RawFinding {
+            rule: f.rule,
+            severity,
+            range: import.range,
+            message: f.message,
+            fix: f.fix,
+        });
+    }
+}
+
+/// [`check`]'s work: what is wrong with importing `import`'s names from its module.
+fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFinding>) {
     let mut push =
         |rule: &'static Rule, severity: Severity, message: String, fix: Option<String>| {
-            let severity = match severity {
-                Severity::Error if import.guarded => Severity::Warning,
-                s => s,
-            };
-            out.push(RawFinding { rule, severity, range: import.range, message, fix });
+            out.push(ImportFinding { rule, severity, message, fix });
         };
     let module = import.module;
     let top = module.split('.').next().unwrap_or(module);

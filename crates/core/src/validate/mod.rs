@@ -18,6 +18,8 @@ mod context_keys;
 mod dag_checks;
 mod fixes;
 mod imports;
+mod memo;
+pub use memo::forget as forget_memos;
 mod interp;
 mod model;
 mod names;

@@ -3,6 +3,7 @@
 
 use crate::AirflowVersion;
 use crate::catalog::{ModuleStatus, NameStatus, Target, catalog, similarity};
+use crate::validate::memo::Memo;
 
 /// Airflow's own API outside `airflow.sdk` (2.x, and 3.x names the SDK lacks): name → module.
 /// Checked against the catalog before use.
@@ -155,10 +156,25 @@ pub(super) fn confident_class(
     module: &str,
     written: &str,
 ) -> Option<(String, String)> {
-    let cat = catalog();
     if !written.starts_with(|c: char| c.is_ascii_uppercase()) {
         return None;
     }
+    // The same misspelt class recurs in a batch and in each fix pass of a file.
+    /// (module, class) by (target, version, module written, class written).
+    type Found = Memo<(Target, AirflowVersion, String, String), Option<(String, String)>>;
+    static FOUND: Found = Memo::new(4096);
+    FOUND.get_or_compute((target, version, module.to_string(), written.to_string()), || {
+        search_confident_class(target, version, module, written)
+    })
+}
+
+fn search_confident_class(
+    target: Target,
+    version: AirflowVersion,
+    module: &str,
+    written: &str,
+) -> Option<(String, String)> {
+    let cat = catalog();
     let in_module = if cat.module_exists(target, module) == ModuleStatus::Exists {
         let classes = cat.classes_under(target, module).filter(|(m, _)| *m == module);
         let written = similarity::Prepared::new(written);

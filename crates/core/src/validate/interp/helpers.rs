@@ -3,7 +3,7 @@
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::catalog::similarity::bounded_levenshtein_chars;
+use crate::catalog::similarity::bounded_levenshtein_str;
 use crate::validate::model::*;
 
 pub(in crate::validate) fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
@@ -64,9 +64,10 @@ pub(in crate::validate) fn closest<'c>(
     candidates: impl Iterator<Item = &'c str>,
 ) -> Option<&'c str> {
     let limit = (word.len() / 3).clamp(1, 3);
+    let mut buffers = (Vec::new(), Vec::new());
     candidates
         .filter(|c| c.len().abs_diff(word.len()) <= limit)
-        .filter_map(|c| Some((bounded_levenshtein_chars(word, c, limit)?, c)))
+        .filter_map(|c| Some((bounded_levenshtein_str(word, c, limit, &mut buffers)?, c)))
         .min()
         .map(|(_, c)| c)
 }
