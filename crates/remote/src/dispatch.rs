@@ -17,9 +17,9 @@
 //! `/v1/models`, and its slots from dagsmith's `/api/health` when no `parallel` was given.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -165,9 +165,53 @@ enum Msg {
     Probed { backend: usize, result: Result<(String, Option<usize>), CallError> },
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that run requests, kept between requests: a thread per request cost more than
+/// the rest of the client's work on a fast backend (thread creation, and a fresh allocator
+/// heap each time). A job starts at once: on an idle thread, else on a new one.
+struct Workers {
+    tx: Sender<Job>,
+    rx: Arc<Mutex<Receiver<Job>>>,
+    /// Threads waiting for a job, less the jobs sent that no thread has taken yet.
+    idle: Arc<AtomicUsize>,
+}
+
+impl Workers {
+    fn new() -> Workers {
+        let (tx, rx) = mpsc::channel();
+        Workers { tx, rx: Arc::new(Mutex::new(rx)), idle: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    fn run(&self, job: Job) -> std::io::Result<()> {
+        let reserved =
+            self.idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        if reserved.is_err() {
+            let (rx, idle) = (self.rx.clone(), self.idle.clone());
+            thread::Builder::new().name("dagsmith-request".into()).spawn(move || {
+                loop {
+                    // The lock is held while waiting: the other idle threads wait on it instead.
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    job();
+                    idle.fetch_add(1, Ordering::AcqRel);
+                }
+            })?;
+        }
+        // The receiver lives as long as this sender (the workers hold it): sending succeeds.
+        let _ = self.tx.send(job);
+        Ok(())
+    }
+}
+
 /// Requests over backends; see the module documentation.
 pub struct Dispatcher {
     client: Client,
+    /// The threads that run the requests.
+    workers: Workers,
     options: Options,
     backends: Vec<Backend>,
     pending: VecDeque<Pending>,
@@ -205,6 +249,7 @@ impl Dispatcher {
             .collect();
         let mut dispatcher = Dispatcher {
             client,
+            workers: Workers::new(),
             options,
             backends,
             pending: VecDeque::new(),
@@ -414,7 +459,7 @@ impl Dispatcher {
         let (messages, stream_text, flag) =
             (request.messages.clone(), request.stream_text, cancel.clone());
         self.running.insert(attempt, Running { request, backend: b, cancel });
-        let spawned = thread::Builder::new().name("dagsmith-request".into()).spawn(move || {
+        let spawned = self.workers.run(Box::new(move || {
             // The body is built here, off the caller's thread, which validates answers.
             let mut body = body;
             body["messages"] = serde_json::to_value(&*messages).expect("messages serialize");
@@ -426,7 +471,7 @@ impl Dispatcher {
             };
             let result = client.chat(&spec, &body, &flag, &mut on_text);
             let _ = tx.send(Msg::Finished { attempt, result });
-        });
+        }));
         if let Err(e) = spawned {
             let message = format!("cannot start a request thread: {e}");
             self.handle(Msg::Finished { attempt, result: Err(CallError::Server(message)) });
