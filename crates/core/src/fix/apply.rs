@@ -101,14 +101,10 @@ fn fix_selected_from(
             && every_rule_improves(&report, &next_report, &batch)
             && keeps_the_file_whole(&report, &next_report)
         {
-            for (code, line, fix) in batch {
-                applied.push(AppliedFix {
-                    code,
-                    applicability: fix.applicability,
-                    message: fix.message,
-                    line,
-                });
-            }
+            // Listed in the order one at a time would have applied them.
+            applied.extend(
+                batch.into_iter().rev().map(|(code, line, fix)| applied_fix(code, line, fix)),
+            );
             current = next;
             report = next_report;
             if applied.len() >= MAX_FIXES {
@@ -125,12 +121,7 @@ fn fix_selected_from(
             };
             let next_report = validate(&next, options);
             if keeps_the_file_whole(&report, &next_report) {
-                applied.push(AppliedFix {
-                    code,
-                    applicability: fix.applicability,
-                    message: fix.message,
-                    line,
-                });
+                applied.push(applied_fix(code, line, fix));
                 current = next;
                 report = next_report;
             } else {
@@ -142,6 +133,10 @@ fn fix_selected_from(
         }
     }
     FixOutcome { source: current, applied, report }
+}
+
+fn applied_fix(code: &'static str, line: u32, fix: Fix) -> AppliedFix {
+    AppliedFix { code, applicability: fix.applicability, message: fix.message, line }
 }
 
 /// The file with every fix of a pass applied (last first), and its report.
