@@ -466,6 +466,7 @@ fn unmatched_words(a: &[String], b: &[String]) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn bit_parallel_distance_is_the_dp_distance() {
@@ -500,8 +501,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
 
     #[test]
     fn words_of_names() {

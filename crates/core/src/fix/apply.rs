@@ -162,14 +162,7 @@ fn every_rule_improves(
     after: &Report,
     batch: &[(&'static str, u32, Fix)],
 ) -> bool {
-    let errors = |r: &Report| {
-        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in r.findings.iter().filter(|f| f.severity == Severity::Error) {
-            *m.entry(f.code).or_default() += 1;
-        }
-        m
-    };
-    let (b, a) = (errors(before), errors(after));
+    let (b, a) = (errors_by_rule(before), errors_by_rule(after));
     let mut fixed: BTreeMap<&str, usize> = BTreeMap::new();
     for (code, _, _) in batch {
         if b.contains_key(code) {
@@ -181,6 +174,15 @@ fn every_rule_improves(
             (b.get(code).copied().unwrap_or(0), a.get(code).copied().unwrap_or(0));
         after + fixed.get(code).copied().unwrap_or(0) <= before
     })
+}
+
+/// How many errors each rule has in a report.
+fn errors_by_rule(report: &Report) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for f in report.findings.iter().filter(|f| f.severity == Severity::Error) {
+        *m.entry(f.code).or_default() += 1;
+    }
+    m
 }
 
 /// The fixes to try in one pass: allowed, not refused before, one per distinct fix, and no two
@@ -270,14 +272,7 @@ impl FixKey {
 /// hidden all along (Airflow stops at the first error). Never excepted: syntax errors, and
 /// import or name errors (one import fix must not trade for another's).
 fn keeps_the_file_whole(before: &Report, after: &Report) -> bool {
-    let count = |r: &Report| {
-        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in r.findings.iter().filter(|f| f.severity == Severity::Error) {
-            *m.entry(f.code).or_default() += 1;
-        }
-        m
-    };
-    let (b, a) = (count(before), count(after));
+    let (b, a) = (errors_by_rule(before), errors_by_rule(after));
     let fewer_import_errors = IMPORT_RULES
         .iter()
         .any(|c| a.get(c).copied().unwrap_or(0) < b.get(c).copied().unwrap_or(0));

@@ -18,15 +18,16 @@ mod context_keys;
 mod dag_checks;
 mod fixes;
 mod imports;
-mod memo;
-pub use memo::forget as forget_memos;
 mod interp;
+mod memo;
 mod model;
 mod names;
 mod schedule;
 mod stdlib;
 mod syntax;
 mod unused_imports;
+
+pub use memo::forget as forget_memos;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
