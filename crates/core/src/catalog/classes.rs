@@ -105,7 +105,7 @@ impl Catalog {
         module: &str,
         class_name: &str,
     ) -> Option<Arc<ClassAttributes>> {
-        let key = (t.0, format!("{module}.{class_name}"));
+        let key = (t.0, super::qualified(module, class_name));
         if let Ok(cache) = self.attributes_cache.lock()
             && let Some(hit) = cache.get(&key)
         {

@@ -15,7 +15,7 @@ mod signature;
 pub mod similarity;
 mod suggest;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::AirflowVersion;
@@ -195,9 +195,9 @@ impl Catalog {
             class_index: OnceLock::new(),
             by_last_segment: OnceLock::new(),
             class_names: OnceLock::new(),
-            params_cache: std::sync::Mutex::new(HashMap::new()),
+            params_cache: std::sync::Mutex::new(HashMap::default()),
             classes_cache: (0..targets_len).map(|_| OnceLock::new()).collect(),
-            attributes_cache: std::sync::Mutex::new(HashMap::new()),
+            attributes_cache: std::sync::Mutex::new(HashMap::default()),
         })
     }
 
@@ -260,6 +260,16 @@ impl Catalog {
         let e = m.exists.iter().find(|e| e.mask & t.bit() != 0)?;
         Some((m, e))
     }
+}
+
+/// `module.name`: built without `format!`'s machinery, because validation builds one for every
+/// import and every operator call it meets.
+pub(crate) fn qualified(module: &str, name: &str) -> String {
+    let mut out = String::with_capacity(module.len().saturating_add(name.len()).saturating_add(1));
+    out.push_str(module);
+    out.push('.');
+    out.push_str(name);
+    out
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ impl Catalog {
             Some(n) => {
                 m.classes.iter().any(|c| c.name == n && c.mask & snap.bit() != 0)
                     || m.names.iter().any(|r| r.name == n && r.mask & snap.bit() != 0)
-                    || self.existence(snap, &format!("{module}.{n}")).is_some()
+                    || self.existence(snap, &super::qualified(module, n)).is_some()
             }
         };
         has.then_some((dist_name.as_str(), version))
@@ -134,7 +134,7 @@ impl Catalog {
         {
             return NameStatus::Exists;
         }
-        if self.existence(t, &format!("{module}.{name}")).is_some() {
+        if self.existence(t, &super::qualified(module, name)).is_some() {
             return NameStatus::Exists;
         }
         if let Some(fwd) = e.forward

@@ -52,7 +52,7 @@ impl Catalog {
         module: &str,
         class_name: &str,
     ) -> Option<Arc<OperatorParams>> {
-        let key = (t.0, format!("{module}.{class_name}"));
+        let key = (t.0, super::qualified(module, class_name));
         if let Ok(cache) = self.params_cache.lock()
             && let Some(hit) = cache.get(&key)
         {
@@ -155,7 +155,7 @@ impl Catalog {
     /// `params_of` for a base class, through the cache `operator_params` fills: every operator
     /// shares BaseOperator's chain, so it is resolved once per target.
     fn base_params(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
-        let key = (t.0, format!("{module}.{}", rec.name));
+        let key = (t.0, super::qualified(module, rec.name));
         if let Ok(cache) = self.params_cache.lock()
             && let Some(Some(hit)) = cache.get(&key)
         {

@@ -1,6 +1,6 @@
 //! Following imports, lazy imports and shims to where a class or name is defined.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Catalog, ClassRec, Target, is_private_module};
 
@@ -11,7 +11,7 @@ fn expand_target(raw: &str, name: &str) -> String {
 impl Catalog {
     fn class_index(&self) -> &HashMap<&'static str, Vec<u32>> {
         self.class_index.get_or_init(|| {
-            let mut idx: HashMap<&'static str, Vec<u32>> = HashMap::new();
+            let mut idx: HashMap<&'static str, Vec<u32>> = HashMap::default();
             for (i, m) in self.modules.iter().enumerate() {
                 let mut seen: Vec<&'static str> = Vec::new();
                 for c in &m.classes {
@@ -109,12 +109,12 @@ impl Catalog {
         for _ in 0..16 {
             let (m, e) = self.existence(t, &module)?;
             let defined_here = m.classes.iter().any(|c| c.name == name && c.mask & t.bit() != 0)
-                || self.existence(t, &format!("{module}.{name}")).is_some();
+                || self.existence(t, &super::qualified(&module, &name)).is_some();
             let next = match m.names.iter().find(|n| n.name == name && n.mask & t.bit() != 0) {
-                _ if defined_here => return Some(format!("{module}.{name}")),
+                _ if defined_here => return Some(super::qualified(&module, &name)),
                 Some(nr) => match nr.target {
                     Some(raw) => expand_target(raw, &name),
-                    None => return Some(format!("{module}.{name}")),
+                    None => return Some(super::qualified(&module, &name)),
                 },
                 None => format!("{}.{}", e.forward?, name),
             };

@@ -124,7 +124,7 @@ impl Catalog {
         rec: ClassRec,
         depth: u8,
     ) -> Option<(ClassRec, String)> {
-        let here = format!("{module}.{}", rec.name);
+        let here = super::qualified(module, rec.name);
         if rec.params != "-" || rec.bases == "-" || depth > 24 {
             return Some((rec, here));
         }

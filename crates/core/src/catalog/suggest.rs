@@ -1,6 +1,6 @@
 //! "Did you mean": the modules, names and classes closest to one that was not found.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::similarity::{self, bounded_levenshtein_bytes};
 use super::{Catalog, Target, is_private_module};
@@ -26,7 +26,7 @@ impl Catalog {
     /// The modules whose last path segment is `name`, by index.
     fn modules_named(&self, name: &str) -> &[u32] {
         let index = self.by_last_segment.get_or_init(|| {
-            let mut index: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut index: HashMap<String, Vec<u32>> = HashMap::default();
             for (i, m) in self.modules.iter().enumerate() {
                 let last = m.path.rsplit('.').next().unwrap_or(&m.path);
                 index.entry(last.to_string()).or_default().push(i as u32);
@@ -156,7 +156,7 @@ impl Catalog {
                     }
                 }
             }
-            let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut by_word: HashMap<String, Vec<u32>> = HashMap::default();
             for (i, n) in names.iter().enumerate() {
                 for w in &n.prepared.key {
                     let list = by_word.entry(w.clone()).or_default();

@@ -44,6 +44,12 @@ fn removed(key: &str) -> Option<(&'static str, &'static str)> {
 impl Finder {
     /// Identifiers used inside `{{ ... }}` blocks of a template string.
     fn template(&mut self, text: &str, range: TextRange) {
+        // Most strings hold no template: one byte search before the substring searches.
+        let bytes = text.as_bytes();
+        if !memchr::memchr_iter(b'{', bytes).any(|i| bytes.get(i.saturating_add(1)) == Some(&b'{'))
+        {
+            return;
+        }
         let mut rest = text;
         while let Some((_, after)) = rest.split_once("{{") {
             let Some((inner, after_close)) = after.split_once("}}") else { break };

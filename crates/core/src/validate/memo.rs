@@ -4,7 +4,7 @@
 //! validating a broken file costs. Each memo is bounded (cleared when full) and holds only what
 //! is a function of its key and the embedded catalog, so a remembered answer is the answer.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,7 +45,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         }
         let value = compute();
         if let Ok(mut guard) = self.entries.lock() {
-            let (g, map) = guard.get_or_insert_with(|| (generation, HashMap::new()));
+            let (g, map) = guard.get_or_insert_with(|| (generation, HashMap::default()));
             if *g != generation || map.len() >= self.capacity {
                 *g = generation;
                 map.clear();

@@ -45,6 +45,12 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: u32,
 
+    /// Keep what validation remembers (import checks, "did you mean" searches) from one pass to
+    /// the next, as one long batch or a server does; by default each timed pass starts without
+    /// them, as a fresh process would.
+    #[arg(long)]
+    pub warm: bool,
+
     /// Target Airflow version for .py files and rows that name none [default: 3.1].
     #[arg(long, short = 'a', value_name = "VERSION")]
     pub airflow_version: Option<AirflowVersion>,

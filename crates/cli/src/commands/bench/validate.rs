@@ -88,7 +88,7 @@ pub fn run(args: BenchArgs) -> u8 {
     let result = thread::scope(|scope| {
         thread::Builder::new()
             .stack_size(WORKER_STACK)
-            .spawn_scoped(scope, || measure(&jobs, repeat, warmup, threads))
+            .spawn_scoped(scope, || measure(&jobs, repeat, warmup, threads, args.warm))
             .map_err(|e| format!("cannot start the benchmark thread: {e}"))
             .and_then(|h| h.join().map_err(|_| "the benchmark thread crashed".to_string())?)
     });
@@ -143,6 +143,7 @@ fn measure(
     repeats: usize,
     warmup: usize,
     threads: usize,
+    warm: bool,
 ) -> Result<BenchResult, String> {
     let bytes = jobs.iter().map(|j| j.source.len()).sum();
     for _ in 0..warmup {
@@ -157,9 +158,12 @@ fn measure(
     let mut wall = Duration::ZERO;
     let threads = threads.clamp(1, jobs.len());
     for pass in 0..repeats {
-        // Each timed pass starts as a fresh process would, without the imports a pass before
-        // it checked (validate() remembers them: a real run meets the same imports often).
-        forget_memos();
+        // Unless --warm, each timed pass starts as a fresh process would, without the imports a
+        // pass before it checked (validate() remembers them: a real run meets the same imports
+        // often).
+        if !warm {
+            forget_memos();
+        }
         let start = Instant::now();
         let results: Vec<(Duration, usize, bool)> = if threads == 1 {
             jobs.iter().map(validate_timed).collect()
@@ -253,6 +257,7 @@ impl BenchResult {
             "bytes": self.bytes,
             "repeats": self.repeats,
             "warmup": args.warmup,
+            "warm": args.warm,
             "threads": self.threads,
             "total_seconds": self.wall.as_secs_f64(),
             "files_per_second": self.files_per_s(),
@@ -286,13 +291,14 @@ impl BenchResult {
         );
         let _ = writeln!(
             out,
-            "Airflow {}, {} timed pass{} after {} warm-up, {} thread{}",
+            "Airflow {}, {} timed pass{} after {} warm-up, {} thread{}, {}",
             version_label(args.airflow_version),
             self.repeats,
             if self.repeats == 1 { "" } else { "es" },
             args.warmup,
             self.threads,
             if self.threads == 1 { "" } else { "s" },
+            if args.warm { "searches kept between passes" } else { "each pass cold" },
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "  files/s      {:>12.1}", self.files_per_s());

@@ -258,7 +258,7 @@ fn bindings<'a>(
                 let bound = bound_name(alias, true);
                 bind(bound);
                 if s.level == 0 {
-                    imported.insert(bound, format!("{module}.{name}"));
+                    imported.insert(bound, crate::catalog::qualified(module, name));
                 }
             }
         }

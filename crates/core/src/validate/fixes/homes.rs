@@ -41,6 +41,21 @@ pub(super) fn home_of(
     name: &str,
     wrong_module: Option<&str>,
 ) -> Option<String> {
+    // Remembered: every answer of a batch imports the same few names from the same wrong places.
+    type Found = Memo<(Target, AirflowVersion, String, Option<String>), Option<String>>;
+    static FOUND: Found = Memo::new(4096);
+    FOUND.get_or_compute(
+        (target, version, name.to_string(), wrong_module.map(str::to_string)),
+        || search_home(target, version, name, wrong_module),
+    )
+}
+
+fn search_home(
+    target: Target,
+    version: AirflowVersion,
+    name: &str,
+    wrong_module: Option<&str>,
+) -> Option<String> {
     let cat = catalog();
     let exists = |m: &str| cat.name_status(target, m, name) == NameStatus::Exists;
     let not_wrong = |m: &str| Some(m) != wrong_module;

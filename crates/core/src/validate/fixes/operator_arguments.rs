@@ -6,8 +6,10 @@
 
 use super::edits::{Replacement, comment_out_argument, remove_argument};
 use super::{Context, Draft};
+use crate::catalog::{OperatorParams, Target};
 use crate::catalog::{catalog, similarity};
 use crate::fix::Applicability;
+use crate::validate::memo::Memo;
 use crate::validate::model::RawFinding;
 
 /// Arguments that do nothing since Airflow 2 (the context is always passed).
@@ -74,10 +76,9 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         let renamed = RENAMED
             .iter()
             .find(|(old, new)| *old == name && params.accepted.contains(*new))
-            .map(|(_, new)| (*new, Applicability::Safe));
+            .map(|(_, new)| ((*new).to_string(), Applicability::Safe));
         let guessed = || {
-            similarity::confident_match(name, params.accepted.iter().map(String::as_str))
-                .map(|real| (real, Applicability::Unsafe))
+            closest_argument(ctx.target(), &params, name).map(|real| (real, Applicability::Unsafe))
         };
         let Some((real, how)) = renamed.or_else(guessed) else {
             // No real argument to put in its place: a model's invention (`command=` for
@@ -95,12 +96,12 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
             }
             continue;
         };
-        if given.contains(&real) {
+        if given.contains(&real.as_str()) {
             continue;
         }
         let ident = kw.arg.as_ref()?;
-        edits.push((ident.range, real.to_string()));
         messages.push(format!("replace `{name}=` with `{real}=`"));
+        edits.push((ident.range, real));
         applicability = applicability.max(how);
     }
     if edits.is_empty() {
@@ -111,4 +112,16 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
         return None;
     }
     Some(Draft { applicability, message: messages.join(", "), edits })
+}
+
+/// The one accepted argument a misspelt keyword confidently means, remembered: a batch
+/// misspells the same keywords of the same operators in answer after answer, and the class
+/// where the signature is defined (with the target) decides what it accepts.
+fn closest_argument(target: Target, params: &OperatorParams, written: &str) -> Option<String> {
+    type Found = Memo<(Target, String, String), Option<String>>;
+    static FOUND: Found = Memo::new(4096);
+    FOUND.get_or_compute((target, params.defined_at.clone(), written.to_string()), || {
+        similarity::confident_match(written, params.accepted.iter().map(String::as_str))
+            .map(str::to_string)
+    })
 }

@@ -159,7 +159,11 @@ impl<'a> Interp<'a> {
             return Flow::Return;
         }
         let module = s.module.as_ref().map_or("", |m| m.as_str());
-        let dotted = format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module);
+        let dotted = if s.level == 0 {
+            module.to_string()
+        } else {
+            format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module)
+        };
         if s.level == 0 {
             let names = s
                 .names
@@ -175,8 +179,11 @@ impl<'a> Interp<'a> {
                 continue;
             }
             let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
-            let qualified =
-                if dotted.is_empty() { name.to_string() } else { format!("{dotted}.{name}") };
+            let qualified = if dotted.is_empty() {
+                name.to_string()
+            } else {
+                crate::catalog::qualified(&dotted, name)
+            };
             self.bind(bound, Value::Imported(qualified));
         }
         Flow::Normal
