@@ -33,13 +33,18 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
         // Custom operators from a plugin or a shared module still behave like operators.
         return if is_operator_class_name(last) { ApiKind::Operator } else { ApiKind::Other };
     }
-    let segments: Vec<&str> = qualified.split('.').collect();
-    // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk.
-    if let Some(i) = segments.iter().position(|s| *s == "task")
-        && i >= 1
-        && segments.len().saturating_sub(i) <= 2
-        && matches!(i.checked_sub(1).and_then(|j| segments.get(j)), Some(&("decorators" | "sdk")))
-    {
+    // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk: the
+    // first `task` segment, right after one of those, with at most one segment after it.
+    let (mut previous, mut before_task, mut after_task) = (None, None, None::<usize>);
+    for segment in qualified.split('.') {
+        match after_task.as_mut() {
+            Some(n) => *n = n.saturating_add(1),
+            None if segment == "task" => (before_task, after_task) = (previous, Some(0)),
+            None => {}
+        }
+        previous = Some(segment);
+    }
+    if after_task.is_some_and(|n| n <= 1) && matches!(before_task, Some("decorators" | "sdk")) {
         return ApiKind::TaskDecorator;
     }
     match last {

@@ -185,6 +185,9 @@ impl<'a> Visitor<'a> for GlobalDecls<'a> {
         }
         super::guard_stack(|| visitor::walk_stmt(self, stmt));
     }
+
+    // `global` is a statement, and no expression holds a statement: only statements are walked.
+    fn visit_expr(&mut self, _expr: &'a Expr) {}
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

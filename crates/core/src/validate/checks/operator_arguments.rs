@@ -3,10 +3,13 @@
 use ruff_python_ast as ast;
 use ruff_text_size::Ranged;
 
+use crate::AirflowVersion;
+use crate::catalog::OperatorParams;
 use crate::finding::Severity;
 use crate::rules;
 use crate::validate::interp::Interp;
 use crate::validate::interp::helpers::*;
+use crate::validate::memo::Memo;
 use crate::validate::model::*;
 
 impl<'a> Interp<'a> {
@@ -29,8 +32,7 @@ impl<'a> Interp<'a> {
                 let fix = unknown
                     .iter()
                     .filter_map(|u| {
-                        closest(u, params.accepted.iter().map(String::as_str))
-                            .map(|c| format!("`{u}` → `{c}`"))
+                        nearest_accepted(self.version, &params, u).map(|c| format!("`{u}` → `{c}`"))
                     })
                     .collect::<Vec<_>>();
                 let listed =
@@ -81,4 +83,19 @@ impl<'a> Interp<'a> {
             );
         }
     }
+}
+
+/// The accepted argument nearest to an unknown one, remembered: a batch passes the same wrong
+/// keywords to the same operators in answer after answer, and the class where the signature is
+/// defined (with the version) decides what it accepts.
+fn nearest_accepted(
+    version: AirflowVersion,
+    params: &OperatorParams,
+    unknown: &str,
+) -> Option<String> {
+    type Found = Memo<(AirflowVersion, String, String), Option<String>>;
+    static FOUND: Found = Memo::new(4096);
+    FOUND.get_or_compute((version, params.defined_at.clone(), unknown.to_string()), || {
+        closest(unknown, params.accepted.iter().map(String::as_str)).map(str::to_string)
+    })
 }
