@@ -116,12 +116,15 @@ def load(name, tool):
     return [json.loads((out / f"{name}.{tool}.{r}.json").read_text()) for r in range(1, runs + 1)]
 
 def floor(name):
-    parse, validate = [], []
+    parse, validate, warm = [], [], []
     for r in range(1, runs + 1):
         text = (out / f"{name}.parse_speed.{r}.txt").read_text()
         parse.append(float(re.search(r"parse only: \d+ files, ([\d.]+) files/s", text).group(1)))
         validate.append(float(re.search(r"validate: \d+ files, ([\d.]+) files/s", text).group(1)))
-    return med(parse), med(validate)
+        # Older parse_speed builds have no warm pass.
+        m = re.search(r"validate warm: \d+ files, ([\d.]+) files/s", text)
+        warm.append(float(m.group(1)) if m else float("nan"))
+    return med(parse), med(validate), med(warm)
 
 print(f"Medians of {runs} runs (each run: `repeats` timed passes after 1 warm-up, one thread); "
       "ratio = dagsmith files/s / airflow-net files/s of the same run, median (min-max).\n")
@@ -144,17 +147,17 @@ for name in sets:
     if ds[0]["files"] != an[0]["files"] or ds[0]["bytes"] != an[0]["bytes"]:
         print(f"\nWARNING: {name}: the tools saw different inputs "
               f"({ds[0]['files']} files/{ds[0]['bytes']} B vs {an[0]['files']}/{an[0]['bytes']})")
-    p, v = floor(name)
+    p, v, w = floor(name)
     ast_fps = med(a["files_per_second"] for a in load(name, "ast-parse"))
-    floors.append((name, p, v, ast_fps, med(a["files_per_second"] for a in an)))
+    floors.append((name, p, v, w, ast_fps, med(a["files_per_second"] for a in an)))
 
 print("\nParser floors (files/s, medians). dagsmith-core's parse_speed example times"
-      " ruff_python_parser alone and validate() in one process (5 passes after 1 untimed one, default Airflow"
+      " ruff_python_parser alone and validate() in one process (5 passes after 1 untimed one, default Airflow; warm: the searches validate() remembers kept between passes"
       " version, system allocator); bench-airflow-net.py --parse-only times CPython's ast.parse alone.\n")
-print("| set | ruff parse only | validate (parse_speed) | validate ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for name, p, v, a, av in floors:
-    print(f"| {name} | {p:,.0f} | {v:,.0f} | {p / v:.2f} | {20 * av:,.0f} | {a:,.0f} | {av:,.0f} |")
+print("| set | ruff parse only | validate (parse_speed) | validate ÷ parse time | validate warm | warm ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, p, v, w, a, av in floors:
+    print(f"| {name} | {p:,.0f} | {v:,.0f} | {p / v:.2f} | {w:,.0f} | {p / w:.2f} | {20 * av:,.0f} | {a:,.0f} | {av:,.0f} |")
 
 print("\nSlowest airflow-net files (median µs, run 1):")
 for name in sets:
