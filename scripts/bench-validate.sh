@@ -152,8 +152,9 @@ for name in sets:
     floors.append((name, p, v, w, ast_fps, med(a["files_per_second"] for a in an)))
 
 print("\nParser floors (files/s, medians). dagsmith-core's parse_speed example times"
-      " ruff_python_parser alone and validate() in one process (5 passes after 1 untimed one, default Airflow; warm: the searches validate() remembers kept between passes"
-      " version, system allocator); bench-airflow-net.py --parse-only times CPython's ast.parse alone.\n")
+      " ruff_python_parser alone and validate() in one process (5 passes after 1 untimed one, default Airflow"
+      " version, system allocator; warm: the searches validate() remembers kept between passes);"
+      " bench-airflow-net.py --parse-only times CPython's ast.parse alone.\n")
 print("| set | ruff parse only | validate (parse_speed) | validate ÷ parse time | validate warm | warm ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, p, v, w, a, av in floors:
