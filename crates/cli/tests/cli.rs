@@ -425,12 +425,17 @@ fn bench_validate_reports_throughput() {
     assert_eq!(v["repeats"], 2);
     assert_eq!(v["threads"], 1);
     assert_eq!(v["loads"], 1);
+    assert_eq!(v["warm"], false);
     for key in ["files_per_second", "mb_per_second", "mean_us", "p50_us", "p99_us", "findings"] {
         assert!(v[key].is_number(), "{key}");
     }
     let out = run_in(dir.path(), &["bench", "validate", ".", "--repeat", "1"], None);
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("files/s"));
+    assert!(stdout(&out).contains("each pass cold"), "{}", stdout(&out));
+    let out = run_in(dir.path(), &["bench", "validate", ".", "--repeat", "1", "--warm"], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("searches kept between passes"), "{}", stdout(&out));
     // No default corpus next to a fresh directory (the temp dir's own parent may hold one: CI
     // clones into the folder beside shared/).
     let lonely = dir.path().join("lonely");

@@ -373,11 +373,13 @@ mod tests {
                 path: None,
             })
             .collect();
-        let r = measure(&jobs, 2, 0, 2).unwrap();
-        assert_eq!(r.per_file.len(), 6);
-        assert_eq!(r.slowest.len(), 3);
-        assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
-        assert_eq!(r.loads, 0);
-        assert!(r.findings >= 3);
+        for warm in [false, true] {
+            let r = measure(&jobs, 2, 0, 2, warm).unwrap();
+            assert_eq!(r.per_file.len(), 6);
+            assert_eq!(r.slowest.len(), 3);
+            assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
+            assert_eq!(r.loads, 0);
+            assert!(r.findings >= 3);
+        }
     }
 }
