@@ -90,7 +90,7 @@ impl Catalog {
                     .target?
                     .split('|')
                     .find_map(|raw| self.split_dotted(t, &expand_target(raw, &name)))?,
-                None => self.split_dotted(t, &format!("{}.{}", e.forward?, name))?,
+                None => self.split_dotted(t, &super::qualified(e.forward?, &name))?,
             };
             module = nm;
             name = nn;
@@ -116,7 +116,7 @@ impl Catalog {
                     Some(raw) => expand_target(raw, &name),
                     None => return Some(super::qualified(&module, &name)),
                 },
-                None => format!("{}.{}", e.forward?, name),
+                None => super::qualified(e.forward?, &name),
             };
             let (nm, nn) = next.rsplit_once('.')?;
             if nm != "airflow" && !nm.starts_with("airflow.") {

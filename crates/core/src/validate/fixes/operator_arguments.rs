@@ -6,8 +6,7 @@
 
 use super::edits::{Replacement, comment_out_argument, remove_argument};
 use super::{Context, Draft};
-use crate::catalog::{OperatorParams, Target};
-use crate::catalog::{catalog, similarity};
+use crate::catalog::{OperatorParams, Target, catalog, similarity};
 use crate::fix::Applicability;
 use crate::validate::memo::Memo;
 use crate::validate::model::RawFinding;
