@@ -26,6 +26,7 @@ mod schedule;
 mod stdlib;
 mod syntax;
 mod unused_imports;
+mod uses;
 
 pub use memo::forget as forget_memos;
 
@@ -83,6 +84,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         return finish(sink.findings, Vec::new(), options);
     }
     let has_syntax_errors = !sink.findings.is_empty();
+    let uses = uses::LazyUses::new(body);
     syntax::check_compile_rules(body, &mut sink);
 
     let dynamic = dynamic_names(body);
@@ -128,7 +130,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         }
     }
     if dynamic.is_none() {
-        unused_imports::check(body, options.airflow_version, &mut raw);
+        unused_imports::check(body, &uses, options.airflow_version, &mut raw);
     }
     if options.airflow_version.is_v3() {
         for (range, key, instead) in context_keys::removed_context_keys(body) {
@@ -146,7 +148,8 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     // On a file that does not parse, structure findings would describe a guess: keep only
     // the syntax errors, but still show the DAGs we could recover.
     if !has_syntax_errors {
-        let fixes = fixes::Context::new(source, body, options.airflow_version, &interp.model);
+        let fixes =
+            fixes::Context::new(source, body, &uses, options.airflow_version, &interp.model);
         for f in raw {
             let autofix = fixes.fix_for(&f, &lines);
             sink.push_with(f.rule, f.severity, f.range, f.message, f.fix, autofix);

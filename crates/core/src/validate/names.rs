@@ -18,7 +18,11 @@ struct Bindings<'a> {
 
 impl<'a> Bindings<'a> {
     fn of_body(body: &'a [Stmt]) -> Self {
-        let mut b = Bindings::default();
+        // Sized for a module's names up front: growing the set rehashes it each time.
+        let mut b = Bindings {
+            names: HashSet::with_capacity_and_hasher(32, Default::default()),
+            globals: HashSet::default(),
+        };
         for stmt in body {
             b.visit_stmt(stmt);
         }

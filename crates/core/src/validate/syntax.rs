@@ -295,11 +295,20 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(call) => {
+                let keywords = &call.arguments.keywords;
+                // A call has a handful of keywords: comparing each with those before it costs
+                // less than a set (most calls in a DAG file are operators with keywords).
                 let mut seen = HashSet::default();
-                for kw in &call.arguments.keywords {
-                    if let Some(arg) = &kw.arg
-                        && !seen.insert(arg.as_str())
-                    {
+                for (i, kw) in keywords.iter().enumerate() {
+                    let Some(arg) = &kw.arg else { continue };
+                    let repeated = if keywords.len() <= 16 {
+                        keywords[..i]
+                            .iter()
+                            .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == arg.as_str()))
+                    } else {
+                        !seen.insert(arg.as_str())
+                    };
+                    if repeated {
                         self.error(kw.range, format!("keyword argument repeated: {arg}"));
                     }
                 }

@@ -1,32 +1,23 @@
 //! DS217: names imported from provider packages at module level that nothing in the file
 //! uses. Each is a dependency on an installed provider for nothing.
 
-use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{self as ast, Expr, Stmt};
-use rustc_hash::FxHashSet as HashSet;
+use ruff_python_ast::{self as ast, Stmt};
 
 use super::fixes::bound_name;
 use super::model::RawFinding;
+use super::uses::LazyUses;
 use crate::AirflowVersion;
 use crate::catalog::{NameStatus, catalog};
 use crate::rules;
 
-/// Every identifier the file reads or writes as a name (at any depth).
-#[derive(Default)]
-struct Names<'a>(HashSet<&'a str>);
-
-impl<'a> Visitor<'a> for Names<'a> {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Name(n) = expr {
-            self.0.insert(n.id.as_str());
-        }
-        visitor::walk_expr(self, expr);
-    }
-}
-
 /// Reports the unused names of each module-level `from airflow.providers... import`, one
 /// finding per statement. Names and modules the target lacks are left to their own findings.
-pub(super) fn check(body: &[Stmt], version: AirflowVersion, out: &mut Vec<RawFinding>) {
+pub(super) fn check(
+    body: &[Stmt],
+    uses: &LazyUses,
+    version: AirflowVersion,
+    out: &mut Vec<RawFinding>,
+) {
     let imports: Vec<&ast::StmtImportFrom> = body
         .iter()
         .filter_map(|stmt| match stmt {
@@ -43,10 +34,7 @@ pub(super) fn check(body: &[Stmt], version: AirflowVersion, out: &mut Vec<RawFin
         // Most files import no provider: no need to walk them for names.
         return;
     }
-    let mut names = Names::default();
-    for stmt in body {
-        names.visit_stmt(stmt);
-    }
+    let names = &uses.get().names;
     let cat = catalog();
     let target = cat.target_for(version);
     for imp in imports {
@@ -58,7 +46,7 @@ pub(super) fn check(body: &[Stmt], version: AirflowVersion, out: &mut Vec<RawFin
             .filter(|a| {
                 let bound = bound_name(a, true);
                 bound != "*"
-                    && !names.0.contains(bound)
+                    && !names.contains_key(bound)
                     && cat.name_status(target, module, a.name.as_str()) == NameStatus::Exists
             })
             .map(|a| format!("`{}`", a.name.as_str()))

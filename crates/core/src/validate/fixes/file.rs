@@ -2,25 +2,20 @@
 //! names are bound, and where a new import goes. Built once per file, only when a finding may
 //! have a fix.
 
-use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::validate::uses::Uses;
+
 pub(super) struct FileIndex<'a> {
     pub source: &'a str,
     pub body: &'a [Stmt],
-    /// `from X import ...` statements at any depth, in source order.
-    pub import_froms: Vec<&'a ast::StmtImportFrom>,
+    /// The file's imports at any depth, calls, names and attributes (shared with DS217).
+    pub uses: &'a Uses<'a>,
     /// Names bound by module-level imports (also under module-level `if`/`try`), to the dotted
     /// path they name: `BashOperator` → `airflow.operators.bash.BashOperator`.
-    pub imported: HashMap<&'a str, String>,
-    /// Every call, in source order of their start.
-    pub calls: Vec<&'a ast::ExprCall>,
-    /// Every `Name` node, by identifier, in source order.
-    pub names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
-    /// The attributes read off each plain name: `datetime.now` → `datetime`: [`now`].
-    pub attributes: HashMap<&'a str, Vec<&'a str>>,
+    pub imported: HashMap<&'a str, ImportedPath<'a>>,
     /// How many statements bind each name at module level (imports, assignments, `def`,
     /// `class`, `for`/`with` targets), outside functions and classes.
     pub module_bindings: HashMap<&'a str, usize>,
@@ -29,29 +24,16 @@ pub(super) struct FileIndex<'a> {
 }
 
 impl<'a> FileIndex<'a> {
-    pub fn new(source: &'a str, body: &'a [Stmt]) -> Self {
-        let mut collector = Collector::default();
-        for stmt in body {
-            collector.visit_stmt(stmt);
-        }
-        let mut imported = HashMap::default();
-        let mut module_bindings = HashMap::default();
+    pub fn new(source: &'a str, body: &'a [Stmt], uses: &'a Uses<'a>) -> Self {
+        // Sized for a DAG file's imports and module names: growing rehashes.
+        let mut imported = HashMap::with_capacity_and_hasher(16, Default::default());
+        let mut module_bindings = HashMap::with_capacity_and_hasher(32, Default::default());
         module_level(body, &mut |stmt| bindings(stmt, &mut imported, &mut module_bindings));
         let newline = match source.find('\n') {
             Some(i) if source[..i].ends_with('\r') => "\r\n",
             _ => "\n",
         };
-        FileIndex {
-            source,
-            body,
-            import_froms: collector.import_froms,
-            imported,
-            calls: collector.calls,
-            names: collector.names,
-            attributes: collector.attributes,
-            module_bindings,
-            newline,
-        }
+        FileIndex { source, body, uses, imported, module_bindings, newline }
     }
 
     pub fn text(&self, range: TextRange) -> &'a str {
@@ -61,7 +43,7 @@ impl<'a> FileIndex<'a> {
     /// The call whose range is `range`, or that has a keyword argument with range `range`,
     /// or a keyword whose value has range `range`.
     pub fn call_at(&self, range: TextRange) -> Option<&'a ast::ExprCall> {
-        self.calls.iter().copied().find(|c| {
+        self.uses.calls.iter().copied().find(|c| {
             c.range() == range || c.arguments.keywords.iter().any(|k| argument_at(c, k, range))
         })
     }
@@ -78,7 +60,7 @@ impl<'a> FileIndex<'a> {
     /// `from airflow.operators import bash` → `airflow.operators.bash.BashOperator`.
     pub fn qualified_callee(&self, func: &Expr) -> Option<String> {
         match func {
-            Expr::Name(n) => self.imported.get(n.id.as_str()).cloned(),
+            Expr::Name(n) => self.imported.get(n.id.as_str()).map(ImportedPath::qualified),
             Expr::Attribute(a) => {
                 Some(format!("{}.{}", self.qualified_callee(&a.value)?, a.attr.as_str()))
             }
@@ -144,7 +126,8 @@ impl<'a> FileIndex<'a> {
 
     /// The calls of the plain name `name` (`Name(...)`), in source order.
     pub fn calls_of<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a ast::ExprCall> + 's {
-        self.calls
+        self.uses
+            .calls
             .iter()
             .copied()
             .filter(move |c| matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == name))
@@ -229,9 +212,26 @@ pub(in crate::validate) fn bound_name(alias: &ast::Alias, from_import: bool) -> 
     }
 }
 
+/// The dotted path an imported name stands for, as the import statement spells it (built into
+/// one string only when a fix asks: most files' imports are never looked up).
+#[derive(Clone, Copy)]
+pub(super) struct ImportedPath<'a> {
+    module: &'a str,
+    name: Option<&'a str>,
+}
+
+impl ImportedPath<'_> {
+    pub fn qualified(&self) -> String {
+        match self.name {
+            Some(name) => crate::catalog::qualified(self.module, name),
+            None => self.module.to_string(),
+        }
+    }
+}
+
 fn bindings<'a>(
     stmt: &'a Stmt,
-    imported: &mut HashMap<&'a str, String>,
+    imported: &mut HashMap<&'a str, ImportedPath<'a>>,
     counts: &mut HashMap<&'a str, usize>,
 ) {
     let mut bind = |name: &'a str| {
@@ -245,7 +245,7 @@ fn bindings<'a>(
                 bind(bound);
                 // `import a.b` names the package `a`; `import a.b as c` names `a.b`.
                 let path = if alias.asname.is_some() { alias.name.as_str() } else { bound };
-                imported.insert(bound, path.to_string());
+                imported.insert(bound, ImportedPath { module: path, name: None });
             }
         }
         Stmt::ImportFrom(s) => {
@@ -258,7 +258,7 @@ fn bindings<'a>(
                 let bound = bound_name(alias, true);
                 bind(bound);
                 if s.level == 0 {
-                    imported.insert(bound, crate::catalog::qualified(module, name));
+                    imported.insert(bound, ImportedPath { module, name: Some(name) });
                 }
             }
         }
@@ -290,37 +290,6 @@ fn target_names<'a>(target: &'a Expr, bind: &mut impl FnMut(&'a str)) {
         Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, bind)),
         Expr::Starred(s) => target_names(&s.value, bind),
         _ => {}
-    }
-}
-
-#[derive(Default)]
-struct Collector<'a> {
-    import_froms: Vec<&'a ast::StmtImportFrom>,
-    calls: Vec<&'a ast::ExprCall>,
-    names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
-    attributes: HashMap<&'a str, Vec<&'a str>>,
-}
-
-impl<'a> Visitor<'a> for Collector<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if let Stmt::ImportFrom(s) = stmt {
-            self.import_froms.push(s);
-        }
-        super::super::guard_stack(|| visitor::walk_stmt(self, stmt));
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        match expr {
-            Expr::Call(c) => self.calls.push(c),
-            Expr::Name(n) => self.names.entry(n.id.as_str()).or_default().push(n),
-            Expr::Attribute(a) => {
-                if let Expr::Name(n) = &*a.value {
-                    self.attributes.entry(n.id.as_str()).or_default().push(a.attr.as_str());
-                }
-            }
-            _ => {}
-        }
-        super::super::guard_stack(|| visitor::walk_expr(self, expr));
     }
 }
 

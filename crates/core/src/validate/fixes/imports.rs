@@ -73,7 +73,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
 
 fn statement_fix(ctx: &Context, range: TextRange, only_shims: bool) -> Option<Draft> {
     let file = ctx.file();
-    let stmt = file.import_froms.iter().copied().find(|s| s.range == range)?;
+    let stmt = file.uses.import_froms.iter().copied().find(|s| s.range == range)?;
     let module = stmt.module.as_ref().filter(|_| stmt.level == 0)?.as_str();
     // `days_ago` alone becomes pendulum; other names there (`datetime`, which 2.x re-exported
     // from the standard library) move like any import.
@@ -138,7 +138,7 @@ pub(super) fn fix_task_package(ctx: &Context, finding: &RawFinding) -> Option<Dr
         return None;
     }
     let file = ctx.file();
-    let (stmt, alias) = file.import_froms.iter().find_map(|s| {
+    let (stmt, alias) = file.uses.import_froms.iter().find_map(|s| {
         let from_airflow =
             s.level == 0 && s.module.as_ref().is_some_and(|m| m.as_str() == "airflow");
         let alias = s
@@ -212,7 +212,7 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
     let unused_and_missing = |a: &ast::Alias| {
         let bound = bound_name(a, true);
         a.name.as_str() != "*"
-            && file.names.get(bound).is_none_or(Vec::is_empty)
+            && file.uses.names.get(bound).is_none_or(Vec::is_empty)
             && (provider || cannot_import(t, module, a.name.as_str()))
     };
     let (dropped, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
@@ -439,7 +439,15 @@ pub(super) fn rename_uses(ctx: &Context, old: &str, new: &str) -> Option<Vec<Rep
     if file.module_bindings.get(old).copied().unwrap_or(0) > 1 {
         return None;
     }
-    Some(file.names.get(old).into_iter().flatten().map(|n| (n.range(), new.to_string())).collect())
+    Some(
+        file.uses
+            .names
+            .get(old)
+            .into_iter()
+            .flatten()
+            .map(|n| (n.range(), new.to_string()))
+            .collect(),
+    )
 }
 
 fn message(module: &str, moves: &[Move], all_to_one: bool) -> String {

@@ -30,6 +30,7 @@ use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::model::{DagModel, RawFinding};
+use super::uses::LazyUses;
 use crate::AirflowVersion;
 use crate::catalog::{Target, catalog};
 use crate::fix::{Applicability, Edit, Fix};
@@ -53,6 +54,7 @@ pub(super) struct Context<'a> {
     pub version: AirflowVersion,
     target: OnceCell<Target>,
     pub model: &'a DagModel,
+    uses: &'a LazyUses<'a>,
     file: OnceCell<FileIndex<'a>>,
     /// Import statements' fixes by (statement, shims only): several findings of one statement
     /// share its fix, and finding it searches the catalog.
@@ -63,6 +65,7 @@ impl<'a> Context<'a> {
     pub fn new(
         source: &'a str,
         body: &'a [Stmt],
+        uses: &'a LazyUses<'a>,
         version: AirflowVersion,
         model: &'a DagModel,
     ) -> Self {
@@ -72,6 +75,7 @@ impl<'a> Context<'a> {
             version,
             target: OnceCell::new(),
             model,
+            uses,
             file: OnceCell::new(),
             import_fixes: RefCell::default(),
         }
@@ -83,7 +87,7 @@ impl<'a> Context<'a> {
     }
 
     fn file(&self) -> &FileIndex<'a> {
-        self.file.get_or_init(|| FileIndex::new(self.source, self.body))
+        self.file.get_or_init(|| FileIndex::new(self.source, self.body, self.uses.get()))
     }
 
     /// The fix for a finding, if its rule has one and it applies here.

@@ -145,12 +145,12 @@ fn import_for(ctx: &Context, name: &str) -> Option<ImportLine> {
 
 /// The modules the file imports names from (`from X import ...`).
 fn imported_modules<'c>(ctx: &'c Context) -> impl Iterator<Item = &'c str> + 'c {
-    ctx.file().import_froms.iter().filter_map(|i| i.module.as_ref().map(|m| m.as_str()))
+    ctx.file().uses.import_froms.iter().filter_map(|i| i.module.as_ref().map(|m| m.as_str()))
 }
 
 /// Some call passes the name `dag` as its `dag=` argument.
 fn passed_as_dag_argument(ctx: &Context) -> bool {
-    ctx.file().calls.iter().any(|c| {
+    ctx.file().uses.calls.iter().any(|c| {
         c.arguments.keywords.iter().any(|k| {
             k.arg.as_ref().is_some_and(|a| a.as_str() == "dag")
                 && matches!(&k.value, ruff_python_ast::Expr::Name(n) if n.id.as_str() == "dag")
@@ -187,11 +187,11 @@ fn datetime_import(ctx: &Context) -> Option<ImportLine> {
 
 /// Every use of `name` is `name.attr` with `accept(attr)`.
 fn all_uses_are_attributes(ctx: &Context, name: &str, accept: impl Fn(&str) -> bool) -> bool {
-    let uses = ctx.file().names.get(name).map_or(0, Vec::len);
+    let uses = ctx.file().uses.names.get(name).map_or(0, Vec::len);
     uses > 0 && attributes_of(ctx, name).filter(|a| accept(a)).count() == uses
 }
 
 /// The attribute names read directly off `name` (`name.attr`).
 fn attributes_of<'c>(ctx: &'c Context, name: &str) -> impl Iterator<Item = &'c str> + 'c {
-    ctx.file().attributes.get(name).into_iter().flatten().copied()
+    ctx.file().uses.attributes.get(name).into_iter().flatten().copied()
 }

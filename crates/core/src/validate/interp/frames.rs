@@ -47,17 +47,17 @@ impl<'a> Interp<'a> {
         // `except ImportError:` must not make `if k8s:` statically false. DAG objects are
         // kept, since only their structure matters. A variable that was first bound in the
         // same region is replaced: both bindings run, or neither.
-        let same_region = region.is_some() && frame.bound_in.get(name).copied() == region;
-        let value = match (uncertain, frame.vars.contains_key(name), &value) {
-            (true, true, Value::Dag(_) | Value::Task(_) | Value::XCom(_) | Value::Group(_)) => {
-                value
-            }
-            (true, true, _) if !same_region => Value::Unknown,
-            _ => value,
-        };
-        if !frame.vars.contains_key(name)
-            && let Some(r) = region
-        {
+        // Rebinding (most binds in loops and branches) replaces the value in place: no new key.
+        if let Some(slot) = frame.vars.get_mut(name) {
+            let same_region = || region.is_some() && frame.bound_in.get(name).copied() == region;
+            *slot = match (uncertain, &value) {
+                (true, Value::Dag(_) | Value::Task(_) | Value::XCom(_) | Value::Group(_)) => value,
+                (true, _) if !same_region() => Value::Unknown,
+                _ => value,
+            };
+            return;
+        }
+        if let Some(r) = region {
             frame.bound_in.insert(name.to_string(), r);
         }
         frame.vars.insert(name.to_string(), value);

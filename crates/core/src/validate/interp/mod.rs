@@ -176,7 +176,8 @@ impl<'a> Interp<'a> {
             id: 0,
             kind: FrameKind::Module,
             parent: None,
-            vars: HashMap::default(),
+            // A DAG file binds a few dozen module names: no rehashing while they come.
+            vars: HashMap::with_capacity_and_hasher(64, Default::default()),
             bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,
