@@ -87,7 +87,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let uses = uses::LazyUses::new(body);
     syntax::check_compile_rules(body, &mut sink);
 
-    let dynamic = dynamic_names(body);
+    let Scan { dynamic, deferred_code } = scan(body);
     let postponed_annotations = body.iter().any(|stmt| {
         matches!(stmt, Stmt::ImportFrom(imp)
             if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
@@ -108,7 +108,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             message: "names are created dynamically here, so undefined names are reported as warnings only".into(),
             fix: None,
         });
-    } else {
+    } else if deferred_code {
         let import_time: HashSet<TextRange> = raw
             .iter()
             .filter(|f| f.rule.code == rules::UNDEFINED_NAME.code)
@@ -197,11 +197,19 @@ pub(crate) fn guard_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
 
-/// The first place where the file creates names dynamically (`from x import *`,
-/// `globals()`, `exec`, ...), if any.
-fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
-    /// (first dynamic place, function nesting depth)
-    struct Finder(Option<TextRange>, u32);
+/// What a walk of the whole tree tells before the file is interpreted.
+struct Scan {
+    /// The first place where the file creates names dynamically (`from x import *`,
+    /// `globals()`, `exec`, ...), if any. The walk stops there.
+    dynamic: Option<TextRange>,
+    /// Whether the file has code that runs later (a `def` or a `lambda`; known when `dynamic`
+    /// is not): without any, DS103 has nothing to look at and its walks are skipped.
+    deferred_code: bool,
+}
+
+fn scan(body: &[Stmt]) -> Scan {
+    /// (first dynamic place, function nesting depth, deferred code seen)
+    struct Finder(Option<TextRange>, u32, bool);
     impl<'a> Visitor<'a> for Finder {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             if self.0.is_some() {
@@ -212,6 +220,7 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                     self.0 = Some(imp.range);
                 }
                 Stmt::FunctionDef(_) => {
+                    self.2 = true;
                     self.1 = self.1.saturating_add(1);
                     guard_stack(|| visitor::walk_stmt(self, stmt));
                     self.1 = self.1.saturating_sub(1);
@@ -242,6 +251,7 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
                 }
             }
             if let Expr::Lambda(_) = expr {
+                self.2 = true;
                 self.1 = self.1.saturating_add(1);
                 guard_stack(|| visitor::walk_expr(self, expr));
                 self.1 = self.1.saturating_sub(1);
@@ -250,11 +260,11 @@ fn dynamic_names(body: &[Stmt]) -> Option<TextRange> {
             guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
-    let mut finder = Finder(None, 0);
+    let mut finder = Finder(None, 0, false);
     for stmt in body {
         finder.visit_stmt(stmt);
     }
-    finder.0
+    Scan { dynamic: finder.0, deferred_code: finder.2 }
 }
 
 /// Collects findings, converting ranges to line/column.
