@@ -14,6 +14,7 @@ pub mod fix;
 pub mod formats;
 pub mod graph;
 pub mod noqa;
+mod parse;
 pub mod pipeline;
 pub mod prompt;
 pub mod report;

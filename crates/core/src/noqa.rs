@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 
 use ruff_python_ast::token::TokenKind;
-use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::finding::Finding;
@@ -78,7 +77,7 @@ impl Directives {
     pub fn scan(source: &str) -> Directives {
         let mut out = Directives::default();
         let lines = LineIndex::new(source);
-        let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
+        let parsed = crate::parse::parse_module(source);
         // Start offsets of the f-/t-strings being read (they nest).
         let mut open_strings: Vec<TextSize> = Vec::new();
         // Byte ranges of whole strings, to tell a continuation backslash from one in a string.

@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 
 use ruff_python_ast::{Mod, Stmt};
-use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
 
 use crate::{Report, Severity, rules};
@@ -43,7 +42,7 @@ pub fn missing_names(report: &Report) -> Option<Vec<String>> {
 /// imports (and docstring). Imports already in `code` are not repeated. `None` when the
 /// answer has a syntax error or defines none of the names.
 pub fn insert_definitions(code: &str, answer: &str, names: &[String]) -> Option<String> {
-    let parsed = parse_unchecked(answer, ParseOptions::from(Mode::Module));
+    let parsed = crate::parse::parse_module(answer);
     if !parsed.errors().is_empty() {
         return None;
     }
@@ -96,7 +95,7 @@ pub fn insert_definitions(code: &str, answer: &str, names: &[String]) -> Option<
 /// The byte offset after `code`'s docstring and leading imports (at the start of the next
 /// line); 0 when the file starts with something else.
 fn after_imports(code: &str) -> Option<usize> {
-    let parsed = parse_unchecked(code, ParseOptions::from(Mode::Module));
+    let parsed = crate::parse::parse_module(code);
     let Mod::Module(module) = parsed.syntax() else { return None };
     let mut end = 0usize;
     for (i, stmt) in module.body.iter().enumerate() {

@@ -5,7 +5,6 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
-use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -41,7 +40,7 @@ enum Binding {
 pub fn imported_symbol_at(source: &str, line: u32, column: u32) -> Option<ImportedSymbol> {
     let lines = LineIndex::new(source);
     let offset = lines.offset(line, column)?;
-    let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
+    let parsed = crate::parse::parse_module(source);
     let ruff_python_ast::Mod::Module(module) = parsed.syntax() else { return None };
 
     let mut finder = Finder { offset, bindings: HashMap::default(), hit: None, at_import: None };

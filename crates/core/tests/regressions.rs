@@ -50,6 +50,63 @@ fn deep_nesting_is_refused_like_cpython() {
     assert!(report.findings.iter().all(|f| f.code != "DS001"), "{:?}", report.findings);
 }
 
+/// Trees tens of thousands of levels deep without a single bracket (a long `+` chain, `not`
+/// after `not`, a chain of attributes), in module code and in a function body: every walk
+/// over them must move to a new stack segment rather than overflow. On a thread with a small
+/// stack, so that the segments are needed even in release builds.
+#[test]
+fn deep_trees_without_brackets_grow_the_stack() {
+    let n = 20_000;
+    let plus = vec!["1"; n].join(" + ");
+    let names = vec!["y"; n].join(" + ");
+    let source = format!(
+        "x = {plus}\ndef f():\n    return {names}\nz = {}x\nw = a{}\n",
+        "not ".repeat(n),
+        ".b".repeat(n)
+    );
+    let report = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || validate_v3(&source))
+        .unwrap()
+        .join()
+        .expect("validation of deep trees finished");
+    // `y` is undefined in the function body, once per use; `a` at module level.
+    let deferred = report.findings.iter().filter(|f| f.code == "DS103").count();
+    assert_eq!(deferred, n, "{:?}", &report.findings[..3]);
+    assert!(!report.loads);
+}
+
+/// More shapes that nest without brackets, inside a DAG where the interpreter and the DAG
+/// checks see them: a `>>` chain of hundreds of tasks, nested lambdas, conditional
+/// expressions, powers, unary minus, and a call through a long attribute chain.
+#[test]
+fn deep_trees_inside_a_dag_grow_the_stack() {
+    let (n, tasks) = (5_000, 300);
+    let mut source = String::from(
+        "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\nimport airflow\n\nwith DAG(dag_id=\"deep\", start_date=datetime(2024, 1, 1), schedule=None):\n",
+    );
+    for i in 0..tasks {
+        source.push_str(&format!("    t{i} = EmptyOperator(task_id=\"t{i}\")\n"));
+    }
+    let chain: Vec<String> = (0..tasks).map(|i| format!("t{i}")).collect();
+    source.push_str(&format!("    {}\n", chain.join(" >> ")));
+    source.push_str(&format!("    f = {}0\n", "lambda: ".repeat(n)));
+    source.push_str(&format!("    c = {}0\n", "1 if t0 else ".repeat(n)));
+    source.push_str(&format!("    p = {}2\n", "2 ** ".repeat(n)));
+    source.push_str(&format!("    m = {}1\n", "- ".repeat(n)));
+    source.push_str(&format!("    airflow{}.EmptyOperator(task_id=\"last\")\n", ".x".repeat(n)));
+    let report = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || validate_v3(&source))
+        .unwrap()
+        .join()
+        .expect("validation of deep trees finished");
+    let dag = &report.dags[0];
+    // The chain's tasks, and the call through the attribute chain taken for one more.
+    assert_eq!(dag.tasks.len(), tasks + 1, "{:?}", report.findings);
+    assert_eq!(dag.edges.len(), tasks - 1);
+}
+
 // ----- the interpreter's arithmetic (issue 12) -----
 
 fn validate_v3(source: &str) -> dagsmith_core::Report {

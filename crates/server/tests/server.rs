@@ -268,6 +268,25 @@ fn api_validate_gives_the_clis_json_report() {
     assert!(bad.error_message().contains("airflow_version"), "{}", bad.body);
 }
 
+/// Any web page can post to a local server: code nested hundreds of thousands of levels deep
+/// without a bracket (a `+` chain, nested lambdas) under the body limit gets its report, and
+/// the server lives on (such a chain once overflowed a validation thread's stack and ended
+/// the process).
+#[test]
+fn api_validate_survives_deep_code() {
+    let s = server();
+    let n = 200_000;
+    let plus = format!("x = {}\n", vec!["1"; n].join(" + "));
+    let lambdas = format!("f = {}0\n", "lambda: ".repeat(n / 2));
+    for code in [plus, lambdas] {
+        assert!(code.len() < config().body_limit);
+        let reply = post(s.addr, "/api/validate", &json!({"code": code}));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["loads"], false, "no DAG in it");
+    }
+    assert_eq!(health(s.addr)["status"], "ok");
+}
+
 #[test]
 fn bad_requests_get_clear_json_errors() {
     let s = server();

@@ -32,13 +32,13 @@ pub use memo::forget as forget_memos;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
-use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};
 use crate::fix::Fix;
+use crate::parse::parse_module;
 use crate::report::{DagSummary, Report};
 use crate::rules::{self, Rule};
 use crate::source::LineIndex;
@@ -65,11 +65,11 @@ pub fn validate_named(source: &str, file_name: &str, options: &ValidateOptions) 
 fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOptions) -> Report {
     let lines = LineIndex::new(source);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
-    let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
+    let parsed = parse_module(source);
     syntax::report_parse_errors(&parsed, &mut sink);
     let deep = too_deeply_nested(parsed.tokens());
-    let module = parsed.into_syntax();
-    let body: &[ruff_python_ast::Stmt] = match &module {
+    let module = parsed.syntax();
+    let body: &[ruff_python_ast::Stmt] = match module {
         ruff_python_ast::Mod::Module(m) => &m.body,
         ruff_python_ast::Mod::Expression(_) => &[],
     };
@@ -194,7 +194,63 @@ fn too_deeply_nested(tokens: &ruff_python_ast::token::Tokens) -> Option<TextRang
 /// the heap instead of overflowing it (a plain call where that is unsupported, e.g. wasm).
 #[inline]
 pub(crate) fn guard_stack<R>(f: impl FnOnce() -> R) -> R {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+    // Every node of every walk passes here. Asking stacker (a call and a thread-local lookup)
+    // at each was 3-4% of validating; comparing an address with the room last measured on this
+    // stack is a few instructions.
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let (floor, ceiling) = STACK_ROOM.get();
+    if floor < here && here <= ceiling {
+        return f();
+    }
+    guard_stack_measured(here, f)
+}
+
+/// Free space below the red zone guard_stack keeps.
+const RED_ZONE: usize = 64 * 1024;
+/// The size of a stack segment stacker allocates when the red zone is reached.
+const STACK_SEGMENT: usize = 1024 * 1024;
+
+thread_local! {
+    /// Addresses of this thread's current stack segment that have at least [`RED_ZONE`] below
+    /// them: (floor, ceiling], both measured (the ceiling is the shallowest frame measured).
+    /// Empty when unknown; reset whenever a segment grown here is left, so it only ever
+    /// describes a segment still in use (segments never overlap). Sound as long as no caller
+    /// runs validation on a stacker segment of its own (none does: ruff's parser grows its
+    /// own only while parsing).
+    static STACK_ROOM: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((usize::MAX, 0)) };
+}
+
+/// [`guard_stack`] outside the measured room (`here`: an address in the caller's frame):
+/// measure it again, or grow.
+fn guard_stack_measured<R>(here: usize, f: impl FnOnce() -> R) -> R {
+    if measure_stack_room(here) {
+        return f();
+    }
+    let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, f);
+    // The segment `f` ran on (if one was allocated) is gone.
+    STACK_ROOM.set((usize::MAX, 0));
+    result
+}
+
+/// Asks stacker how much stack is left; when more than the red zone, records the room and
+/// says so. One function for every caller, so that the floors it computes are equal.
+#[inline(never)]
+fn measure_stack_room(caller: usize) -> bool {
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    match stacker::remaining_stack() {
+        Some(remaining) if remaining >= RED_ZONE => {
+            // `here` is above the stack pointer stacker measured from, so this floor is at or
+            // above the true limit plus the red zone.
+            let floor = here.saturating_sub(remaining).saturating_add(RED_ZONE);
+            let (old_floor, old_ceiling) = STACK_ROOM.get();
+            let ceiling = if old_floor == floor { old_ceiling.max(caller) } else { caller };
+            STACK_ROOM.set((floor, ceiling));
+            true
+        }
+        _ => false,
+    }
 }
 
 /// What a walk of the whole tree tells before the file is interpreted.

@@ -296,7 +296,9 @@ impl<'a> Visitor<'a> for Checker<'a> {
                         self.visit_expr(default);
                     }
                 }
-                self.function_scope(Some(&def.parameters), FunctionBody::Stmts(&def.body));
+                super::guard_stack(|| {
+                    self.function_scope(Some(&def.parameters), FunctionBody::Stmts(&def.body));
+                });
             }
             Stmt::ClassDef(class) => {
                 for d in &class.decorator_list {
@@ -337,7 +339,9 @@ impl<'a> Visitor<'a> for Checker<'a> {
                         }
                     }
                 }
-                self.function_scope(l.parameters.as_deref(), FunctionBody::Expr(&l.body));
+                super::guard_stack(|| {
+                    self.function_scope(l.parameters.as_deref(), FunctionBody::Expr(&l.body));
+                });
             }
             _ => super::guard_stack(|| visitor::walk_expr(self, expr)),
         }

@@ -322,7 +322,9 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
                         }
                     }
                 }
-                self.with_scope(ScopeKind::Lambda, |c| c.visit_expr(&lambda.body));
+                super::guard_stack(|| {
+                    self.with_scope(ScopeKind::Lambda, |c| c.visit_expr(&lambda.body));
+                });
                 return;
             }
             Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function() => {
