@@ -124,8 +124,11 @@ pub fn run(driver: &mut Driver, settings: &Settings, shard: Option<Shard>) -> u8
     // Malformed rows are recorded (and reported) first; they never reach the model.
     for (line, message) in &bad_rows {
         error(message);
-        let row = unusable_row(*line, message, &batch.run);
-        batch.append(&row);
+        append_to(
+            &mut batch.out,
+            &mut batch.write_error,
+            &unusable_row(*line, message, &batch.run),
+        );
     }
     let result = driver.drive(&mut batch);
     batch.progress.finish();
@@ -249,21 +252,25 @@ fn run_record(
     }
 }
 
-impl Batch<'_> {
-    fn append(&mut self, row: &dataset::Row) {
-        if self.write_error.is_none()
-            && let Err(e) = self.out.append(row)
-        {
-            self.write_error = Some(e);
-        }
+/// Writes a row unless an earlier write failed (the first failure is kept and reported).
+fn append_to(
+    out: &mut ResumableJsonl,
+    write_error: &mut Option<String>,
+    row: &impl serde::Serialize,
+) {
+    if write_error.is_none()
+        && let Err(e) = out.append(row)
+    {
+        *write_error = Some(e);
     }
+}
 
+impl Batch<'_> {
     fn write_row(&mut self, index: usize) {
         let Slot::Running(task) = std::mem::replace(&mut self.slots[index], Slot::Done) else {
             return;
         };
-        let row = generated_row(&task, &self.run);
-        self.append(&row);
+        append_to(&mut self.out, &mut self.write_error, &generated_row(&task, &self.run));
         self.summary.add(&task);
         self.progress.row(task.loads());
     }

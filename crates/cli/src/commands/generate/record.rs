@@ -2,7 +2,6 @@
 //! `metadata.dagsmith` telling how it was made (model or backends, parameters, every attempt).
 
 use dagsmith_core::Finding;
-use dagsmith_core::dataset::{Message, Row};
 use dagsmith_core::fix::AppliedFix;
 use dagsmith_core::pipeline::Attempt;
 use dagsmith_engine::SamplingParams;
@@ -59,7 +58,7 @@ pub struct Params {
 
 /// `metadata.dagsmith` of a generated row.
 #[derive(Serialize)]
-struct Generated<'a> {
+pub struct Generated<'a> {
     #[serde(flatten)]
     run: &'a RunRecord,
     row: usize,
@@ -73,7 +72,7 @@ struct Generated<'a> {
 
 /// `metadata.dagsmith` of an input row that could not be used.
 #[derive(Serialize)]
-struct Unusable<'a> {
+pub struct Unusable<'a> {
     #[serde(flatten)]
     run: &'a RunRecord,
     row: usize,
@@ -171,17 +170,57 @@ fn attempt_record<'a>(a: &'a Attempt, run: &'a Run) -> AttemptRecord<'a> {
     }
 }
 
+/// An output row, written as a dataset [`Row`](dagsmith_core::dataset::Row) reads it back
+/// (`messages`, then `metadata`: the input's own keys and `dagsmith`), serialized straight from
+/// the run's records: building a JSON value first and copying every string into it cost a
+/// tenth of the client's work per DAG in a remote run.
+#[derive(Serialize)]
+pub struct OutputRow<'a, R: Serialize> {
+    messages: Vec<Turn<'a>>,
+    metadata: Metadata<'a, R>,
+}
+
+/// A message of an output row, borrowed from the conversation.
+#[derive(Serialize)]
+struct Turn<'a> {
+    role: &'a str,
+    content: &'a str,
+}
+
+/// The input row's metadata (when it is an object) with `dagsmith` set (replacing any
+/// `dagsmith` the input had).
+struct Metadata<'a, R> {
+    input: &'a Value,
+    dagsmith: R,
+}
+
+impl<R: Serialize> Serialize for Metadata<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Value::Object(input) = self.input {
+            for (key, value) in input.iter().filter(|(k, _)| k.as_str() != "dagsmith") {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry("dagsmith", &self.dagsmith)?;
+        map.end()
+    }
+}
+
 /// The output row of a task whose conversation is over.
-pub fn generated_row(task: &Task, run: &RunRecord) -> Row {
+pub fn generated_row<'a>(task: &'a Task, run: &'a RunRecord) -> OutputRow<'a, Generated<'a>> {
     let conversation = &task.conversation;
     let attempts = conversation.attempts();
     let first = attempts.first();
     // The row's conversation is the original one (system, user), answered by the final code.
-    let mut messages: Vec<Message> = conversation.messages().iter().take(2).cloned().collect();
-    messages.push(Message {
-        role: "assistant".into(),
-        content: attempts.last().map_or(String::new(), |a| a.code.clone()),
-    });
+    let mut messages: Vec<Turn> = conversation
+        .messages()
+        .iter()
+        .take(2)
+        .map(|m| Turn { role: &m.role, content: &m.content })
+        .collect();
+    messages.push(Turn { role: "assistant", content: attempts.last().map_or("", |a| &a.code) });
     let record = Generated {
         run,
         row: task.line,
@@ -192,21 +231,15 @@ pub fn generated_row(task: &Task, run: &RunRecord) -> Row {
         repair_rounds: attempts.len().saturating_sub(1),
         attempts: attempts.iter().zip(&task.runs).map(|(a, r)| attempt_record(a, r)).collect(),
     };
-    Row { messages, metadata: with_dagsmith(&task.metadata, &record) }
+    OutputRow { messages, metadata: Metadata { input: &task.metadata, dagsmith: record } }
 }
 
 /// The output row of an input row that could not be used (recorded with its error).
-pub fn unusable_row(line: usize, error: &str, run: &RunRecord) -> Row {
+pub fn unusable_row<'a>(
+    line: usize,
+    error: &'a str,
+    run: &'a RunRecord,
+) -> OutputRow<'a, Unusable<'a>> {
     let record = Unusable { run, row: line, loads: false, error };
-    Row { messages: Vec::new(), metadata: with_dagsmith(&Value::Null, &record) }
-}
-
-/// The input row's metadata (an object, else none) with `dagsmith` set.
-fn with_dagsmith(input: &Value, record: &impl Serialize) -> Value {
-    let mut metadata = match input {
-        Value::Object(m) => m.clone(),
-        _ => serde_json::Map::new(),
-    };
-    metadata.insert("dagsmith".into(), serde_json::to_value(record).expect("records serialize"));
-    Value::Object(metadata)
+    OutputRow { messages: Vec::new(), metadata: Metadata { input: &Value::Null, dagsmith: record } }
 }
