@@ -107,6 +107,20 @@ fn deep_trees_inside_a_dag_grow_the_stack() {
     assert_eq!(dag.edges.len(), tasks - 1);
 }
 
+/// Values nested as deep as a loop can make them (`x = [x]`, `y = {"k": y}`, `s = (s, s)`)
+/// are measured and dropped without overflowing a small stack.
+#[test]
+fn deeply_nested_values_do_not_overflow() {
+    let source = "x = []\nfor i in range(1000000):\n    x = [x]\ny = {}\nfor i in range(1000000):\n    y = {\"k\": y}\ns = \"a\"\nfor i in range(1000000):\n    s = (s, s)\nprint(x, y, s)\n";
+    let report = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || validate_v3(source))
+        .unwrap()
+        .join()
+        .expect("validation of deeply nested values finished");
+    assert!(report.dags.is_empty());
+}
+
 // ----- the interpreter's arithmetic (issue 12) -----
 
 fn validate_v3(source: &str) -> dagsmith_core::Report {
