@@ -64,12 +64,7 @@ fn deep_trees_without_brackets_grow_the_stack() {
         "not ".repeat(n),
         ".b".repeat(n)
     );
-    let report = std::thread::Builder::new()
-        .stack_size(512 * 1024)
-        .spawn(move || validate_v3(&source))
-        .unwrap()
-        .join()
-        .expect("validation of deep trees finished");
+    let report = validate_v3_on_a_small_stack(source);
     // `y` is undefined in the function body, once per use; `a` at module level.
     let deferred = report.findings.iter().filter(|f| f.code == "DS103").count();
     assert_eq!(deferred, n, "{:?}", &report.findings[..3]);
@@ -95,12 +90,7 @@ fn deep_trees_inside_a_dag_grow_the_stack() {
     source.push_str(&format!("    p = {}2\n", "2 ** ".repeat(n)));
     source.push_str(&format!("    m = {}1\n", "- ".repeat(n)));
     source.push_str(&format!("    airflow{}.EmptyOperator(task_id=\"last\")\n", ".x".repeat(n)));
-    let report = std::thread::Builder::new()
-        .stack_size(512 * 1024)
-        .spawn(move || validate_v3(&source))
-        .unwrap()
-        .join()
-        .expect("validation of deep trees finished");
+    let report = validate_v3_on_a_small_stack(source);
     let dag = &report.dags[0];
     // The chain's tasks, and the call through the attribute chain taken for one more.
     assert_eq!(dag.tasks.len(), tasks + 1, "{:?}", report.findings);
@@ -112,12 +102,7 @@ fn deep_trees_inside_a_dag_grow_the_stack() {
 #[test]
 fn deeply_nested_values_do_not_overflow() {
     let source = "x = []\nfor i in range(1000000):\n    x = [x]\ny = {}\nfor i in range(1000000):\n    y = {\"k\": y}\ns = \"a\"\nfor i in range(1000000):\n    s = (s, s)\nprint(x, y, s)\n";
-    let report = std::thread::Builder::new()
-        .stack_size(512 * 1024)
-        .spawn(move || validate_v3(source))
-        .unwrap()
-        .join()
-        .expect("validation of deeply nested values finished");
+    let report = validate_v3_on_a_small_stack(source);
     assert!(report.dags.is_empty());
 }
 
@@ -125,6 +110,18 @@ fn deeply_nested_values_do_not_overflow() {
 
 fn validate_v3(source: &str) -> dagsmith_core::Report {
     validate(source, &ValidateOptions { airflow_version: "3.1".parse().unwrap() })
+}
+
+/// [`validate_v3`] on a thread with a 512 KiB stack, so that deep trees need the stack guards
+/// even in release builds.
+fn validate_v3_on_a_small_stack(source: impl Into<String>) -> dagsmith_core::Report {
+    let source = source.into();
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || validate_v3(&source))
+        .unwrap()
+        .join()
+        .expect("validation finished without overflowing the stack")
 }
 
 /// A DAG whose body is `body` (indented by four spaces by the caller).
