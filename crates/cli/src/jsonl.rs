@@ -14,6 +14,9 @@ pub struct ResumableJsonl {
     path: PathBuf,
     /// The first write error: later rows are not written (the caller stops the run).
     error: Option<String>,
+    /// The row being written, kept between rows: a row is tens of KB, and growing a new buffer
+    /// for each one copied it several times.
+    line: Vec<u8>,
 }
 
 impl ResumableJsonl {
@@ -44,7 +47,7 @@ impl ResumableJsonl {
                 .map_err(|e| format!("cannot truncate {}: {e}", path.display()))?;
         }
         let _ = file.seek(SeekFrom::End(0));
-        Ok(ResumableJsonl { file, path: path.to_path_buf(), error: None })
+        Ok(ResumableJsonl { file, path: path.to_path_buf(), error: None, line: Vec::new() })
     }
 
     /// Appends one row as one line (one write, flushed): an interrupted run leaves whole rows,
@@ -53,9 +56,10 @@ impl ResumableJsonl {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        let mut line = serde_json::to_vec(row).expect("rows serialize");
-        line.push(b'\n');
-        if let Err(e) = self.file.write_all(&line).and_then(|()| self.file.flush()) {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, row).expect("rows serialize");
+        self.line.push(b'\n');
+        if let Err(e) = self.file.write_all(&self.line).and_then(|()| self.file.flush()) {
             let e = format!("cannot write {}: {e}", self.path.display());
             self.error = Some(e.clone());
             return Err(e);
