@@ -62,7 +62,7 @@ impl<'a> FileIndex<'a> {
         match func {
             Expr::Name(n) => self.imported.get(n.id.as_str()).map(ImportedPath::qualified),
             Expr::Attribute(a) => {
-                Some(format!("{}.{}", self.qualified_callee(&a.value)?, a.attr.as_str()))
+                Some(crate::catalog::qualified(&self.qualified_callee(&a.value)?, a.attr.as_str()))
             }
             _ => None,
         }

@@ -159,10 +159,10 @@ impl<'a> Interp<'a> {
             return Flow::Return;
         }
         let module = s.module.as_ref().map_or("", |m| m.as_str());
-        let dotted = if s.level == 0 {
-            module.to_string()
+        let dotted: std::borrow::Cow<str> = if s.level == 0 {
+            module.into()
         } else {
-            format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module)
+            format!("{}{}", ".".repeat(usize::try_from(s.level).unwrap_or(0)), module).into()
         };
         if s.level == 0 {
             let names = s
