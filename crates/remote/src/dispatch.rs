@@ -9,9 +9,15 @@
 //! * a transient failure (unreachable, timeout, 5xx, a stream cut short) is tried again after a
 //!   backoff, on another backend when there is one, up to [`Options::tries`] times;
 //! * 429 keeps the backend out for its `Retry-After` and puts the request back at the front;
-//! * a backend that fails twice in a row, or refuses us (401/403/404), is set aside and probed
-//!   again (`GET /v1/models`) after 1, 2, 4, ... 30 s; an answer brings it back at once;
-//! * when no backend has been usable for [`Options::give_up_after`], [`Event::AllDown`].
+//! * a backend that fails twice in a row is set aside and probed again (`GET /v1/models`) after
+//!   1, 2, 4, ... 30 s; an answer brings it back at once;
+//! * a backend that refuses a chat request (401/403/404: key, URL or model name) before it has
+//!   answered one is not used again in the run; one that refuses after answering (a key rotated,
+//!   a model unloaded) is set aside, and until it answers a chat request again it does not count
+//!   as usable, since a probe proves nothing about the key (llama-server lists its models
+//!   without one);
+//! * when no backend has been usable for [`Options::give_up_after`], or every backend has
+//!   refused us, [`Event::AllDown`].
 //!
 //! The first probe of each backend is its discovery: the model name (unless given) from
 //! `/v1/models`, and its slots from dagsmith's `/api/health` when no `parallel` was given.
@@ -106,7 +112,8 @@ pub enum Event {
     Done { id: u64, result: Result<Reply, Failure> },
     /// A backend came up, was set aside, came back or is busy: for the log.
     Notice(String),
-    /// No backend has been usable for [`Options::give_up_after`]: nothing more will be done.
+    /// No backend has been usable for [`Options::give_up_after`], or every backend refused us:
+    /// nothing more will be done.
     AllDown(String),
 }
 
@@ -120,6 +127,8 @@ enum Health {
         until: Instant,
         wait: Duration,
     },
+    /// Refused a chat request before answering any: not used again in this run.
+    Refused,
 }
 
 struct Backend {
@@ -137,6 +146,10 @@ struct Backend {
     last_used: u64,
     last_error: Option<String>,
     ever_up: bool,
+    /// It has answered a chat request in this run.
+    answered: bool,
+    /// Its last chat request was refused (401/403/404): a probe does not bring it back for good.
+    denied: bool,
 }
 
 struct Pending {
@@ -245,6 +258,8 @@ impl Dispatcher {
                 last_used: 0,
                 last_error: None,
                 ever_up: false,
+                answered: false,
+                denied: false,
             })
             .collect();
         let mut dispatcher = Dispatcher {
@@ -400,29 +415,39 @@ impl Dispatcher {
         }
         self.pending = waiting;
 
-        if self.backends.iter().any(|b| b.health == Health::Up) {
+        if self.backends.iter().any(|b| b.health == Health::Up && !b.denied) {
             self.down_since = None;
         } else {
             let since = *self.down_since.get_or_insert(now);
-            if now.duration_since(since) >= self.options.give_up_after && !self.stopped {
+            let all_refused = self.backends.iter().all(|b| b.health == Health::Refused);
+            if (all_refused || now.duration_since(since) >= self.options.give_up_after)
+                && !self.stopped
+            {
                 let reasons: Vec<String> = self
                     .backends
                     .iter()
                     .map(|b| {
-                        format!(
-                            "{}: {}",
-                            b.spec.url,
-                            b.last_error.as_deref().unwrap_or("no answer to probes")
-                        )
+                        // Errors name their backend already.
+                        b.last_error
+                            .clone()
+                            .unwrap_or_else(|| format!("{}: no answer to probes", b.spec.url))
                     })
                     .collect();
                 self.cancel_all();
                 self.stopped = true;
-                self.events.push_back(Event::AllDown(format!(
-                    "no backend has answered for {} s ({})",
-                    self.options.give_up_after.as_secs(),
-                    reasons.join("; ")
-                )));
+                self.events.push_back(Event::AllDown(if all_refused {
+                    format!(
+                        "every backend refused the requests ({}): check the API key, the URLs \
+                         and the model name",
+                        reasons.join("; ")
+                    )
+                } else {
+                    format!(
+                        "no backend has answered for {} s ({})",
+                        self.options.give_up_after.as_secs(),
+                        reasons.join("; ")
+                    )
+                }));
             }
         }
     }
@@ -527,6 +552,8 @@ impl Dispatcher {
         match result {
             Ok(answer) => {
                 backend.failures = 0;
+                backend.answered = true;
+                backend.denied = false;
                 if backend.health != Health::Up {
                     // An answer is proof enough that it works again.
                     backend.health = Health::Up;
@@ -544,6 +571,8 @@ impl Dispatcher {
             Err(CallError::Cancelled) => {}
             Err(CallError::BadRequest(message)) => {
                 backend.failures = 0;
+                // It read the request: the key and the model are right.
+                backend.denied = false;
                 let message = format!("{url}: {message}");
                 self.events.push_back(Event::Done {
                     id: request.id,
@@ -563,7 +592,23 @@ impl Dispatcher {
             }
             Err(CallError::Denied(message)) => {
                 // Not this request's fault: it waits for another backend, no try counted.
-                self.set_aside(b, format!("{url}: {message}"), now);
+                let reason = format!("{url}: {message}");
+                if !backend.answered {
+                    // Never served us: a wrong key, URL or model name, which waiting won't fix.
+                    if backend.health != Health::Refused {
+                        backend.health = Health::Refused;
+                        backend.last_error = Some(reason.clone());
+                        self.events.push_back(Event::Notice(format!(
+                            "{reason}; not used again in this run (check its API key, URL and \
+                             model name)"
+                        )));
+                    }
+                } else {
+                    backend.denied = true;
+                    if backend.health == Health::Up {
+                        self.set_aside(b, reason, now);
+                    }
+                }
                 request.avoid = Some(b);
                 self.pending.push_front(request);
             }
@@ -615,7 +660,10 @@ impl Dispatcher {
                 let first = !backend.ever_up;
                 backend.model = Some(model);
                 backend.health = Health::Up;
-                backend.next_wait = FIRST_PROBE_WAIT;
+                if !backend.denied {
+                    // A refused backend keeps its growing interval until it answers a chat.
+                    backend.next_wait = FIRST_PROBE_WAIT;
+                }
                 backend.failures = 0;
                 backend.ever_up = true;
                 self.events.push_back(Event::Notice(if first {

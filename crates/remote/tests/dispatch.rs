@@ -149,6 +149,73 @@ fn a_bad_request_is_rejected_once_and_a_denying_backend_is_set_aside() {
     assert!(denying.chat_requests().len() <= 4, "{}", denying.chat_requests().len());
 }
 
+/// Submits `n` requests as room allows until the dispatcher gives up: the ids answered, and
+/// why it gave up.
+fn run_until_all_down(d: &mut Dispatcher, n: u64) -> (Vec<u64>, String) {
+    let (mut answered, mut next) = (Vec::new(), 0);
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(60), "never gave up");
+        while next < n && d.has_room() {
+            d.submit(next, messages(next), false);
+            next += 1;
+        }
+        match d.next_event(Duration::from_millis(100)) {
+            Some(Event::Done { id, result }) => {
+                assert!(result.is_ok(), "{result:?}");
+                answered.push(id);
+            }
+            Some(Event::AllDown(why)) => return (answered, why),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_backend_refusing_us_from_the_start_ends_the_run_at_once() {
+    // A wrong key: every chat request is refused while /v1/models answers (as llama-server's
+    // does without a key), so probes alone would bring it back forever.
+    let denying = MockBackend::start(
+        Behaviour::Status { code: 401, retry_after: None },
+        vec![],
+        vec!["x".into()],
+    );
+    let mut d = Dispatcher::start(
+        Client::new(Duration::from_secs(5)),
+        vec![spec(&denying, 2)],
+        Options { give_up_after: Duration::from_secs(300), ..options(3) },
+    );
+    let start = Instant::now();
+    let (answered, why) = run_until_all_down(&mut d, 5);
+    assert!(answered.is_empty());
+    assert!(why.contains("every backend refused") && why.contains("HTTP 401"), "{why}");
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(denying.chat_requests().len() <= 2, "{}", denying.chat_requests().len());
+}
+
+#[test]
+fn a_backend_refusing_us_after_answering_is_given_up_on() {
+    // Two answers, then 401s (a key rotated mid-run): set aside, probed (which succeeds),
+    // refused again... until --give-up-after, instead of for ever.
+    let rotated = MockBackend::start(
+        Behaviour::Status { code: 401, retry_after: None },
+        vec![Behaviour::Answer, Behaviour::Answer],
+        vec!["x".into()],
+    );
+    let mut d = Dispatcher::start(
+        Client::new(Duration::from_secs(5)),
+        vec![spec(&rotated, 1)],
+        Options { give_up_after: Duration::from_secs(3), ..options(3) },
+    );
+    let start = Instant::now();
+    let (answered, why) = run_until_all_down(&mut d, 5);
+    assert_eq!(answered, [0, 1]);
+    assert!(why.contains("no backend has answered for 3 s") && why.contains("HTTP 401"), "{why}");
+    assert!(start.elapsed() < Duration::from_secs(20), "{:?}", start.elapsed());
+    // Probed after 1 s, then 2 s: a refused request each time it came back, no more.
+    assert!(rotated.chat_requests().len() <= 5, "{}", rotated.chat_requests().len());
+}
+
 #[test]
 fn the_least_loaded_backend_gets_the_next_request() {
     // Two hanging backends with room for 3 and 1: four requests fill both, by load.
