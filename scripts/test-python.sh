@@ -113,8 +113,75 @@ expect 0 "dagsmith rules DS102" in_venv dagsmith rules DS102 -- "undefined-name"
 expect 1 "python -m dagsmith validate" \
   in_venv python -m dagsmith validate dags/ -- "dags/bad.py:6:5: DS102"
 expect 0 "python -m dagsmith rules" in_venv python -m dagsmith rules DS101 -- "no-dag"
-expect 2 "the wheel has no model support, and says so" \
-  in_venv dagsmith generate -i "a DAG" -- "needs model support"
+expect 2 "the wheel has no local model, and says so" \
+  in_venv dagsmith generate -i "a DAG" -- "no local model" "--backend URL"
+expect 2 "the wheel has no server, and says so" in_venv dagsmith serve -- "needs model support"
+
+# The wheel generates on OpenAI-compatible backends: against a scripted one on 127.0.0.1 that
+# streams good.py as every answer, and refuses requests without the API key.
+python3 - "$work/dags/good.py" >"$work/backend-url" 2>"$work/backend.log" <<'PY' &
+import http.server, json, sys
+
+answer = "```python\n" + open(sys.argv[1]).read() + "```"
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    def reply(self, status, body, kind="application/json"):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/v1/models":
+            self.reply(200, json.dumps({"object": "list", "data": [{"id": "mock", "object": "model"}]}))
+        else:
+            self.reply(404, "{}")
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.headers.get("Authorization") != "Bearer test-key":
+            return self.reply(401, json.dumps({"error": {"message": "bad key"}}))
+        if self.path != "/v1/chat/completions" or not body.get("stream"):
+            return self.reply(400, json.dumps({"error": {"message": "streaming chat only"}}))
+        chunks = [{"choices": [{"index": 0, "delta": {"content": answer[i:i + 40]}}]}
+                  for i in range(0, len(answer), 40)]
+        chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        chunks.append({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+        events = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        self.reply(200, events, "text/event-stream")
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()
+PY
+backend_pid=$!
+trap 'kill "$backend_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [[ -s $work/backend-url ]] && break; sleep 0.1; done
+backend=$(head -n 1 "$work/backend-url")
+cat >"$work/rows.jsonl" <<'JSONL'
+{"messages": [{"role": "user", "content": "Two empty tasks, start then end.\n\nAirflow Version: 3.1.0"}], "metadata": {"file_name": "a.py"}}
+{"messages": [{"role": "user", "content": "A start task and an end task.\n\nAirflow Version: 3.0.6"}], "metadata": {"file_name": "b.py"}}
+JSONL
+expect 0 "dagsmith generate --backend: a dataset on an OpenAI-compatible server" \
+  in_venv env DAGSMITH_API_KEY=test-key dagsmith generate --input rows.jsonl -o out.jsonl \
+  --backend "$backend" -- "2 DAGs generated"
+expect 0 "every row written, validated, with the backend recorded" \
+  python3 -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 2, len(rows)
+for r in rows:
+    d = r["metadata"]["dagsmith"]
+    assert d["loads"] and d["attempts"][0]["backend"] == sys.argv[2], d
+print("rows ok")' "$work/out.jsonl" "$backend" -- "rows ok"
+expect 2 "dagsmith generate --backend without the API key: refused, and the run stops" \
+  in_venv env -u DAGSMITH_API_KEY -u OPENAI_API_KEY timeout 60 dagsmith generate -i "a DAG" \
+  --backend "$backend" -- "every backend refused" "HTTP 401: bad key" "check the API key"
+kill "$backend_pid" 2>/dev/null || true
 
 # 2. pre-commit. The hook repository: a commit of this working tree as it is (tracked and
 # untracked files that git does not ignore), with fixed dates so that it is reproducible.

@@ -39,8 +39,10 @@ step() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-# The CLI as the Python wheel builds it (validate-only, without the `engine` feature).
-step clippy-wheel cargo clippy -p dagsmith --no-default-features --all-targets -- -D warnings
+# The CLI as the Python wheel builds it (no local model: validation, and generation on backends),
+# and validate-only (no feature at all).
+step clippy-wheel cargo clippy -p dagsmith --no-default-features --features remote --all-targets -- -D warnings
+step clippy-validate-only cargo clippy -p dagsmith --no-default-features --all-targets -- -D warnings
 step wasm32 "${wasm_cargo[@]}" check -p dagsmith-core --target wasm32-unknown-unknown
 # --all-features: also the test-only fault injection the browser tests build with.
 step web-clippy "${wasm_cargo[@]}" clippy -p dagsmith-web --target wasm32-unknown-unknown --all-features -- -D warnings

@@ -5,10 +5,10 @@ mod commands;
 mod fetch;
 mod file_settings;
 mod inputs;
-#[cfg(feature = "engine")]
+#[cfg(feature = "remote")]
 mod jsonl;
 mod output;
-#[cfg(feature = "engine")]
+#[cfg(feature = "remote")]
 mod progress;
 mod text_report;
 #[cfg(not(feature = "engine"))]
@@ -17,9 +17,11 @@ mod without_engine;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+#[cfg(feature = "remote")]
+use commands::generate;
 use commands::{bench, merge, rules, validate};
 #[cfg(feature = "engine")]
-use commands::{generate, model, serve};
+use commands::{model, serve};
 
 // The parser allocates many small nodes; mimalloc validates the corpus noticeably faster
 // than glibc's allocator (docs/BENCHMARKS.md).
@@ -95,11 +97,11 @@ pub enum ColorChoice {
 enum Command {
     /// Generate DAGs from an instruction or a JSONL dataset with the local model or
     /// OpenAI-compatible backends.
-    #[cfg(feature = "engine")]
+    #[cfg(feature = "remote")]
     #[command(after_help = generate::EXAMPLES)]
     Generate(Box<generate::GenerateArgs>),
     /// Generate DAGs with the local model (not in this build: it has no model support).
-    #[cfg(not(feature = "engine"))]
+    #[cfg(not(feature = "remote"))]
     Generate(without_engine::Unavailable),
     /// Join the outputs of `generate --shard` runs, checking that every input row is there once.
     #[command(after_help = merge::EXAMPLES)]
@@ -160,13 +162,13 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules::run(args, cli.color),
         Command::Lsp => lsp(),
         Command::Bench(command) => bench::run(command),
-        #[cfg(feature = "engine")]
+        #[cfg(feature = "remote")]
         Command::Generate(args) => generate::run(*args),
         #[cfg(feature = "engine")]
         Command::Model(command) => model::run(command),
         #[cfg(feature = "engine")]
         Command::Serve(args) => serve::run(args),
-        #[cfg(not(feature = "engine"))]
+        #[cfg(not(feature = "remote"))]
         Command::Generate(_) => without_engine::refuse("generate"),
         #[cfg(not(feature = "engine"))]
         Command::Model(_) => without_engine::refuse("model"),

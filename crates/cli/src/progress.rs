@@ -24,7 +24,8 @@ impl Progress {
         Progress { bar }
     }
 
-    /// A download or hashing bar: bytes, rate, ETA.
+    /// A download or hashing bar: bytes, rate, ETA (the bytes bars are for models only).
+    #[cfg(feature = "engine")]
     pub fn bytes(label: &str, total: u64) -> Progress {
         Progress::new(
             total,
@@ -38,6 +39,7 @@ impl Progress {
         Progress::new(total, "{prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}", label)
     }
 
+    #[cfg(feature = "engine")]
     pub fn set(&self, pos: u64) {
         self.bar.set_position(pos);
     }
@@ -47,6 +49,7 @@ impl Progress {
     }
 
     /// `reader`, advancing the bar by what is read through it.
+    #[cfg(feature = "engine")]
     pub fn wrap_read<R: std::io::Read>(&self, reader: R) -> indicatif::ProgressBarIter<R> {
         self.bar.wrap_read(reader)
     }
@@ -64,6 +67,7 @@ impl Progress {
         }
     }
 
+    #[cfg(feature = "engine")]
     pub fn finish(&self) {
         self.bar.finish();
     }

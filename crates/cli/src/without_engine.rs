@@ -1,6 +1,6 @@
-//! The model subcommands in a build without the `engine` feature (the Python wheel, which is
-//! validate-only so that it builds fast and stays small): they exist, so that users learn why
-//! they do nothing, and refuse with exit status 2.
+//! The model subcommands in a build without the `engine` feature (the Python wheel, which has no
+//! local model so that it builds fast, without a C++ toolchain, and stays small): they exist, so
+//! that users learn why they do nothing, and refuse with exit status 2.
 
 use std::ffi::OsString;
 
@@ -18,8 +18,8 @@ pub struct Unavailable {
 pub fn refuse(command: &str) -> u8 {
     output::error(&format!(
         "`dagsmith {command}` needs model support (llama.cpp), which this build of dagsmith does \
-         not have: it was built without the `engine` feature, as the Python wheel is \
-         (validate-only). Build the full CLI from source with `cargo build --release -p dagsmith` \
+         not have: it was built without the `engine` feature, as the Python wheel is. \
+         Build the full CLI from source with `cargo build --release -p dagsmith` \
          (see the README)."
     ));
     exit::ERROR

@@ -1,7 +1,7 @@
 //! The subcommands, one module each, with their arguments.
 
 pub mod bench;
-#[cfg(feature = "engine")]
+#[cfg(feature = "remote")]
 pub mod generate;
 pub mod merge;
 #[cfg(feature = "engine")]

@@ -152,6 +152,7 @@ pub fn run(driver: &mut Driver, settings: &Settings, shard: Option<Shard>) -> u8
         ));
     }
     let parallelism = match driver {
+        #[cfg(feature = "engine")]
         Driver::Local(_) => format!("{} parallel", settings.parallel()),
         Driver::Remote(r) => match r.urls().len() {
             1 => "1 backend".to_string(),
@@ -231,6 +232,7 @@ fn run_record(
 ) -> RunRecord {
     let args = &settings.args;
     let (model, backends, parallel, context) = match driver {
+        #[cfg(feature = "engine")]
         Driver::Local(l) => (l.model_record(), None, Some(settings.parallel()), Some(args.ctx)),
         Driver::Remote(r) => (r.model_record(), Some(r.urls().to_vec()), args.parallel, None),
     };

@@ -12,6 +12,7 @@
 //! [`shard`] the `--shard` split.
 
 mod batch;
+#[cfg(feature = "engine")]
 mod local;
 mod progress;
 mod record;
@@ -30,7 +31,7 @@ use clap::Args;
 use dagsmith_core::AirflowVersion;
 use dagsmith_core::fix::FixMode;
 use dagsmith_core::pipeline;
-use dagsmith_engine::SamplingParams;
+use dagsmith_core::wire::SamplingParams;
 
 use crate::exit;
 use crate::output::error;
@@ -239,6 +240,8 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Local sequences at once.
+    #[cfg(feature = "engine")]
     fn parallel(&self) -> u32 {
         self.args.parallel.unwrap_or(DEFAULT_PARALLEL)
     }
@@ -289,7 +292,7 @@ pub fn run(args: GenerateArgs) -> u8 {
     };
     let settings = Settings { args, sampling, pipeline };
     let driver = if settings.args.backend.is_empty() && settings.args.backends.is_none() {
-        local::Local::load(&settings).map(Driver::Local)
+        local_driver(&settings)
     } else {
         remote::Remote::start(&settings).map(Driver::Remote)
     };
@@ -304,6 +307,22 @@ pub fn run(args: GenerateArgs) -> u8 {
         Some(instruction) => single::run(&mut driver, &settings, &instruction),
         None => batch::run(&mut driver, &settings, shard),
     }
+}
+
+/// The local llama.cpp engine.
+#[cfg(feature = "engine")]
+fn local_driver(settings: &Settings) -> Result<Driver, String> {
+    local::Local::load(settings).map(Driver::Local)
+}
+
+/// A build without the engine (the Python wheel) generates on backends only.
+#[cfg(not(feature = "engine"))]
+fn local_driver(_: &Settings) -> Result<Driver, String> {
+    Err("this build of dagsmith has no local model (it was built without the `engine` feature, \
+         as the Python wheel is): generate on an OpenAI-compatible server with --backend URL \
+         (vLLM, llama-server, SGLang, dagsmith serve), or build the full CLI from source with \
+         `cargo build --release -p dagsmith` (see the README)"
+        .to_string())
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

@@ -4,7 +4,7 @@
 use dagsmith_core::Finding;
 use dagsmith_core::fix::AppliedFix;
 use dagsmith_core::pipeline::Attempt;
-use dagsmith_engine::SamplingParams;
+use dagsmith_core::wire::SamplingParams;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -29,6 +29,8 @@ pub struct RunRecord {
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
+// `Local` is made by the engine only.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub enum ModelRecord {
     Local {
         file: String,

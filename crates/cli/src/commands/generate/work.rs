@@ -7,6 +7,7 @@ use std::time::Duration;
 use dagsmith_core::dataset::Message;
 use dagsmith_core::pipeline::{AnswerEnd, Conversation};
 
+#[cfg(feature = "engine")]
 use super::local::Local;
 use super::remote::Remote;
 
@@ -25,6 +26,8 @@ pub struct Answered {
 
 /// Where an answer came from, and its timings.
 #[derive(Clone, Debug)]
+// `Local` is made by the engine only.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub enum Source {
     Local {
         prompt_ms: f64,
@@ -112,6 +115,7 @@ pub struct Totals {
 
 /// The source of answers.
 pub enum Driver {
+    #[cfg(feature = "engine")]
     Local(Local),
     Remote(Remote),
 }
@@ -120,6 +124,7 @@ impl Driver {
     /// Runs `work` until it has nothing left, stops, or (remote) no backend is left.
     pub fn drive(&mut self, work: &mut dyn Work) -> Result<Totals, String> {
         match self {
+            #[cfg(feature = "engine")]
             Driver::Local(l) => l.drive(work),
             Driver::Remote(r) => Ok(r.drive(work)),
         }
