@@ -138,13 +138,16 @@ struct ImportFinding {
     fix: Option<String>,
 }
 
-/// The findings of an import statement by version, module and names (they depend on nothing
-/// else).
-static FINDINGS: Memo<(AirflowVersion, String, Vec<String>), Vec<ImportFinding>> = Memo::new(8192);
+/// The findings of an import statement by catalog target (with whether the version is an
+/// Airflow 3, which the messages say), module and names: they depend on nothing else, so
+/// 3.0.0, 3.0.1 and 3.0.6 share their searches.
+type FindingsKey = (Target, bool, String, Vec<String>);
+static FINDINGS: Memo<FindingsKey, Vec<ImportFinding>> = Memo::new(8192);
 
 pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawFinding>) {
     let key = (
-        version,
+        catalog().target_for(version),
+        version.is_v3(),
         import.module.to_string(),
         import.names.iter().map(|(n, _)| n.to_string()).collect(),
     );

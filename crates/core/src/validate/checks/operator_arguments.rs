@@ -4,7 +4,7 @@ use ruff_python_ast as ast;
 use ruff_text_size::Ranged;
 
 use crate::AirflowVersion;
-use crate::catalog::OperatorParams;
+use crate::catalog::{OperatorParams, Target};
 use crate::finding::Severity;
 use crate::rules;
 use crate::validate::interp::Interp;
@@ -87,15 +87,17 @@ impl<'a> Interp<'a> {
 
 /// The accepted argument nearest to an unknown one, remembered: a batch passes the same wrong
 /// keywords to the same operators in answer after answer, and the class where the signature is
-/// defined (with the version) decides what it accepts.
+/// defined (with the catalog target) decides what it accepts.
 fn nearest_accepted(
     version: AirflowVersion,
     params: &OperatorParams,
     unknown: &str,
 ) -> Option<String> {
-    type Found = Memo<(AirflowVersion, String, String), Option<String>>;
+    // The accepted arguments are the target's: versions of one target share the search.
+    type Found = Memo<(Target, String, String), Option<String>>;
     static FOUND: Found = Memo::new(4096);
-    FOUND.get_or_compute((version, params.defined_at.clone(), unknown.to_string()), || {
+    let target = crate::catalog::catalog().target_for(version);
+    FOUND.get_or_compute((target, params.defined_at.clone(), unknown.to_string()), || {
         closest(unknown, params.accepted.iter().map(String::as_str)).map(str::to_string)
     })
 }
