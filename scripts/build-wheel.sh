@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Python wheel (validate-only: see pyproject.toml) with maturin, for this machine's
+# Builds the Python wheel (no local model; generation on backends: see pyproject.toml) with maturin, for this machine's
 # platform: `pip install target/wheels/dagsmith-*.whl` then puts `dagsmith` on PATH.
 #
 # Usage: scripts/build-wheel.sh [MATURIN_BUILD_ARGS...]   (e.g. --features engine, -i python3.12)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dagsmith through Python's channels, end to end (a step of scripts/test.sh):
-#   1. the wheel: maturin builds it (validate-only, release), pip installs it into a fresh venv,
-#      and `dagsmith validate`, `dagsmith rules` and `python -m dagsmith` run from there;
+#   1. the wheel: maturin builds it (no local model, release), pip installs it into a fresh venv,
+#      and `dagsmith validate`, `dagsmith rules`, `python -m dagsmith` and `dagsmith generate
+#      --backend` (against an OpenAI-compatible server scripted here) run from there;
 #   2. pre-commit: the real `pre-commit` installs this repository's hook (.pre-commit-hooks.yaml,
 #      from a snapshot commit of the working tree) in a temporary git repository, which then
 #      accepts a commit of a good DAG and refuses one of a bad DAG.
