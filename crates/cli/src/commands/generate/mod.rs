@@ -68,7 +68,9 @@ backends (rerun to resume).";
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// GGUF model [default: the default model in the models directory; `dagsmith model fetch`].
+    // The local engine's options are hidden in a build without it (they are refused there).
     #[arg(long, short = 'm', value_name = "FILE")]
+    #[cfg_attr(not(feature = "engine"), arg(hide = true))]
     pub model: Option<PathBuf>,
 
     /// One instruction: generate one DAG and print its code to standard output.
@@ -160,14 +162,17 @@ pub struct GenerateArgs {
 
     /// CPU threads [default: physical cores].
     #[arg(long, short = 't', value_name = "N")]
+    #[cfg_attr(not(feature = "engine"), arg(hide = true))]
     pub threads: Option<usize>,
 
     /// Context tokens per sequence (prompt + answer, repair turns included).
     #[arg(long, default_value_t = 4096, value_name = "N")]
+    #[cfg_attr(not(feature = "engine"), arg(hide = true))]
     pub ctx: u32,
 
     /// GPU layers to offload [default: all with a GPU build, else 0].
     #[arg(long, value_name = "N")]
+    #[cfg_attr(not(feature = "engine"), arg(hide = true))]
     pub gpu_layers: Option<u32>,
 
     /// Generate on this OpenAI-compatible server instead of the local model
