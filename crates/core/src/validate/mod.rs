@@ -87,7 +87,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let uses = uses::LazyUses::new(body);
     syntax::check_compile_rules(body, &mut sink);
 
-    let Scan { dynamic, deferred_code } = scan(body);
+    let Scan { dynamic, deferred, binders } = scan(body);
     let postponed_annotations = body.iter().any(|stmt| {
         matches!(stmt, Stmt::ImportFrom(imp)
             if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
@@ -108,13 +108,14 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             message: "names are created dynamically here, so undefined names are reported as warnings only".into(),
             fix: None,
         });
-    } else if deferred_code {
+    } else if !deferred.is_empty() {
         let import_time: HashSet<TextRange> = raw
             .iter()
             .filter(|f| f.rule.code == rules::UNDEFINED_NAME.code)
             .map(|f| f.range)
             .collect();
-        for (range, name) in names::deferred_undefined_names(body) {
+        let landmarks = names::Landmarks { deferred: &deferred, binders: &binders };
+        for (range, name) in names::deferred_undefined_names(body, landmarks) {
             if import_time.contains(&range) {
                 continue;
             }
@@ -258,34 +259,43 @@ struct Scan {
     /// The first place where the file creates names dynamically (`from x import *`,
     /// `globals()`, `exec`, ...), if any. The walk stops there.
     dynamic: Option<TextRange>,
-    /// Whether the file has code that runs later (a `def` or a `lambda`; known when `dynamic`
-    /// is not): without any, DS103 has nothing to look at and its walks are skipped.
-    deferred_code: bool,
+    /// Where code that runs later starts (every `def` and `lambda`; sorted; complete when
+    /// `dynamic` is not): without any, DS103 has nothing to look at and its walks are skipped,
+    /// and they skip the subtrees without any.
+    deferred: Vec<u32>,
+    /// Where every `:=` and comprehension starts (sorted): the expressions DS103's walks must
+    /// enter to find the names a scope binds.
+    binders: Vec<u32>,
 }
 
 fn scan(body: &[Stmt]) -> Scan {
-    /// (first dynamic place, function nesting depth, deferred code seen)
-    struct Finder(Option<TextRange>, u32, bool);
+    struct Finder {
+        dynamic: Option<TextRange>,
+        /// Function nesting depth.
+        depth: u32,
+        deferred: Vec<u32>,
+        binders: Vec<u32>,
+    }
     impl<'a> Visitor<'a> for Finder {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if self.0.is_some() {
+            if self.dynamic.is_some() {
                 return;
             }
             match stmt {
                 Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
-                    self.0 = Some(imp.range);
+                    self.dynamic = Some(imp.range);
                 }
                 Stmt::FunctionDef(_) => {
-                    self.2 = true;
-                    self.1 = self.1.saturating_add(1);
+                    self.deferred.push(stmt.start().to_u32());
+                    self.depth = self.depth.saturating_add(1);
                     guard_stack(|| visitor::walk_stmt(self, stmt));
-                    self.1 = self.1.saturating_sub(1);
+                    self.depth = self.depth.saturating_sub(1);
                 }
                 _ => guard_stack(|| visitor::walk_stmt(self, stmt)),
             }
         }
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.0.is_some() {
+            if self.dynamic.is_some() {
                 return;
             }
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
@@ -295,32 +305,43 @@ fn scan(body: &[Stmt]) -> Scan {
                 && let Expr::Name(n) = &*call.func
             {
                 let name = n.id.as_str();
-                let module_level = self.1 == 0;
+                let module_level = self.depth == 0;
                 let dynamic = matches!(name, "globals" | "exec" | "__import__")
                     || (module_level && name == "eval")
                     || (module_level
                         && matches!(name, "locals" | "vars")
                         && call.arguments.is_empty());
                 if dynamic {
-                    self.0 = Some(call.range());
+                    self.dynamic = Some(call.range());
                     return;
                 }
             }
-            if let Expr::Lambda(_) = expr {
-                self.2 = true;
-                self.1 = self.1.saturating_add(1);
-                guard_stack(|| visitor::walk_expr(self, expr));
-                self.1 = self.1.saturating_sub(1);
-                return;
+            match expr {
+                Expr::Lambda(_) => {
+                    self.deferred.push(expr.start().to_u32());
+                    self.depth = self.depth.saturating_add(1);
+                    guard_stack(|| visitor::walk_expr(self, expr));
+                    self.depth = self.depth.saturating_sub(1);
+                    return;
+                }
+                Expr::Named(_)
+                | Expr::ListComp(_)
+                | Expr::SetComp(_)
+                | Expr::DictComp(_)
+                | Expr::Generator(_) => self.binders.push(expr.start().to_u32()),
+                _ => {}
             }
             guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
-    let mut finder = Finder(None, 0, false);
+    let mut finder = Finder { dynamic: None, depth: 0, deferred: Vec::new(), binders: Vec::new() };
     for stmt in body {
         finder.visit_stmt(stmt);
     }
-    Scan { dynamic: finder.0, deferred_code: finder.2 }
+    // A comprehension is walked generators first: its parts are met out of source order.
+    finder.deferred.sort_unstable();
+    finder.binders.sort_unstable();
+    Scan { dynamic: finder.dynamic, deferred: finder.deferred, binders: finder.binders }
 }
 
 /// Collects findings, converting ranges to line/column.

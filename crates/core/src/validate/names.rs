@@ -1,27 +1,51 @@
 //! DS103: undefined names in code that runs later (function bodies and lambdas), with
 //! Python's scoping rules: function scopes see enclosing functions and the module, never
 //! class bodies. Module-level code is checked, in execution order, by the interpreter.
+//!
+//! Both walks skip what cannot matter to them, found from where the file's whole-tree scan
+//! saw the nodes they look for ([`Landmarks`]): outside functions, subtrees with no `def` or
+//! `lambda`; when collecting a scope's names, expressions with no `:=` or comprehension.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashSet as HashSet;
 
 use super::builtins::is_builtin;
 
-/// Names bound directly in one scope (not in nested functions or classes).
-#[derive(Default)]
-struct Bindings<'a> {
-    names: HashSet<&'a str>,
-    globals: HashSet<&'a str>,
+/// Where the nodes the walks look for start (byte offsets, sorted), from the file's scan.
+#[derive(Clone, Copy)]
+pub(super) struct Landmarks<'l> {
+    /// Every `def` and `lambda`: code that runs later.
+    pub deferred: &'l [u32],
+    /// Every `:=` and comprehension: the only expressions that bind names.
+    pub binders: &'l [u32],
 }
 
-impl<'a> Bindings<'a> {
-    fn of_body(body: &'a [Stmt]) -> Self {
+/// Whether a node starting at one of `starts` lies in `range`.
+fn holds_any(starts: &[u32], range: TextRange) -> bool {
+    let first = starts.partition_point(|&s| s < range.start().to_u32());
+    starts.get(first).is_some_and(|&s| s < range.end().to_u32())
+}
+
+/// Names bound directly in one scope (not in nested functions or classes).
+struct Bindings<'a, 'l> {
+    names: HashSet<&'a str>,
+    globals: HashSet<&'a str>,
+    binders: &'l [u32],
+}
+
+impl<'a, 'l> Bindings<'a, 'l> {
+    fn new(binders: &'l [u32]) -> Self {
+        Bindings { names: HashSet::default(), globals: HashSet::default(), binders }
+    }
+
+    fn of_body(body: &'a [Stmt], binders: &'l [u32]) -> Self {
         // Sized for a module's names up front: growing the set rehashes it each time.
         let mut b = Bindings {
             names: HashSet::with_capacity_and_hasher(32, Default::default()),
             globals: HashSet::default(),
+            binders,
         };
         for stmt in body {
             b.visit_stmt(stmt);
@@ -42,7 +66,7 @@ impl<'a> Bindings<'a> {
     }
 }
 
-impl<'a> Visitor<'a> for Bindings<'a> {
+impl<'a> Visitor<'a> for Bindings<'a, '_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(def) => {
@@ -131,6 +155,10 @@ impl<'a> Visitor<'a> for Bindings<'a> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        if !holds_any(self.binders, expr.range()) {
+            // Nothing in it binds a name.
+            return;
+        }
         match expr {
             Expr::Lambda(l) => {
                 if let Some(p) = &l.parameters {
@@ -202,20 +230,26 @@ enum ScopeKind {
     Class,
 }
 
-struct Scope<'a> {
+struct Scope<'a, 'l> {
     kind: ScopeKind,
-    bindings: Bindings<'a>,
+    bindings: Bindings<'a, 'l>,
 }
 
-struct Checker<'a> {
+struct Checker<'a, 'l> {
     module: HashSet<&'a str>,
-    scopes: Vec<Scope<'a>>,
+    scopes: Vec<Scope<'a, 'l>>,
+    /// Function scopes open (code inside them runs later).
+    functions: u32,
+    landmarks: Landmarks<'l>,
     undefined: Vec<(TextRange, &'a str)>,
 }
 
-/// Undefined names in deferred code: (range, name).
-pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> {
-    let module_bindings = Bindings::of_body(body);
+/// Undefined names in deferred code: (range, name). `landmarks` are the scan's, for `body`.
+pub(super) fn deferred_undefined_names<'a>(
+    body: &'a [Stmt],
+    landmarks: Landmarks<'_>,
+) -> Vec<(TextRange, &'a str)> {
+    let module_bindings = Bindings::of_body(body, landmarks.binders);
     let mut globals = GlobalDecls(HashSet::default());
     for stmt in body {
         globals.visit_stmt(stmt);
@@ -224,7 +258,12 @@ pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> 
     module.extend(globals.0);
     let mut checker = Checker {
         module,
-        scopes: vec![Scope { kind: ScopeKind::Executed, bindings: Bindings::default() }],
+        scopes: vec![Scope {
+            kind: ScopeKind::Executed,
+            bindings: Bindings::new(landmarks.binders),
+        }],
+        functions: 0,
+        landmarks,
         undefined: Vec::new(),
     };
     for stmt in body {
@@ -233,9 +272,15 @@ pub(super) fn deferred_undefined_names(body: &[Stmt]) -> Vec<(TextRange, &str)> 
     checker.undefined
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'a, '_> {
     fn in_deferred(&self) -> bool {
-        self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
+        self.functions > 0
+    }
+
+    /// Outside functions only code that runs later is checked: a subtree without any is
+    /// skipped.
+    fn nothing_to_check(&self, range: TextRange) -> bool {
+        !self.in_deferred() && !holds_any(self.landmarks.deferred, range)
     }
 
     fn is_defined(&self, name: &'a str) -> bool {
@@ -256,10 +301,11 @@ impl<'a> Checker<'a> {
     }
 
     fn function_scope(&mut self, parameters: Option<&'a ast::Parameters>, body: FunctionBody<'a>) {
+        let binders = self.landmarks.binders;
         let mut bindings = match body {
-            FunctionBody::Stmts(stmts) => Bindings::of_body(stmts),
+            FunctionBody::Stmts(stmts) => Bindings::of_body(stmts, binders),
             FunctionBody::Expr(e) => {
-                let mut b = Bindings::default();
+                let mut b = Bindings::new(binders);
                 b.visit_expr(e);
                 b
             }
@@ -270,10 +316,12 @@ impl<'a> Checker<'a> {
             }
         }
         self.scopes.push(Scope { kind: ScopeKind::Function, bindings });
+        self.functions = self.functions.saturating_add(1);
         match body {
             FunctionBody::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             FunctionBody::Expr(e) => self.visit_expr(e),
         }
+        self.functions = self.functions.saturating_sub(1);
         self.scopes.pop();
     }
 }
@@ -284,8 +332,11 @@ enum FunctionBody<'a> {
     Expr(&'a Expr),
 }
 
-impl<'a> Visitor<'a> for Checker<'a> {
+impl<'a> Visitor<'a> for Checker<'a, '_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.nothing_to_check(stmt.range()) {
+            return;
+        }
         match stmt {
             Stmt::FunctionDef(def) => {
                 for d in &def.decorator_list {
@@ -308,7 +359,7 @@ impl<'a> Visitor<'a> for Checker<'a> {
                     self.visit_arguments(arguments);
                 }
                 // Class bodies never leak into their methods, at module level or not.
-                let bindings = Bindings::of_body(&class.body);
+                let bindings = Bindings::of_body(&class.body, self.landmarks.binders);
                 self.scopes.push(Scope { kind: ScopeKind::Class, bindings });
                 class.body.iter().for_each(|s| self.visit_stmt(s));
                 self.scopes.pop();
@@ -325,6 +376,9 @@ impl<'a> Visitor<'a> for Checker<'a> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.nothing_to_check(expr.range()) {
+            return;
+        }
         match expr {
             Expr::Name(n) if n.ctx == ExprContext::Load => {
                 if self.in_deferred() && !self.is_defined(n.id.as_str()) {
