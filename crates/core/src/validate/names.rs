@@ -41,12 +41,9 @@ impl<'a, 'l> Bindings<'a, 'l> {
     }
 
     fn of_body(body: &'a [Stmt], binders: &'l [u32]) -> Self {
+        let mut b = Bindings::new(binders);
         // Sized for a module's names up front: growing the set rehashes it each time.
-        let mut b = Bindings {
-            names: HashSet::with_capacity_and_hasher(32, Default::default()),
-            globals: HashSet::default(),
-            binders,
-        };
+        b.names.reserve(32);
         for stmt in body {
             b.visit_stmt(stmt);
         }
@@ -238,8 +235,6 @@ struct Scope<'a, 'l> {
 struct Checker<'a, 'l> {
     module: HashSet<&'a str>,
     scopes: Vec<Scope<'a, 'l>>,
-    /// Function scopes open (code inside them runs later).
-    functions: u32,
     landmarks: Landmarks<'l>,
     undefined: Vec<(TextRange, &'a str)>,
 }
@@ -262,7 +257,6 @@ pub(super) fn deferred_undefined_names<'a>(
             kind: ScopeKind::Executed,
             bindings: Bindings::new(landmarks.binders),
         }],
-        functions: 0,
         landmarks,
         undefined: Vec::new(),
     };
@@ -274,7 +268,7 @@ pub(super) fn deferred_undefined_names<'a>(
 
 impl<'a> Checker<'a, '_> {
     fn in_deferred(&self) -> bool {
-        self.functions > 0
+        self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
     }
 
     /// Outside functions only code that runs later is checked: a subtree without any is
@@ -316,12 +310,10 @@ impl<'a> Checker<'a, '_> {
             }
         }
         self.scopes.push(Scope { kind: ScopeKind::Function, bindings });
-        self.functions = self.functions.saturating_add(1);
         match body {
             FunctionBody::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             FunctionBody::Expr(e) => self.visit_expr(e),
         }
-        self.functions = self.functions.saturating_sub(1);
         self.scopes.pop();
     }
 }
