@@ -136,6 +136,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn line_ends_across_blocks() {
+        // `\r\n` split by a 64-byte block boundary, and lines of every length around it.
+        let mut source = String::new();
+        for n in 0..150 {
+            source.push_str(&"x".repeat(n % 70));
+            source.push_str(["\n", "\r\n", "\r"][n % 3]);
+        }
+        let mut expected = vec![0u32];
+        let bytes = source.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                expected.push(i as u32 + 1);
+            }
+        }
+        assert_eq!(LineIndex::new(&source).line_starts, expected);
+        assert_eq!(expected.len(), 151);
+    }
+
+    #[test]
     fn positions_are_one_based_code_points() {
         let idx = LineIndex::new("a = 1\nbé = 2\r\nc\rd");
         assert_eq!(idx.position(TextSize::from(0)), Position { line: 1, column: 1 });

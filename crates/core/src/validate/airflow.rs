@@ -33,18 +33,7 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
         // Custom operators from a plugin or a shared module still behave like operators.
         return if is_operator_class_name(last) { ApiKind::Operator } else { ApiKind::Other };
     }
-    // `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk: the
-    // first `task` segment, right after one of those, with at most one segment after it.
-    let (mut previous, mut before_task, mut after_task) = (None, None, None::<usize>);
-    for segment in qualified.split('.') {
-        match after_task.as_mut() {
-            Some(n) => *n = n.saturating_add(1),
-            None if segment == "task" => (before_task, after_task) = (previous, Some(0)),
-            None => {}
-        }
-        previous = Some(segment);
-    }
-    if after_task.is_some_and(|n| n <= 1) && matches!(before_task, Some("decorators" | "sdk")) {
+    if is_task_decorator_path(qualified) {
         return ApiKind::TaskDecorator;
     }
     match last {
@@ -61,6 +50,22 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
         _ if is_operator_class_name(last) => ApiKind::Operator,
         _ => ApiKind::Other,
     }
+}
+
+/// `task`, `task.bash`, `task.virtualenv`, ... from airflow.decorators / airflow.sdk: the
+/// first `task` segment, right after one of those, with at most one segment after it. Read from
+/// the end (classify runs for every call of an imported name).
+fn is_task_decorator_path(qualified: &str) -> bool {
+    let mut rev = qualified.rsplit('.');
+    let (last, second) = (rev.next(), rev.next());
+    let before = if second == Some("task") {
+        rev.next()
+    } else if last == Some("task") {
+        second
+    } else {
+        return false;
+    };
+    matches!(before, Some("decorators" | "sdk")) && !rev.any(|s| s == "task")
 }
 
 /// `@asset` / `@asset.multi` of Airflow 3's task SDK.
@@ -368,6 +373,12 @@ mod tests {
         assert_eq!(classify("airflow.decorators.dag"), ApiKind::DagDecorator);
         assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
         assert_eq!(classify("airflow.sdk.task.bash"), ApiKind::TaskDecorator);
+        assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
+        assert_eq!(classify("airflow.sdk.task.task"), ApiKind::TaskDecorator);
+        // The first `task` segment decides: not right after decorators/sdk, or too deep.
+        assert_eq!(classify("airflow.task.sdk.task"), ApiKind::Other);
+        assert_eq!(classify("airflow.sdk.task.bash.x"), ApiKind::Other);
+        assert_eq!(classify("airflow.models.task"), ApiKind::Other);
         assert_eq!(classify("airflow.utils.task_group.TaskGroup"), ApiKind::TaskGroupClass);
         assert_eq!(classify("airflow.operators.bash.BashOperator"), ApiKind::Operator);
         assert_eq!(classify("airflow.models.baseoperator.chain"), ApiKind::Chain);

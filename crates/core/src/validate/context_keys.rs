@@ -26,16 +26,36 @@ const REMOVED: &[(&str, &str)] = &[
 /// Names that conventionally hold the task context.
 const CONTEXT_NAMES: &[&str] = &["context", "kwargs", "ctx", "kw", "ti_context"];
 
-/// (range, removed key, replacement) for every use in the file.
-pub(super) fn removed_context_keys(body: &[Stmt]) -> Vec<(TextRange, &'static str, &'static str)> {
-    let mut finder = Finder(Vec::new());
-    for stmt in body {
-        finder.visit_stmt(stmt);
+/// A use of a removed key: (range, removed key, replacement).
+pub(super) type RemovedKey = (TextRange, &'static str, &'static str);
+
+/// Every use in the file, from a walk of its own. Validation gets them from the walk every file
+/// gets anyway (see [`Finder`]); this is for a file where that walk stopped early.
+pub(super) fn removed_context_keys(body: &[Stmt]) -> Vec<RemovedKey> {
+    struct Walk(Finder);
+    impl<'a> Visitor<'a> for Walk {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            self.0.stmt(stmt);
+            guard_stack(|| visitor::walk_stmt(self, stmt));
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            self.0.expr(expr);
+            guard_stack(|| visitor::walk_expr(self, expr));
+        }
     }
-    finder.0
+    let mut walk = Walk(Finder::default());
+    for stmt in body {
+        walk.visit_stmt(stmt);
+    }
+    walk.0.found
 }
 
-struct Finder(Vec<(TextRange, &'static str, &'static str)>);
+/// Looks at one node at a time, its children left to the caller's walk: a whole-tree walk costs
+/// as much as what this looks for, so DS210 shares one.
+#[derive(Default)]
+pub(super) struct Finder {
+    pub found: Vec<RemovedKey>,
+}
 
 fn removed(key: &str) -> Option<(&'static str, &'static str)> {
     REMOVED.iter().find(|(k, _)| *k == key).copied()
@@ -60,30 +80,29 @@ impl Finder {
                 if (word == key || word.starts_with("dag_run."))
                     && let Some((k, instead)) = removed(key)
                 {
-                    self.0.push((range, k, instead));
+                    self.found.push((range, k, instead));
                 }
             }
             rest = after_close;
         }
     }
-}
 
-impl<'a> Visitor<'a> for Finder {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+    /// The statement itself, not the statements and expressions inside it.
+    pub fn stmt(&mut self, stmt: &Stmt) {
         if let Stmt::FunctionDef(def) = stmt
             && def.decorator_list.iter().any(|d| is_task_decorator(&d.expression))
         {
             // TaskFlow injects context variables into parameters of the same name.
             for p in def.parameters.iter() {
                 if let Some((k, instead)) = removed(p.name().as_str()) {
-                    self.0.push((p.name().range, k, instead));
+                    self.found.push((p.name().range, k, instead));
                 }
             }
         }
-        guard_stack(|| visitor::walk_stmt(self, stmt));
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
+    /// The expression itself, not the expressions inside it.
+    pub fn expr(&mut self, expr: &Expr) {
         match expr {
             Expr::StringLiteral(s) => self.template(s.value.to_str(), s.range),
             Expr::FString(f) => {
@@ -105,7 +124,7 @@ impl<'a> Visitor<'a> for Finder {
                     && CONTEXT_NAMES.contains(&n.id.as_str())
                     && let Some((k, instead)) = removed(key.value.to_str())
                 {
-                    self.0.push((key.range, k, instead));
+                    self.found.push((key.range, k, instead));
                 }
             }
             Expr::Call(call) => {
@@ -116,12 +135,11 @@ impl<'a> Visitor<'a> for Finder {
                     && let Some(Expr::StringLiteral(key)) = call.arguments.args.first()
                     && let Some((k, instead)) = removed(key.value.to_str())
                 {
-                    self.0.push((key.range, k, instead));
+                    self.found.push((key.range, k, instead));
                 }
             }
             _ => {}
         }
-        guard_stack(|| visitor::walk_expr(self, expr));
     }
 }
 

@@ -87,7 +87,8 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let uses = uses::LazyUses::new(body);
     syntax::check_compile_rules(body, &mut sink);
 
-    let Scan { dynamic, deferred, binders } = scan(body);
+    let is_v3 = options.airflow_version.is_v3();
+    let Scan { dynamic, deferred, binders, context_keys: scanned_keys } = scan(body, is_v3);
     let postponed_annotations = body.iter().any(|stmt| {
         matches!(stmt, Stmt::ImportFrom(imp)
             if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
@@ -133,8 +134,13 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     if dynamic.is_none() {
         unused_imports::check(body, &uses, options.airflow_version, &mut raw);
     }
-    if options.airflow_version.is_v3() {
-        for (range, key, instead) in context_keys::removed_context_keys(body) {
+    if is_v3 {
+        // The scan stops where names are made dynamically; DS210 needs the whole file.
+        let removed_keys = match scanned_keys {
+            Some(found) if dynamic.is_none() => found,
+            _ => context_keys::removed_context_keys(body),
+        };
+        for (range, key, instead) in removed_keys {
             raw.push(model::RawFinding {
                 rule: &rules::REMOVED_CONTEXT_VARIABLE,
                 severity: rules::REMOVED_CONTEXT_VARIABLE.severity,
@@ -266,20 +272,27 @@ struct Scan {
     /// Where every `:=` and comprehension starts (sorted): the expressions DS103's walks must
     /// enter to find the names a scope binds.
     binders: Vec<u32>,
+    /// DS210's findings when asked for (Airflow 3), complete when `dynamic` is not.
+    context_keys: Option<Vec<context_keys::RemovedKey>>,
 }
 
-fn scan(body: &[Stmt]) -> Scan {
+/// `context_keys`: also look for DS210's removed context keys on the way (one walk for both).
+fn scan(body: &[Stmt], context_keys: bool) -> Scan {
     struct Finder {
         dynamic: Option<TextRange>,
         /// Function nesting depth.
         depth: u32,
         deferred: Vec<u32>,
         binders: Vec<u32>,
+        context_keys: Option<context_keys::Finder>,
     }
     impl<'a> Visitor<'a> for Finder {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             if self.dynamic.is_some() {
                 return;
+            }
+            if let Some(keys) = &mut self.context_keys {
+                keys.stmt(stmt);
             }
             match stmt {
                 Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
@@ -297,6 +310,9 @@ fn scan(body: &[Stmt]) -> Scan {
         fn visit_expr(&mut self, expr: &'a Expr) {
             if self.dynamic.is_some() {
                 return;
+            }
+            if let Some(keys) = &mut self.context_keys {
+                keys.expr(expr);
             }
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
             // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
@@ -334,14 +350,25 @@ fn scan(body: &[Stmt]) -> Scan {
             guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
-    let mut finder = Finder { dynamic: None, depth: 0, deferred: Vec::new(), binders: Vec::new() };
+    let mut finder = Finder {
+        dynamic: None,
+        depth: 0,
+        deferred: Vec::new(),
+        binders: Vec::new(),
+        context_keys: context_keys.then(context_keys::Finder::default),
+    };
     for stmt in body {
         finder.visit_stmt(stmt);
     }
     // A comprehension is walked generators first: its parts are met out of source order.
     finder.deferred.sort_unstable();
     finder.binders.sort_unstable();
-    Scan { dynamic: finder.dynamic, deferred: finder.deferred, binders: finder.binders }
+    Scan {
+        dynamic: finder.dynamic,
+        deferred: finder.deferred,
+        binders: finder.binders,
+        context_keys: finder.context_keys.map(|k| k.found),
+    }
 }
 
 /// Collects findings, converting ranges to line/column.
