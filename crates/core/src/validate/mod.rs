@@ -84,11 +84,13 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         return finish(sink.findings, Vec::new(), options);
     }
     let has_syntax_errors = !sink.findings.is_empty();
-    let uses = uses::LazyUses::new(body);
     syntax::check_compile_rules(body, &mut sink);
 
     let is_v3 = options.airflow_version.is_v3();
-    let Scan { dynamic, deferred, binders, context_keys: scanned_keys } = scan(body, is_v3);
+    let Scan { dynamic, deferred, binders, context_keys: scanned_keys, uses: scanned_uses } =
+        scan(body, is_v3);
+    // The scan stops where names are made dynamically; the index needs the whole file.
+    let uses = uses::LazyUses::new(body, Some(scanned_uses).filter(|_| dynamic.is_none()));
     let postponed_annotations = body.iter().any(|stmt| {
         matches!(stmt, Stmt::ImportFrom(imp)
             if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
@@ -261,7 +263,7 @@ fn measure_stack_room(caller: usize) -> bool {
 }
 
 /// What a walk of the whole tree tells before the file is interpreted.
-struct Scan {
+struct Scan<'a> {
     /// The first place where the file creates names dynamically (`from x import *`,
     /// `globals()`, `exec`, ...), if any. The walk stops there.
     dynamic: Option<TextRange>,
@@ -274,19 +276,22 @@ struct Scan {
     binders: Vec<u32>,
     /// DS210's findings when asked for (Airflow 3), complete when `dynamic` is not.
     context_keys: Option<Vec<context_keys::RemovedKey>>,
+    /// The file's uses index (complete when `dynamic` is not).
+    uses: uses::Uses<'a>,
 }
 
 /// `context_keys`: also look for DS210's removed context keys on the way (one walk for both).
-fn scan(body: &[Stmt], context_keys: bool) -> Scan {
-    struct Finder {
+fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
+    struct Finder<'a> {
         dynamic: Option<TextRange>,
         /// Function nesting depth.
         depth: u32,
         deferred: Vec<u32>,
         binders: Vec<u32>,
         context_keys: Option<context_keys::Finder>,
+        uses: uses::Uses<'a>,
     }
-    impl<'a> Visitor<'a> for Finder {
+    impl<'a> Visitor<'a> for Finder<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             if self.dynamic.is_some() {
                 return;
@@ -294,6 +299,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan {
             if let Some(keys) = &mut self.context_keys {
                 keys.stmt(stmt);
             }
+            self.uses.stmt(stmt);
             match stmt {
                 Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
                     self.dynamic = Some(imp.range);
@@ -314,6 +320,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan {
             if let Some(keys) = &mut self.context_keys {
                 keys.expr(expr);
             }
+            self.uses.expr(expr);
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
             // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
             // `vars()` only matter at module level.
@@ -356,6 +363,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan {
         deferred: Vec::new(),
         binders: Vec::new(),
         context_keys: context_keys.then(context_keys::Finder::default),
+        uses: uses::Uses::default(),
     };
     for stmt in body {
         finder.visit_stmt(stmt);
@@ -368,6 +376,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan {
         deferred: finder.deferred,
         binders: finder.binders,
         context_keys: finder.context_keys.map(|k| k.found),
+        uses: finder.uses,
     }
 }
 

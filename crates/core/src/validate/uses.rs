@@ -1,5 +1,5 @@
-//! Every `from ... import`, call, name and attribute read of a file, from one walk of the
-//! tree, built on first use and shared: DS217 (unused provider imports) and the fixes look
+//! Every `from ... import`, call, name and attribute read of a file, collected during the
+//! walk every file gets (the validator's scan) and shared: DS217 (unused provider imports) and the fixes look
 //! names up in the same index instead of walking the file each.
 
 use std::cell::OnceCell;
@@ -20,37 +20,56 @@ pub(super) struct Uses<'a> {
     pub attributes: HashMap<&'a str, Vec<&'a str>>,
 }
 
-/// The index of one file, walked for on first use (many files need it for neither).
+/// The index of one file: handed over by the scan every file gets (which collects it on the
+/// way, see [`Uses::stmt`]), or walked for on first use where that scan stopped early.
 pub(super) struct LazyUses<'a> {
     body: &'a [Stmt],
     cell: OnceCell<Uses<'a>>,
 }
 
 impl<'a> LazyUses<'a> {
-    pub fn new(body: &'a [Stmt]) -> Self {
-        LazyUses { body, cell: OnceCell::new() }
+    /// `scanned`: the index collected by a walk of the whole file, if there was one.
+    pub fn new(body: &'a [Stmt], scanned: Option<Uses<'a>>) -> Self {
+        let cell = OnceCell::new();
+        if let Some(uses) = scanned {
+            let _ = cell.set(uses);
+        }
+        LazyUses { body, cell }
     }
 
     pub fn get(&self) -> &Uses<'a> {
         self.cell.get_or_init(|| {
-            let mut uses = Uses::default();
-            for stmt in self.body {
-                uses.visit_stmt(stmt);
+            struct Walk<'a>(Uses<'a>);
+            impl<'a> Visitor<'a> for Walk<'a> {
+                fn visit_stmt(&mut self, stmt: &'a Stmt) {
+                    self.0.stmt(stmt);
+                    super::guard_stack(|| visitor::walk_stmt(self, stmt));
+                }
+                fn visit_expr(&mut self, expr: &'a Expr) {
+                    self.0.expr(expr);
+                    super::guard_stack(|| visitor::walk_expr(self, expr));
+                }
             }
-            uses
+            let mut walk = Walk(Uses::default());
+            for stmt in self.body {
+                walk.visit_stmt(stmt);
+            }
+            walk.0
         })
     }
 }
 
-impl<'a> Visitor<'a> for Uses<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+/// One node at a time, its children left to the caller's walk, in the walk's (source) order.
+impl<'a> Uses<'a> {
+    /// The statement itself, not what it contains.
+    pub fn stmt(&mut self, stmt: &'a Stmt) {
         if let Stmt::ImportFrom(s) = stmt {
             self.import_froms.push(s);
         }
-        super::guard_stack(|| visitor::walk_stmt(self, stmt));
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
+    /// The expression itself, not the expressions inside it.
+    pub fn expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(c) => self.calls.push(c),
             Expr::Name(n) => self.names.entry(n.id.as_str()).or_default().push(n),
@@ -61,6 +80,5 @@ impl<'a> Visitor<'a> for Uses<'a> {
             }
             _ => {}
         }
-        super::guard_stack(|| visitor::walk_expr(self, expr));
     }
 }
