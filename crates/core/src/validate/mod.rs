@@ -87,10 +87,12 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     syntax::check_compile_rules(body, &mut sink);
 
     let is_v3 = options.airflow_version.is_v3();
+    // The uses index is collected on the way when DS217 will want it; the fixes may want it
+    // too, in fewer files, and then walk for it themselves.
     let Scan { dynamic, deferred, binders, context_keys: scanned_keys, uses: scanned_uses } =
-        scan(body, is_v3);
+        scan(body, is_v3, unused_imports::needs_uses(body));
     // The scan stops where names are made dynamically; the index needs the whole file.
-    let uses = uses::LazyUses::new(body, Some(scanned_uses).filter(|_| dynamic.is_none()));
+    let uses = uses::LazyUses::new(body, scanned_uses.filter(|_| dynamic.is_none()));
     let postponed_annotations = body.iter().any(|stmt| {
         matches!(stmt, Stmt::ImportFrom(imp)
             if imp.module.as_ref().is_some_and(|m| m.as_str() == "__future__")
@@ -276,12 +278,13 @@ struct Scan<'a> {
     binders: Vec<u32>,
     /// DS210's findings when asked for (Airflow 3), complete when `dynamic` is not.
     context_keys: Option<Vec<context_keys::RemovedKey>>,
-    /// The file's uses index (complete when `dynamic` is not).
-    uses: uses::Uses<'a>,
+    /// The file's uses index when asked for (complete when `dynamic` is not).
+    uses: Option<uses::Uses<'a>>,
 }
 
-/// `context_keys`: also look for DS210's removed context keys on the way (one walk for both).
-fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
+/// `context_keys`, `uses`: also look for DS210's removed context keys, and collect the uses
+/// index, on the way (one walk for all).
+fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
     struct Finder<'a> {
         dynamic: Option<TextRange>,
         /// Function nesting depth.
@@ -289,7 +292,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
         deferred: Vec<u32>,
         binders: Vec<u32>,
         context_keys: Option<context_keys::Finder>,
-        uses: uses::Uses<'a>,
+        uses: Option<uses::Uses<'a>>,
     }
     impl<'a> Visitor<'a> for Finder<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
@@ -299,7 +302,9 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
             if let Some(keys) = &mut self.context_keys {
                 keys.stmt(stmt);
             }
-            self.uses.stmt(stmt);
+            if let Some(uses) = &mut self.uses {
+                uses.stmt(stmt);
+            }
             match stmt {
                 Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
                     self.dynamic = Some(imp.range);
@@ -320,7 +325,9 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
             if let Some(keys) = &mut self.context_keys {
                 keys.expr(expr);
             }
-            self.uses.expr(expr);
+            if let Some(uses) = &mut self.uses {
+                uses.expr(expr);
+            }
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
             // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
             // `vars()` only matter at module level.
@@ -363,7 +370,7 @@ fn scan(body: &[Stmt], context_keys: bool) -> Scan<'_> {
         deferred: Vec::new(),
         binders: Vec::new(),
         context_keys: context_keys.then(context_keys::Finder::default),
-        uses: uses::Uses::default(),
+        uses: uses.then(uses::Uses::default),
     };
     for stmt in body {
         finder.visit_stmt(stmt);

@@ -18,18 +18,7 @@ pub(super) fn check(
     version: AirflowVersion,
     out: &mut Vec<RawFinding>,
 ) {
-    let imports: Vec<&ast::StmtImportFrom> = body
-        .iter()
-        .filter_map(|stmt| match stmt {
-            Stmt::ImportFrom(imp)
-                if imp.level == 0
-                    && imp.module.as_ref().is_some_and(|m| m.starts_with("airflow.providers.")) =>
-            {
-                Some(imp)
-            }
-            _ => None,
-        })
-        .collect();
+    let imports: Vec<&ast::StmtImportFrom> = provider_imports(body).collect();
     if imports.is_empty() {
         // Most files import no provider: no need to walk them for names.
         return;
@@ -65,4 +54,22 @@ pub(super) fn check(
             fix: Some("remove the unused names".into()),
         });
     }
+}
+
+/// The module-level `from airflow.providers... import` statements: what DS217 looks at.
+fn provider_imports(body: &[Stmt]) -> impl Iterator<Item = &ast::StmtImportFrom> {
+    body.iter().filter_map(|stmt| match stmt {
+        Stmt::ImportFrom(imp)
+            if imp.level == 0
+                && imp.module.as_ref().is_some_and(|m| m.starts_with("airflow.providers.")) =>
+        {
+            Some(imp)
+        }
+        _ => None,
+    })
+}
+
+/// Whether [`check`] will look names up in the file's uses index.
+pub(super) fn needs_uses(body: &[Stmt]) -> bool {
+    provider_imports(body).next().is_some()
 }
