@@ -79,19 +79,8 @@ impl<'a> Interp<'a> {
                     Some(format!("remove `{name}=...`")),
                 );
             }
-            let shown = match value {
-                Value::Str(s) => format!("'{s}'"),
-                Value::Bool(b) => {
-                    if *b {
-                        "True".into()
-                    } else {
-                        "False".into()
-                    }
-                }
-                Value::Int(i) => i.to_string(),
-                Value::None => "None".into(),
-                _ => continue,
-            };
+            // Only literal values are checked.
+            let Some(shown) = Literal::of(value) else { continue };
             let given = match value {
                 Value::Str(s) => Some(s.as_str()),
                 _ => None,
@@ -136,7 +125,7 @@ impl<'a> Interp<'a> {
                 }
                 ("weight_rule", Some(rule)) => {
                     let range = keyword_range(call, name);
-                    self.check_weight_rule(target, rule, &shown, range, severity);
+                    self.check_weight_rule(target, rule, range, severity);
                 }
                 _ => {}
             }
@@ -149,7 +138,6 @@ impl<'a> Interp<'a> {
         &mut self,
         target: Target,
         rule: &str,
-        shown: &str,
         range: TextRange,
         severity: Severity,
     ) {
@@ -157,6 +145,8 @@ impl<'a> Interp<'a> {
         if values.is_empty() || values.contains(&rule) {
             return;
         }
+        // Only a string literal gets here.
+        let shown = format!("'{rule}'");
         let listed = values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
         if rule.contains('.') {
             // A class path: valid where a plugin registers that strategy.
@@ -218,6 +208,39 @@ impl<'a> Interp<'a> {
 /// `dag=dag` where `dag` is the `@dag` decorator (imported from `airflow.decorators` or
 /// `airflow.sdk`) or a `@dag` function, not a DAG object: models write it inside `@dag`
 /// functions, where no `dag` variable exists.
+/// A literal argument value, displayed as Python shows it (`'x'`, `True`, `3`, `None`): written
+/// out only for a finding (most arguments have none).
+enum Literal<'v> {
+    Str(&'v str),
+    Bool(bool),
+    Int(i64),
+    None,
+}
+
+impl<'v> Literal<'v> {
+    fn of(value: &'v Value) -> Option<Self> {
+        Some(match value {
+            Value::Str(s) => Literal::Str(s),
+            Value::Bool(b) => Literal::Bool(*b),
+            Value::Int(i) => Literal::Int(*i),
+            Value::None => Literal::None,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Literal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Literal::Str(s) => write!(f, "'{s}'"),
+            Literal::Bool(true) => f.write_str("True"),
+            Literal::Bool(false) => f.write_str("False"),
+            Literal::Int(i) => write!(f, "{i}"),
+            Literal::None => f.write_str("None"),
+        }
+    }
+}
+
 fn is_dag_decorator(value: &Value) -> bool {
     match value {
         Value::Imported(path) => {

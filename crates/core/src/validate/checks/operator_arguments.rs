@@ -22,7 +22,6 @@ impl<'a> Interp<'a> {
         task: TaskIdx,
     ) {
         let Some((class, params)) = self.operator_params_of(qualified) else { return };
-        let task_id = self.model.tasks[task].id.clone().unwrap_or_else(|| "?".into());
         let given: Vec<&str> = kwargs.iter().filter_map(|(k, _)| k.as_deref()).collect();
         if params.complete && !params.accepts_any_kwargs {
             let unknown: Vec<&str> =
@@ -37,6 +36,7 @@ impl<'a> Interp<'a> {
                     .collect::<Vec<_>>();
                 let listed =
                     unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+                let task_id = self.task_id_shown(task);
                 self.report_with(
                     &rules::UNKNOWN_OPERATOR_ARGUMENT,
                     if self.certain() { Severity::Error } else { Severity::Warning },
@@ -52,10 +52,10 @@ impl<'a> Interp<'a> {
         let positional = !call.arguments.args.is_empty();
         let node = &self.model.tasks[task];
         let group_defaults = node.group.is_some_and(|g| self.model.groups[g].has_default_args);
-        let dag_defaults = match node.dag {
-            Some(d) => self.model.dags[d].default_arg_keys.clone(),
+        let dag_defaults: Option<&[String]> = match node.dag {
+            Some(d) => self.model.dags[d].default_arg_keys.as_deref(),
             None if node.dag_unknown => None,
-            None => Some(Vec::new()),
+            None => Some(&[]),
         };
         let (Some(dag_defaults), false, false) = (dag_defaults, positional, group_defaults) else {
             return;
@@ -70,6 +70,7 @@ impl<'a> Interp<'a> {
             .filter(|r| !given.contains(&r.as_str()) && !dag_defaults.contains(r))
             .collect();
         if !missing.is_empty() {
+            let task_id = self.task_id_shown(task);
             let names = missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
             let plural = if missing.len() > 1 { "s" } else { "" };
             self.report_with(
@@ -82,6 +83,11 @@ impl<'a> Interp<'a> {
                 Some(format!("pass {names} to {class}")),
             );
         }
+    }
+
+    /// A task's id as the messages show it (`?` when it is not known).
+    fn task_id_shown(&self, task: TaskIdx) -> String {
+        self.model.tasks[task].id.clone().unwrap_or_else(|| "?".into())
     }
 }
 
