@@ -18,12 +18,14 @@ impl<'a> Interp<'a> {
     ) {
         // Python's `$` also matches before one final newline.
         let key = key.strip_suffix('\n').unwrap_or(key);
-        let bad: Vec<char> = key
-            .chars()
-            .filter(|c| {
-                !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || (dots && *c == '.'))
-            })
-            .collect();
+        let allowed_char =
+            |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.');
+        // Most keys are fine, which one look at their bytes tells (all allowed: ASCII, so as
+        // many characters as bytes).
+        if !key.is_empty() && key.len() <= max && key.bytes().all(|b| allowed_char(char::from(b))) {
+            return;
+        }
+        let bad: Vec<char> = key.chars().filter(|c| !allowed_char(*c)).collect();
         let allowed =
             if dots { "letters, digits, `_`, `-` and `.`" } else { "letters, digits, `_` and `-`" };
         if key.chars().count() > max {
@@ -44,16 +46,8 @@ impl<'a> Interp<'a> {
                 b.dedup();
                 b.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
             };
-            let suggestion: String = key
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.') {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let suggestion: String =
+                key.chars().map(|c| if allowed_char(c) { c } else { '_' }).collect();
             self.report_with(
                 rule,
                 severity,
