@@ -13,14 +13,21 @@ pub fn words(name: &str) -> Vec<String> {
         return words_unicode(name);
     }
     // Identifiers are ASCII in practice: work on bytes, slicing words out of the name.
-    let b = name.as_bytes();
     let mut out: Vec<String> = Vec::with_capacity(4);
+    ascii_word_ranges(name.as_bytes(), |start, end| {
+        out.push(name[start..end].to_ascii_lowercase())
+    });
+    out
+}
+
+/// Where each of [`words`] starts and ends in an ASCII name, in order.
+fn ascii_word_ranges(b: &[u8], mut word: impl FnMut(usize, usize)) {
     let mut start = 0;
     for i in 0..b.len() {
         let c = b[i];
         if matches!(c, b'_' | b'-' | b'.') {
             if start < i {
-                out.push(name[start..i].to_ascii_lowercase());
+                word(start, i);
             }
             start = i + 1;
             continue;
@@ -32,15 +39,96 @@ pub fn words(name: &str) -> Vec<String> {
                 || prev.is_ascii_digit()
                 || (prev.is_ascii_uppercase() && next_lower)
             {
-                out.push(name[start..i].to_ascii_lowercase());
+                word(start, i);
                 start = i;
             }
         }
     }
     if start < b.len() {
-        out.push(name[start..].to_ascii_lowercase());
+        word(start, b.len());
     }
-    out
+}
+
+/// How many words of a candidate [`Query::rank_by_words`] splits without allocating, and the
+/// longest such word: a search meets thousands of candidates, nearly all within these.
+const SLICED_WORDS: usize = 16;
+const SLICED_WORD_LEN: usize = 64;
+
+/// [`words`] of an ASCII `name` as slices of it (not lower-cased) into `out`: how many, or `None`
+/// when `name` is not ASCII or has more or longer words than `out` and [`SLICED_WORD_LEN`] hold.
+fn sliced_words<'n>(name: &'n str, out: &mut [&'n str; SLICED_WORDS]) -> Option<usize> {
+    if !name.is_ascii() {
+        return None;
+    }
+    let (mut n, mut fits) = (0, true);
+    ascii_word_ranges(name.as_bytes(), |start, end| match out.get_mut(n) {
+        Some(slot) if end - start <= SLICED_WORD_LEN => {
+            *slot = &name[start..end];
+            n += 1;
+        }
+        _ => fits = false,
+    });
+    fits.then_some(n)
+}
+
+/// A word of a candidate: lower-cased already (from [`words`]) or an ASCII slice of its name.
+trait Word {
+    fn len(&self) -> usize;
+    /// Whether it is `lower` (a lower-cased word).
+    fn is(&self, lower: &str) -> bool;
+    /// Its lower-cased bytes, written into `buf` when they need lower-casing.
+    fn lower<'s>(&'s self, buf: &'s mut [u8; SLICED_WORD_LEN]) -> &'s [u8];
+}
+
+impl Word for String {
+    fn len(&self) -> usize {
+        self.len()
+    }
+    fn is(&self, lower: &str) -> bool {
+        self == lower
+    }
+    fn lower<'s>(&'s self, _: &'s mut [u8; SLICED_WORD_LEN]) -> &'s [u8] {
+        self.as_bytes()
+    }
+}
+
+/// A slice from [`sliced_words`]: ASCII, at most [`SLICED_WORD_LEN`] bytes.
+impl Word for &str {
+    fn len(&self) -> usize {
+        str::len(self)
+    }
+    fn is(&self, lower: &str) -> bool {
+        self.eq_ignore_ascii_case(lower)
+    }
+    fn lower<'s>(&'s self, buf: &'s mut [u8; SLICED_WORD_LEN]) -> &'s [u8] {
+        let n = self.len().min(SLICED_WORD_LEN);
+        let out = &mut buf[..n];
+        out.copy_from_slice(&self.as_bytes()[..n]);
+        out.make_ascii_lowercase();
+        out
+    }
+}
+
+/// Which of `n` items are marked: bits of one word up to 64 items (no allocation).
+struct Marks {
+    bits: u64,
+    many: Vec<bool>,
+}
+
+impl Marks {
+    fn new(n: usize) -> Self {
+        Marks { bits: 0, many: if n > 64 { vec![false; n] } else { Vec::new() } }
+    }
+    fn get(&self, i: usize) -> bool {
+        if self.many.is_empty() { self.bits >> i & 1 == 1 } else { self.many[i] }
+    }
+    fn set(&mut self, i: usize) {
+        if self.many.is_empty() {
+            self.bits |= 1 << i;
+        } else {
+            self.many[i] = true;
+        }
+    }
 }
 
 /// [`words`] for names with non-ASCII letters.
@@ -372,11 +460,15 @@ impl Query {
             }
             return Some(WordRank { words: usize::MAX / 2, related: false });
         }
-        self.by_split_words(candidate, &words(candidate))
+        let mut sliced = [""; SLICED_WORDS];
+        match sliced_words(candidate, &mut sliced) {
+            Some(n) => self.by_split_words(candidate, &sliced[..n]),
+            None => self.by_split_words(candidate, &words(candidate)),
+        }
     }
 
     /// [`rank_by_words`](Self::rank_by_words) with the candidate's words already split.
-    fn by_split_words(&self, candidate: &str, candidate_words: &[String]) -> Option<WordRank> {
+    fn by_split_words<W: Word>(&self, candidate: &str, candidate_words: &[W]) -> Option<WordRank> {
         let (unmatched, near) = unmatched_words(&self.words, candidate_words);
         let total = self.words.len() + candidate_words.len();
         let matched = (total - unmatched) / 2;
@@ -430,33 +522,34 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
 
 /// Words of `a` and `b` left without a partner, and how many partners are only near (one
 /// edit apart, words of four letters or more, matched after the exact ones).
-fn unmatched_words(a: &[String], b: &[String]) -> (usize, usize) {
-    let mut used = vec![false; b.len()];
+fn unmatched_words<W: Word>(a: &[String], b: &[W]) -> (usize, usize) {
+    let mut used = Marks::new(b.len());
+    let mut pending = Marks::new(a.len());
     let mut matched = 0;
-    let mut pending: Vec<&String> = Vec::new();
-    for w in a {
-        match (0..b.len()).find(|&j| !used[j] && b[j] == *w) {
+    for (i, w) in a.iter().enumerate() {
+        match (0..b.len()).find(|&j| !used.get(j) && b[j].is(w)) {
             Some(j) => {
-                used[j] = true;
+                used.set(j);
                 matched += 1;
             }
-            None => pending.push(w),
+            None => pending.set(i),
         }
     }
     let mut near = 0;
     let mut buffers = (Vec::new(), Vec::new());
-    for w in pending {
-        if w.len() < 4 {
+    let mut lower = [0u8; SLICED_WORD_LEN];
+    for (i, w) in a.iter().enumerate() {
+        if !pending.get(i) || w.len() < 4 {
             continue;
         }
         let close = (0..b.len()).find(|&j| {
-            !used[j]
+            !used.get(j)
                 && b[j].len() >= 4
-                && bounded_levenshtein_bytes(w.as_bytes(), b[j].as_bytes(), 1, &mut buffers)
+                && bounded_levenshtein_bytes(w.as_bytes(), b[j].lower(&mut lower), 1, &mut buffers)
                     .is_some()
         });
         if let Some(j) = close {
-            used[j] = true;
+            used.set(j);
             matched += 1;
             near += 1;
         }
@@ -500,6 +593,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn sliced_words_rank_like_split_words() {
+        let names = [
+            "GCSToBigQueryOperator",
+            "GcsToBigqueryOperator",
+            "S3KeySensor",
+            "S3KeysSensor",
+            "aws_conn_id",
+            "DAG",
+            "EC2StartInstanceOperator",
+            "HTTPSHook",
+            "v2Api",
+            "a_b__c",
+            "X",
+            "DataprocCreateClusterOperator",
+            "DataprocClusterCreateOperator",
+            "BigQueryInsertJobOperator",
+            "ÉtéOperator",
+        ];
+        let mut compared = 0;
+        for q in names {
+            let query = Query::new(q);
+            for c in names {
+                let mut sliced = [""; SLICED_WORDS];
+                let Some(n) = sliced_words(c, &mut sliced) else {
+                    assert!(!c.is_ascii(), "{c}");
+                    continue;
+                };
+                let lowered: Vec<String> =
+                    sliced[..n].iter().map(|w| w.to_ascii_lowercase()).collect();
+                assert_eq!(lowered, words(c), "{c}");
+                assert_eq!(
+                    query.by_split_words(c, &sliced[..n]),
+                    query.by_split_words(c, &words(c))
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 150);
+        // Too many words, or too long a word, for the slices: the allocating path.
+        let (many, long) = ("a_".repeat(20), "a".repeat(65));
+        let mut sliced = [""; SLICED_WORDS];
+        assert_eq!(sliced_words(&many, &mut sliced), None);
+        assert_eq!(sliced_words(&long, &mut sliced), None);
     }
 
     #[test]
