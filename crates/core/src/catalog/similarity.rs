@@ -483,10 +483,23 @@ impl Query {
 
     /// The rank of a candidate from its [`WordRank`]: the edit distance added.
     pub fn finish(&self, candidate: &str, by_words: WordRank) -> Option<Rank> {
-        let lower = candidate.to_ascii_lowercase();
+        // Lower-cased on the stack: a search finishes hundreds of candidates.
+        let mut buf = [0u8; 128];
+        let owned;
+        let lower: &[u8] = match buf.get_mut(..candidate.len()) {
+            Some(b) => {
+                b.copy_from_slice(candidate.as_bytes());
+                b.make_ascii_lowercase();
+                b
+            }
+            None => {
+                owned = candidate.to_ascii_lowercase();
+                owned.as_bytes()
+            }
+        };
         let distance = bounded_levenshtein_bytes(
             self.lower.as_bytes(),
-            lower.as_bytes(),
+            lower,
             self.max_distance,
             &mut (Vec::new(), Vec::new()),
         );
