@@ -194,11 +194,30 @@ pub fn bounded_levenshtein_bytes(
         return None;
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if max <= 1 {
+        // "Is this word one typo away?", asked of every pair of words: no table needed.
+        return within_one_edit(short, long).filter(|&d| d <= max);
+    }
     if short.is_empty() || short.len() > 64 {
         return bounded_levenshtein(a, b, max, buffers);
     }
     let d = levenshtein_bit_parallel(short, long);
     (d <= max).then_some(d)
+}
+
+/// The edit distance of `short` and `long` (at most one byte longer) when it is 0 or 1: after
+/// their common prefix, the rest must match with one byte of both, or of `long`, skipped.
+fn within_one_edit(short: &[u8], long: &[u8]) -> Option<usize> {
+    let prefix = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    let longer = long.len() - short.len();
+    if prefix == short.len() {
+        return Some(longer);
+    }
+    let rest_matches = match longer {
+        0 => short[prefix + 1..] == long[prefix + 1..],
+        _ => short[prefix..] == long[prefix + 1..],
+    };
+    rest_matches.then_some(1)
 }
 
 /// The Levenshtein distance of a pattern of 1 to 64 bytes and a text, by Myers' bit-vector
@@ -585,12 +604,26 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let words: Vec<Vec<u8>> = (0..120)
+        let mut words: Vec<Vec<u8>> = (0..120)
             .map(|_| {
                 let len = (next() % 70) as usize;
                 (0..len).map(|_| b"abcdeAB_"[(next() % 8) as usize]).collect()
             })
             .collect();
+        // And words one or two edits from others, which random words rarely are.
+        for i in 0..60 {
+            let mut w = words[i].clone();
+            for _ in 0..1 + i % 2 {
+                let at = (next() as usize) % (w.len() + 1);
+                match next() % 3 {
+                    0 => w.insert(at, b'c'),
+                    1 if at < w.len() => drop(w.remove(at)),
+                    _ if at < w.len() => w[at] = b'e',
+                    _ => w.push(b'a'),
+                }
+            }
+            words.push(w);
+        }
         for a in &words {
             for b in &words {
                 for max in [0, 1, 3, 10, 80] {
