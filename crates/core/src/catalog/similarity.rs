@@ -386,9 +386,8 @@ pub fn confident_match<'c>(
     // Only candidates that could be close are split into words: one letter apart, or
     // containing one of the written words.
     let worth_it = |c: &str| {
-        let lower = c.to_ascii_lowercase();
-        lower.len().abs_diff(written.lower.len()) <= 1
-            || written.words.iter().any(|w| lower.contains(w.as_str()))
+        c.len().abs_diff(written.lower.len()) <= 1
+            || written.words.iter().any(|w| contains_ignoring_case(c, w))
     };
     let prepared = candidates.into_iter().filter(|c| worth_it(c)).map(|c| (c, Prepared::new(c)));
     confident_among(prepared, &written, |(c, p)| (*c, p)).map(|(c, _)| c)
