@@ -548,7 +548,13 @@ pub struct WordRank {
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    !n.is_empty() && h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    let Some((&first, rest)) = n.split_first() else { return false };
+    let Some(last_start) = h.len().checked_sub(n.len()) else { return false };
+    // The first byte alone rules out nearly every position (a search tries thousands of names).
+    let first = first.to_ascii_lowercase();
+    h[..=last_start].iter().enumerate().any(|(i, c)| {
+        c.to_ascii_lowercase() == first && h[i + 1..i + n.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 /// Words of `a` and `b` left without a partner, and how many partners are only near (one
@@ -684,6 +690,18 @@ mod tests {
         let mut sliced = [""; SLICED_WORDS];
         assert_eq!(sliced_words(&many, &mut sliced), None);
         assert_eq!(sliced_words(&long, &mut sliced), None);
+    }
+
+    #[test]
+    fn contains_ignoring_case_is_a_lowercase_contains() {
+        let names = ["S3KeySensor", "s3", "KEY", "keys", "", "sensor", "ÉtéS3", "é", "s3keysensor"];
+        for h in names {
+            for n in names {
+                let expected = !n.is_empty()
+                    && h.to_ascii_lowercase().contains(n.to_ascii_lowercase().as_str());
+                assert_eq!(contains_ignoring_case(h, n), expected, "{h} {n}");
+            }
+        }
     }
 
     #[test]
