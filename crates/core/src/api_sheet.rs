@@ -12,8 +12,9 @@
 //! the newest 2.x target (a DAG built on an operator that later provider releases removed breaks
 //! at the user's next upgrade), and deprecation shims are skipped.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::AirflowVersion;
 use crate::catalog::{Catalog, Target, catalog};
@@ -405,17 +406,30 @@ fn pick_classes(
     // Only a named class or one with a service word among the terms can score (see `fits`):
     // look those up instead of testing thousands of candidates per request. In catalog order,
     // as a scan would meet them (the sort below breaks no tie by position, but stays stable).
-    let mut reachable: Vec<u32> = named
+    // Marked in a bit set, then read in order: each once, without sorting lists that run to
+    // hundreds for a word like `data`.
+    let mut marked = vec![0u64; cands.len().div_ceil(64)];
+    let lists = named
         .iter()
         .filter_map(|n| by_class.get(n.as_str()))
-        .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())))
-        .flatten()
-        .copied()
-        .collect();
-    reachable.sort_unstable();
-    reachable.dedup();
+        .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())));
+    for &i in lists.flatten() {
+        if let Some(bits) = marked.get_mut(i as usize / 64) {
+            *bits |= 1 << (i % 64);
+        }
+    }
+    let reachable = marked.iter().enumerate().flat_map(|(k, &bits)| {
+        let mut bits = bits;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let i = k * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                i
+            })
+        })
+    });
     let mut scored: Vec<(f32, &Candidate)> = Vec::new();
-    for c in reachable.into_iter().map(|i| &cands[i as usize]) {
+    for c in reachable.map(|i| &cands[i]) {
         let mut score = 0.0f32;
         if named.iter().any(|n| n == c.class) {
             score += 100.0;
@@ -513,15 +527,15 @@ fn candidates(
     static NONE: OnceLock<Candidates> = OnceLock::new();
     let build = || {
         let all = build_candidates(cat, target, version);
-        let mut df: HashMap<String, usize> = HashMap::new();
+        let mut df: HashMap<String, usize> = HashMap::default();
         for c in &all {
             for w in &c.words {
                 *df.entry(w.clone()).or_default() += 1;
             }
         }
         let n_docs = all.len().max(1);
-        let mut by_service_word: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_class: HashMap<&'static str, Vec<u32>> = HashMap::new();
+        let mut by_service_word: HashMap<String, Vec<u32>> = HashMap::default();
+        let mut by_class: HashMap<&'static str, Vec<u32>> = HashMap::default();
         for (i, c) in all.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 2^32 classes");
             for w in &c.service {
@@ -539,10 +553,10 @@ fn candidates(
         Some(cell) => cell.get_or_init(build),
         None => NONE.get_or_init(|| Candidates {
             all: Vec::new(),
-            df: HashMap::new(),
+            df: HashMap::default(),
             n_docs: 1,
-            by_service_word: HashMap::new(),
-            by_class: HashMap::new(),
+            by_service_word: HashMap::default(),
+            by_class: HashMap::default(),
         }),
     }
 }
@@ -694,7 +708,7 @@ fn request_terms(instruction: &str) -> Vec<String> {
     let lower = instruction.to_lowercase();
     let mut terms: Vec<String> = Vec::new();
     for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-        if word.is_empty() || STOP_WORDS.contains(&word) {
+        if word.is_empty() || is_stop_word(word) {
             continue;
         }
         terms.push(word.to_string());
@@ -720,6 +734,12 @@ fn request_terms(instruction: &str) -> Vec<String> {
     terms.sort();
     terms.dedup();
     terms
+}
+
+/// Whether `word` (lower-cased) is one of [`STOP_WORDS`]: asked of every word of every request.
+fn is_stop_word(word: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
 }
 
 /// Class-like names the request spells out (`S3KeySensor`, `SQLColumnCheckOperator`).
