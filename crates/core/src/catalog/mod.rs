@@ -147,6 +147,8 @@ pub struct Catalog {
     pub(crate) targets: Vec<&'static str>,
     /// (major, minor) of each target, parsed once (`target_for` runs for every import).
     target_mm: Vec<(u16, u16)>,
+    /// The targets that are Airflow releases (not `X~` snapshots), in order.
+    releases: Vec<Target>,
     pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
@@ -186,9 +188,13 @@ impl Catalog {
             })?;
             target_mm.push((v.major, v.minor));
         }
+        let releases =
+            (0..targets.len() as u8).map(Target).filter(|t| !targets[t.index()].ends_with('~'));
+        let releases = releases.collect();
         Ok(Catalog {
             targets,
             target_mm,
+            releases,
             dists,
             modules,
             index,
@@ -203,9 +209,7 @@ impl Catalog {
 
     /// All targets, oldest first.
     pub fn targets(&self) -> impl Iterator<Item = Target> + '_ {
-        (0..self.targets.len() as u8)
-            .map(Target)
-            .filter(|t| !self.targets[t.index()].ends_with('~'))
+        self.releases.iter().copied()
     }
 
     /// The release-time provider snapshot of a target (`X~` in the data): the providers that
