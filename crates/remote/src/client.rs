@@ -230,6 +230,7 @@ impl Client {
         check_status(&mut response)?;
         let reader = BufReader::with_capacity(16 << 10, response.into_body().into_reader());
         let mut events = Events::new(reader);
+        let mut chunks = crate::chunk::Reader::default();
         let mut answer = Answer::default();
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -252,7 +253,7 @@ impl Client {
                 while let Ok(Some(_)) = events.next_data() {}
                 break;
             }
-            let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
+            let chunk = chunks.read(data).map_err(|e| {
                 CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
             })?;
             if let Some(error) = chunk.error {
@@ -284,40 +285,6 @@ impl Client {
 
 fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e5).round() / 100.0
-}
-
-#[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    #[serde(default)]
-    index: u32,
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Usage {
-    #[serde(default)]
-    prompt_tokens: Option<u32>,
-    #[serde(default)]
-    completion_tokens: Option<u32>,
 }
 
 /// An error object's message (OpenAI's `{"message": ...}`), else the JSON itself.

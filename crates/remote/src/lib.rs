@@ -15,6 +15,7 @@
 //! threads cost nothing next to the answers, and the caller's loop stays plain.
 
 pub mod backend;
+mod chunk;
 pub mod client;
 pub mod dispatch;
 mod sse;

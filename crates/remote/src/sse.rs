@@ -5,48 +5,87 @@ use std::io::{self, BufRead};
 /// Reads events from a response body.
 pub struct Events<R> {
     reader: R,
-    line: String,
-    data: String,
+    line: Vec<u8>,
+    data: Vec<u8>,
     has_data: bool,
+    /// Bytes of the reader's buffer that the last event returned was read from in place, to
+    /// be consumed before the next.
+    in_place: usize,
 }
 
 impl<R: BufRead> Events<R> {
     pub fn new(reader: R) -> Self {
-        Events { reader, line: String::new(), data: String::new(), has_data: false }
+        Events { reader, line: Vec::new(), data: Vec::new(), has_data: false, in_place: 0 }
     }
 
     /// The next event's data (several `data:` lines joined with `\n`); `None` at the end of the
     /// stream. Comments (`: keep-alive`), `event:`, `id:` and `retry:` lines are skipped.
     pub fn next_data(&mut self) -> io::Result<Option<&str>> {
+        self.reader.consume(std::mem::take(&mut self.in_place));
+        // The usual event, `data: {...}\n\n`, read where it lies in the buffer (a server sends
+        // one per token): no copy.
+        let buffer = self.reader.fill_buf()?;
+        if let Some(range) = single_line_event(buffer) {
+            self.in_place = range.end + 2;
+            let event = self.reader.fill_buf()?.get(range).unwrap_or_default();
+            return std::str::from_utf8(event)
+                .map(Some)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
+        }
         self.data.clear();
         self.has_data = false;
         loop {
             self.line.clear();
-            if self.reader.read_line(&mut self.line)? == 0 {
+            // Bytes, checked as UTF-8 once per event: a server streams an event per token.
+            if self.reader.read_until(b'\n', &mut self.line)? == 0 {
                 // A last event without its blank line still counts: servers that close the
                 // connection right after `data: [DONE]` are common.
-                return Ok(self.has_data.then_some(self.data.as_str()));
+                return if self.has_data { self.data_text().map(Some) } else { Ok(None) };
             }
-            let line = self.line.trim_end_matches(['\n', '\r']);
+            let mut line = self.line.as_slice();
+            while let [rest @ .., b'\n' | b'\r'] = line {
+                line = rest;
+            }
             if line.is_empty() {
                 if self.has_data {
-                    return Ok(Some(self.data.as_str()));
+                    return self.data_text().map(Some);
                 }
                 continue;
             }
-            if let Some(value) = line.strip_prefix("data") {
-                let Some(value) = value.strip_prefix(':').or(value.is_empty().then_some(value))
+            if let Some(value) = line.strip_prefix(b"data") {
+                let Some(value) = value.strip_prefix(b":").or(value.is_empty().then_some(value))
                 else {
                     continue;
                 };
                 if self.has_data {
-                    self.data.push('\n');
+                    self.data.push(b'\n');
                 }
-                self.data.push_str(value.strip_prefix(' ').unwrap_or(value));
+                self.data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
                 self.has_data = true;
             }
         }
     }
+
+    fn data_text(&self) -> io::Result<&str> {
+        std::str::from_utf8(&self.data).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// Where the value of a `data:` line is, when `buffer` starts with an event of that one line
+/// ended by `\n\n`.
+fn single_line_event(buffer: &[u8]) -> Option<std::ops::Range<usize>> {
+    let end = memchr::memchr(b'\n', buffer)?;
+    if buffer.get(end + 1) != Some(&b'\n') {
+        return None;
+    }
+    let line = &buffer[..end];
+    let value = line.strip_prefix(b"data:")?;
+    // A `\r` is a line end too: such streams take the general path.
+    if value.contains(&b'\r') {
+        return None;
+    }
+    let start = end - value.len() + usize::from(value.first() == Some(&b' '));
+    Some(start..end)
 }
 
 #[cfg(test)]
@@ -68,5 +107,21 @@ mod tests {
         assert_eq!(all(text), ["{\"a\":1}", "two\nlines", "[DONE]"]);
         assert_eq!(all("datafoo: x\n\n"), Vec::<String>::new());
         assert!(all("").is_empty());
+    }
+
+    #[test]
+    fn events_read_in_place_or_not_are_the_same_wherever_the_buffer_ends() {
+        let text = "data: {\"a\":1}\n\ndata: {\"b\":\"é\"}\n\n: ping\n\ndata:x\n\ndata: two\ndata: lines\n\ndata: cr\r\n\r\ndata: [DONE]\n\n";
+        let expected = ["{\"a\":1}", "{\"b\":\"é\"}", "x", "two\nlines", "cr", "[DONE]"];
+        assert_eq!(all(text), expected);
+        for capacity in 1..text.len() + 2 {
+            let mut events =
+                Events::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
+            let mut out = Vec::new();
+            while let Some(d) = events.next_data().unwrap() {
+                out.push(d.to_string());
+            }
+            assert_eq!(out, expected, "buffer of {capacity}");
+        }
     }
 }

@@ -204,24 +204,25 @@ fn http(code: u16, content_type: &str, extra_headers: &str, body: &str) -> Strin
     )
 }
 
-/// The answer as OpenAI streams it: a role chunk, the text in a few pieces, the finish reason,
-/// usage (about four characters a token), `[DONE]`.
+/// The answer as vLLM streams it: a role chunk, then a chunk per token (about four characters,
+/// with the fields vLLM sends), the finish reason, usage, `[DONE]`. Token by token, because that
+/// is what a client pays for with a real server: parsing one event per token.
 fn sse_answer(answer: &str, request_len: usize) -> String {
     let chunk = |delta: &str, finish: &str| {
         format!(
-            "data: {{\"id\":\"mock\",\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+            "data: {{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":1764547200,\"model\":\"mock-model\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"logprobs\":null,\"finish_reason\":{finish}}}]}}\n\n"
         )
     };
     let mut out = chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null");
     let chars: Vec<char> = answer.chars().collect();
-    for piece in chars.chunks(chars.len().div_ceil(4).max(1)) {
+    for piece in chars.chunks(4) {
         let text: String = piece.iter().collect();
         let content = serde_json::to_string(&text).expect("a string serializes");
         out.push_str(&chunk(&format!("{{\"content\":{content}}}"), "null"));
     }
     out.push_str(&chunk("{}", "\"stop\""));
     out.push_str(&format!(
-        "data: {{\"id\":\"mock\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{}}}}}\n\n",
+        "data: {{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion.chunk\",\"created\":1764547200,\"model\":\"mock-model\",\"choices\":[],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{}}}}}\n\n",
         request_len / 4,
         answer.len().div_ceil(4)
     ));
