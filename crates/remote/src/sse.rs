@@ -81,7 +81,7 @@ fn single_line_event(buffer: &[u8]) -> Option<std::ops::Range<usize>> {
     let line = &buffer[..end];
     let value = line.strip_prefix(b"data:")?;
     // A `\r` is a line end too: such streams take the general path.
-    if value.contains(&b'\r') {
+    if memchr::memchr(b'\r', value).is_some() {
         return None;
     }
     let start = end - value.len() + usize::from(value.first() == Some(&b' '));
