@@ -1,11 +1,10 @@
 //! DS210: template and context variables that Airflow 3 removed (`execution_date`, `next_ds`,
 //! ...). They do not stop the import, but the task fails or renders wrongly when it runs.
 
-use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextRange;
 
-use super::guard_stack;
+use super::{NodeHooks, walk_nodes};
 
 /// Removed in Airflow 3.0, with what to use instead.
 const REMOVED: &[(&str, &str)] = &[
@@ -32,26 +31,11 @@ pub(super) type RemovedKey = (TextRange, &'static str, &'static str);
 /// Every use in the file, from a walk of its own. Validation gets them from the walk every file
 /// gets anyway (see [`Finder`]); this is for a file where that walk stopped early.
 pub(super) fn removed_context_keys(body: &[Stmt]) -> Vec<RemovedKey> {
-    struct Walk(Finder);
-    impl<'a> Visitor<'a> for Walk {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            self.0.stmt(stmt);
-            guard_stack(|| visitor::walk_stmt(self, stmt));
-        }
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            self.0.expr(expr);
-            guard_stack(|| visitor::walk_expr(self, expr));
-        }
-    }
-    let mut walk = Walk(Finder::default());
-    for stmt in body {
-        walk.visit_stmt(stmt);
-    }
-    walk.0.found
+    walk_nodes(body, Finder::default()).found
 }
 
-/// Looks at one node at a time, its children left to the caller's walk: a whole-tree walk costs
-/// as much as what this looks for, so DS210 shares one.
+/// Looks at one node at a time ([`NodeHooks`]), its children left to the caller's walk: a walk
+/// costs as much as what this looks for, so DS210 shares one.
 #[derive(Default)]
 pub(super) struct Finder {
     pub found: Vec<RemovedKey>,
@@ -86,9 +70,10 @@ impl Finder {
             rest = after_close;
         }
     }
+}
 
-    /// The statement itself, not the statements and expressions inside it.
-    pub fn stmt(&mut self, stmt: &Stmt) {
+impl<'a> NodeHooks<'a> for Finder {
+    fn stmt(&mut self, stmt: &'a Stmt) {
         if let Stmt::FunctionDef(def) = stmt
             && def.decorator_list.iter().any(|d| is_task_decorator(&d.expression))
         {
@@ -101,8 +86,7 @@ impl Finder {
         }
     }
 
-    /// The expression itself, not the expressions inside it.
-    pub fn expr(&mut self, expr: &Expr) {
+    fn expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::StringLiteral(s) => self.template(s.value.to_str(), s.range),
             Expr::FString(f) => {

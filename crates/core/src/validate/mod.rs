@@ -264,6 +264,35 @@ fn measure_stack_room(caller: usize) -> bool {
     }
 }
 
+/// A rule that looks at one node at a time, its children left to the walk that calls it: the
+/// scan every file gets feeds several such rules at once (a walk costs as much as they do).
+trait NodeHooks<'a> {
+    /// The statement itself, not the statements and expressions inside it.
+    fn stmt(&mut self, stmt: &'a Stmt);
+    /// The expression itself, not the expressions inside it.
+    fn expr(&mut self, expr: &'a Expr);
+}
+
+/// A walk of the whole tree for `hooks` alone: where the scan that feeds them stopped early.
+fn walk_nodes<'a, H: NodeHooks<'a>>(body: &'a [Stmt], hooks: H) -> H {
+    struct Walk<H>(H);
+    impl<'a, H: NodeHooks<'a>> Visitor<'a> for Walk<H> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            self.0.stmt(stmt);
+            guard_stack(|| visitor::walk_stmt(self, stmt));
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            self.0.expr(expr);
+            guard_stack(|| visitor::walk_expr(self, expr));
+        }
+    }
+    let mut walk = Walk(hooks);
+    for stmt in body {
+        walk.visit_stmt(stmt);
+    }
+    walk.0
+}
+
 /// What a walk of the whole tree tells before the file is interpreted.
 struct Scan<'a> {
     /// The first place where the file creates names dynamically (`from x import *`,

@@ -1,10 +1,9 @@
-//! Every `from ... import`, call, name and attribute read of a file, collected during the
-//! walk every file gets (the validator's scan) and shared: DS217 (unused provider imports) and the fixes look
-//! names up in the same index instead of walking the file each.
+//! Every `from ... import`, call, name and attribute read of a file, collected during the walk
+//! every file gets (the validator's scan) and shared: DS217 (unused provider imports) and the
+//! fixes look names up in the same index instead of walking the file each.
 
 use std::cell::OnceCell;
 
-use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -21,7 +20,7 @@ pub(super) struct Uses<'a> {
 }
 
 /// The index of one file: handed over by the scan every file gets (which collects it on the
-/// way, see [`Uses::stmt`]), or walked for on first use where that scan stopped early.
+/// way, as a [`super::NodeHooks`]), or walked for on first use where that scan stopped early.
 pub(super) struct LazyUses<'a> {
     body: &'a [Stmt],
     cell: OnceCell<Uses<'a>>,
@@ -38,38 +37,19 @@ impl<'a> LazyUses<'a> {
     }
 
     pub fn get(&self) -> &Uses<'a> {
-        self.cell.get_or_init(|| {
-            struct Walk<'a>(Uses<'a>);
-            impl<'a> Visitor<'a> for Walk<'a> {
-                fn visit_stmt(&mut self, stmt: &'a Stmt) {
-                    self.0.stmt(stmt);
-                    super::guard_stack(|| visitor::walk_stmt(self, stmt));
-                }
-                fn visit_expr(&mut self, expr: &'a Expr) {
-                    self.0.expr(expr);
-                    super::guard_stack(|| visitor::walk_expr(self, expr));
-                }
-            }
-            let mut walk = Walk(Uses::default());
-            for stmt in self.body {
-                walk.visit_stmt(stmt);
-            }
-            walk.0
-        })
+        self.cell.get_or_init(|| super::walk_nodes(self.body, Uses::default()))
     }
 }
 
-/// One node at a time, its children left to the caller's walk, in the walk's (source) order.
-impl<'a> Uses<'a> {
-    /// The statement itself, not what it contains.
-    pub fn stmt(&mut self, stmt: &'a Stmt) {
+/// One node at a time, in the walk's (source) order.
+impl<'a> super::NodeHooks<'a> for Uses<'a> {
+    fn stmt(&mut self, stmt: &'a Stmt) {
         if let Stmt::ImportFrom(s) = stmt {
             self.import_froms.push(s);
         }
     }
 
-    /// The expression itself, not the expressions inside it.
-    pub fn expr(&mut self, expr: &'a Expr) {
+    fn expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(c) => self.calls.push(c),
             Expr::Name(n) => self.names.entry(n.id.as_str()).or_default().push(n),
