@@ -406,28 +406,12 @@ fn pick_classes(
     // Only a named class or one with a service word among the terms can score (see `fits`):
     // look those up instead of testing thousands of candidates per request. In catalog order,
     // as a scan would meet them (the sort below breaks no tie by position, but stays stable).
-    // Marked in a bit set, then read in order: each once, without sorting lists that run to
-    // hundreds for a word like `data`.
-    let mut marked = vec![0u64; cands.len().div_ceil(64)];
     let lists = named
         .iter()
         .filter_map(|n| by_class.get(n.as_str()))
-        .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())));
-    for &i in lists.flatten() {
-        if let Some(bits) = marked.get_mut(i as usize / 64) {
-            *bits |= 1 << (i % 64);
-        }
-    }
-    let reachable = marked.iter().enumerate().flat_map(|(k, &bits)| {
-        let mut bits = bits;
-        std::iter::from_fn(move || {
-            (bits != 0).then(|| {
-                let i = k * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                i
-            })
-        })
-    });
+        .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())))
+        .map(Vec::as_slice);
+    let reachable = crate::id_set::union_in_order(cands.len(), lists);
     let mut scored: Vec<(f32, &Candidate)> = Vec::new();
     for c in reachable.map(|i| &cands[i]) {
         let mut score = 0.0f32;

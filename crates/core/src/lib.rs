@@ -13,6 +13,7 @@ pub mod finding;
 pub mod fix;
 pub mod formats;
 pub mod graph;
+mod id_set;
 pub mod noqa;
 mod parse;
 pub mod pipeline;

@@ -197,26 +197,11 @@ impl Catalog {
         name: &str,
     ) -> Vec<(&str, &similarity::Prepared)> {
         let index = self.class_names();
-        // The classes of every word, each once and in index order: marks in a bit set rather
-        // than a sort of lists that run to thousands for a word like `s3`.
-        let mut marked = vec![0u64; index.names.len().div_ceil(64)];
-        for w in similarity::words(name) {
-            for &i in index.by_word.get(&w).into_iter().flatten() {
-                if let Some(bits) = marked.get_mut(i as usize / 64) {
-                    *bits |= 1 << (i % 64);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for (k, &bits) in marked.iter().enumerate() {
-            let mut bits = bits;
-            while bits != 0 {
-                let i = k * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                out.extend(self.class_in(&index.names[i], t, prefix));
-            }
-        }
-        out
+        let words = similarity::words(name);
+        let lists = words.iter().filter_map(|w| index.by_word.get(w)).map(Vec::as_slice);
+        crate::id_set::union_in_order(index.names.len(), lists)
+            .filter_map(|i| self.class_in(&index.names[i], t, prefix))
+            .collect()
     }
 
     fn class_in<'s>(
