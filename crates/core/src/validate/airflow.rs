@@ -373,7 +373,6 @@ mod tests {
         assert_eq!(classify("airflow.decorators.dag"), ApiKind::DagDecorator);
         assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
         assert_eq!(classify("airflow.sdk.task.bash"), ApiKind::TaskDecorator);
-        assert_eq!(classify("airflow.decorators.task"), ApiKind::TaskDecorator);
         assert_eq!(classify("airflow.sdk.task.task"), ApiKind::TaskDecorator);
         // The first `task` segment decides: not right after decorators/sdk, or too deep.
         assert_eq!(classify("airflow.task.sdk.task"), ApiKind::Other);

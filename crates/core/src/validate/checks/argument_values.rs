@@ -146,7 +146,7 @@ impl<'a> Interp<'a> {
             return;
         }
         // Only a string literal gets here.
-        let shown = format!("'{rule}'");
+        let shown = Literal::Str(rule);
         let listed = values.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
         if rule.contains('.') {
             // A class path: valid where a plugin registers that strategy.
