@@ -68,14 +68,7 @@ impl Reader {
             return serde_json::from_str(data);
         };
         if let Some((start, end)) = content_at
-            && chunk
-                == text_chunk(
-                    chunk.choices[0]
-                        .delta
-                        .as_ref()
-                        .and_then(|d| d.content.clone())
-                        .unwrap_or_default(),
-                )
+            && chunk.text().is_some()
         {
             self.before.push_str(&data[..start]);
             self.after.push_str(&data[end..]);
@@ -107,6 +100,26 @@ impl Reader {
     }
 }
 
+impl Chunk {
+    /// Its text, when it is only a piece of the answer's text (as [`text_chunk`] makes).
+    fn text(&self) -> Option<&str> {
+        match (self.choices.as_slice(), &self.usage, &self.error) {
+            (
+                [
+                    Choice {
+                        index: 0,
+                        delta: Some(Delta { content: Some(text) }),
+                        finish_reason: None,
+                    },
+                ],
+                None,
+                None,
+            ) => Some(text),
+            _ => None,
+        }
+    }
+}
+
 /// A chunk that is only a piece of the answer's text.
 fn text_chunk(content: String) -> Chunk {
     Chunk {
@@ -132,10 +145,10 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// The chunk, when it is one the scanner expects. Servers send compact JSON: one with a
-    /// control character (inside a string, where JSON forbids it, or as whitespace) is left to
-    /// serde_json, so that the scanner need look for neither.
-    /// With where its `content` text is, when it has one.
+    /// The chunk, when it is one the scanner expects, and where its `content` text is (between
+    /// the quotes) when it has one. Servers send compact JSON: one with a control character
+    /// (inside a string, where JSON forbids it, or as whitespace) is left to serde_json, so that
+    /// the scanner need look for neither.
     fn scan(text: &'a str) -> Option<(Chunk, Option<(usize, usize)>)> {
         // One pass the compiler vectorizes, rather than a test at every byte of every string.
         let controls = text.bytes().fold(false, |found, b| found | (b < 0x20));
