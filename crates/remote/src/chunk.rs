@@ -57,15 +57,24 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// The chunk `data` holds.
-    pub fn read(&mut self, data: &str) -> Result<Chunk, serde_json::Error> {
-        if let Some(content) = self.same_shape(data) {
-            return Ok(text_chunk(content));
+    /// The chunk `data` holds; `None` when it was only a piece of the answer's text, which is
+    /// then appended to `text` (no chunk is built for the usual chunk).
+    pub fn read(
+        &mut self,
+        data: &[u8],
+        text: &mut String,
+    ) -> Result<Option<Chunk>, serde_json::Error> {
+        if self.same_shape(data, text) {
+            return Ok(None);
         }
         self.before.clear();
         self.after.clear();
+        let Ok(data) = std::str::from_utf8(data) else {
+            // Not UTF-8: serde_json says what is wrong with it.
+            return serde_json::from_slice(data).map(Some);
+        };
         let Some((chunk, content_at)) = Scanner::scan(data) else {
-            return serde_json::from_str(data);
+            return serde_json::from_str(data).map(Some);
         };
         if let Some((start, end)) = content_at
             && chunk.text().is_some()
@@ -73,30 +82,40 @@ impl Reader {
             self.before.push_str(&data[..start]);
             self.after.push_str(&data[end..]);
         }
-        Ok(chunk)
+        Ok(Some(chunk))
     }
 
-    /// The text of a chunk shaped like the last one read, decoded.
-    fn same_shape(&self, data: &str) -> Option<String> {
+    /// Whether `data` is shaped like the last chunk read; then its text, decoded, is appended
+    /// to `text`.
+    fn same_shape(&self, data: &[u8], text: &mut String) -> bool {
         if self.before.is_empty() {
-            return None;
+            return false;
         }
-        let rest = data.strip_prefix(self.before.as_str())?;
+        let Some(rest) = data.strip_prefix(self.before.as_bytes()) else { return false };
         // The text runs to its first unescaped quote; JSON allows no control character in it.
-        let bytes = rest.as_bytes();
-        let mut i = 0;
+        let (mut i, mut escaped) = (0, false);
         let end = loop {
-            match *bytes.get(i)? {
-                b'"' => break i,
-                b'\\' => i += 2,
-                0..=0x1f => return None,
-                _ => i += 1,
+            match rest.get(i) {
+                Some(b'"') => break i,
+                Some(b'\\') => (i, escaped) = (i + 2, true),
+                Some(0..=0x1f) | None => return false,
+                Some(_) => i += 1,
             }
         };
-        (rest.get(end..)? == self.after).then_some(())?;
-        let raw = rest.get(..end)?;
+        if rest[end..] != *self.after.as_bytes() {
+            return false;
+        }
+        // The ends are the last chunk's, checked as UTF-8 then: only the text is new.
+        let Ok(raw) = std::str::from_utf8(&rest[..end]) else { return false };
+        if !escaped {
+            text.push_str(raw);
+            return true;
+        }
         // `\u` escapes (surrogate pairs and all) are serde_json's to decode.
-        unescape(raw).or_else(|| serde_json::from_str(&format!("\"{raw}\"")).ok())
+        unescape_into(raw, text)
+            || serde_json::from_str::<String>(&format!("\"{raw}\""))
+                .map(|decoded| text.push_str(&decoded))
+                .is_ok()
     }
 }
 
@@ -121,6 +140,7 @@ impl Chunk {
 }
 
 /// A chunk that is only a piece of the answer's text.
+#[cfg(test)]
 fn text_chunk(content: String) -> Chunk {
     Chunk {
         choices: vec![Choice {
@@ -440,10 +460,26 @@ impl<'a> Scanner<'a> {
 /// A string's raw text decoded; `None` for a `\u` escape (serde_json decodes those, surrogate
 /// pairs and all) or an escape JSON does not have.
 fn unescape(raw: &str) -> Option<String> {
-    if !raw.contains('\\') {
-        return Some(raw.to_string());
+    let mut out = String::new();
+    unescape_into(raw, &mut out).then_some(out)
+}
+
+/// [`unescape`], appended to `out`; `false` (and `out` as it was) where that is `None`.
+fn unescape_into(raw: &str, out: &mut String) -> bool {
+    let len = out.len();
+    let done = push_unescaped(raw, out);
+    if done.is_none() {
+        out.truncate(len);
     }
-    let mut out = String::with_capacity(raw.len());
+    done.is_some()
+}
+
+fn push_unescaped(raw: &str, out: &mut String) -> Option<()> {
+    if !raw.contains('\\') {
+        out.push_str(raw);
+        return Some(());
+    }
+    out.reserve(raw.len());
     let mut rest = raw;
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
@@ -462,12 +498,44 @@ fn unescape(raw: &str) -> Option<String> {
         rest = &rest[i + 2..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What [`Reader::read`] reads, as a chunk (a piece of text as [`text_chunk`] makes it);
+    /// `None` for an error. The text it appends goes after what was there, untouched.
+    fn read(reader: &mut Reader, data: &[u8]) -> Option<Chunk> {
+        let mut text = String::from("earlier");
+        let chunk = reader.read(data, &mut text);
+        let piece = text.strip_prefix("earlier").expect("earlier text kept").to_string();
+        match chunk.ok()? {
+            Some(chunk) => {
+                assert_eq!(piece, "", "a chunk returned appends nothing");
+                Some(chunk)
+            }
+            None => Some(text_chunk(piece)),
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_an_error_wherever_they_are() {
+        let chunk = |content: &[u8]| {
+            [&br#"{"id":"c","choices":[{"index":0,"delta":{"content":""#[..], content, br#""}}]}"#]
+                .concat()
+        };
+        let mut reader = Reader::default();
+        assert_eq!(read(&mut reader, &chunk(b"ok")), Some(text_chunk("ok".into())));
+        // Shaped like the last chunk, with a text that is not UTF-8.
+        assert!(!reader.same_shape(&chunk(b"caf\xc3"), &mut String::new()));
+        assert_eq!(read(&mut reader, &chunk(b"caf\xc3")), None);
+        assert_eq!(read(&mut reader, &chunk(b"\xff")), None);
+        assert_eq!(read(&mut reader, &chunk("é".as_bytes())), Some(text_chunk("é".into())));
+        assert_eq!(read(&mut reader, &chunk("✓".as_bytes())), Some(text_chunk("✓".into())));
+        assert_eq!(read(&mut reader, b"{\"x\xff\":1,\"choices\":[]}"), None);
+    }
 
     /// Chunks as vLLM, llama-server, SGLang and OpenAI send them, and odd ones.
     const CHUNKS: &[&str] = &[
@@ -517,7 +585,7 @@ mod tests {
                 assert_eq!(Some(&fast), by_serde.as_ref(), "{data}");
                 scanned += 1;
             }
-            assert_eq!(Reader::default().read(data).ok(), by_serde, "{data}");
+            assert_eq!(read(&mut Reader::default(), data.as_bytes()), by_serde, "{data}");
         }
         // The usual chunks take the fast path.
         assert!(scanned >= 12, "{scanned}");
@@ -568,9 +636,9 @@ mod tests {
         let mut reader = Reader::default();
         let mut by_shape = 0;
         for data in &stream {
-            by_shape += usize::from(reader.same_shape(data).is_some());
+            by_shape += usize::from(reader.same_shape(data.as_bytes(), &mut String::new()));
             let expected = serde_json::from_str::<Chunk>(data).ok();
-            assert_eq!(reader.read(data).ok(), expected, "{data}");
+            assert_eq!(read(&mut reader, data.as_bytes()), expected, "{data}");
         }
         // The plain pieces of text after the first were read by their shape.
         assert!(by_shape >= 5, "{by_shape}");

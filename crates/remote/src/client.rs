@@ -246,16 +246,27 @@ impl Client {
                 }
                 Err(e) => return Err(transport_error(&ureq::Error::from(e))),
             };
-            if data == "[DONE]" {
+            if data == b"[DONE]" {
                 // Read on to the body's end (servers end it right after `[DONE]`): only a body
                 // read to its end gives its connection back to the pool; otherwise every
                 // request connects anew (a connect and a resolver thread each time).
                 while let Ok(Some(_)) = events.next_data() {}
                 break;
             }
-            let chunk = chunks.read(data).map_err(|e| {
+            let before = answer.text.len();
+            let chunk = chunks.read(data, &mut answer.text).map_err(|e| {
                 CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
             })?;
+            let Some(chunk) = chunk else {
+                // Only a piece of text (nearly every chunk): appended already.
+                if answer.text.len() > before {
+                    if answer.first_token_ms.is_none() {
+                        answer.first_token_ms = Some(ms(started));
+                    }
+                    on_text(&answer.text[before..]);
+                }
+                continue;
+            };
             if let Some(error) = chunk.error {
                 return Err(CallError::Server(format!("error mid-stream: {}", error_text(&error))));
             }

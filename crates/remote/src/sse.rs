@@ -20,27 +20,25 @@ impl<R: BufRead> Events<R> {
 
     /// The next event's data (several `data:` lines joined with `\n`); `None` at the end of the
     /// stream. Comments (`: keep-alive`), `event:`, `id:` and `retry:` lines are skipped.
-    pub fn next_data(&mut self) -> io::Result<Option<&str>> {
+    /// Bytes, not checked as UTF-8: a server sends an event per token, and its reader checks
+    /// only the bytes that differ from the last event's (see `chunk::Reader`).
+    pub fn next_data(&mut self) -> io::Result<Option<&[u8]>> {
         self.reader.consume(std::mem::take(&mut self.in_place));
         // The usual event, `data: {...}\n\n`, read where it lies in the buffer (a server sends
         // one per token): no copy.
         let buffer = self.reader.fill_buf()?;
         if let Some(range) = single_line_event(buffer) {
             self.in_place = range.end + 2;
-            let event = self.reader.fill_buf()?.get(range).unwrap_or_default();
-            return std::str::from_utf8(event)
-                .map(Some)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
+            return Ok(Some(self.reader.fill_buf()?.get(range).unwrap_or_default()));
         }
         self.data.clear();
         self.has_data = false;
         loop {
             self.line.clear();
-            // Bytes, checked as UTF-8 once per event: a server streams an event per token.
             if self.reader.read_until(b'\n', &mut self.line)? == 0 {
                 // A last event without its blank line still counts: servers that close the
                 // connection right after `data: [DONE]` are common.
-                return if self.has_data { self.data_text().map(Some) } else { Ok(None) };
+                return Ok(self.has_data.then_some(self.data.as_slice()));
             }
             let mut line = self.line.as_slice();
             while let [rest @ .., b'\n' | b'\r'] = line {
@@ -48,7 +46,7 @@ impl<R: BufRead> Events<R> {
             }
             if line.is_empty() {
                 if self.has_data {
-                    return self.data_text().map(Some);
+                    return Ok(Some(&self.data));
                 }
                 continue;
             }
@@ -65,25 +63,17 @@ impl<R: BufRead> Events<R> {
             }
         }
     }
-
-    fn data_text(&self) -> io::Result<&str> {
-        std::str::from_utf8(&self.data).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    }
 }
 
 /// Where the value of a `data:` line is, when `buffer` starts with an event of that one line
 /// ended by `\n\n`.
 fn single_line_event(buffer: &[u8]) -> Option<std::ops::Range<usize>> {
-    let end = memchr::memchr(b'\n', buffer)?;
-    if buffer.get(end + 1) != Some(&b'\n') {
-        return None;
-    }
-    let line = &buffer[..end];
-    let value = line.strip_prefix(b"data:")?;
     // A `\r` is a line end too: such streams take the general path.
-    if memchr::memchr(b'\r', value).is_some() {
+    let end = memchr::memchr2(b'\n', b'\r', buffer)?;
+    if buffer[end] != b'\n' || buffer.get(end + 1) != Some(&b'\n') {
         return None;
     }
+    let value = buffer[..end].strip_prefix(b"data:")?;
     let start = end - value.len() + usize::from(value.first() == Some(&b' '));
     Some(start..end)
 }
@@ -96,7 +86,7 @@ mod tests {
         let mut events = Events::new(text.as_bytes());
         let mut out = Vec::new();
         while let Some(d) = events.next_data().unwrap() {
-            out.push(d.to_string());
+            out.push(String::from_utf8(d.to_vec()).unwrap());
         }
         out
     }
@@ -119,7 +109,7 @@ mod tests {
                 Events::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
             let mut out = Vec::new();
             while let Some(d) = events.next_data().unwrap() {
-                out.push(d.to_string());
+                out.push(String::from_utf8(d.to_vec()).unwrap());
             }
             assert_eq!(out, expected, "buffer of {capacity}");
         }
