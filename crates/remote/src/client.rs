@@ -139,7 +139,7 @@ impl Client {
     /// `timeout`: a backend that sends nothing for this long (no headers, no token) has failed
     /// the call.
     pub fn new(timeout: Duration) -> Client {
-        let agent = Agent::config_builder()
+        let config = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(timeout.min(CONNECT_TIMEOUT)))
             .timeout_resolve(Some(timeout.min(CONNECT_TIMEOUT)))
@@ -154,8 +154,12 @@ impl Client {
             // is a few KiB of JSON and a larger one is written in several pieces all the same.
             .output_buffer_size(16 * 1024)
             .user_agent(format!("dagsmith/{}", dagsmith_core::VERSION))
-            .build()
-            .into();
+            .build();
+        let agent = Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            crate::resolve::BackendResolver::default(),
+        );
         Client { agent, timeout }
     }
 

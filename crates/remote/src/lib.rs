@@ -18,6 +18,7 @@ pub mod backend;
 mod chunk;
 pub mod client;
 pub mod dispatch;
+mod resolve;
 mod sse;
 
 pub use backend::{BackendSpec, parse_backends_file};
