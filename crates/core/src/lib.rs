@@ -8,6 +8,7 @@ pub mod airflow_version;
 pub mod api_sheet;
 pub mod catalog;
 pub mod dataset;
+mod dotted;
 pub mod extract;
 pub mod finding;
 pub mod fix;

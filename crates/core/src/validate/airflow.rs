@@ -22,7 +22,7 @@ pub(super) enum ApiKind {
 }
 
 fn last_segment(qualified: &str) -> &str {
-    qualified.rsplit('.').next().unwrap_or(qualified)
+    crate::dotted::last(qualified)
 }
 
 /// Classifies a dotted name that came from an import, e.g. `airflow.sdk.DAG`.
@@ -56,16 +56,17 @@ pub(super) fn classify(qualified: &str) -> ApiKind {
 /// first `task` segment, right after one of those, with at most one segment after it. Read from
 /// the end (classify runs for every call of an imported name).
 fn is_task_decorator_path(qualified: &str) -> bool {
-    let mut rev = qualified.rsplit('.');
-    let (last, second) = (rev.next(), rev.next());
-    let before = if second == Some("task") {
-        rev.next()
-    } else if last == Some("task") {
-        second
+    use crate::dotted::split_last;
+    let Some((rest, last)) = split_last(qualified) else { return false };
+    let (rest, second) = split_last(rest).unwrap_or(("", rest));
+    let (rest, before) = if second == "task" {
+        split_last(rest).unwrap_or(("", rest))
+    } else if last == "task" {
+        (rest, second)
     } else {
         return false;
     };
-    matches!(before, Some("decorators" | "sdk")) && !rev.any(|s| s == "task")
+    matches!(before, "decorators" | "sdk") && !rest.split('.').any(|s| s == "task")
 }
 
 /// `@asset` / `@asset.multi` of Airflow 3's task SDK.

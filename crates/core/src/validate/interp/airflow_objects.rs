@@ -187,7 +187,7 @@ impl<'a> Interp<'a> {
         partial_context: Option<(Option<DagIdx>, Option<GroupIdx>)>,
     ) -> Value<'a> {
         let qualified = operator;
-        let operator = qualified.rsplit('.').next().unwrap_or(qualified);
+        let operator = crate::dotted::last(qualified);
         let id = kwarg(kwargs, "task_id").cloned();
         let has_unpacking = kwargs.iter().any(|(k, _)| k.is_none())
             || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)));
@@ -285,7 +285,9 @@ impl<'a> Interp<'a> {
             );
             return Value::Unknown;
         }
-        let Some((module, class)) = qualified.rsplit_once('.') else { return Value::Unknown };
+        let Some((module, class)) = crate::dotted::split_last(qualified) else {
+            return Value::Unknown;
+        };
         if !class.starts_with(|c: char| c.is_ascii_uppercase()) {
             return Value::Unknown;
         }
