@@ -242,3 +242,26 @@ fn the_least_loaded_backend_gets_the_next_request() {
     d.cancel_all();
     assert_eq!(d.in_flight(), 0);
 }
+
+#[test]
+fn an_answer_written_a_token_at_a_time_reads_as_the_whole_one() {
+    // Chunked, an event per write with pauses between (as a generating server sends them): the
+    // same text, finish reason and usage as the same answer sent in one piece.
+    let answer = "```python\nfrom airflow.sdk import DAG  # \"quotes\", ü, 😀\n```".to_string();
+    let whole = MockBackend::start(Behaviour::Answer, Vec::new(), vec![answer.clone()]);
+    let paced = MockBackend::start(Behaviour::Answer, Vec::new(), vec![answer.clone()])
+        .paced(Duration::from_millis(1));
+    let client = Client::new(Duration::from_secs(5));
+    let body = options(1).params.body("mock-model", &messages(0));
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let read = |mock: &MockBackend| {
+        let mut pieces = 0;
+        let gap = dagsmith_remote::client::BATCH_READ_GAP;
+        let a = client.chat(&spec(mock, 1), &body, &never, gap, &mut |_| pieces += 1).unwrap();
+        (a.text, a.finish, a.prompt_tokens, a.completion_tokens, pieces)
+    };
+    let (w, p) = (read(&whole), read(&paced));
+    assert_eq!(w.0, answer);
+    assert_eq!((&w.0, &w.1, w.2, w.3), (&p.0, &p.1, p.2, p.3));
+    assert!(p.4 > 10, "a piece per token: {}", p.4);
+}

@@ -1,9 +1,12 @@
 //! An instant OpenAI-compatible backend, to measure what dagsmith's client costs per request
 //! (`scripts/bench-client.sh`): every chat request is answered at once with the next of the
-//! given DAG files, in a markdown fence, as a model would.
+//! given DAG files, in a markdown fence, as a model would. With `--pace-ms MS`, each token's
+//! event is written on its own, MS apart (chunked), as a server that is generating them does:
+//! what the client pays per packet rather than per byte.
 //!
 //! ```sh
 //! cargo run --release -p dagsmith-remote --example mock_backend -- ../shared/corpus/finetuned
+//! cargo run --release -p dagsmith-remote --example mock_backend -- --pace-ms 1 ../shared/corpus/finetuned
 //! ```
 
 mod server;
@@ -13,9 +16,20 @@ use std::path::{Path, PathBuf};
 use server::{Behaviour, MockBackend};
 
 fn main() {
-    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut pace = None;
+    if args.first().is_some_and(|a| a == "--pace-ms") {
+        let ms = args.get(1).and_then(|a| a.to_str()).and_then(|a| a.parse::<f64>().ok());
+        let Some(ms) = ms.filter(|ms| ms.is_finite() && *ms >= 0.0) else {
+            eprintln!("mock_backend: --pace-ms needs a number of milliseconds");
+            std::process::exit(2);
+        };
+        pace = Some(std::time::Duration::from_secs_f64(ms / 1000.0));
+        args.drain(..2);
+    }
+    let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
     if paths.is_empty() {
-        eprintln!("usage: mock_backend FILE.py|DIR...   (answers, served in turn)");
+        eprintln!("usage: mock_backend [--pace-ms MS] FILE.py|DIR...   (answers, served in turn)");
         std::process::exit(2);
     }
     let mut files = Vec::new();
@@ -33,7 +47,10 @@ fn main() {
         std::process::exit(2);
     }
     let count = answers.len();
-    let mock = MockBackend::start(Behaviour::Answer, Vec::new(), answers).without_records();
+    let mut mock = MockBackend::start(Behaviour::Answer, Vec::new(), answers).without_records();
+    if let Some(pace) = pace {
+        mock = mock.paced(pace);
+    }
     // The script waits for this line.
     println!("{}", mock.url);
     eprintln!("mock_backend: {count} answers, listening on {}", mock.url);

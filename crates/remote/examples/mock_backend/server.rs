@@ -4,7 +4,8 @@
 //! anything but those two places.
 //!
 //! HTTP/1.1 with keep-alive, a thread per connection; answers are sent whole with a
-//! Content-Length (an SSE body the client reads as a stream all the same).
+//! Content-Length (an SSE body the client reads as a stream all the same), or, when paced, as a
+//! real server sends them: chunked, one write per token's event, a pause between them.
 
 #![allow(dead_code)]
 
@@ -47,6 +48,8 @@ struct State {
     next_answer: usize,
     seen: Vec<Seen>,
     record: bool,
+    /// When set: each event written on its own, this long after the one before.
+    pace: Option<Duration>,
 }
 
 pub struct MockBackend {
@@ -69,6 +72,7 @@ impl MockBackend {
             next_answer: 0,
             seen: Vec::new(),
             record: true,
+            pace: None,
         }));
         let stopped = Arc::new(AtomicBool::new(false));
         let chats = Arc::new(AtomicU64::new(0));
@@ -90,6 +94,12 @@ impl MockBackend {
     /// Keeps no record of requests (a benchmark's millions).
     pub fn without_records(self) -> Self {
         self.state.lock().unwrap().record = false;
+        self
+    }
+
+    /// Streams answers an event at a time, `pace` apart, as a server generating tokens does.
+    pub fn paced(self, pace: Duration) -> Self {
+        self.state.lock().unwrap().pace = Some(pace);
         self
     }
 
@@ -173,13 +183,20 @@ fn serve(
             ),
             ("/v1/chat/completions", Behaviour::Answer) => {
                 chats.fetch_add(1, Ordering::Relaxed);
-                let answer = {
+                let (answer, pace) = {
                     let mut s = state.lock().unwrap();
                     let i = s.next_answer;
                     s.next_answer += 1;
-                    s.answers[i % s.answers.len()].clone()
+                    (s.answers[i % s.answers.len()].clone(), s.pace)
                 };
-                http(200, "text/event-stream", "", &sse_answer(&answer, request.body.len()))
+                let body = sse_answer(&answer, request.body.len());
+                if let Some(pace) = pace {
+                    if write_paced(&mut conn, &body, pace, stopped).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                http(200, "text/event-stream", "", &body)
             }
             _ => http(404, "application/json", "", "{\"error\": {\"message\": \"no such path\"}}"),
         };
@@ -202,6 +219,27 @@ fn http(code: u16, content_type: &str, extra_headers: &str, body: &str) -> Strin
         "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}\r\n{body}",
         body.len()
     )
+}
+
+/// `body`'s events as a generating server writes them: chunked transfer encoding, each event in
+/// a write of its own, `pace` after the one before.
+fn write_paced(
+    conn: &mut TcpStream,
+    body: &str,
+    pace: Duration,
+    stopped: &AtomicBool,
+) -> std::io::Result<()> {
+    conn.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )?;
+    for event in body.split_inclusive("\n\n") {
+        if stopped.load(Ordering::SeqCst) {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        thread::sleep(pace);
+        conn.write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())?;
+    }
+    conn.write_all(b"0\r\n\r\n")
 }
 
 /// The answer as vLLM streams it: a role chunk, then a chunk per token (about four characters,
