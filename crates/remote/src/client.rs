@@ -17,6 +17,7 @@ use ureq::Agent;
 use ureq::http::Response;
 
 use crate::backend::BackendSpec;
+use crate::gapped::Gapped;
 use crate::sse::Events;
 
 /// Error bodies are read up to this many bytes (the message is all that is kept).
@@ -24,6 +25,11 @@ const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Connecting takes at most this long (a refused connection fails at once).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a batch request lets a trickling answer accumulate between two reads
+/// (`gapped`): a few tokens per read instead of one, for at most this much more latency per
+/// answer. Requests whose text a user watches arrive ungapped.
+pub const BATCH_READ_GAP: Duration = Duration::from_millis(100);
 
 /// What a chat completion asks besides the messages.
 #[derive(Clone, Debug, PartialEq)]
@@ -212,12 +218,14 @@ impl Client {
     }
 
     /// `POST /v1/chat/completions`, streaming. `on_text` gets each piece of the answer as it
-    /// arrives; `cancel` is read between pieces.
+    /// arrives; `cancel` is read between pieces. `read_gap`: see [`BATCH_READ_GAP`] (zero for
+    /// an answer read as it comes).
     pub fn chat(
         &self,
         backend: &BackendSpec,
         body: &Value,
         cancel: &AtomicBool,
+        read_gap: Duration,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Answer, CallError> {
         let started = Instant::now();
@@ -232,7 +240,8 @@ impl Client {
         let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
         let mut response = request.send(&bytes[..]).map_err(|e| transport_error(&e))?;
         check_status(&mut response)?;
-        let reader = BufReader::with_capacity(16 << 10, response.into_body().into_reader());
+        let body = Gapped::new(response.into_body().into_reader(), read_gap);
+        let reader = BufReader::with_capacity(16 << 10, body);
         let mut events = Events::new(reader);
         let mut chunks = crate::chunk::Reader::default();
         let mut answer = Answer::default();
@@ -254,6 +263,7 @@ impl Client {
                 // Read on to the body's end (servers end it right after `[DONE]`): only a body
                 // read to its end gives its connection back to the pool; otherwise every
                 // request connects anew (a connect and a resolver thread each time).
+                events.reader_mut().get_mut().stop_waiting();
                 while let Ok(Some(_)) = events.next_data() {}
                 break;
             }

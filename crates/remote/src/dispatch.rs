@@ -494,7 +494,8 @@ impl Dispatcher {
                     let _ = text_tx.send(Msg::Text { attempt, text: text.to_string() });
                 }
             };
-            let result = client.chat(&spec, &body, &flag, &mut on_text);
+            let gap = if stream_text { Duration::ZERO } else { crate::client::BATCH_READ_GAP };
+            let result = client.chat(&spec, &body, &flag, gap, &mut on_text);
             let _ = tx.send(Msg::Finished { attempt, result });
         }));
         if let Err(e) = spawned {

@@ -18,6 +18,7 @@ pub mod backend;
 mod chunk;
 pub mod client;
 pub mod dispatch;
+mod gapped;
 mod resolve;
 mod sse;
 

@@ -18,6 +18,11 @@ impl<R: BufRead> Events<R> {
         Events { reader, line: Vec::new(), data: Vec::new(), has_data: false, in_place: 0 }
     }
 
+    /// The reader the events come from.
+    pub fn reader_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+
     /// The next event's data (several `data:` lines joined with `\n`); `None` at the end of the
     /// stream. Comments (`: keep-alive`), `event:`, `id:` and `retry:` lines are skipped.
     /// Bytes, not checked as UTF-8: a server sends an event per token, and its reader checks
