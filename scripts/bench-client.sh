@@ -7,6 +7,8 @@
 #   scripts/bench-client.sh            # ROWS=2000 PARALLEL=8 ANSWERS=../shared/corpus/finetuned
 #   BASELINE=old/dagsmith scripts/bench-client.sh   # also each configuration with another build,
 #                                                   # side by side in the same run
+#   PACE_MS=10 PARALLEL=64 ROWS=256 scripts/bench-client.sh   # as a generating server sends:
+#       chunked, a write per token's event, 10 ms apart (what the client pays per packet)
 #
 # The client is pinned to one core (taskset -c 0) and the mock to another when there are two.
 # Reported per configuration: wall DAGs/s, and DAGs per CPU-second of the client process (user +
@@ -17,6 +19,7 @@ cd "$(dirname "$0")/.."
 ROWS=${ROWS:-2000}
 PARALLEL=${PARALLEL:-8}
 ANSWERS=${ANSWERS:-../shared/corpus/finetuned}
+PACE_MS=${PACE_MS:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}/target}
 
 cargo build --release -q -p dagsmith --bin dagsmith
@@ -40,13 +43,13 @@ PY
 cores=$(nproc)
 client_cpu=0
 mock_cpu=$((cores > 1 ? 1 : 0))
-taskset -c "$mock_cpu" "$MOCK" "$ANSWERS" > "$work/url" 2> "$work/mock.log" &
+taskset -c "$mock_cpu" "$MOCK" ${PACE_MS:+--pace-ms "$PACE_MS"} "$ANSWERS" > "$work/url" 2> "$work/mock.log" &
 mock_pid=$!
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 url=$(head -1 "$work/url")
 
 echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/')"
-echo "commit: $(git rev-parse --short HEAD), $ROWS rows, --parallel $PARALLEL, answers: $ANSWERS ($(grep -o '[0-9]* answers' "$work/mock.log" | head -1))"
+echo "commit: $(git rev-parse --short HEAD), $ROWS rows, --parallel $PARALLEL, pace: ${PACE_MS:-none} ms, answers: $ANSWERS ($(grep -o '[0-9]* answers' "$work/mock.log" | head -1))"
 printf '%-54s %8s %10s %14s %12s\n' configuration rows "wall DAG/s" "CPU ms/DAG" "DAGs/CPU-s"
 run() {
     if [[ -n ${BASELINE:-} ]]; then run_with "$BASELINE" "baseline: $1" "${@:2}"; fi
