@@ -262,7 +262,7 @@ impl Client {
             if data == b"[DONE]" {
                 // Read on to the body's end (servers end it right after `[DONE]`): only a body
                 // read to its end gives its connection back to the pool; otherwise every
-                // request connects anew (a connect and a resolver thread each time).
+                // request connects anew. What is left comes at once: no more waiting between reads.
                 events.reader_mut().get_mut().stop_waiting();
                 while let Ok(Some(_)) = events.next_data() {}
                 break;
