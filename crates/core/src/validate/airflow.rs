@@ -21,14 +21,10 @@ pub(super) enum ApiKind {
     Other,
 }
 
-fn last_segment(qualified: &str) -> &str {
-    crate::dotted::last(qualified)
-}
-
 /// Classifies a dotted name that came from an import, e.g. `airflow.sdk.DAG`.
 pub(super) fn classify(qualified: &str) -> ApiKind {
     let from_airflow = qualified == "airflow" || qualified.starts_with("airflow.");
-    let last = last_segment(qualified);
+    let last = crate::dotted::last(qualified);
     if !from_airflow {
         // Custom operators from a plugin or a shared module still behave like operators.
         return if is_operator_class_name(last) { ApiKind::Operator } else { ApiKind::Other };
@@ -80,7 +76,7 @@ pub(super) fn setup_teardown_role(qualified: &str) -> Option<super::model::TaskR
     if !qualified.starts_with("airflow.") {
         return None;
     }
-    match last_segment(qualified) {
+    match crate::dotted::last(qualified) {
         "setup" | "setup_task" => Some(super::model::TaskRole::Setup),
         "teardown" | "teardown_task" => Some(super::model::TaskRole::Teardown),
         _ => None,

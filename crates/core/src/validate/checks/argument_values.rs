@@ -205,9 +205,6 @@ impl<'a> Interp<'a> {
     }
 }
 
-/// `dag=dag` where `dag` is the `@dag` decorator (imported from `airflow.decorators` or
-/// `airflow.sdk`) or a `@dag` function, not a DAG object: models write it inside `@dag`
-/// functions, where no `dag` variable exists.
 /// A literal argument value, displayed as Python shows it (`'x'`, `True`, `3`, `None`): written
 /// out only for a finding (most arguments have none).
 enum Literal<'v> {
@@ -241,6 +238,9 @@ impl std::fmt::Display for Literal<'_> {
     }
 }
 
+/// `dag=dag` where `dag` is the `@dag` decorator (imported from `airflow.decorators` or
+/// `airflow.sdk`) or a `@dag` function, not a DAG object: models write it inside `@dag`
+/// functions, where no `dag` variable exists.
 fn is_dag_decorator(value: &Value) -> bool {
     match value {
         Value::Imported(path) => {
