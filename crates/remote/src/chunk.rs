@@ -9,37 +9,33 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+// Every field may be missing (servers differ in what they send): it then takes its default.
 #[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
 pub(crate) struct Chunk {
-    #[serde(default)]
     pub choices: Vec<Choice>,
-    #[serde(default)]
     pub usage: Option<Usage>,
-    #[serde(default)]
     pub error: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
 pub(crate) struct Choice {
-    #[serde(default)]
     pub index: u32,
-    #[serde(default)]
     pub delta: Option<Delta>,
-    #[serde(default)]
     pub finish_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
 pub(crate) struct Delta {
-    #[serde(default)]
     pub content: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
 pub(crate) struct Usage {
-    #[serde(default)]
     pub prompt_tokens: Option<u32>,
-    #[serde(default)]
     pub completion_tokens: Option<u32>,
 }
 

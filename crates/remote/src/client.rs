@@ -271,36 +271,30 @@ impl Client {
             let chunk = chunks.read(data, &mut answer.text).map_err(|e| {
                 CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
             })?;
-            let Some(chunk) = chunk else {
-                // Only a piece of text (nearly every chunk): appended already.
-                if answer.text.len() > before {
-                    if answer.first_token_ms.is_none() {
-                        answer.first_token_ms = Some(ms(started));
-                    }
-                    on_text(&answer.text[before..]);
+            // `None`: only a piece of text (nearly every chunk), appended already.
+            if let Some(chunk) = chunk {
+                if let Some(error) = chunk.error {
+                    let message = error_text(&error);
+                    return Err(CallError::Server(format!("error mid-stream: {message}")));
                 }
-                continue;
-            };
-            if let Some(error) = chunk.error {
-                return Err(CallError::Server(format!("error mid-stream: {}", error_text(&error))));
-            }
-            for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-                if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref())
-                    && !text.is_empty()
-                {
-                    if answer.first_token_ms.is_none() {
-                        answer.first_token_ms = Some(ms(started));
+                for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+                    if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+                        answer.text.push_str(text);
                     }
-                    answer.text.push_str(text);
-                    on_text(text);
+                    if let Some(finish) = &choice.finish_reason {
+                        answer.finish = Some(finish.clone());
+                    }
                 }
-                if let Some(finish) = &choice.finish_reason {
-                    answer.finish = Some(finish.clone());
+                if let Some(usage) = chunk.usage {
+                    answer.prompt_tokens = usage.prompt_tokens;
+                    answer.completion_tokens = usage.completion_tokens;
                 }
             }
-            if let Some(usage) = chunk.usage {
-                answer.prompt_tokens = usage.prompt_tokens;
-                answer.completion_tokens = usage.completion_tokens;
+            if answer.text.len() > before {
+                if answer.first_token_ms.is_none() {
+                    answer.first_token_ms = Some(ms(started));
+                }
+                on_text(&answer.text[before..]);
             }
         }
         answer.latency_ms = ms(started);

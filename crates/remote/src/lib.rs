@@ -11,8 +11,9 @@
 //!   choice, retries with backoff on another backend, `Retry-After`, backends set aside and
 //!   probed again, and a clean stop when every backend is down.
 //!
-//! Blocking I/O with a thread per request in flight: at a few hundred requests in flight the
-//! threads cost nothing next to the answers, and the caller's loop stays plain.
+//! Blocking I/O with a thread per request in flight, so the caller's loop stays plain. A thread
+//! woken for every token a server sends cost more than the rest of the client's work, so batch
+//! requests read a trickling answer in gulps (`gapped`).
 
 pub mod backend;
 mod chunk;
