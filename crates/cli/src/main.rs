@@ -1,5 +1,6 @@
 //! `dagsmith`: generate Apache Airflow DAGs with a local LLM and validate them statically.
 
+mod allocator;
 mod commands;
 #[cfg(feature = "engine")]
 mod fetch;
@@ -22,11 +23,6 @@ use commands::generate;
 use commands::{bench, merge, rules, validate};
 #[cfg(feature = "engine")]
 use commands::{model, serve};
-
-// The parser allocates many small nodes; mimalloc validates the corpus noticeably faster
-// than glibc's allocator (docs/BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit statuses, the same for every subcommand.
 pub mod exit {
@@ -152,6 +148,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::ERROR } else { exit::OK });
         }
     };
+    // Batch commands keep freed memory; the long-lived servers give it back when idle.
+    if !matches!(cli.command, Command::Lsp | Command::Serve(_)) {
+        allocator::keep_freed_memory();
+    }
     let code = match cli.command {
         Command::Merge(args) => merge::run(args),
         Command::Validate(args) => validate::run(args, cli.color),
