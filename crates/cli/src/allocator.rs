@@ -3,17 +3,85 @@
 //! The parser allocates many small nodes; mimalloc validates the corpus noticeably faster than
 //! glibc's allocator (docs/BENCHMARKS.md).
 
-use std::ffi::{c_int, c_long};
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::{c_int, c_long, c_void};
+
+use libmimalloc_sys as mi;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: MiMalloc = MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (the `mimalloc` crate's bindings do
-/// not name it); the test below checks the index against its documented default.
+/// mimalloc, asked for an alignment only when its plain allocation does not already give it.
+///
+/// mimalloc aligns every block of 16 bytes or more to 16 (`MI_MAX_ALIGN_SIZE`, as C's
+/// `max_align_t` requires of `malloc`), and smaller ones to 8. Its `_aligned` entry points,
+/// which the `mimalloc` crate calls for every allocation, check more on the way and, for a
+/// block over 1 KiB whose size is not a power of two, over-allocate to align it — even to 8.
+/// Rust's own `System` allocator makes the same choice with `malloc`.
+struct MiMalloc;
+
+/// The alignment `mi_malloc` guarantees for a block at least this large: on 64-bit targets its
+/// size classes are whole double words (`MI_ALIGN2W` in its page-queue.c).
+const MIN_ALIGN: usize = if cfg!(target_pointer_width = "64") { 16 } else { 8 };
+
+/// Whether `mi_malloc(size)` is aligned enough for `align`.
+fn plain(align: usize, size: usize) -> bool {
+    align <= MIN_ALIGN && align <= size
+}
+
+// SAFETY: mimalloc returns null or a block of at least the size asked for, aligned as
+// `plain` or the `_aligned` call ensures; `mi_free` and `mi_realloc` take any block it made.
+unsafe impl GlobalAlloc for MiMalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: plain FFI calls; the sizes and alignments come from a valid `Layout`.
+        unsafe {
+            if plain(layout.align(), layout.size()) {
+                mi::mi_malloc(layout.size()).cast()
+            } else {
+                mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        unsafe {
+            if plain(layout.align(), layout.size()) {
+                mi::mi_zalloc(layout.size()).cast()
+            } else {
+                mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (GlobalAlloc's contract).
+        unsafe { mi::mi_free(ptr.cast::<c_void>()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from this allocator with `layout`; `new_size` is valid for it.
+        unsafe {
+            if plain(layout.align(), new_size) {
+                mi::mi_realloc(ptr.cast::<c_void>(), new_size).cast()
+            } else {
+                mi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
+
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (libmimalloc-sys declares options
+/// only with its `extended` feature, and not this one); the test below checks the index
+/// against its documented default.
 const PURGE_DELAY: c_int = 15;
 
-// The C library behind the `mimalloc` crate (libmimalloc-sys) exports these whatever its
-// Rust bindings declare.
+// mimalloc's C library (libmimalloc-sys builds it) exports these whatever its Rust bindings
+// declare.
 unsafe extern "C" {
     fn mi_option_set(option: c_int, value: c_long);
     #[cfg(test)]
@@ -49,5 +117,40 @@ mod tests {
         keep_freed_memory();
         // SAFETY: as above.
         assert_eq!(unsafe { mi_option_get(PURGE_DELAY) }, -1);
+    }
+
+    #[test]
+    fn every_block_is_aligned_as_its_layout_asks() {
+        // Sizes around mimalloc's size classes and its 1 KiB small-block limit, the
+        // alignments Rust types have and a few larger ones; several blocks of each in a row
+        // (a size class's blocks alternate between alignments), allocated, zeroed and grown.
+        for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
+            for size in [1, 7, 8, 16, 24, 40, 48, 80, 136, 1000, 1024, 1032, 1500, 4100, 70_000] {
+                let Ok(layout) = Layout::from_size_align(size, align) else { continue };
+                let grown = Layout::from_size_align(size * 3 + 8, align).unwrap();
+                let blocks: Vec<(*mut u8, *mut u8)> = (0..6)
+                    // SAFETY: non-zero sizes; each block is freed below with its layout.
+                    .map(|_| unsafe { (GLOBAL.alloc(layout), GLOBAL.alloc_zeroed(layout)) })
+                    .collect();
+                for (p, z) in blocks {
+                    assert!(!p.is_null() && (p as usize).is_multiple_of(align), "{size}/{align}");
+                    assert!(
+                        !z.is_null() && (z as usize).is_multiple_of(align),
+                        "zeroed {size}/{align}"
+                    );
+                    // SAFETY: `z` is `size` bytes long; both blocks have `layout`.
+                    unsafe {
+                        assert!(std::slice::from_raw_parts(z, size).iter().all(|&b| b == 0));
+                        let g = GLOBAL.realloc(p, layout, grown.size());
+                        assert!(
+                            !g.is_null() && (g as usize).is_multiple_of(align),
+                            "grown {size}/{align}"
+                        );
+                        GLOBAL.dealloc(g, grown);
+                        GLOBAL.dealloc(z, layout);
+                    }
+                }
+            }
+        }
     }
 }
