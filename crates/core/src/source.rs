@@ -36,16 +36,79 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// What [`push_newline_ends`] saw besides the line ends.
+struct Seen {
+    carriage_return: bool,
+    ascii: bool,
+}
+
+/// Pushes the offset just past every `\n` of `bytes` onto `out`, in one pass that also sees
+/// whether `bytes` has a `\r` and whether it is all ASCII: 32 bytes a step, as two SSE2
+/// compares per byte looked for (x86-64 always has SSE2). Line ends are every few dozen bytes,
+/// so `memchr_iter`'s set-up per match was most of the cost.
+#[cfg(target_arch = "x86_64")]
+fn push_newline_ends(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
+    // SAFETY: every x86-64 processor has SSE2 (it is part of the architecture's baseline).
+    unsafe { push_newline_ends_sse2(bytes, out) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+
+    let (newline, carriage_return) =
+        (_mm_set1_epi8(b'\n'.cast_signed()), _mm_set1_epi8(b'\r'.cast_signed()));
+    let (mut cr, mut high) = (0i32, 0i32);
+    let mut blocks = bytes.chunks_exact(32);
+    let mut base = 0usize;
+    for block in &mut blocks {
+        let (lo, hi) = block.split_at(16);
+        // SAFETY: `lo` and `hi` are 16 readable bytes each; the loads are unaligned ones.
+        let (lo, hi) = unsafe {
+            (
+                _mm_loadu_si128(lo.as_ptr().cast::<__m128i>()),
+                _mm_loadu_si128(hi.as_ptr().cast::<__m128i>()),
+            )
+        };
+        let ends = |v| _mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)).cast_unsigned();
+        let mut mask = ends(lo) | ends(hi) << 16;
+        cr |= _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(lo, carriage_return),
+            _mm_cmpeq_epi8(hi, carriage_return),
+        ));
+        high |= _mm_movemask_epi8(_mm_or_si128(lo, hi));
+        while mask != 0 {
+            out.push(to_u32(base.saturating_add(mask.trailing_zeros() as usize).saturating_add(1)));
+            mask &= mask.wrapping_sub(1);
+        }
+        base = base.saturating_add(32);
+    }
+    let rest = blocks.remainder();
+    out.extend(
+        memchr::memchr_iter(b'\n', rest).map(|i| to_u32(base.saturating_add(i).saturating_add(1))),
+    );
+    Seen { carriage_return: cr != 0 || rest.contains(&b'\r'), ascii: high == 0 && rest.is_ascii() }
+}
+
+/// [`push_newline_ends`] elsewhere (the wasm32 build): `memchr`'s own search.
+#[cfg(not(target_arch = "x86_64"))]
+fn push_newline_ends(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
+    out.extend(memchr::memchr_iter(b'\n', bytes).map(|i| to_u32(i.saturating_add(1))));
+    Seen { carriage_return: memchr::memchr(b'\r', bytes).is_some(), ascii: bytes.is_ascii() }
+}
+
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
         let bytes = source.as_bytes();
-        let mut line_starts = vec![0];
-        // Without `\r` (nearly every file), one byte to look for instead of two.
-        if memchr::memchr(b'\r', bytes).is_none() {
-            for i in memchr::memchr_iter(b'\n', bytes) {
-                line_starts.push(to_u32(i.saturating_add(1)));
-            }
-        } else {
+        // Python lines average a few dozen bytes: room for lines of 16, grown rarely.
+        let mut line_starts = Vec::with_capacity((bytes.len() / 16).saturating_add(1));
+        line_starts.push(0);
+        let seen = push_newline_ends(bytes, &mut line_starts);
+        if seen.carriage_return {
+            line_starts.truncate(1);
             for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
                 let next = i.saturating_add(1);
                 // A lone `\r` ends a line in Python too; in `\r\n` the `\n` does.
@@ -55,7 +118,7 @@ impl<'a> LineIndex<'a> {
                 line_starts.push(to_u32(next));
             }
         }
-        let chars_before_chunk = if source.is_ascii() {
+        let chars_before_chunk = if seen.ascii {
             Vec::new()
         } else {
             let mut total = 0u32;
@@ -178,6 +241,28 @@ mod tests {
             let mut expected = vec![0u32];
             expected.extend(source.match_indices('\n').map(|(i, _)| i as u32 + 1));
             assert_eq!(LineIndex::new(source).line_starts, expected, "from {start}");
+        }
+    }
+
+    #[test]
+    fn a_carriage_return_or_a_wide_character_is_seen_wherever_it_is() {
+        // At every offset of a text longer than two 32-byte steps, and in the tail after them.
+        for at in 0..75 {
+            let mut line = "x".repeat(75);
+            line.replace_range(at..at + 1, "\r");
+            let source = format!("{line}\nend");
+            let index = LineIndex::new(&source);
+            // A lone `\r` ends a line; the last one is followed by the `\n`.
+            let expected = if at < 74 { vec![0, at as u32 + 1, 76] } else { vec![0, 76] };
+            assert_eq!(index.line_starts, expected, "\\r at {at}");
+
+            let mut line = "x".repeat(75);
+            line.replace_range(at..at + 1, "é");
+            let source = format!("{line}\nend");
+            let index = LineIndex::new(&source);
+            assert!(!index.chars_before_chunk.is_empty(), "é at {at}");
+            let end = index.position(TextSize::from(line.len() as u32));
+            assert_eq!((end.line, end.column), (1, 76), "é at {at}");
         }
     }
 
