@@ -399,7 +399,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         deferred: Vec::new(),
         binders: Vec::new(),
         context_keys: context_keys.then(context_keys::Finder::default),
-        uses: uses.then(uses::Uses::default),
+        uses: uses.then(uses::Uses::new),
     };
     for stmt in body {
         finder.visit_stmt(stmt);

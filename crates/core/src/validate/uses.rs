@@ -7,7 +7,6 @@ use std::cell::OnceCell;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use rustc_hash::FxHashMap as HashMap;
 
-#[derive(Default)]
 pub(super) struct Uses<'a> {
     /// `from X import ...` statements at any depth, in source order.
     pub import_froms: Vec<&'a ast::StmtImportFrom>,
@@ -17,6 +16,19 @@ pub(super) struct Uses<'a> {
     pub names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
     /// The attributes read off each plain name: `datetime.now` → `datetime`: [`now`].
     pub attributes: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl Uses<'_> {
+    /// An empty index, its maps sized for a DAG file's few dozen names (growing them a step at
+    /// a time was most of their cost).
+    pub fn new() -> Self {
+        Uses {
+            import_froms: Vec::new(),
+            calls: Vec::with_capacity(32),
+            names: HashMap::with_capacity_and_hasher(64, Default::default()),
+            attributes: HashMap::with_capacity_and_hasher(16, Default::default()),
+        }
+    }
 }
 
 /// The index of one file: handed over by the scan every file gets (which collects it on the
@@ -37,7 +49,7 @@ impl<'a> LazyUses<'a> {
     }
 
     pub fn get(&self) -> &Uses<'a> {
-        self.cell.get_or_init(|| super::walk_nodes(self.body, Uses::default()))
+        self.cell.get_or_init(|| super::walk_nodes(self.body, Uses::new()))
     }
 }
 

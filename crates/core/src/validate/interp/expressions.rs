@@ -448,7 +448,8 @@ impl<'a> Interp<'a> {
         &mut self,
         arguments: &'a ast::Arguments,
     ) -> (Vec<Value<'a>>, Vec<Kwarg<'a>>) {
-        let mut args = Vec::new();
+        // One element an argument but for `*` and `**` ones: sized once, not grown.
+        let mut args = Vec::with_capacity(arguments.args.len());
         for a in arguments.args.iter() {
             match (a, self.eval(a)) {
                 (Expr::Starred(_), Value::List(items)) => args.extend(items),
@@ -456,7 +457,7 @@ impl<'a> Interp<'a> {
                 (_, v) => args.push(v),
             }
         }
-        let mut kwargs = Vec::new();
+        let mut kwargs = Vec::with_capacity(arguments.keywords.len());
         for kw in arguments.keywords.iter() {
             let v = self.eval(&kw.value);
             match (&kw.arg, v) {
