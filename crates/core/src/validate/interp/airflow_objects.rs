@@ -1,6 +1,8 @@
 //! DAGs, task groups and tasks: created from calls and decorated functions, added to the model.
 
 use super::*;
+use crate::catalog::Target;
+use crate::validate::memo::Memo;
 
 /// A task to add to the model ([`Interp::add_task`]); what is not given comes from the
 /// enclosing `with` blocks and the DAG.
@@ -17,6 +19,21 @@ pub(in crate::validate) struct NewTask<'a, 'o> {
     pub explicit: Option<(Option<DagIdx>, Option<GroupIdx>)>,
     /// The task has its own `start_date` (or may have one in `**kwargs`).
     pub has_start_date: bool,
+}
+
+/// For a hook class `module.class`, whether creating it fetches its connection; `None` for
+/// anything else. Asked of every call of an Airflow class that is not an operator or DAG
+/// structure: remembered per catalog target, as following the class's bases is most of such
+/// a call's cost.
+fn hook_fetches_connection(version: AirflowVersion, module: &str, class: &str) -> Option<bool> {
+    static HOOKS: Memo<(Target, String, String), Option<bool>> = Memo::new(4096);
+    let cat = crate::catalog::catalog();
+    let target = cat.target_for(version);
+    HOOKS.get_or_compute((target, module.to_string(), class.to_string()), || {
+        (cat.class_kind(target, module, class) == Some(crate::catalog::ClassKind::Hook)).then(
+            || cat.operator_params(target, module, class).is_some_and(|p| p.fetches_connection),
+        )
+    })
 }
 
 /// A task group to add to the model ([`Interp::add_group`]).
@@ -291,12 +308,10 @@ impl<'a> Interp<'a> {
         if !class.starts_with(|c: char| c.is_ascii_uppercase()) {
             return Value::Unknown;
         }
-        let cat = crate::catalog::catalog();
-        let target = cat.target_for(self.version);
-        if cat.class_kind(target, module, class) != Some(crate::catalog::ClassKind::Hook) {
+        let Some(fetches_connection) = hook_fetches_connection(self.version, module, class) else {
             return Value::Unknown;
-        }
-        if cat.operator_params(target, module, class).is_some_and(|p| p.fetches_connection) {
+        };
+        if fetches_connection {
             self.report_environment(
                 call.range(),
                 format!("{class}() fetches its connection when it is created, here while the file is parsed: the import fails where that connection is not defined"),
