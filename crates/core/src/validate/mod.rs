@@ -67,13 +67,13 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_module(source);
     syntax::report_parse_errors(&parsed, &mut sink);
-    let deep = too_deeply_nested(parsed.tokens());
+    let tokens = TokenFacts::of(parsed.tokens());
     let module = parsed.syntax();
     let body: &[ruff_python_ast::Stmt] = match module {
         ruff_python_ast::Mod::Module(m) => &m.body,
         ruff_python_ast::Mod::Expression(_) => &[],
     };
-    if let Some(range) = deep {
+    if let Some(range) = tokens.too_deep {
         // CPython refuses the file before parsing it; deeper analysis would only recurse.
         sink.push(
             &rules::SYNTAX_ERROR,
@@ -84,13 +84,24 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         return finish(sink.findings, Vec::new(), options);
     }
     let has_syntax_errors = !sink.findings.is_empty();
-    syntax::check_compile_rules(body, &mut sink);
 
     let is_v3 = options.airflow_version.is_v3();
     // The uses index is collected on the way when DS217 will want it; the fixes may want it
     // too, in fewer files, and then walk for it themselves.
-    let Scan { dynamic, deferred, binders, context_keys: scanned_keys, uses: scanned_uses } =
-        scan(body, is_v3, unused_imports::needs_uses(body));
+    let Scan {
+        dynamic,
+        deferred,
+        binders,
+        context_keys: scanned_keys,
+        uses: scanned_uses,
+        repeated_keywords,
+    } = scan(body, is_v3, unused_imports::needs_uses(body));
+    // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: the
+    // scan has checked the keywords of every call unless it stopped early, and the tokens say
+    // whether there is any of the rest.
+    let keywords_checked =
+        (dynamic.is_none() && !tokens.lambda_yield_or_await).then_some(repeated_keywords);
+    syntax::check_compile_rules(body, &mut sink, keywords_checked);
     // The scan stops where names are made dynamically; the index needs the whole file.
     let uses = uses::LazyUses::new(body, scanned_uses.filter(|_| dynamic.is_none()));
     let postponed_annotations = body.iter().any(|stmt| {
@@ -180,25 +191,40 @@ fn finish(mut findings: Vec<Finding>, dags: Vec<DagSummary>, options: &ValidateO
     Report { airflow_version: options.airflow_version.to_string(), loads, dags, findings }
 }
 
-/// CPython's tokenizer refuses more than 200 nested brackets ("too many nested parentheses").
-fn too_deeply_nested(tokens: &ruff_python_ast::token::Tokens) -> Option<TextRange> {
-    use ruff_python_ast::token::TokenKind;
-    let mut level = 0usize;
-    for token in tokens.iter() {
-        match token.kind() {
-            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
-                if level >= 200 {
-                    return Some(token.range());
+/// What one pass over the tokens tells before any walk of the tree.
+struct TokenFacts {
+    /// Where brackets nest deeper than CPython's tokenizer allows (200 levels: "too many
+    /// nested parentheses").
+    too_deep: Option<TextRange>,
+    /// Whether the file has a `lambda`, `yield` or `await` anywhere.
+    lambda_yield_or_await: bool,
+}
+
+impl TokenFacts {
+    fn of(tokens: &ruff_python_ast::token::Tokens) -> Self {
+        use ruff_python_ast::token::TokenKind;
+        let mut facts = TokenFacts { too_deep: None, lambda_yield_or_await: false };
+        let mut level = 0usize;
+        for token in tokens.iter() {
+            match token.kind() {
+                TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
+                    if level >= 200 {
+                        facts.too_deep = Some(token.range());
+                        return facts;
+                    }
+                    level = level.saturating_add(1);
                 }
-                level = level.saturating_add(1);
+                TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                    level = level.saturating_sub(1);
+                }
+                TokenKind::Lambda | TokenKind::Yield | TokenKind::Await => {
+                    facts.lambda_yield_or_await = true;
+                }
+                _ => {}
             }
-            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
-                level = level.saturating_sub(1);
-            }
-            _ => {}
         }
+        facts
     }
-    None
 }
 
 /// LLMs sometimes emit hundreds of nested calls; recursion over such trees grows the stack on
@@ -307,6 +333,8 @@ struct Scan<'a> {
     binders: Vec<u32>,
     /// DS210's findings when asked for (Airflow 3), complete when `dynamic` is not.
     context_keys: Option<Vec<context_keys::RemovedKey>>,
+    /// DS002's repeated keyword arguments (`f(a=1, a=2)`), complete when `dynamic` is not.
+    repeated_keywords: Vec<(TextRange, String)>,
     /// The file's uses index when asked for (complete when `dynamic` is not).
     uses: Option<uses::Uses<'a>>,
 }
@@ -322,6 +350,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         binders: Vec<u32>,
         context_keys: Option<context_keys::Finder>,
         uses: Option<uses::Uses<'a>>,
+        repeated_keywords: Vec<(TextRange, String)>,
     }
     impl<'a> Visitor<'a> for Finder<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
@@ -356,6 +385,11 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
             }
             if let Some(uses) = &mut self.uses {
                 uses.expr(expr);
+            }
+            if let Expr::Call(call) = expr {
+                syntax::repeated_keywords(call, |range, message| {
+                    self.repeated_keywords.push((range, message));
+                });
             }
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
             // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
@@ -400,6 +434,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         binders: Vec::new(),
         context_keys: context_keys.then(context_keys::Finder::default),
         uses: uses.then(uses::Uses::new),
+        repeated_keywords: Vec::new(),
     };
     for stmt in body {
         finder.visit_stmt(stmt);
@@ -413,6 +448,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         binders: finder.binders,
         context_keys: finder.context_keys.map(|k| k.found),
         uses: finder.uses,
+        repeated_keywords: finder.repeated_keywords,
     }
 }
 

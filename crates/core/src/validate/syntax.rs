@@ -4,7 +4,7 @@
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Mod, Stmt};
 use ruff_python_parser::Parsed;
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashSet as HashSet;
 
 use super::Sink;
@@ -53,10 +53,42 @@ fn quote_inside_string(line: &str) -> Option<String> {
 
 /// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
 /// symtable/compiler passes do.
-pub(super) fn check_compile_rules(body: &[Stmt], sink: &mut Sink) {
-    let mut checker = CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0] };
+/// DS002 over the file. `keywords_checked`: the repeated keyword arguments of every call,
+/// when the caller has found them and the file has no `lambda`, `yield` or `await`; then no
+/// expression needs a visit here (none holds a statement).
+pub(super) fn check_compile_rules(
+    body: &[Stmt],
+    sink: &mut Sink,
+    keywords_checked: Option<Vec<(TextRange, String)>>,
+) {
+    let expressions = keywords_checked.is_none();
+    for (range, message) in keywords_checked.into_iter().flatten() {
+        sink.push(&rules::COMPILE_ERROR, range, message, None);
+    }
+    let mut checker =
+        CompileChecker { sink, scopes: vec![ScopeKind::Module], loops: vec![0], expressions };
     checker.check_future_imports(body);
     checker.visit_body(body);
+}
+
+/// `f(a=1, a=2)`: each keyword argument given again in the same call, as CPython's compiler
+/// reports it.
+pub(super) fn repeated_keywords(call: &ast::ExprCall, mut found: impl FnMut(TextRange, String)) {
+    let keywords = &call.arguments.keywords;
+    // A call has a handful of keywords: comparing each with those before it costs less than
+    // a set (most calls in a DAG file are operators with keywords).
+    let mut seen = HashSet::default();
+    for (i, kw) in keywords.iter().enumerate() {
+        let Some(arg) = &kw.arg else { continue };
+        let repeated = if keywords.len() <= 16 {
+            keywords[..i].iter().any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == arg.as_str()))
+        } else {
+            !seen.insert(arg.as_str())
+        };
+        if repeated {
+            found(kw.range, format!("keyword argument repeated: {arg}"));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +123,8 @@ struct CompileChecker<'s, 'a> {
     scopes: Vec<ScopeKind>,
     /// Loop depth per scope: loops do not reach across function boundaries.
     loops: Vec<u32>,
+    /// Whether expressions are visited (see [`check_compile_rules`]).
+    expressions: bool,
 }
 
 const FUTURE_FEATURES: &[&str] = &[
@@ -293,25 +327,12 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        if !self.expressions {
+            return;
+        }
         match expr {
             Expr::Call(call) => {
-                let keywords = &call.arguments.keywords;
-                // A call has a handful of keywords: comparing each with those before it costs
-                // less than a set (most calls in a DAG file are operators with keywords).
-                let mut seen = HashSet::default();
-                for (i, kw) in keywords.iter().enumerate() {
-                    let Some(arg) = &kw.arg else { continue };
-                    let repeated = if keywords.len() <= 16 {
-                        keywords[..i]
-                            .iter()
-                            .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == arg.as_str()))
-                    } else {
-                        !seen.insert(arg.as_str())
-                    };
-                    if repeated {
-                        self.error(kw.range, format!("keyword argument repeated: {arg}"));
-                    }
-                }
+                repeated_keywords(call, |range, message| self.error(range, message));
             }
             Expr::Lambda(lambda) => {
                 if let Some(parameters) = &lambda.parameters {
