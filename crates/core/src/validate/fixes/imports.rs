@@ -26,8 +26,10 @@ use super::file::bound_name;
 use super::homes::{confident_class, home_of};
 use super::undefined_names::FROM_STDLIB;
 use super::{Context, Draft, dates};
+use crate::AirflowVersion;
 use crate::catalog::{ModuleStatus, NameStatus, catalog};
 use crate::fix::Applicability;
+use crate::validate::memo::Memo;
 use crate::validate::model::RawFinding;
 
 /// Names Airflow retired for another of the same behaviour: (old, new).
@@ -250,6 +252,25 @@ fn cannot_import(t: crate::catalog::Target, module: &str, name: &str) -> bool {
     )
 }
 
+/// The real module to import `name` from instead of the deprecated shim `module`: where the
+/// version's API has the same object, else where it is defined. A function of the catalog
+/// alone, remembered: files of a batch import from the same shims again and again.
+fn real_home(version: AirflowVersion, module: &str, name: &str) -> Option<String> {
+    static HOMES: Memo<(AirflowVersion, String, String), Option<String>> = Memo::new(4096);
+    HOMES.get_or_compute((version, module.to_string(), name.to_string()), || {
+        let cat = catalog();
+        let t = cat.target_for(version);
+        let object = cat.resolve_name(t, module, name)?;
+        let same = |m: &str| cat.resolve_name(t, m, name).as_deref() == Some(object.as_str());
+        home_of(t, version, name, Some(module)).filter(|h| same(h)).or_else(|| {
+            let (defining, _) = object.rsplit_once('.')?;
+            let public = cat.module_info(t, defining).is_some_and(|i| !i.is_deprecated_shim)
+                && !defining.split('.').any(|s| s.starts_with('_'));
+            (public && same(defining)).then(|| defining.to_string())
+        })
+    })
+}
+
 /// Where `alias` should be imported from, when that is not `module` and is certain.
 fn plan<'a>(
     ctx: &Context,
@@ -273,21 +294,7 @@ fn plan<'a>(
     }
     match status {
         NameStatus::Exists if !shim && !only_shims => deprecated_move(ctx, module, alias),
-        NameStatus::Exists if shim => {
-            // The same object from a real module: where the version's API has it, else where
-            // it is defined.
-            let object = cat.resolve_name(t, module, name)?;
-            let same = |m: &str| cat.resolve_name(t, m, name).as_deref() == Some(object.as_str());
-            let home =
-                home_of(t, ctx.version, name, Some(module)).filter(|h| same(h)).or_else(|| {
-                    let (defining, _) = object.rsplit_once('.')?;
-                    let public =
-                        cat.module_info(t, defining).is_some_and(|i| !i.is_deprecated_shim)
-                            && !defining.split('.').any(|s| s.starts_with('_'));
-                    (public && same(defining)).then(|| defining.to_string())
-                })?;
-            to(home, None, true)
-        }
+        NameStatus::Exists if shim => to(real_home(ctx.version, module, name)?, None, true),
         NameStatus::Missing | NameStatus::ModuleMissing if !only_shims => {
             if let Some(home) = home_of(t, ctx.version, name, Some(module)) {
                 return to(home, None, true);
