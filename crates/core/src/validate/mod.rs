@@ -95,6 +95,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         context_keys: scanned_keys,
         uses: scanned_uses,
         repeated_keywords,
+        globals,
     } = scan(body, is_v3, unused_imports::needs_uses(body));
     // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: the
     // scan has checked the keywords of every call unless it stopped early, and the tokens say
@@ -131,7 +132,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             .map(|f| f.range)
             .collect();
         let landmarks = names::Landmarks { deferred: &deferred, binders: &binders };
-        for (range, name) in names::deferred_undefined_names(body, landmarks) {
+        for (range, name) in names::deferred_undefined_names(body, landmarks, &globals) {
             if import_time.contains(&range) {
                 continue;
             }
@@ -335,6 +336,9 @@ struct Scan<'a> {
     context_keys: Option<Vec<context_keys::RemovedKey>>,
     /// DS002's repeated keyword arguments (`f(a=1, a=2)`), complete when `dynamic` is not.
     repeated_keywords: Vec<(TextRange, String)>,
+    /// Every name declared `global` anywhere (module names for DS103), complete when `dynamic`
+    /// is not.
+    globals: Vec<&'a str>,
     /// The file's uses index when asked for (complete when `dynamic` is not).
     uses: Option<uses::Uses<'a>>,
 }
@@ -351,6 +355,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         context_keys: Option<context_keys::Finder>,
         uses: Option<uses::Uses<'a>>,
         repeated_keywords: Vec<(TextRange, String)>,
+        globals: Vec<&'a str>,
     }
     impl<'a> Visitor<'a> for Finder<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
@@ -367,6 +372,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
                 Stmt::ImportFrom(imp) if imp.names.iter().any(|a| a.name.as_str() == "*") => {
                     self.dynamic = Some(imp.range);
                 }
+                Stmt::Global(g) => self.globals.extend(g.names.iter().map(|n| n.as_str())),
                 Stmt::FunctionDef(_) => {
                     self.deferred.push(stmt.start().to_u32());
                     self.depth = self.depth.saturating_add(1);
@@ -435,6 +441,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         context_keys: context_keys.then(context_keys::Finder::default),
         uses: uses.then(uses::Uses::new),
         repeated_keywords: Vec::new(),
+        globals: Vec::new(),
     };
     for stmt in body {
         finder.visit_stmt(stmt);
@@ -449,6 +456,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         context_keys: finder.context_keys.map(|k| k.found),
         uses: finder.uses,
         repeated_keywords: finder.repeated_keywords,
+        globals: finder.globals,
     }
 }
 

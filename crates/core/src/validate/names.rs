@@ -204,21 +204,6 @@ impl<'a> Visitor<'a> for Bindings<'a, '_> {
     }
 }
 
-/// Every name `global`-declared in any function of the module (they become module names).
-struct GlobalDecls<'a>(HashSet<&'a str>);
-
-impl<'a> Visitor<'a> for GlobalDecls<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if let Stmt::Global(g) = stmt {
-            self.0.extend(g.names.iter().map(|n| n.as_str()));
-        }
-        super::guard_stack(|| visitor::walk_stmt(self, stmt));
-    }
-
-    // `global` is a statement, and no expression holds a statement: only statements are walked.
-    fn visit_expr(&mut self, _expr: &'a Expr) {}
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ScopeKind {
     /// Module level and module-level class bodies: the interpreter checks their names.
@@ -239,18 +224,16 @@ struct Checker<'a, 'l> {
     undefined: Vec<(TextRange, &'a str)>,
 }
 
-/// Undefined names in deferred code: (range, name). `landmarks` are the scan's, for `body`.
+/// Undefined names in deferred code: (range, name). `landmarks` are the scan's, for `body`,
+/// and so are `globals`: every name `global`-declared anywhere (they become module names).
 pub(super) fn deferred_undefined_names<'a>(
     body: &'a [Stmt],
     landmarks: Landmarks<'_>,
+    globals: &[&'a str],
 ) -> Vec<(TextRange, &'a str)> {
     let module_bindings = Bindings::of_body(body, landmarks.binders);
-    let mut globals = GlobalDecls(HashSet::default());
-    for stmt in body {
-        globals.visit_stmt(stmt);
-    }
     let mut module = module_bindings.names;
-    module.extend(globals.0);
+    module.extend(globals.iter().copied());
     let mut checker = Checker {
         module,
         scopes: vec![Scope {
