@@ -86,6 +86,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     let has_syntax_errors = !sink.findings.is_empty();
 
     let is_v3 = options.airflow_version.is_v3();
+    let removed_keys_possible = is_v3 && context_keys::may_use_removed_keys(source);
     // The uses index is collected on the way when DS217 will want it; the fixes may want it
     // too, in fewer files, and then walk for it themselves.
     let Scan {
@@ -96,7 +97,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         uses: scanned_uses,
         repeated_keywords,
         globals,
-    } = scan(body, is_v3, unused_imports::needs_uses(body));
+    } = scan(body, removed_keys_possible, unused_imports::needs_uses(body));
     // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: the
     // scan has checked the keywords of every call unless it stopped early, and the tokens say
     // whether there is any of the rest.
@@ -150,7 +151,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     if dynamic.is_none() {
         unused_imports::check(body, &uses, options.airflow_version, &mut raw);
     }
-    if is_v3 {
+    if removed_keys_possible {
         // The scan stops where names are made dynamically; DS210 needs the whole file.
         let removed_keys = match scanned_keys {
             Some(found) if dynamic.is_none() => found,
