@@ -220,6 +220,8 @@ struct Scope<'a, 'l> {
 struct Checker<'a, 'l> {
     module: HashSet<&'a str>,
     scopes: Vec<Scope<'a, 'l>>,
+    /// How many of `scopes` are functions (asked at every node).
+    functions: u32,
     landmarks: Landmarks<'l>,
     undefined: Vec<(TextRange, &'a str)>,
 }
@@ -240,6 +242,7 @@ pub(super) fn deferred_undefined_names<'a>(
             kind: ScopeKind::Executed,
             bindings: Bindings::new(landmarks.binders),
         }],
+        functions: 0,
         landmarks,
         undefined: Vec::new(),
     };
@@ -251,7 +254,7 @@ pub(super) fn deferred_undefined_names<'a>(
 
 impl<'a> Checker<'a, '_> {
     fn in_deferred(&self) -> bool {
-        self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
+        self.functions > 0
     }
 
     /// Outside functions only code that runs later is checked: a subtree without any is
@@ -293,11 +296,13 @@ impl<'a> Checker<'a, '_> {
             }
         }
         self.scopes.push(Scope { kind: ScopeKind::Function, bindings });
+        self.functions = self.functions.saturating_add(1);
         match body {
             FunctionBody::Stmts(stmts) => stmts.iter().for_each(|s| self.visit_stmt(s)),
             FunctionBody::Expr(e) => self.visit_expr(e),
         }
         self.scopes.pop();
+        self.functions = self.functions.saturating_sub(1);
     }
 }
 
