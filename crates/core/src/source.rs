@@ -61,9 +61,15 @@ fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
 
     let (newline, carriage_return) =
         (_mm_set1_epi8(b'\n'.cast_signed()), _mm_set1_epi8(b'\r'.cast_signed()));
+    // Offsets as the parser's `u32`s, added without checks below: sources are under 4 GiB
+    // (past that, the portable search, which saturates).
+    if u32::try_from(bytes.len()).is_err() {
+        return push_newline_ends_portable(bytes, out);
+    }
     let (mut cr, mut high) = (0i32, 0i32);
     let mut blocks = bytes.chunks_exact(32);
-    let mut base = 0usize;
+    // The offset just past the block's first byte.
+    let mut past_first = 1u32;
     for block in &mut blocks {
         let (lo, hi) = block.split_at(16);
         // SAFETY: `lo` and `hi` are 16 readable bytes each; the loads are unaligned ones.
@@ -81,12 +87,13 @@ fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
         ));
         high |= _mm_movemask_epi8(_mm_or_si128(lo, hi));
         while mask != 0 {
-            out.push(to_u32(base.saturating_add(mask.trailing_zeros() as usize).saturating_add(1)));
+            out.push(past_first.wrapping_add(mask.trailing_zeros()));
             mask &= mask.wrapping_sub(1);
         }
-        base = base.saturating_add(32);
+        past_first = past_first.wrapping_add(32);
     }
     let rest = blocks.remainder();
+    let base = past_first.wrapping_sub(1) as usize;
     out.extend(
         memchr::memchr_iter(b'\n', rest).map(|i| to_u32(base.saturating_add(i).saturating_add(1))),
     );
@@ -96,6 +103,10 @@ fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
 /// [`push_newline_ends`] elsewhere (the wasm32 build): `memchr`'s own search.
 #[cfg(not(target_arch = "x86_64"))]
 fn push_newline_ends(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
+    push_newline_ends_portable(bytes, out)
+}
+
+fn push_newline_ends_portable(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
     out.extend(memchr::memchr_iter(b'\n', bytes).map(|i| to_u32(i.saturating_add(1))));
     Seen { carriage_return: memchr::memchr(b'\r', bytes).is_some(), ascii: bytes.is_ascii() }
 }
