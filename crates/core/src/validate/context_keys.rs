@@ -26,9 +26,14 @@ const REMOVED: &[(&str, &str)] = &[
 /// its name (a test checks), and a parameter, a subscript or a template names it in the source
 /// (escape sequences spelling a key aside). Most files have neither: DS210 then skips them.
 pub(super) fn may_use_removed_keys(source: &str) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    // Built once: setting a searcher up cost as much as searching a file.
+    static DS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("_ds"));
+    static EXECUTION_DATE: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new("execution_date"));
     let bytes = source.as_bytes();
-    memchr::memmem::find(bytes, b"_ds").is_some()
-        || memchr::memmem::find(bytes, b"execution_date").is_some()
+    DS.find(bytes).is_some() || EXECUTION_DATE.find(bytes).is_some()
 }
 
 /// Names that conventionally hold the task context.
