@@ -97,12 +97,16 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         uses: scanned_uses,
         repeated_keywords,
         globals,
-    } = scan(body, removed_keys_possible, unused_imports::needs_uses(body));
-    // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: the
-    // scan has checked the keywords of every call unless it stopped early, and the tokens say
-    // whether there is any of the rest.
-    let keywords_checked =
-        (dynamic.is_none() && !tokens.lambda_yield_or_await).then_some(repeated_keywords);
+    } = scan(
+        body,
+        removed_keys_possible,
+        unused_imports::needs_uses(body),
+        !tokens.lambda_yield_or_await,
+    );
+    // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: where
+    // the tokens show none of the first three, the scan checks the keywords of every call,
+    // unless it stops early.
+    let keywords_checked = repeated_keywords.filter(|_| dynamic.is_none());
     syntax::check_compile_rules(body, &mut sink, keywords_checked);
     // The scan stops where names are made dynamically; the index needs the whole file.
     let uses = uses::LazyUses::new(body, scanned_uses.filter(|_| dynamic.is_none()));
@@ -335,8 +339,9 @@ struct Scan<'a> {
     binders: Vec<u32>,
     /// DS210's findings when asked for (Airflow 3), complete when `dynamic` is not.
     context_keys: Option<Vec<context_keys::RemovedKey>>,
-    /// DS002's repeated keyword arguments (`f(a=1, a=2)`), complete when `dynamic` is not.
-    repeated_keywords: Vec<(TextRange, String)>,
+    /// DS002's repeated keyword arguments (`f(a=1, a=2)`) when asked for, complete when
+    /// `dynamic` is not.
+    repeated_keywords: Option<Vec<(TextRange, String)>>,
     /// Every name declared `global` anywhere (module names for DS103), complete when `dynamic`
     /// is not.
     globals: Vec<&'a str>,
@@ -344,9 +349,9 @@ struct Scan<'a> {
     uses: Option<uses::Uses<'a>>,
 }
 
-/// `context_keys`, `uses`: also look for DS210's removed context keys, and collect the uses
-/// index, on the way (one walk for all).
-fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
+/// `context_keys`, `uses`, `keywords`: also look for DS210's removed context keys, collect the
+/// uses index and DS002's repeated keyword arguments, on the way (one walk for all).
+fn scan(body: &[Stmt], context_keys: bool, uses: bool, keywords: bool) -> Scan<'_> {
     struct Finder<'a> {
         dynamic: Option<TextRange>,
         /// Function nesting depth.
@@ -355,7 +360,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         binders: Vec<u32>,
         context_keys: Option<context_keys::Finder>,
         uses: Option<uses::Uses<'a>>,
-        repeated_keywords: Vec<(TextRange, String)>,
+        repeated_keywords: Option<Vec<(TextRange, String)>>,
         globals: Vec<&'a str>,
     }
     impl<'a> Visitor<'a> for Finder<'a> {
@@ -393,10 +398,8 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
             if let Some(uses) = &mut self.uses {
                 uses.expr(expr);
             }
-            if let Expr::Call(call) = expr {
-                syntax::repeated_keywords(call, |range, message| {
-                    self.repeated_keywords.push((range, message));
-                });
+            if let (Expr::Call(call), Some(found)) = (expr, &mut self.repeated_keywords) {
+                syntax::repeated_keywords(call, |range, message| found.push((range, message)));
             }
             // `globals()`, `exec` and `__import__` create module names from anywhere (a
             // factory function often does `globals()[dag_id] = dag`); `eval`, `locals()` and
@@ -441,7 +444,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool) -> Scan<'_> {
         binders: Vec::new(),
         context_keys: context_keys.then(context_keys::Finder::default),
         uses: uses.then(uses::Uses::new),
-        repeated_keywords: Vec::new(),
+        repeated_keywords: keywords.then(Vec::new),
         globals: Vec::new(),
     };
     for stmt in body {

@@ -51,11 +51,10 @@ fn quote_inside_string(line: &str) -> Option<String> {
     None
 }
 
-/// Walks the whole module tracking the kind of scope and loop nesting, like CPython's
-/// symtable/compiler passes do.
-/// DS002 over the file. `keywords_checked`: the repeated keyword arguments of every call,
-/// when the caller has found them and the file has no `lambda`, `yield` or `await`; then no
-/// expression needs a visit here (none holds a statement).
+/// DS002 over the file: walks the whole module tracking the kind of scope and loop nesting,
+/// like CPython's symtable/compiler passes do. `keywords_checked`: the repeated keyword
+/// arguments of every call, when the caller has found them and the file has no `lambda`,
+/// `yield` or `await`; then no expression needs a visit here (none holds a statement).
 pub(super) fn check_compile_rules(
     body: &[Stmt],
     sink: &mut Sink,
