@@ -56,6 +56,42 @@ fn push_newline_ends(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
     unsafe { push_newline_ends_sse2(bytes, out) }
 }
 
+/// The vector loop of [`push_newline_ends`] for one register type, two loads a step: `$half`
+/// bytes a register, `$mask` the integer holding a step's line ends, then the intrinsics.
+/// Offsets are the parser's `u32`s, added without checks: sources are under 4 GiB (past that,
+/// the portable search, which saturates).
+#[cfg(target_arch = "x86_64")]
+macro_rules! push_newline_ends_by {
+    ($bytes:ident, $out:ident, $half:literal, $step:literal, $vector:ty, $mask:ty,
+     $set1:ident, $load:ident, $cmpeq:ident, $or:ident, $movemask:ident) => {{
+        if u32::try_from($bytes.len()).is_err() {
+            return push_newline_ends_portable($bytes, $out);
+        }
+        let (newline, carriage_return) = ($set1(b'\n'.cast_signed()), $set1(b'\r'.cast_signed()));
+        let (mut cr, mut high) = (0i32, 0i32);
+        let mut blocks = $bytes.chunks_exact($step);
+        // The offset just past the step's first byte.
+        let mut past_first = 1u32;
+        for block in &mut blocks {
+            let (lo, hi) = block.split_at($half);
+            // SAFETY: `lo` and `hi` are `$half` readable bytes each; the loads are unaligned.
+            let (lo, hi) = unsafe {
+                ($load(lo.as_ptr().cast::<$vector>()), $load(hi.as_ptr().cast::<$vector>()))
+            };
+            let ends = |v| <$mask>::from($movemask($cmpeq(v, newline)).cast_unsigned());
+            let mut mask = ends(lo) | ends(hi) << $half;
+            cr |= $movemask($or($cmpeq(lo, carriage_return), $cmpeq(hi, carriage_return)));
+            high |= $movemask($or(lo, hi));
+            while mask != 0 {
+                $out.push(past_first.wrapping_add(mask.trailing_zeros()));
+                mask &= mask.wrapping_sub(1);
+            }
+            past_first = past_first.wrapping_add($step);
+        }
+        push_tail(blocks.remainder(), past_first, cr != 0, high != 0, $out)
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn push_newline_ends_avx2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
@@ -63,40 +99,40 @@ fn push_newline_ends_avx2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
         _mm256_set1_epi8,
     };
+    push_newline_ends_by!(
+        bytes,
+        out,
+        32,
+        64,
+        __m256i,
+        u64,
+        _mm256_set1_epi8,
+        _mm256_loadu_si256,
+        _mm256_cmpeq_epi8,
+        _mm256_or_si256,
+        _mm256_movemask_epi8
+    )
+}
 
-    if u32::try_from(bytes.len()).is_err() {
-        return push_newline_ends_portable(bytes, out);
-    }
-    let (newline, carriage_return) =
-        (_mm256_set1_epi8(b'\n'.cast_signed()), _mm256_set1_epi8(b'\r'.cast_signed()));
-    let (mut cr, mut high) = (0i32, 0i32);
-    let mut blocks = bytes.chunks_exact(64);
-    // The offset just past the block's first byte (as in the SSE2 version below).
-    let mut past_first = 1u32;
-    for block in &mut blocks {
-        let (lo, hi) = block.split_at(32);
-        // SAFETY: `lo` and `hi` are 32 readable bytes each; the loads are unaligned ones.
-        let (lo, hi) = unsafe {
-            (
-                _mm256_loadu_si256(lo.as_ptr().cast::<__m256i>()),
-                _mm256_loadu_si256(hi.as_ptr().cast::<__m256i>()),
-            )
-        };
-        let ends =
-            |v| u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, newline)).cast_unsigned());
-        let mut mask = ends(lo) | ends(hi) << 32;
-        cr |= _mm256_movemask_epi8(_mm256_or_si256(
-            _mm256_cmpeq_epi8(lo, carriage_return),
-            _mm256_cmpeq_epi8(hi, carriage_return),
-        ));
-        high |= _mm256_movemask_epi8(_mm256_or_si256(lo, hi));
-        while mask != 0 {
-            out.push(past_first.wrapping_add(mask.trailing_zeros()));
-            mask &= mask.wrapping_sub(1);
-        }
-        past_first = past_first.wrapping_add(64);
-    }
-    push_tail(blocks.remainder(), past_first, cr != 0, high != 0, out)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    push_newline_ends_by!(
+        bytes,
+        out,
+        16,
+        32,
+        __m128i,
+        u32,
+        _mm_set1_epi8,
+        _mm_loadu_si128,
+        _mm_cmpeq_epi8,
+        _mm_or_si128,
+        _mm_movemask_epi8
+    )
 }
 
 /// The bytes after a vector loop's last whole step: `past_first` is the offset just past their
@@ -108,49 +144,6 @@ fn push_tail(rest: &[u8], past_first: u32, cr: bool, high: bool, out: &mut Vec<u
         memchr::memchr_iter(b'\n', rest).map(|i| to_u32(base.saturating_add(i).saturating_add(1))),
     );
     Seen { carriage_return: cr || rest.contains(&b'\r'), ascii: !high && rest.is_ascii() }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-fn push_newline_ends_sse2(bytes: &[u8], out: &mut Vec<u32>) -> Seen {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-
-    let (newline, carriage_return) =
-        (_mm_set1_epi8(b'\n'.cast_signed()), _mm_set1_epi8(b'\r'.cast_signed()));
-    // Offsets as the parser's `u32`s, added without checks below: sources are under 4 GiB
-    // (past that, the portable search, which saturates).
-    if u32::try_from(bytes.len()).is_err() {
-        return push_newline_ends_portable(bytes, out);
-    }
-    let (mut cr, mut high) = (0i32, 0i32);
-    let mut blocks = bytes.chunks_exact(32);
-    // The offset just past the block's first byte.
-    let mut past_first = 1u32;
-    for block in &mut blocks {
-        let (lo, hi) = block.split_at(16);
-        // SAFETY: `lo` and `hi` are 16 readable bytes each; the loads are unaligned ones.
-        let (lo, hi) = unsafe {
-            (
-                _mm_loadu_si128(lo.as_ptr().cast::<__m128i>()),
-                _mm_loadu_si128(hi.as_ptr().cast::<__m128i>()),
-            )
-        };
-        let ends = |v| _mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)).cast_unsigned();
-        let mut mask = ends(lo) | ends(hi) << 16;
-        cr |= _mm_movemask_epi8(_mm_or_si128(
-            _mm_cmpeq_epi8(lo, carriage_return),
-            _mm_cmpeq_epi8(hi, carriage_return),
-        ));
-        high |= _mm_movemask_epi8(_mm_or_si128(lo, hi));
-        while mask != 0 {
-            out.push(past_first.wrapping_add(mask.trailing_zeros()));
-            mask &= mask.wrapping_sub(1);
-        }
-        past_first = past_first.wrapping_add(32);
-    }
-    push_tail(blocks.remainder(), past_first, cr != 0, high != 0, out)
 }
 
 /// [`push_newline_ends`] elsewhere (the wasm32 build): `memchr`'s own search.
