@@ -265,11 +265,11 @@ struct Candidate {
 
 impl Candidate {
     /// Whether the request is about this class's service, from a provider it names or a
-    /// common one.
+    /// common one. `terms`: sorted (see [`request_terms`]).
     fn fits(&self, terms: &[String]) -> bool {
         let named_provider = terms.iter().any(|t| t == self.provider);
         let core = matches!(self.provider, "core" | "standard" | "common");
-        let matched = |w: &String| terms.contains(w);
+        let matched = |w: &String| terms.binary_search(w).is_ok();
         let service = self.service.iter().any(|w| {
             matched(w) && (core || named_provider || !GENERIC_SERVICE_WORDS.contains(&w.as_str()))
         });
@@ -286,7 +286,7 @@ pub fn api_sheet(instruction: &str, version: AirflowVersion, budget: usize) -> S
     let cat = catalog();
     let target = cat.target_for(version);
     let mut out = idioms(version);
-    let picked = pick_classes(cat, target, version, instruction, budget);
+    let picked = pick_classes(cat, target, version, instruction, budget, &out);
     if !picked.is_empty() {
         out.push_str(
             "\nOperators, sensors and hooks of this Airflow version that fit the request \
@@ -395,6 +395,7 @@ fn pick_classes(
     version: AirflowVersion,
     instruction: &str,
     budget: usize,
+    idiom_text: &str,
 ) -> Vec<String> {
     let Candidates { all: cands, df, n_docs, by_service_word, by_class } =
         candidates(cat, target, version);
@@ -422,7 +423,7 @@ fn pick_classes(
             continue;
         }
         for w in &c.words {
-            if terms.contains(w) {
+            if terms.binary_search(w).is_ok() {
                 let d = df.get(w.as_str()).copied().unwrap_or(1) as f32;
                 let weight = if proper.contains(w) { 2.0 } else { 1.0 };
                 score += weight * (n_docs as f32 / d).ln().max(0.1);
@@ -443,7 +444,6 @@ fn pick_classes(
             .then(a.1.class.cmp(b.1.class))
     });
     let Some(&(best, _)) = scored.first() else { return Vec::new() };
-    let idiom_text = idioms(version);
     let mut lines = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     let mut used = 0;
@@ -687,7 +687,7 @@ fn camel_words(name: &str) -> Vec<String> {
 }
 
 /// The request's words, lowercased, without stop words, with the catalog words their synonyms
-/// stand for and a naive singular form.
+/// stand for and a naive singular form; sorted, each once.
 fn request_terms(instruction: &str) -> Vec<String> {
     let lower = instruction.to_lowercase();
     let mut terms: Vec<String> = Vec::new();
