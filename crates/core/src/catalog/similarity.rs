@@ -5,6 +5,8 @@
 //! (`DataprocClusterCreateOperator` for `DataprocCreateClusterOperator`), which plain edit
 //! distance ranks far away; comparing words first finds them.
 
+use std::cell::RefCell;
+
 /// The lower-cased words of a name: `GCSToBigQueryOperator` → `gcs to big query operator`,
 /// `S3KeySensor` → `s3 key sensor`, `aws_conn_id` → `aws conn id`. Digits stay with the word
 /// before them; an acronym ends before the capital that starts the next word.
@@ -49,21 +51,34 @@ fn ascii_word_ranges(b: &[u8], mut word: impl FnMut(usize, usize)) {
     }
 }
 
-/// How many words of a candidate [`Query::rank_by_words`] splits without allocating, and the
-/// longest such word: a search meets thousands of candidates, nearly all within these.
+/// How many words of a candidate [`Query::rank_by_words`] splits without allocating, the
+/// longest such word, and the longest name it lower-cases on the stack: a search meets
+/// thousands of candidates, nearly all within these.
 const SLICED_WORDS: usize = 16;
 const SLICED_WORD_LEN: usize = 64;
+const LOWERED_LEN: usize = 128;
 
-/// [`words`] of an ASCII `name` as slices of it (not lower-cased) into `out`: how many, or `None`
-/// when `name` is not ASCII or has more or longer words than `out` and [`SLICED_WORD_LEN`] hold.
-fn sliced_words<'n>(name: &'n str, out: &mut [&'n str; SLICED_WORDS]) -> Option<usize> {
-    if !name.is_ascii() {
-        return None;
-    }
+/// `name` lower-cased into `buf` when it is ASCII and fits.
+fn lowered_ascii<'b>(name: &str, buf: &'b mut [u8; LOWERED_LEN]) -> Option<&'b str> {
+    let out = buf.get_mut(..name.len()).filter(|_| name.is_ascii())?;
+    out.copy_from_slice(name.as_bytes());
+    out.make_ascii_lowercase();
+    // ASCII in, ASCII out.
+    std::str::from_utf8(out).ok()
+}
+
+/// [`words`] of an ASCII `name` as slices of `lower` (the name lower-cased) into `out`: how
+/// many, or `None` when `name` has more or longer words than `out` and [`SLICED_WORD_LEN`] hold.
+fn sliced_words<'l>(
+    name: &str,
+    lower: &'l str,
+    out: &mut [Lowered<'l>; SLICED_WORDS],
+) -> Option<usize> {
+    debug_assert!(name.is_ascii() && name.len() == lower.len());
     let (mut n, mut fits) = (0, true);
     ascii_word_ranges(name.as_bytes(), |start, end| match out.get_mut(n) {
         Some(slot) if end - start <= SLICED_WORD_LEN => {
-            *slot = &name[start..end];
+            *slot = Lowered(&lower[start..end]);
             n += 1;
         }
         _ => fits = false,
@@ -92,20 +107,19 @@ impl Word for String {
     }
 }
 
-/// A slice from [`sliced_words`]: ASCII, at most [`SLICED_WORD_LEN`] bytes.
-impl Word for &str {
+/// A word from [`sliced_words`]: lower-cased ASCII, at most [`SLICED_WORD_LEN`] bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Lowered<'l>(&'l str);
+
+impl Word for Lowered<'_> {
     fn len(&self) -> usize {
-        str::len(self)
+        self.0.len()
     }
     fn is(&self, lower: &str) -> bool {
-        self.eq_ignore_ascii_case(lower)
+        self.0 == lower
     }
-    fn lower<'s>(&'s self, buf: &'s mut [u8; SLICED_WORD_LEN]) -> &'s [u8] {
-        let n = self.len().min(SLICED_WORD_LEN);
-        let out = &mut buf[..n];
-        out.copy_from_slice(&self.as_bytes()[..n]);
-        out.make_ascii_lowercase();
-        out
+    fn lower<'s>(&'s self, _: &'s mut [u8; SLICED_WORD_LEN]) -> &'s [u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -226,13 +240,28 @@ fn within_one_edit(short: &[u8], long: &[u8]) -> Option<usize> {
 /// "did you mean" cost).
 fn levenshtein_bit_parallel(pattern: &[u8], text: &[u8]) -> usize {
     debug_assert!((1..=64).contains(&pattern.len()));
-    let mut peq = [0u64; 256];
-    for (i, &c) in pattern.iter().enumerate() {
-        peq[c as usize] |= 1 << i;
+    // The pattern's bit masks per byte, in a table that is all zeros between calls: zeroing a
+    // fresh 2 KiB table cost more than comparing the two names.
+    thread_local! {
+        static PEQ: RefCell<[u64; 256]> = const { RefCell::new([0; 256]) };
     }
-    let last = 1u64 << (pattern.len() - 1);
+    PEQ.with_borrow_mut(|peq| {
+        for (i, &c) in pattern.iter().enumerate() {
+            peq[c as usize] |= 1 << i;
+        }
+        let d = bit_parallel_distance(peq, pattern.len(), text);
+        for &c in pattern {
+            peq[c as usize] = 0;
+        }
+        d
+    })
+}
+
+/// [`levenshtein_bit_parallel`] with the pattern's masks (`peq`) of its `len` bytes.
+fn bit_parallel_distance(peq: &[u64; 256], len: usize, text: &[u8]) -> usize {
+    let last = 1u64 << (len - 1);
     let (mut pv, mut mv) = (!0u64, 0u64);
-    let mut score = pattern.len();
+    let mut score = len;
     for &c in text {
         let eq = peq[c as usize];
         let xv = eq | mv;
@@ -470,16 +499,21 @@ impl Query {
         // shares a word.
         // (`to`, `id`, `s` are inside too many names to say anything.)
         let telling = |w: &&String| w.len() >= 3 || w.bytes().any(|b| b.is_ascii_digit());
-        let shares_a_word =
-            self.words.iter().filter(telling).any(|w| contains_ignoring_case(candidate, w));
+        // Lower-cased once, so that each test below compares bytes as they are.
+        let mut buf = [0u8; LOWERED_LEN];
+        let lower = lowered_ascii(candidate, &mut buf);
+        let shares_a_word = match lower {
+            Some(lower) => self.words.iter().filter(telling).any(|w| contains(lower, w)),
+            None => self.words.iter().filter(telling).any(|w| contains_ignoring_case(candidate, w)),
+        };
         if !shares_a_word {
             if self.words_only || candidate.len().abs_diff(self.lower.len()) > self.max_distance {
                 return None;
             }
             return Some(WordRank { words: usize::MAX / 2, related: false });
         }
-        let mut sliced = [""; SLICED_WORDS];
-        match sliced_words(candidate, &mut sliced) {
+        let mut sliced = [Lowered(""); SLICED_WORDS];
+        match lower.and_then(|lower| sliced_words(candidate, lower, &mut sliced)) {
             Some(n) => self.by_split_words(candidate, &sliced[..n]),
             None => self.by_split_words(candidate, &words(candidate)),
         }
@@ -543,6 +577,14 @@ pub struct WordRank {
     pub words: usize,
     /// Related by words: it counts even when far in letters.
     pub related: bool,
+}
+
+/// Whether `haystack` contains `needle` (both lower-case).
+fn contains(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else { return false };
+    let Some(last_start) = h.len().checked_sub(n.len()) else { return false };
+    h[..=last_start].iter().enumerate().any(|(i, &c)| c == first && h[i + 1..i + n.len()] == *rest)
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
@@ -669,13 +711,15 @@ mod tests {
         for q in names {
             let query = Query::new(q);
             for c in names {
-                let mut sliced = [""; SLICED_WORDS];
-                let Some(n) = sliced_words(c, &mut sliced) else {
+                let mut buf = [0u8; LOWERED_LEN];
+                let Some(lower) = lowered_ascii(c, &mut buf) else {
                     assert!(!c.is_ascii(), "{c}");
                     continue;
                 };
-                let lowered: Vec<String> =
-                    sliced[..n].iter().map(|w| w.to_ascii_lowercase()).collect();
+                assert_eq!(lower, c.to_ascii_lowercase());
+                let mut sliced = [Lowered(""); SLICED_WORDS];
+                let n = sliced_words(c, lower, &mut sliced).unwrap();
+                let lowered: Vec<String> = sliced[..n].iter().map(|w| w.0.to_string()).collect();
                 assert_eq!(lowered, words(c), "{c}");
                 assert_eq!(
                     query.by_split_words(c, &sliced[..n]),
@@ -687,9 +731,17 @@ mod tests {
         assert!(compared > 150);
         // Too many words, or too long a word, for the slices: the allocating path.
         let (many, long) = ("a_".repeat(20), "a".repeat(65));
-        let mut sliced = [""; SLICED_WORDS];
-        assert_eq!(sliced_words(&many, &mut sliced), None);
-        assert_eq!(sliced_words(&long, &mut sliced), None);
+        let mut sliced = [Lowered(""); SLICED_WORDS];
+        assert_eq!(sliced_words(&many, &many, &mut sliced), None);
+        assert_eq!(sliced_words(&long, &long, &mut sliced), None);
+        // Too long a name to lower-case on the stack, or not ASCII: the allocating path too.
+        let mut buf = [0u8; LOWERED_LEN];
+        assert_eq!(lowered_ascii(&"A".repeat(LOWERED_LEN + 1), &mut buf), None);
+        assert_eq!(lowered_ascii("ÉtéOperator", &mut buf), None);
+        assert_eq!(
+            lowered_ascii(&"A".repeat(LOWERED_LEN), &mut buf),
+            Some("a".repeat(LOWERED_LEN).as_str())
+        );
     }
 
     #[test]
@@ -700,6 +752,8 @@ mod tests {
                 let expected = !n.is_empty()
                     && h.to_ascii_lowercase().contains(n.to_ascii_lowercase().as_str());
                 assert_eq!(contains_ignoring_case(h, n), expected, "{h} {n}");
+                let (h, n) = (h.to_ascii_lowercase(), n.to_ascii_lowercase());
+                assert_eq!(contains(&h, &n), expected, "{h} {n}");
             }
         }
     }
