@@ -27,8 +27,8 @@ const ERROR_BODY_LIMIT: u64 = 64 << 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a batch request lets a trickling answer accumulate between two reads
-/// (`gapped`): a few tokens per read instead of one, for at most this much more latency per
-/// answer. Requests whose text a user watches arrive ungapped.
+/// (`gapped`): a few tokens per read instead of one, for at most a quarter more than this of
+/// latency per answer. Requests whose text a user watches arrive ungapped.
 pub const BATCH_READ_GAP: Duration = Duration::from_millis(100);
 
 /// What a chat completion asks besides the messages.

@@ -2,7 +2,9 @@
 //! a thread that reads each one as it arrives is woken once per token — about 800 context
 //! switches per DAG, far more than everything else the client does for it (docs/SCALE-OUT.md,
 //! "Packets"). After a short read (the server sends slower than it is read), the next one waits
-//! until `gap` has passed since it, so that the tokens sent meanwhile come in one read.
+//! until `gap` has passed since it, so that the tokens sent meanwhile come in one read; and a
+//! little longer, to the next point of a grid shared by all requests, so that the waiting
+//! threads wake together: a timer each, expiring at its own time, cost as much as the reads.
 
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
@@ -11,6 +13,20 @@ use std::time::{Duration, Instant};
 /// at once comes in reads of the buffer's size or the transport's (not always full: ureq hands
 /// over what its own buffer holds).
 const TRICKLE: usize = 4 << 10;
+
+/// The waits of all requests end on one grid of a quarter of the gap (since the first wait of
+/// the process): their threads wake together, on one timer, instead of each on its own.
+const GRID_STEPS: u32 = 4;
+
+/// The first point of a grid of `step` (from the process's first call) at or after `t`.
+fn on_the_grid(t: Instant, step: Duration) -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    let step = step.as_nanos().max(1);
+    let since = t.saturating_duration_since(origin).as_nanos();
+    let steps = since.div_ceil(step);
+    origin + Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
+}
 
 pub(crate) struct Gapped<R> {
     inner: R,
@@ -34,9 +50,10 @@ impl<R> Gapped<R> {
 impl<R: Read> Read for Gapped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(since) = self.trickling_since {
-            let waited = since.elapsed();
-            if waited < self.gap {
-                std::thread::sleep(self.gap - waited);
+            let now = Instant::now();
+            let until = on_the_grid(since + self.gap, self.gap / GRID_STEPS);
+            if until > now {
+                std::thread::sleep(until - now);
             }
         }
         let n = self.inner.read(buf)?;
@@ -48,6 +65,28 @@ impl<R: Read> Read for Gapped<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_end_on_one_grid() {
+        let step = Duration::from_millis(25);
+        let now = Instant::now();
+        let ends: Vec<Instant> = (0..200u64)
+            .map(|i| now + Duration::from_micros(i * 997))
+            .map(|t| {
+                let end = on_the_grid(t, step);
+                assert!(end >= t && end - t < step, "{t:?} -> {end:?}");
+                end
+            })
+            .collect();
+        // Points within one step of the grid end together; the ends are a step apart.
+        let mut distinct = ends.clone();
+        distinct.dedup();
+        assert!((8..=10).contains(&distinct.len()), "{}", distinct.len());
+        for pair in distinct.windows(2) {
+            assert_eq!(pair[1] - pair[0], step);
+        }
+        assert_eq!(on_the_grid(distinct[0], step), distinct[0]);
+    }
 
     /// Hands out `pieces` one per read, as a socket does packets.
     struct Packets(Vec<Vec<u8>>);
