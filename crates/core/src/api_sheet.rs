@@ -627,10 +627,23 @@ fn is_offerable_class(name: &str) -> bool {
     // `Base` anywhere (`BigQueryToSqlBaseOperator`) marks a class made to be subclassed, often
     // abstract: Airflow cannot instantiate it.
     (name.ends_with("Operator") || name.ends_with("Sensor") || name.ends_with("Hook"))
-        && !camel_words(name).iter().any(|w| w == "base")
+        && !has_camel_word(name, "base")
         && !name.starts_with('_')
         && !name.contains("Abstract")
         && !name.contains("Mixin")
+}
+
+/// Whether [`camel_words`]`(name)` has `lower` (lower-case), without building them.
+fn has_camel_word(name: &str, lower: &str) -> bool {
+    let (mut found, mut previous) = (false, "");
+    camel_parts(name, |part| {
+        let joined = lower.len() == previous.len() + part.len()
+            && lower.as_bytes()[..previous.len()].eq_ignore_ascii_case(previous.as_bytes())
+            && lower.as_bytes()[previous.len()..].eq_ignore_ascii_case(part.as_bytes());
+        found |= part.eq_ignore_ascii_case(lower) || (!previous.is_empty() && joined);
+        previous = part;
+    });
+    found
 }
 
 /// The segments of a module path that name the service: after `providers` (e.g. `google`,
@@ -661,29 +674,40 @@ fn proper_nouns(instruction: &str) -> Vec<String> {
 /// `BigQueryInsertJobOperator` → big, query, bigquery, insert, job, operator (joined neighbours
 /// too, so `bigquery` and `dataproc` match however the class splits them).
 fn camel_words(name: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    let chars: Vec<char> = name.chars().collect();
-    let mut cur = String::new();
-    for (i, &ch) in chars.iter().enumerate() {
-        let boundary = ch.is_ascii_uppercase()
-            && !cur.is_empty()
-            && (chars
-                .get(i.wrapping_sub(1))
-                .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
-                || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()));
-        if boundary {
-            parts.push(std::mem::take(&mut cur).to_ascii_lowercase());
-        }
-        cur.push(ch);
-    }
-    if !cur.is_empty() {
-        parts.push(cur.to_ascii_lowercase());
-    }
-    let mut words = parts.clone();
+    let mut parts: Vec<&str> = Vec::new();
+    camel_parts(name, |part| parts.push(part));
+    let mut words: Vec<String> = parts.iter().map(|p| p.to_ascii_lowercase()).collect();
     for pair in parts.windows(2) {
-        words.push(format!("{}{}", pair[0], pair[1]));
+        let mut joined = String::with_capacity(pair[0].len() + pair[1].len());
+        joined.push_str(pair[0]);
+        joined.push_str(pair[1]);
+        joined.make_ascii_lowercase();
+        words.push(joined);
     }
     words
+}
+
+/// The parts of a CamelCase name, as they are written: a part starts at a capital that follows
+/// a lower-case letter or a digit, or that a lower-case letter follows (`S3KeySensor` → S3, Key,
+/// Sensor; `HTTPSHook` → HTTPS, Hook). Bytes, not characters: a boundary is an ASCII capital, and
+/// the bytes of other characters are neither lower-case letters nor digits.
+fn camel_parts<'n>(name: &'n str, mut part: impl FnMut(&'n str)) {
+    let b = name.as_bytes();
+    let mut start = 0;
+    for i in 0..b.len() {
+        let boundary = b[i].is_ascii_uppercase()
+            && i > start
+            && (b[i - 1].is_ascii_lowercase()
+                || b[i - 1].is_ascii_digit()
+                || b.get(i + 1).is_some_and(u8::is_ascii_lowercase));
+        if boundary {
+            part(&name[start..i]);
+            start = i;
+        }
+    }
+    if start < b.len() {
+        part(&name[start..]);
+    }
 }
 
 /// The request's words, lowercased, without stop words, with the catalog words their synonyms
@@ -764,6 +788,69 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `camel_words` as first written, a character at a time: the reference.
+    fn camel_words_by_chars(name: &str) -> Vec<String> {
+        let mut parts: Vec<String> = Vec::new();
+        let chars: Vec<char> = name.chars().collect();
+        let mut cur = String::new();
+        for (i, &ch) in chars.iter().enumerate() {
+            let boundary = ch.is_ascii_uppercase()
+                && !cur.is_empty()
+                && (chars
+                    .get(i.wrapping_sub(1))
+                    .is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                    || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()));
+            if boundary {
+                parts.push(std::mem::take(&mut cur).to_ascii_lowercase());
+            }
+            cur.push(ch);
+        }
+        if !cur.is_empty() {
+            parts.push(cur.to_ascii_lowercase());
+        }
+        let mut words = parts.clone();
+        for pair in parts.windows(2) {
+            words.push(format!("{}{}", pair[0], pair[1]));
+        }
+        words
+    }
+
+    #[test]
+    fn camel_words_split_as_the_reference_does() {
+        let cat = catalog();
+        let odd = [
+            "",
+            "A",
+            "a",
+            "BaSeOperator",
+            "S3KeySensor",
+            "HTTPSHook",
+            "ÉtéÀOperator",
+            "xÉY",
+            "AbcÉDef",
+            "ab_Cd",
+            "A1B2c",
+        ];
+        let names = cat.modules.iter().flat_map(|m| m.classes.iter().map(|c| c.name)).chain(odd);
+        let mut n = 0;
+        for name in names {
+            let reference = camel_words_by_chars(name);
+            assert_eq!(camel_words(name), reference, "{name}");
+            for word in ["base", "s3key", "hook", "ba"] {
+                assert_eq!(
+                    has_camel_word(name, word),
+                    reference.iter().any(|w| w == word),
+                    "{name} {word}"
+                );
+            }
+            n += 1;
+        }
+        assert!(n > 5_000, "{n}");
+        assert!(
+            has_camel_word("BaSeOperator", "base") && !has_camel_word("BasementOperator", "base")
+        );
     }
 
     #[test]
