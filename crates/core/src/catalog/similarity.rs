@@ -581,21 +581,23 @@ pub struct WordRank {
 
 /// Whether `haystack` contains `needle` (both lower-case).
 fn contains(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else { return false };
-    let Some(last_start) = h.len().checked_sub(n.len()) else { return false };
-    h[..=last_start].iter().enumerate().any(|(i, &c)| c == first && h[i + 1..i + n.len()] == *rest)
+    contains_by(haystack.as_bytes(), needle.as_bytes(), |b| b)
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    contains_by(haystack.as_bytes(), needle.as_bytes(), |b| b.to_ascii_lowercase())
+}
+
+/// Whether `h` contains `n`, each byte of both mapped by `fold` before comparing.
+fn contains_by(h: &[u8], n: &[u8], fold: impl Fn(u8) -> u8) -> bool {
     let Some((&first, rest)) = n.split_first() else { return false };
     let Some(last_start) = h.len().checked_sub(n.len()) else { return false };
     // The first byte alone rules out nearly every position (a search tries thousands of names).
-    let first = first.to_ascii_lowercase();
-    h[..=last_start].iter().enumerate().any(|(i, c)| {
-        c.to_ascii_lowercase() == first && h[i + 1..i + n.len()].eq_ignore_ascii_case(rest)
+    let first = fold(first);
+    h[..=last_start].iter().enumerate().any(|(i, &c)| {
+        fold(c) == first
+            && h[i + 1..i + n.len()].iter().zip(rest).all(|(&x, &y)| fold(x) == fold(y))
     })
 }
 
