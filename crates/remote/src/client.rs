@@ -5,7 +5,8 @@
 //! backend (401/403/404: a wrong key, URL or model name), or record that this request cannot be
 //! served (other 4xx, e.g. a prompt longer than the model's context).
 
-use std::io::BufReader;
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,10 +15,10 @@ use dagsmith_core::wire::Health;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use ureq::Agent;
-use ureq::http::Response;
 
 use crate::backend::BackendSpec;
 use crate::gapped::Gapped;
+use crate::http::{self, Head, Target, Transport};
 use crate::sse::Events;
 
 /// Error bodies are read up to this many bytes (the message is all that is kept).
@@ -134,11 +135,65 @@ impl std::fmt::Display for CallError {
     }
 }
 
-/// The HTTP side; cheap to clone (one connection pool).
+/// The HTTP side; cheap to clone (one connection pool per transport).
+///
+/// `http://` backends go through dagsmith's own HTTP/1.1 transport (`http`), which reads a
+/// token-by-token stream where it lies; `https://` ones, and all when a proxy is set in the
+/// environment (`HTTP_PROXY`, `ALL_PROXY`, ...), through ureq, which does TLS and proxies.
 #[derive(Clone)]
 pub struct Client {
     agent: Agent,
+    /// `None` when a proxy is set: then ureq takes every request.
+    http: Option<Arc<Transport>>,
     timeout: Duration,
+}
+
+/// A response body from either transport.
+enum Body {
+    Own(http::Body),
+    Ureq(BufReader<Gapped<ureq::BodyReader<'static>>>),
+}
+
+impl Body {
+    /// Reads go straight through from now on (see `gapped`).
+    fn stop_waiting(&mut self) {
+        match self {
+            Body::Own(body) => body.stop_waiting(),
+            Body::Ureq(body) => body.get_mut().stop_waiting(),
+        }
+    }
+
+    /// The body as text, at most `limit` bytes of it (invalid UTF-8 replaced).
+    fn text(&mut self, limit: u64) -> Result<String, CallError> {
+        let mut bytes = Vec::new();
+        self.take(limit).read_to_end(&mut bytes).map_err(read_error)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+impl Read for Body {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Body::Own(body) => body.read(out),
+            Body::Ureq(body) => body.read(out),
+        }
+    }
+}
+
+impl BufRead for Body {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Body::Own(body) => body.fill_buf(),
+            Body::Ureq(body) => body.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match self {
+            Body::Own(body) => body.consume(amount),
+            Body::Ureq(body) => body.consume(amount),
+        }
+    }
 }
 
 impl Client {
@@ -161,24 +216,80 @@ impl Client {
             .output_buffer_size(16 * 1024)
             .user_agent(format!("dagsmith/{}", dagsmith_core::VERSION))
             .build();
+        let proxied = config.proxy().is_some();
         let agent = Agent::with_parts(
             config,
             ureq::unversioned::transport::DefaultConnector::default(),
             crate::resolve::BackendResolver::default(),
         );
-        Client { agent, timeout }
+        let http = (!proxied).then(|| {
+            let user_agent = format!("dagsmith/{}", dagsmith_core::VERSION);
+            Arc::new(Transport::new(timeout, timeout.min(CONNECT_TIMEOUT), user_agent))
+        });
+        Client { agent, http, timeout }
     }
 
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    fn get(&self, backend: &BackendSpec, path: &str) -> Result<Response<ureq::Body>, CallError> {
-        let mut request = self.agent.get(format!("{}{path}", backend.url));
-        if let Some(key) = &backend.api_key {
-            request = request.header("Authorization", format!("Bearer {key}"));
+    /// A request (`body`: a JSON POST, else a GET) and its response's head.
+    fn send(
+        &self,
+        backend: &BackendSpec,
+        path: &str,
+        body: Option<&[u8]>,
+        read_gap: Duration,
+    ) -> Result<(Head, Body), CallError> {
+        let bearer = backend.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        if let (Some(transport), Some(target)) = (&self.http, Target::of(&backend.url)) {
+            let mut headers = Vec::with_capacity(3);
+            if body.is_some() {
+                headers.push(("Content-Type", "application/json"));
+                headers.push(("Accept", "text/event-stream"));
+            }
+            if let Some(bearer) = &bearer {
+                headers.push(("Authorization", bearer.as_str()));
+            }
+            let method = if body.is_some() { "POST" } else { "GET" };
+            let (head, body) = transport
+                .send(&target, method, path, &headers, body, read_gap)
+                .map_err(io_error)?;
+            return Ok((head, Body::Own(body)));
         }
-        request.call().map_err(|e| transport_error(&e))
+        let url = format!("{}{path}", backend.url);
+        let response = match body {
+            Some(bytes) => {
+                let mut request = self
+                    .agent
+                    .post(url)
+                    .header("Content-Type", "application/json")
+                    .header("Accept", "text/event-stream");
+                if let Some(bearer) = &bearer {
+                    request = request.header("Authorization", bearer);
+                }
+                request.send(bytes)
+            }
+            None => {
+                let mut request = self.agent.get(url);
+                if let Some(bearer) = &bearer {
+                    request = request.header("Authorization", bearer);
+                }
+                request.call()
+            }
+        }
+        .map_err(|e| transport_error(&e))?;
+        let header = |name: &str| {
+            let value = response.headers().get(name)?.to_str().ok()?;
+            Some(value.trim().to_string())
+        };
+        let head = Head {
+            status: response.status().as_u16(),
+            retry_after: header("retry-after"),
+            location: header("location"),
+        };
+        let reader = Gapped::new(response.into_body().into_reader(), read_gap);
+        Ok((head, Body::Ureq(BufReader::with_capacity(16 << 10, reader))))
     }
 
     /// `GET /v1/models`: the ids of the models served.
@@ -191,14 +302,9 @@ impl Client {
         struct Model {
             id: String,
         }
-        let mut response = self.get(backend, "/v1/models")?;
-        check_status(&mut response)?;
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(16 << 20)
-            .read_to_string()
-            .map_err(|e| transport_error(&e))?;
+        let (head, mut body) = self.send(backend, "/v1/models", None, Duration::ZERO)?;
+        check_status(&head, &mut body)?;
+        let text = body.text(16 << 20)?;
         let list: List = serde_json::from_str(&text).map_err(|e| {
             CallError::Server(format!("GET /v1/models: not an OpenAI model list ({e})"))
         })?;
@@ -207,11 +313,11 @@ impl Client {
 
     /// dagsmith serve's generation slots (`GET /api/health`); `None` from other servers.
     pub fn health_slots(&self, backend: &BackendSpec) -> Option<usize> {
-        let mut response = self.get(backend, "/api/health").ok()?;
-        if response.status() != 200 {
+        let (head, mut body) = self.send(backend, "/api/health", None, Duration::ZERO).ok()?;
+        if head.status != 200 {
             return None;
         }
-        let text = response.body_mut().with_config().limit(1 << 20).read_to_string().ok()?;
+        let text = body.text(1 << 20).ok()?;
         let health: Health = serde_json::from_str(&text).ok()?;
         let slots = health.slots.total;
         (slots > 0).then_some(slots as usize)
@@ -229,20 +335,11 @@ impl Client {
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Answer, CallError> {
         let started = Instant::now();
-        let mut request = self
-            .agent
-            .post(format!("{}/v1/chat/completions", backend.url))
-            .header("Content-Type", "application/json")
-            .header("Accept", "text/event-stream");
-        if let Some(key) = &backend.api_key {
-            request = request.header("Authorization", format!("Bearer {key}"));
-        }
         let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
-        let mut response = request.send(&bytes[..]).map_err(|e| transport_error(&e))?;
-        check_status(&mut response)?;
-        let body = Gapped::new(response.into_body().into_reader(), read_gap);
-        let reader = BufReader::with_capacity(16 << 10, body);
-        let mut events = Events::new(reader);
+        let path = "/v1/chat/completions";
+        let (head, mut body) = self.send(backend, path, Some(&bytes), read_gap)?;
+        check_status(&head, &mut body)?;
+        let mut events = Events::new(body);
         let mut chunks = crate::chunk::Reader::default();
         let mut answer = Answer::default();
         loop {
@@ -257,13 +354,13 @@ impl Client {
                         "the answer stream ended before the answer did".into(),
                     ));
                 }
-                Err(e) => return Err(transport_error(&ureq::Error::from(e))),
+                Err(e) => return Err(read_error(e)),
             };
             if data == b"[DONE]" {
                 // Read on to the body's end (servers end it right after `[DONE]`): only a body
                 // read to its end gives its connection back to the pool; otherwise every
                 // request connects anew. What is left comes at once: no more waiting between reads.
-                events.reader_mut().get_mut().stop_waiting();
+                events.reader_mut().stop_waiting();
                 while let Ok(Some(_)) = events.next_data() {}
                 break;
             }
@@ -315,45 +412,58 @@ fn error_text(error: &Value) -> String {
 }
 
 /// Sorts a non-2xx status (reading the error message from its body).
-fn check_status(response: &mut Response<ureq::Body>) -> Result<(), CallError> {
-    let status = response.status().as_u16();
+fn check_status(head: &Head, body: &mut Body) -> Result<(), CallError> {
+    let status = head.status;
     if (200..300).contains(&status) {
         return Ok(());
     }
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(ERROR_BODY_LIMIT)
-        .lossy_utf8(true)
-        .read_to_string()
-        .unwrap_or_default();
-    let detail = match serde_json::from_str::<Value>(&body) {
+    let retry_after =
+        head.retry_after.as_deref().and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
+    let text = body.text(ERROR_BODY_LIMIT).unwrap_or_default();
+    let detail = match serde_json::from_str::<Value>(&text) {
         Ok(v) if v.get("error").is_some() => error_text(&v["error"]),
-        _ => body.trim().chars().take(200).collect(),
+        _ => text.trim().chars().take(200).collect(),
     };
-    let message = if detail.is_empty() {
+    let mut message = if detail.is_empty() {
         format!("HTTP {status}")
     } else {
         format!("HTTP {status}: {detail}")
     };
+    if let (300..=399, Some(location)) = (status, &head.location) {
+        message = format!("{message} (redirected to {location}: give that URL as the backend)");
+    }
     Err(match status {
         429 => CallError::Busy { retry_after, message },
         408 | 500..=599 => CallError::Server(message),
-        401 | 403 | 404 => CallError::Denied(message),
+        300..=399 | 401 | 403 | 404 => CallError::Denied(message),
         _ => CallError::BadRequest(message),
     })
+}
+
+/// A failed read or connection, sorted.
+fn io_error(e: io::Error) -> CallError {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            CallError::Timeout(format!("no answer in time ({e})"))
+        }
+        // Not HTTP, or not the HTTP it said: the server's fault.
+        io::ErrorKind::InvalidData => CallError::Server(e.to_string()),
+        _ => CallError::Unreachable(e.to_string()),
+    }
+}
+
+/// A failed read of a body from either transport (ureq wraps its own errors in `io::Error`).
+fn read_error(e: io::Error) -> CallError {
+    match ureq::Error::from(e) {
+        ureq::Error::Io(e) => io_error(e),
+        e => transport_error(&e),
+    }
 }
 
 fn transport_error(e: &ureq::Error) -> CallError {
     match e {
         ureq::Error::Timeout(_) => CallError::Timeout(format!("no answer in time ({e})")),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => {
             CallError::Timeout(format!("no answer in time ({io})"))
         }
         ureq::Error::Io(io) => CallError::Unreachable(io.to_string()),

@@ -41,6 +41,10 @@ impl<R> Gapped<R> {
         Gapped { inner, gap, trickling_since: None }
     }
 
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// Reads go straight through from now on (the rest is read to its end at once).
     pub fn stop_waiting(&mut self) {
         self.gap = Duration::ZERO;

@@ -7,6 +7,8 @@
 //! * [`backend`]: which backends, from `--backend URL` and `--backends FILE`;
 //! * [`client`]: one streaming `POST /v1/chat/completions`, `/v1/models` and dagsmith's
 //!   `/api/health`, with every failure sorted into what a retry can cure and what it cannot;
+//!   `http://` backends through an HTTP/1.1 transport of our own (`http`: a token-by-token
+//!   stream read where it lies), `https://` and proxied ones through ureq;
 //! * [`dispatch`]: many requests over many backends: per-backend concurrency, least-loaded
 //!   choice, retries with backoff on another backend, `Retry-After`, backends set aside and
 //!   probed again, and a clean stop when every backend is down.
@@ -20,6 +22,7 @@ mod chunk;
 pub mod client;
 pub mod dispatch;
 mod gapped;
+mod http;
 mod resolve;
 mod sse;
 
