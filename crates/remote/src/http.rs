@@ -323,11 +323,11 @@ impl Body {
 
 impl BufRead for Body {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.framed.fill_buf()?.is_empty() {
+        let available = self.framed.available()?;
+        if available.is_empty() {
             self.give_back();
-            return Ok(&[]);
         }
-        self.framed.fill_buf()
+        Ok(&self.framed.buffer[available])
     }
 
     fn consume(&mut self, amount: usize) {
@@ -395,11 +395,18 @@ impl<R: Read> Framed<R> {
     }
 
     /// The body's next bytes; empty at its end.
+    #[cfg(test)]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let available = self.available()?;
+        Ok(&self.buffer[available])
+    }
+
+    /// Where the body's next bytes lie in the buffer; empty at its end.
+    fn available(&mut self) -> io::Result<std::ops::Range<usize>> {
         loop {
             let available = (self.end - self.start) as u64;
             match self.framing {
-                Framing::Done => return Ok(&[]),
+                Framing::Done => return Ok(0..0),
                 Framing::Length(0) => self.framing = Framing::Done,
                 Framing::Length(left) | Framing::Chunked(Chunk::Data(left)) => {
                     if available == 0 {
@@ -409,15 +416,15 @@ impl<R: Read> Framed<R> {
                         continue;
                     }
                     let n = left.min(available) as usize;
-                    return Ok(&self.buffer[self.start..self.start + n]);
+                    return Ok(self.start..self.start + n);
                 }
                 Framing::UntilClose => {
                     if available == 0 && !self.refill()? {
                         self.framing = Framing::Done;
                         self.reader = None;
-                        return Ok(&[]);
+                        return Ok(0..0);
                     }
-                    return Ok(&self.buffer[self.start..self.end]);
+                    return Ok(self.start..self.end);
                 }
                 Framing::Chunked(Chunk::Size) => {
                     let (line_end, next) = self.framing_line()?;
