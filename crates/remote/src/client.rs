@@ -22,7 +22,7 @@ use crate::http::{self, Head, Target, Transport};
 use crate::sse::Events;
 
 /// Error bodies are read up to this many bytes (the message is all that is kept).
-const ERROR_BODY_LIMIT: u64 = 64 << 10;
+pub(crate) const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Connecting takes at most this long (a refused connection fails at once).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -233,6 +233,33 @@ impl Client {
         self.timeout
     }
 
+    /// The `host:port` of a backend whose requests go through dagsmith's own transport
+    /// (`http://`, no proxy set), for the reactor; `None` for ureq's.
+    pub(crate) fn own_authority(&self, backend: &BackendSpec) -> Option<String> {
+        self.http.as_ref()?;
+        Target::of(&backend.url).map(|t| t.authority.to_string())
+    }
+
+    /// A chat completion's request as it goes on the wire, for a backend of
+    /// [`own_authority`](Self::own_authority).
+    pub(crate) fn chat_request(&self, backend: &BackendSpec, body: &Value) -> Option<Vec<u8>> {
+        let (transport, target) = (self.http.as_ref()?, Target::of(&backend.url)?);
+        let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
+        let bearer = backend.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        let mut headers = vec![("Content-Type", "application/json")];
+        headers.push(("Accept", "text/event-stream"));
+        if let Some(bearer) = &bearer {
+            headers.push(("Authorization", bearer.as_str()));
+        }
+        let path = "/v1/chat/completions";
+        Some(transport.request_bytes(&target, "POST", path, &headers, Some(&bytes)))
+    }
+
+    /// Connecting takes at most this long.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.timeout.min(CONNECT_TIMEOUT)
+    }
+
     /// A request (`body`: a JSON POST, else a GET) and its response's head.
     fn send(
         &self,
@@ -340,62 +367,103 @@ impl Client {
         let (head, mut body) = self.send(backend, path, Some(&bytes), read_gap)?;
         check_status(&head, &mut body)?;
         let mut events = Events::new(body);
-        let mut chunks = crate::chunk::Reader::default();
-        let mut answer = Answer::default();
+        let mut reader = AnswerReader::new(started);
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(CallError::Cancelled);
             }
-            let data = match events.next_data() {
-                Ok(Some(data)) => data,
-                Ok(None) if answer.finish.is_some() => break,
-                Ok(None) => {
-                    return Err(CallError::Server(
-                        "the answer stream ended before the answer did".into(),
-                    ));
+            let data = events.next_data().map_err(read_error)?;
+            match reader.event(data)? {
+                Step::Text(new) => on_text(&reader.answer.text[new..]),
+                Step::More => {}
+                Step::Done => {
+                    // Read on to the body's end (servers end it right after `[DONE]`): only a
+                    // body read to its end gives its connection back to the pool; otherwise
+                    // every request connects anew. What is left comes at once.
+                    events.reader_mut().stop_waiting();
+                    while let Ok(Some(_)) = events.next_data() {}
+                    break;
                 }
-                Err(e) => return Err(read_error(e)),
-            };
-            if data == b"[DONE]" {
-                // Read on to the body's end (servers end it right after `[DONE]`): only a body
-                // read to its end gives its connection back to the pool; otherwise every
-                // request connects anew. What is left comes at once: no more waiting between reads.
-                events.reader_mut().stop_waiting();
-                while let Ok(Some(_)) = events.next_data() {}
-                break;
-            }
-            let before = answer.text.len();
-            let chunk = chunks.read(data, &mut answer.text).map_err(|e| {
-                CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
-            })?;
-            // `None`: only a piece of text (nearly every chunk), appended already.
-            if let Some(chunk) = chunk {
-                if let Some(error) = chunk.error {
-                    let message = error_text(&error);
-                    return Err(CallError::Server(format!("error mid-stream: {message}")));
-                }
-                for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-                    if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
-                        answer.text.push_str(text);
-                    }
-                    if let Some(finish) = &choice.finish_reason {
-                        answer.finish = Some(finish.clone());
-                    }
-                }
-                if let Some(usage) = chunk.usage {
-                    answer.prompt_tokens = usage.prompt_tokens;
-                    answer.completion_tokens = usage.completion_tokens;
-                }
-            }
-            if answer.text.len() > before {
-                if answer.first_token_ms.is_none() {
-                    answer.first_token_ms = Some(ms(started));
-                }
-                on_text(&answer.text[before..]);
+                Step::Ended => break,
             }
         }
-        answer.latency_ms = ms(started);
-        Ok(answer)
+        Ok(reader.finish())
+    }
+}
+
+/// What an event of the answer's stream did.
+pub(crate) enum Step {
+    /// Text arrived: it is `answer.text[from..]`.
+    Text(usize),
+    /// Nothing to show (a finish reason, the usage).
+    More,
+    /// `[DONE]`: the rest of the body can be read at once.
+    Done,
+    /// The stream ended after the answer did.
+    Ended,
+}
+
+/// An answer built from its stream's events (`data` of each, `None` at the stream's end).
+pub(crate) struct AnswerReader {
+    chunks: crate::chunk::Reader,
+    pub answer: Answer,
+    started: Instant,
+}
+
+impl AnswerReader {
+    /// `started`: when the request was sent.
+    pub fn new(started: Instant) -> AnswerReader {
+        AnswerReader { chunks: crate::chunk::Reader::default(), answer: Answer::default(), started }
+    }
+
+    pub fn event(&mut self, data: Option<&[u8]>) -> Result<Step, CallError> {
+        let answer = &mut self.answer;
+        let data = match data {
+            Some(b"[DONE]") => return Ok(Step::Done),
+            Some(data) => data,
+            None if answer.finish.is_some() => return Ok(Step::Ended),
+            None => {
+                return Err(CallError::Server(
+                    "the answer stream ended before the answer did".into(),
+                ));
+            }
+        };
+        let before = answer.text.len();
+        let chunk = self.chunks.read(data, &mut answer.text).map_err(|e| {
+            CallError::Server(format!("a stream chunk is not OpenAI's chunk JSON ({e})"))
+        })?;
+        // `None`: only a piece of text (nearly every chunk), appended already.
+        if let Some(chunk) = chunk {
+            if let Some(error) = chunk.error {
+                let message = error_text(&error);
+                return Err(CallError::Server(format!("error mid-stream: {message}")));
+            }
+            for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+                if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+                    answer.text.push_str(text);
+                }
+                if let Some(finish) = &choice.finish_reason {
+                    answer.finish = Some(finish.clone());
+                }
+            }
+            if let Some(usage) = chunk.usage {
+                answer.prompt_tokens = usage.prompt_tokens;
+                answer.completion_tokens = usage.completion_tokens;
+            }
+        }
+        if answer.text.len() > before {
+            if answer.first_token_ms.is_none() {
+                answer.first_token_ms = Some(ms(self.started));
+            }
+            return Ok(Step::Text(before));
+        }
+        Ok(Step::More)
+    }
+
+    /// The answer, its latency taken now.
+    pub fn finish(mut self) -> Answer {
+        self.answer.latency_ms = ms(self.started);
+        self.answer
     }
 }
 
@@ -413,16 +481,22 @@ fn error_text(error: &Value) -> String {
 
 /// Sorts a non-2xx status (reading the error message from its body).
 fn check_status(head: &Head, body: &mut Body) -> Result<(), CallError> {
-    let status = head.status;
-    if (200..300).contains(&status) {
+    if (200..300).contains(&head.status) {
         return Ok(());
     }
+    let text = body.text(ERROR_BODY_LIMIT).unwrap_or_default();
+    Err(status_error(head, &text))
+}
+
+/// What a non-2xx status means for the call; `body`: the response's body (its first
+/// [`ERROR_BODY_LIMIT`] bytes), whose error message is kept.
+pub(crate) fn status_error(head: &Head, body: &str) -> CallError {
+    let status = head.status;
     let retry_after =
         head.retry_after.as_deref().and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
-    let text = body.text(ERROR_BODY_LIMIT).unwrap_or_default();
-    let detail = match serde_json::from_str::<Value>(&text) {
+    let detail = match serde_json::from_str::<Value>(body) {
         Ok(v) if v.get("error").is_some() => error_text(&v["error"]),
-        _ => text.trim().chars().take(200).collect(),
+        _ => body.trim().chars().take(200).collect(),
     };
     let mut message = if detail.is_empty() {
         format!("HTTP {status}")
@@ -432,16 +506,16 @@ fn check_status(head: &Head, body: &mut Body) -> Result<(), CallError> {
     if let (300..=399, Some(location)) = (status, &head.location) {
         message = format!("{message} (redirected to {location}: give that URL as the backend)");
     }
-    Err(match status {
+    match status {
         429 => CallError::Busy { retry_after, message },
         408 | 500..=599 => CallError::Server(message),
         300..=399 | 401 | 403 | 404 => CallError::Denied(message),
         _ => CallError::BadRequest(message),
-    })
+    }
 }
 
 /// A failed read or connection, sorted.
-fn io_error(e: io::Error) -> CallError {
+pub(crate) fn io_error(e: io::Error) -> CallError {
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
             CallError::Timeout(format!("no answer in time ({e})"))

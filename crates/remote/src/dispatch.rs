@@ -33,6 +33,7 @@ use dagsmith_core::dataset::Message;
 
 use crate::backend::BackendSpec;
 use crate::client::{Answer, CallError, ChatParams, Client};
+use crate::reactor::{Outcome, Reactor, Request};
 
 /// Consecutive transient failures that set a backend aside.
 const SET_ASIDE_AFTER: u32 = 2;
@@ -223,7 +224,10 @@ impl Workers {
 /// Requests over backends; see the module documentation.
 pub struct Dispatcher {
     client: Client,
-    /// The threads that run the requests.
+    /// The thread that runs the requests to `http://` backends (`None` if it could not start).
+    /// Boxed: the CLI holds a dispatcher by value in an enum that must stay small.
+    reactor: Option<Box<Reactor>>,
+    /// The threads that run the others (ureq's: `https://`, or through a proxy).
     workers: Workers,
     options: Options,
     backends: Vec<Backend>,
@@ -244,7 +248,7 @@ impl Dispatcher {
     pub fn start(client: Client, specs: Vec<BackendSpec>, options: Options) -> Dispatcher {
         let (tx, rx) = mpsc::channel();
         let now = Instant::now();
-        let backends = specs
+        let backends: Vec<Backend> = specs
             .into_iter()
             .map(|spec| Backend {
                 spec: Arc::new(spec),
@@ -262,8 +266,11 @@ impl Dispatcher {
                 denied: false,
             })
             .collect();
+        let uses_reactor = backends.iter().any(|b| client.own_authority(&b.spec).is_some());
+        let reactor = uses_reactor.then(|| start_reactor(&client, tx.clone())).flatten();
         let mut dispatcher = Dispatcher {
             client,
+            reactor,
             workers: Workers::new(),
             options,
             backends,
@@ -338,6 +345,9 @@ impl Dispatcher {
     pub fn cancel_all(&mut self) {
         for (_, r) in self.running.drain() {
             r.cancel.store(true, Ordering::Relaxed);
+        }
+        if let Some(reactor) = &self.reactor {
+            reactor.wake();
         }
         self.pending.clear();
         for b in &mut self.backends {
@@ -484,6 +494,20 @@ impl Dispatcher {
         let (messages, stream_text, flag) =
             (request.messages.clone(), request.stream_text, cancel.clone());
         self.running.insert(attempt, Running { request, backend: b, cancel });
+        let gap = if stream_text { Duration::ZERO } else { crate::client::BATCH_READ_GAP };
+        if let Some(reactor) = &self.reactor
+            && let Some(authority) = client.own_authority(&spec)
+        {
+            let build = move || {
+                // Built on the reactor's thread, off the caller's, which validates answers.
+                let mut body = body;
+                body["messages"] = serde_json::to_value(&*messages).expect("messages serialize");
+                client.chat_request(&spec, &body).unwrap_or_default()
+            };
+            let build = Box::new(build);
+            reactor.submit(Request { attempt, authority, build, gap, stream_text, cancel: flag });
+            return;
+        }
         let spawned = self.workers.run(Box::new(move || {
             // The body is built here, off the caller's thread, which validates answers.
             let mut body = body;
@@ -494,7 +518,6 @@ impl Dispatcher {
                     let _ = text_tx.send(Msg::Text { attempt, text: text.to_string() });
                 }
             };
-            let gap = if stream_text { Duration::ZERO } else { crate::client::BATCH_READ_GAP };
             let result = client.chat(&spec, &body, &flag, gap, &mut on_text);
             let _ = tx.send(Msg::Finished { attempt, result });
         }));
@@ -703,6 +726,19 @@ impl Backend {
 
 /// The wait before try `tries + 1`: doubling from [`FIRST_BACKOFF`], with ±25% jitter (so that
 /// requests failed together do not come back together).
+/// The reactor, reporting to the dispatcher's channel; `None` (requests then run on threads)
+/// when the system refuses what it needs.
+fn start_reactor(client: &Client, tx: Sender<Msg>) -> Option<Box<Reactor>> {
+    let report = move |attempt, outcome| {
+        let msg = match outcome {
+            Outcome::Text(text) => Msg::Text { attempt, text },
+            Outcome::Finished(result) => Msg::Finished { attempt, result },
+        };
+        let _ = tx.send(msg);
+    };
+    Reactor::start(client.timeout(), client.connect_timeout(), Box::new(report)).ok().map(Box::new)
+}
+
 fn backoff(tries: u32, salt: u64) -> Duration {
     let base = FIRST_BACKOFF.saturating_mul(1 << tries.saturating_sub(1).min(16)).min(MAX_BACKOFF);
     // splitmix64 of the attempt counter: a cheap, well-spread fraction.

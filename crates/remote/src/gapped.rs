@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 /// A read shorter than this is a trickle: a token's chunk is ~200 bytes, and an answer sent all
 /// at once comes in reads of the buffer's size or the transport's (not always full: ureq hands
 /// over what its own buffer holds).
-const TRICKLE: usize = 4 << 10;
+pub(crate) const TRICKLE: usize = 4 << 10;
 
 /// The waits of all requests end on one grid of a quarter of the gap (since the first wait of
 /// the process): their threads wake together, on one timer, instead of each on its own.
-const GRID_STEPS: u32 = 4;
+pub(crate) const GRID_STEPS: u32 = 4;
 
 /// The first point of a grid of `step` (from the process's first call) at or after `t`.
-fn on_the_grid(t: Instant, step: Duration) -> Instant {
+pub(crate) fn on_the_grid(t: Instant, step: Duration) -> Instant {
     static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let origin = *ORIGIN.get_or_init(Instant::now);
     let step = step.as_nanos().max(1);

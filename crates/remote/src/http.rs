@@ -38,8 +38,13 @@ impl<'u> Target<'u> {
             .then_some(Target { authority, path_prefix })
     }
 
+    /// The target of `host:port` (the path prefix does not matter for connecting).
+    pub fn of_authority(authority: &'u str) -> Target<'u> {
+        Target { authority, path_prefix: "" }
+    }
+
     /// What to connect to: the port is 80 unless the URL says.
-    fn socket_address(&self) -> String {
+    pub fn socket_address(&self) -> String {
         let a = self.authority;
         let has_port = match a.rfind(']') {
             Some(bracket) => a[bracket..].contains(':'),
@@ -87,21 +92,7 @@ impl Transport {
         body: Option<&[u8]>,
         gap: Duration,
     ) -> io::Result<(Head, Body)> {
-        let mut request = Vec::with_capacity(256 + body.map_or(0, <[u8]>::len));
-        write!(
-            request,
-            "{method} {}{path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n",
-            target.path_prefix, target.authority, self.user_agent
-        )?;
-        for (name, value) in headers {
-            write!(request, "{name}: {value}\r\n")?;
-        }
-        if let Some(body) = body {
-            write!(request, "Content-Length: {}\r\n\r\n", body.len())?;
-            request.extend_from_slice(body);
-        } else {
-            request.extend_from_slice(b"\r\n");
-        }
+        let request = self.request_bytes(target, method, path, headers, body);
         let pooled = self.take_idle(target.authority);
         let reused = pooled.is_some();
         let mut connection = match pooled {
@@ -125,6 +116,34 @@ impl Transport {
             authority: target.authority.to_string(),
         };
         Ok((head, body))
+    }
+
+    /// A request as it goes on the wire (`body` for a POST).
+    pub fn request_bytes(
+        &self,
+        target: &Target<'_>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Vec<u8> {
+        let mut request = Vec::with_capacity(256 + body.map_or(0, <[u8]>::len));
+        // Writes to a Vec do not fail.
+        let _ = write!(
+            request,
+            "{method} {}{path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n",
+            target.path_prefix, target.authority, self.user_agent
+        );
+        for (name, value) in headers {
+            let _ = write!(request, "{name}: {value}\r\n");
+        }
+        if let Some(body) = body {
+            let _ = write!(request, "Content-Length: {}\r\n\r\n", body.len());
+            request.extend_from_slice(body);
+        } else {
+            request.extend_from_slice(b"\r\n");
+        }
+        request
     }
 
     fn take_idle(&self, authority: &str) -> Option<Connection> {
@@ -212,8 +231,9 @@ fn exchange(connection: &mut Connection, request: &[u8]) -> io::Result<Exchanged
     }
 }
 
-/// The head at the start of `bytes` and its length, or `None` when it has not all arrived.
-fn parse_head(bytes: &[u8]) -> io::Result<Option<(Head, Framing, bool, usize)>> {
+/// The head at the start of `bytes`: it, the body's framing, whether the connection can serve
+/// another request after the body, and the head's length; `None` when it has not all arrived.
+pub(crate) fn parse_head(bytes: &[u8]) -> io::Result<Option<(Head, Framing, bool, usize)>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     let length = match response.parse(bytes) {
@@ -268,7 +288,7 @@ fn invalid(message: &str) -> io::Error {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Framing {
+pub(crate) enum Framing {
     /// Bytes left.
     Length(u64),
     Chunked(Chunk),
@@ -279,7 +299,7 @@ enum Framing {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Chunk {
+pub(crate) enum Chunk {
     /// At a chunk's size line.
     Size,
     /// In a chunk's data, bytes left.
@@ -347,7 +367,7 @@ impl Read for Body {
 
 /// A body's bytes without its framing (`Content-Length`, chunked, or up to the end), handed
 /// out where they lie in the buffer: a chunk's data at a time.
-struct Framed<R> {
+pub(crate) struct Framed<R> {
     /// `None` once the connection is gone (back to the pool, or closed by the server).
     reader: Option<R>,
     buffer: Box<[u8]>,
@@ -355,6 +375,47 @@ struct Framed<R> {
     start: usize,
     end: usize,
     framing: Framing,
+}
+
+impl<R> Framed<R> {
+    /// A body framed so, whose first bytes (read with the head) are `buffer[start..end]`.
+    pub fn new(reader: R, buffer: Box<[u8]>, start: usize, end: usize, framing: Framing) -> Self {
+        Framed { reader: Some(reader), buffer, start, end, framing }
+    }
+
+    /// The reader, when it is still open (not read to its close).
+    pub fn reader_mut(&mut self) -> Option<&mut R> {
+        self.reader.as_mut()
+    }
+
+    /// The connection and its buffer, when the body has been read to its end and nothing
+    /// follows it: ready for another request.
+    pub fn into_reusable(self) -> Option<(R, Box<[u8]>)> {
+        let at_end = self.framing == Framing::Done && self.start == self.end;
+        at_end.then_some(())?;
+        Some((self.reader?, self.buffer))
+    }
+}
+
+impl<R: Read> BufRead for Framed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let available = self.available()?;
+        Ok(&self.buffer[available])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        Framed::consume(self, amount);
+    }
+}
+
+impl<R: Read> Read for Framed<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        Framed::consume(self, n);
+        Ok(n)
+    }
 }
 
 impl<R: Read> Framed<R> {
@@ -394,13 +455,6 @@ impl<R: Read> Framed<R> {
         }
     }
 
-    /// The body's next bytes; empty at its end.
-    #[cfg(test)]
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let available = self.available()?;
-        Ok(&self.buffer[available])
-    }
-
     /// Where the body's next bytes lie in the buffer; empty at its end.
     fn available(&mut self) -> io::Result<std::ops::Range<usize>> {
         loop {
@@ -427,14 +481,15 @@ impl<R: Read> Framed<R> {
                     return Ok(self.start..self.end);
                 }
                 Framing::Chunked(Chunk::Size) => {
-                    let (line_end, next) = self.framing_line()?;
-                    let line = &self.buffer[self.start..line_end];
-                    // The size in hex, then perhaps `;extension`.
-                    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-                    let size = std::str::from_utf8(&line[..digits])
-                        .ok()
-                        .and_then(|d| u64::from_str_radix(d, 16).ok())
-                        .ok_or_else(|| invalid("a bad chunk size"))?;
+                    // The usual size line, `hex\r\n`, read in place; anything else (an
+                    // extension, a bare `\n`, a line not all here yet) by lines.
+                    let (size, next) = match quick_size_line(&self.buffer[self.start..self.end]) {
+                        Some((size, length)) => (size, self.start + length),
+                        None => {
+                            let (line_end, next) = self.framing_line()?;
+                            (size_line(&self.buffer[self.start..line_end])?, next)
+                        }
+                    };
                     self.start = next;
                     self.framing = Framing::Chunked(if size == 0 {
                         Chunk::Trailer
@@ -443,6 +498,11 @@ impl<R: Read> Framed<R> {
                     });
                 }
                 Framing::Chunked(Chunk::DataEnd) => {
+                    if self.buffer[self.start..self.end].starts_with(b"\r\n") {
+                        self.start += 2;
+                        self.framing = Framing::Chunked(Chunk::Size);
+                        continue;
+                    }
                     let (line_end, next) = self.framing_line()?;
                     if line_end != self.start {
                         return Err(invalid("a chunk longer than its size"));
@@ -462,7 +522,7 @@ impl<R: Read> Framed<R> {
         }
     }
 
-    fn consume(&mut self, amount: usize) {
+    pub fn consume(&mut self, amount: usize) {
         self.start += amount;
         match &mut self.framing {
             Framing::Length(left) => *left -= amount as u64,
@@ -475,6 +535,31 @@ impl<R: Read> Framed<R> {
             _ => {}
         }
     }
+}
+
+/// A chunk's size and the length of its line, when `bytes` starts with a whole `hex\r\n`.
+fn quick_size_line(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut size = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(17) {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            b'\r' if i > 0 && bytes.get(i + 1) == Some(&b'\n') => return Some((size, i + 2)),
+            _ => return None,
+        };
+        size = size << 4 | u64::from(digit);
+    }
+    None
+}
+
+/// A chunk's size from its line (`hex`, then perhaps `;extension`), line end excluded.
+fn size_line(line: &[u8]) -> io::Result<u64> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    std::str::from_utf8(&line[..digits])
+        .ok()
+        .and_then(|d| u64::from_str_radix(d, 16).ok())
+        .ok_or_else(|| invalid("a bad chunk size"))
 }
 
 fn cut_short() -> io::Error {

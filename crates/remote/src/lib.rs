@@ -13,9 +13,10 @@
 //!   choice, retries with backoff on another backend, `Retry-After`, backends set aside and
 //!   probed again, and a clean stop when every backend is down.
 //!
-//! Blocking I/O with a thread per request in flight, so the caller's loop stays plain. A thread
-//! woken for every token a server sends cost more than the rest of the client's work, so batch
-//! requests read a trickling answer in gulps (`gapped`).
+//! Chat requests to `http://` backends all run on one thread that waits on every connection at
+//! once (`reactor`); requests through ureq (`https://`, a proxy) run on a thread each, blocking.
+//! Either way a batch request reads a trickling answer in gulps, not a wake-up per token
+//! (`gapped`), and the caller's loop stays plain: it submits requests and takes events.
 
 pub mod backend;
 mod chunk;
@@ -23,6 +24,7 @@ pub mod client;
 pub mod dispatch;
 mod gapped;
 mod http;
+mod reactor;
 mod resolve;
 mod sse;
 

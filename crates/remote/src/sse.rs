@@ -11,11 +11,24 @@ pub struct Events<R> {
     /// Bytes of the reader's buffer that the last event returned was read from in place, to
     /// be consumed before the next.
     in_place: usize,
+    /// An event is half read (`data`, and in `line` a line not ended yet): a read of a
+    /// non-blocking reader said `WouldBlock` in the middle of it, and the next call goes on.
+    partial: bool,
+    /// The line just read ended the event.
+    ended: bool,
 }
 
 impl<R: BufRead> Events<R> {
     pub fn new(reader: R) -> Self {
-        Events { reader, line: Vec::new(), data: Vec::new(), has_data: false, in_place: 0 }
+        Events {
+            reader,
+            line: Vec::new(),
+            data: Vec::new(),
+            has_data: false,
+            in_place: 0,
+            partial: false,
+            ended: false,
+        }
     }
 
     /// The reader the events come from.
@@ -23,49 +36,70 @@ impl<R: BufRead> Events<R> {
         &mut self.reader
     }
 
+    pub fn into_reader(self) -> R {
+        self.reader
+    }
+
     /// The next event's data (several `data:` lines joined with `\n`); `None` at the end of the
     /// stream. Comments (`: keep-alive`), `event:`, `id:` and `retry:` lines are skipped.
     /// Bytes, not checked as UTF-8: a server sends an event per token, and its reader checks
-    /// only the bytes that differ from the last event's (see `chunk::Reader`).
+    /// only the bytes that differ from the last event's (see `chunk::Reader`). An error of the
+    /// reader (`WouldBlock` too) loses nothing: the next call goes on where this one stopped.
     pub fn next_data(&mut self) -> io::Result<Option<&[u8]>> {
         self.reader.consume(std::mem::take(&mut self.in_place));
-        // The usual event, `data: {...}\n\n`, read where it lies in the buffer (a server sends
-        // one per token): no copy.
-        let buffer = self.reader.fill_buf()?;
-        if let Some(range) = single_line_event(buffer) {
-            self.in_place = range.end + 2;
-            return Ok(Some(self.reader.fill_buf()?.get(range).unwrap_or_default()));
-        }
-        self.data.clear();
-        self.has_data = false;
-        loop {
+        if !self.partial {
+            // The usual event, `data: {...}\n\n`, read where it lies in the buffer (a server
+            // sends one per token): no copy.
+            let buffer = self.reader.fill_buf()?;
+            if let Some(range) = single_line_event(buffer) {
+                self.in_place = range.end + 2;
+                return Ok(Some(self.reader.fill_buf()?.get(range).unwrap_or_default()));
+            }
+            self.data.clear();
             self.line.clear();
-            if self.reader.read_until(b'\n', &mut self.line)? == 0 {
+            self.has_data = false;
+            self.partial = true;
+        }
+        loop {
+            // A line cut by an error stays in `line` (read_until keeps what it read).
+            let read = self.reader.read_until(b'\n', &mut self.line)?;
+            if read == 0 && self.line.is_empty() {
                 // A last event without its blank line still counts: servers that close the
                 // connection right after `data: [DONE]` are common.
+                self.partial = false;
                 return Ok(self.has_data.then_some(self.data.as_slice()));
             }
-            let mut line = self.line.as_slice();
-            while let [rest @ .., b'\n' | b'\r'] = line {
-                line = rest;
+            let mut line = std::mem::take(&mut self.line);
+            self.process_line(&line);
+            line.clear();
+            self.line = line;
+            if self.has_data && self.ended {
+                self.ended = false;
+                self.partial = false;
+                return Ok(Some(&self.data));
             }
-            if line.is_empty() {
-                if self.has_data {
-                    return Ok(Some(&self.data));
-                }
-                continue;
+        }
+    }
+
+    /// One line of an event: `data` appended; a blank line ends an event that has data.
+    fn process_line(&mut self, line: &[u8]) {
+        let mut line = line;
+        while let [rest @ .., b'\n' | b'\r'] = line {
+            line = rest;
+        }
+        if line.is_empty() {
+            self.ended = self.has_data;
+            return;
+        }
+        if let Some(value) = line.strip_prefix(b"data") {
+            let Some(value) = value.strip_prefix(b":").or(value.is_empty().then_some(value)) else {
+                return;
+            };
+            if self.has_data {
+                self.data.push(b'\n');
             }
-            if let Some(value) = line.strip_prefix(b"data") {
-                let Some(value) = value.strip_prefix(b":").or(value.is_empty().then_some(value))
-                else {
-                    continue;
-                };
-                if self.has_data {
-                    self.data.push(b'\n');
-                }
-                self.data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
-                self.has_data = true;
-            }
+            self.data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
+            self.has_data = true;
         }
     }
 }
@@ -117,6 +151,43 @@ mod tests {
                 out.push(String::from_utf8(d.to_vec()).unwrap());
             }
             assert_eq!(out, expected, "buffer of {capacity}");
+        }
+    }
+
+    /// A non-blocking reader: every other read has nothing yet.
+    struct Stuttering<'a> {
+        text: &'a [u8],
+        ready: bool,
+    }
+
+    impl std::io::Read for Stuttering<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.ready = !self.ready;
+            if !self.ready {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.text.len()).min(3);
+            buf[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_reader_with_nothing_yet_loses_nothing() {
+        let text = "data: {\"a\":1}\n\n: ping\n\ndata: two\ndata: lines\r\n\r\ndata: [DONE]";
+        for capacity in 1..8 {
+            let reader = Stuttering { text: text.as_bytes(), ready: false };
+            let mut events = Events::new(std::io::BufReader::with_capacity(capacity, reader));
+            let mut out = Vec::new();
+            loop {
+                match events.next_data() {
+                    Ok(Some(d)) => out.push(String::from_utf8(d.to_vec()).unwrap()),
+                    Ok(None) => break,
+                    Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+                }
+            }
+            assert_eq!(out, ["{\"a\":1}", "two\nlines", "[DONE]"], "buffer of {capacity}");
         }
     }
 }
