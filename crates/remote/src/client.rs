@@ -210,6 +210,9 @@ impl Client {
             // trip (and a TLS handshake) each time.
             .max_idle_connections(4096)
             .max_idle_connections_per_host(1024)
+            // A redirect is refused with the URL to give instead, as the HTTP/1.1 transport
+            // does: a POST redirected would not be the same request.
+            .max_redirects(0)
             // ureq allocates (and zeroes) the output buffer per request: its default 128 KiB
             // was a tenth of the client's CPU per request (scripts/bench-client.sh). A request
             // is a few KiB of JSON and a larger one is written in several pieces all the same.
