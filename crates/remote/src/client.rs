@@ -24,6 +24,10 @@ use crate::sse::Events;
 /// Error bodies are read up to this many bytes (the message is all that is kept).
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
+/// An answer longer than this is a server gone wrong (a DAG is a few KiB), not a reason to run
+/// out of memory.
+const MAX_ANSWER: usize = 64 << 20;
+
 /// Connecting takes at most this long (a refused connection fails at once).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -453,6 +457,10 @@ impl AnswerReader {
                 answer.prompt_tokens = usage.prompt_tokens;
                 answer.completion_tokens = usage.completion_tokens;
             }
+        }
+        if answer.text.len() > MAX_ANSWER {
+            let message = format!("the answer is longer than {} MiB", MAX_ANSWER >> 20);
+            return Err(CallError::Server(message));
         }
         if answer.text.len() > before {
             if answer.first_token_ms.is_none() {

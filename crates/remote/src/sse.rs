@@ -1,6 +1,10 @@
 //! Server-sent events as OpenAI-compatible servers stream them: the `data` of each event.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+
+/// An event longer than this is an error, not a reason to run out of memory (a server's event
+/// is a token's chunk, a few hundred bytes).
+const MAX_EVENT: usize = 16 << 20;
 
 /// Reads events from a response body.
 pub struct Events<R> {
@@ -62,7 +66,17 @@ impl<R: BufRead> Events<R> {
         }
         loop {
             // A line cut by an error stays in `line` (read_until keeps what it read).
-            let read = self.reader.read_until(b'\n', &mut self.line)?;
+            let room = (MAX_EVENT + 1).saturating_sub(self.line.len() + self.data.len());
+            let read = self.reader.by_ref().take(room as u64).read_until(b'\n', &mut self.line)?;
+            if self.line.len() + self.data.len() > MAX_EVENT {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "an event of the answer's stream is longer than {} MiB",
+                        MAX_EVENT >> 20
+                    ),
+                ));
+            }
             if read == 0 && self.line.is_empty() {
                 // A last event without its blank line still counts: servers that close the
                 // connection right after `data: [DONE]` are common.
@@ -189,5 +203,15 @@ mod tests {
             }
             assert_eq!(out, ["{\"a\":1}", "two\nlines", "[DONE]"], "buffer of {capacity}");
         }
+    }
+
+    #[test]
+    fn an_endless_event_is_an_error() {
+        let endless = std::io::BufReader::new(std::io::repeat(b'a'));
+        let mut events = Events::new(endless);
+        let error = events.next_data().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        let endless = std::io::BufReader::new(b"data: ".chain(std::io::repeat(b'a')));
+        assert!(Events::new(endless).next_data().is_err());
     }
 }
