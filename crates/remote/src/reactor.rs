@@ -5,8 +5,9 @@
 //! every request, and against a generating server, where tokens trickle in, one wake-up per
 //! thread per read gap: ~70 a DAG (docs/SCALE-OUT.md, "Packets"). Here one wake-up serves every
 //! connection with something to read. A trickling answer is still read in gulps (see `gapped`):
-//! after a read of less than `TRICKLE`, the connection is left out of the wait until the next
-//! point of the grid the gap ends on, and every connection due then is read in that one wake.
+//! after a read of less than `TRICKLE`, arrivals on that connection no longer wake the thread
+//! (it is registered for writability only), and it is read at the next point of the grid the
+//! gap ends on, with every other connection due then, in one wake-up.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -189,8 +190,11 @@ struct Exchange {
     connect_error: Option<io::Error>,
     /// Failed if nothing happens before then.
     deadline: Instant,
-    /// Left out of the wait until then (reading in gulps).
+    /// Read then (reading in gulps), whatever the connection's readiness says.
     read_at: Option<Instant>,
+    /// Registered for writability only, so that arrivals do not wake the thread: the
+    /// connection is read at the points of the grid (`read_at`).
+    polled: bool,
     /// Readiness arrived since it was last driven.
     ready: bool,
     /// Its answer was reported (it is draining its connection).
@@ -278,15 +282,7 @@ impl Loop {
                 Driven::Ended(Err(CallError::Cancelled))
             } else if due {
                 exchange.read_at = None;
-                match stream_of(&mut exchange.phase)
-                    .map(|s| self.poll.registry().register(s, Token(slot), Interest::READABLE))
-                {
-                    // Still registered (taking it out failed): as good.
-                    Some(Err(e)) if e.kind() != io::ErrorKind::AlreadyExists => {
-                        Driven::Ended(Err(io_error(e)))
-                    }
-                    _ => self.drive(slot, &mut exchange),
-                }
+                self.drive(slot, &mut exchange)
             } else if ready {
                 self.drive(slot, &mut exchange)
             } else {
@@ -317,6 +313,7 @@ impl Loop {
             connect_error: None,
             deadline: now + self.timeout,
             read_at: None,
+            polled: false,
             ready: false,
             reported: false,
         };
@@ -351,7 +348,7 @@ impl Loop {
                 Phase::Sending { connection, written } => sending(ex, connection, written),
                 Phase::Head { connection, end } => self.head(ex, connection, end),
                 Phase::Answer { events, reader, keep_alive } => {
-                    self.answer(ex, events, reader, keep_alive)
+                    self.answer(slot, ex, events, reader, keep_alive)
                 }
                 Phase::Refusal { body, head, text, keep_alive } => {
                     self.refusal(ex, body, head, text, keep_alive)
@@ -520,6 +517,7 @@ impl Loop {
 
     fn answer(
         &mut self,
+        slot: usize,
         ex: &mut Exchange,
         mut events: sse::Events<Framed<Tally>>,
         mut reader: AnswerReader,
@@ -543,6 +541,9 @@ impl Loop {
                 Ok(Step::Done) => {
                     (self.report)(ex.attempt, Outcome::Finished(Ok(reader.finish())));
                     ex.reported = true;
+                    if let Some(tally) = events.reader_mut().reader_mut() {
+                        self.wait_for_arrivals(slot, ex, &mut tally.stream);
+                    }
                     return Next::Phase(Phase::Draining { events, keep_alive });
                 }
                 Ok(Step::Ended) => {
@@ -562,10 +563,28 @@ impl Loop {
             ex.deadline = now + self.timeout;
         }
         if !ex.gap.is_zero() && read > 0 && read < TRICKLE {
-            let _ = self.poll.registry().deregister(&mut tally.stream);
+            if !ex.polled {
+                // From now on read at the grid's points, not woken by each arrival: the
+                // connection waits for writability, which nothing changes while it is read.
+                let registry = self.poll.registry();
+                let writable = Interest::WRITABLE;
+                ex.polled = registry.reregister(&mut tally.stream, Token(slot), writable).is_ok();
+            }
             ex.read_at = Some(on_the_grid(now + ex.gap, ex.gap / GRID_STEPS));
+        } else {
+            // Nothing came in a whole gap, or a flood did: woken by arrivals again.
+            self.wait_for_arrivals(slot, ex, &mut tally.stream);
         }
         Next::Wait(Phase::Answer { events, reader, keep_alive })
+    }
+
+    /// An exchange read at the grid's points goes back to being woken when data arrives (were
+    /// some there already, the change reports it).
+    fn wait_for_arrivals(&mut self, slot: usize, ex: &mut Exchange, stream: &mut TcpStream) {
+        if ex.polled {
+            let registry = self.poll.registry();
+            ex.polled = registry.reregister(stream, Token(slot), Interest::READABLE).is_err();
+        }
     }
 
     fn draining(
@@ -675,18 +694,6 @@ fn closed_before_answering(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
     )
-}
-
-/// The connection of an exchange that waits on one.
-fn stream_of(phase: &mut Phase) -> Option<&mut TcpStream> {
-    match phase {
-        Phase::Start => None,
-        Phase::Connecting { stream } => Some(stream),
-        Phase::Sending { connection, .. } | Phase::Head { connection, .. } => {
-            Some(&mut connection.stream)
-        }
-        _ => tally_of(phase).map(|t| &mut t.stream),
-    }
 }
 
 /// The body's reader of an exchange reading one.
@@ -856,6 +863,19 @@ mod tests {
         assert_eq!(outcome(&rx, 2), (vec![], Ok("abcd".to_string())));
         drop(reactor);
         assert_eq!(server.join().unwrap(), [2], "both on one connection");
+    }
+
+    #[test]
+    fn pauses_longer_than_the_gap_lose_nothing() {
+        // Each gulp finds one piece, the next point of the grid none: the connection goes from
+        // being read at the grid's points back to being woken by arrivals, again and again.
+        let pieces = answer(&["a", "b", "c"]);
+        let (authority, server) = server(vec![vec![Some(pieces)]], Duration::from_millis(120));
+        let (reactor, rx) = started(Duration::from_secs(5));
+        reactor.submit(request(1, &authority, Duration::from_millis(30), false));
+        assert_eq!(outcome(&rx, 1), (vec![], Ok("abc".to_string())));
+        drop(reactor);
+        server.join().unwrap();
     }
 
     #[test]
