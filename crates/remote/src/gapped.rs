@@ -67,7 +67,7 @@ impl<R: Read> Read for Gapped<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -93,7 +93,7 @@ mod tests {
     }
 
     /// Hands out `pieces` one per read, as a socket does packets.
-    struct Packets(Vec<Vec<u8>>);
+    pub(crate) struct Packets(pub Vec<Vec<u8>>);
 
     impl Read for Packets {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

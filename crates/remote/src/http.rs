@@ -17,9 +17,9 @@ use std::time::Duration;
 use crate::gapped::Gapped;
 
 /// A connection's read buffer: the response head must fit, and a body is read this much at once.
-const BUFFER: usize = 64 << 10;
+pub(crate) const BUFFER: usize = 64 << 10;
 /// Idle connections kept per server (one per request in flight is the most ever used).
-const IDLE_PER_SERVER: usize = 1024;
+pub(crate) const IDLE_PER_SERVER: usize = 1024;
 const MAX_HEADERS: usize = 64;
 
 /// Where `http://` URLs go: host and port, and the path the base URL has.
@@ -179,7 +179,9 @@ impl Transport {
     }
 }
 
-fn closed_before_answering(e: &io::Error) -> bool {
+/// An error that says a reused connection had been closed by the server before this request:
+/// the request may go again on a new one.
+pub(crate) fn closed_before_answering(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::UnexpectedEof
@@ -569,26 +571,9 @@ fn cut_short() -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gapped::tests::Packets;
     use std::net::TcpListener;
     use std::thread;
-
-    /// Hands out `pieces` one per read, as a socket does packets.
-    struct Packets(Vec<Vec<u8>>);
-
-    impl Read for Packets {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Ok(0);
-            }
-            let piece = self.0.remove(0);
-            let n = piece.len().min(buf.len());
-            buf[..n].copy_from_slice(&piece[..n]);
-            if n < piece.len() {
-                self.0.insert(0, piece[n..].to_vec());
-            }
-            Ok(n)
-        }
-    }
 
     /// The body of `wire` (what follows the head) framed so, read whole, `piece` bytes per
     /// read into a buffer of `capacity`; and what is left unread after its end.

@@ -22,14 +22,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::client::{Answer, AnswerReader, CallError, ERROR_BODY_LIMIT, Step, io_error};
 use crate::gapped::{GRID_STEPS, TRICKLE, on_the_grid};
-use crate::http::{Framed, Head, parse_head};
+use crate::http::{BUFFER, Framed, Head, IDLE_PER_SERVER, closed_before_answering, parse_head};
 use crate::sse;
 
 const WAKER: Token = Token(usize::MAX);
-/// A connection's read buffer: the response head must fit, and a body is read this much at once.
-const BUFFER: usize = 64 << 10;
-/// Idle connections kept per server.
-const IDLE_PER_SERVER: usize = 1024;
 /// A backend's addresses are looked up again after this long.
 const ADDRESSES_FOR: Duration = Duration::from_secs(10);
 
@@ -684,16 +680,6 @@ fn sending(ex: &mut Exchange, mut connection: Connection, mut written: usize) ->
         }
     }
     Next::Phase(Phase::Head { connection, end: 0 })
-}
-
-fn closed_before_answering(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    )
 }
 
 /// The body's reader of an exchange reading one.
