@@ -56,7 +56,8 @@ pub(crate) type Report = Box<dyn FnMut(u64, Outcome) + Send>;
 /// The handle: requests go in, outcomes come out through the `Report` given at the start. The
 /// thread ends when the handle is dropped (requests still in flight are dropped with it).
 pub(crate) struct Reactor {
-    requests: Sender<Request>,
+    /// `None` only while dropping.
+    requests: Option<Sender<Request>>,
     waker: Arc<Waker>,
 }
 
@@ -69,6 +70,7 @@ impl Reactor {
         let (requests, incoming) = mpsc::channel();
         let mut reactor = Loop {
             poll,
+            _waker: waker.clone(),
             incoming,
             report,
             exchanges: Vec::new(),
@@ -81,12 +83,14 @@ impl Reactor {
         std::thread::Builder::new()
             .name("dagsmith-requests".into())
             .spawn(move || reactor.run())?;
-        Ok(Reactor { requests, waker })
+        Ok(Reactor { requests: Some(requests), waker })
     }
 
     pub fn submit(&self, request: Request) {
         // The thread holds the receiver as long as it runs; it stops only when this is dropped.
-        let _ = self.requests.send(request);
+        if let Some(requests) = &self.requests {
+            let _ = requests.send(request);
+        }
         let _ = self.waker.wake();
     }
 
@@ -98,7 +102,8 @@ impl Reactor {
 
 impl Drop for Reactor {
     fn drop(&mut self) {
-        // The sender goes with `self`; woken, the thread sees it gone and ends.
+        // The sender first, then the wake-up: woken, the thread sees it gone and ends.
+        drop(self.requests.take());
         let _ = self.waker.wake();
     }
 }
@@ -199,6 +204,9 @@ struct Exchange {
 
 struct Loop {
     poll: Poll,
+    /// Held open here too: the wake-up sent as the handle is dropped must still arrive (closing
+    /// the last handle of the waker would take its event out of the wait).
+    _waker: Arc<Waker>,
     incoming: Receiver<Request>,
     report: Report,
     exchanges: Vec<Option<Exchange>>,
@@ -902,6 +910,17 @@ mod tests {
         let (reactor, rx) = started(Duration::from_secs(5));
         reactor.submit(request(3, &authority, Duration::ZERO, false));
         assert!(outcome(&rx, 3).1.unwrap_err().starts_with("Unreachable("));
+    }
+
+    #[test]
+    fn the_thread_ends_with_its_handle() {
+        let (reactor, rx) = started(Duration::from_secs(5));
+        drop(reactor);
+        // The report (and its sender) goes with the thread.
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(5)),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        ));
     }
 
     #[test]
