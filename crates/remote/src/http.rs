@@ -192,14 +192,14 @@ pub(crate) fn closed_before_answering(e: &io::Error) -> bool {
 }
 
 /// A response's head, read.
-struct Exchanged {
-    head: Head,
-    framing: Framing,
+pub(crate) struct Exchanged {
+    pub head: Head,
+    pub framing: Framing,
     /// The connection can serve another request once the body is read.
-    keep_alive: bool,
+    pub keep_alive: bool,
     /// The body's first bytes, read with the head: `buffer[start..end]`.
-    start: usize,
-    end: usize,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// Writes the request and reads the response's head.
@@ -207,35 +207,40 @@ fn exchange(connection: &mut Connection, request: &[u8]) -> io::Result<Exchanged
     connection.stream.write_all(request)?;
     let mut end = 0;
     loop {
-        // Informational responses (100, 103) come before the real one: skipped.
-        let (head, framing, keep_alive, length) = loop {
-            if let Some(parsed) = parse_head(&connection.buffer[..end])? {
-                break parsed;
-            }
-            if end == connection.buffer.len() {
+        if let Some(exchanged) = head_in(&mut connection.buffer, &mut end)? {
+            return Ok(exchanged);
+        }
+        let n = connection.stream.read(&mut connection.buffer[end..])?;
+        if n == 0 {
+            return Err(closed_before_head());
+        }
+        end += n;
+    }
+}
+
+/// The response's head in `buffer[..end]`, once it has all arrived (`None`: read more after
+/// `end`). Informational responses (100, 103) come before the real one: they are taken out of
+/// the buffer.
+pub(crate) fn head_in(buffer: &mut [u8], end: &mut usize) -> io::Result<Option<Exchanged>> {
+    loop {
+        let Some((head, framing, keep_alive, length)) = parse_head(&buffer[..*end])? else {
+            if *end == buffer.len() {
                 return Err(invalid("the response's headers are too long"));
             }
-            let n = connection.stream.read(&mut connection.buffer[end..])?;
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the connection closed before the response's headers ended",
-                ));
-            }
-            end += n;
+            return Ok(None);
         };
         if (100..200).contains(&head.status) {
-            connection.buffer.copy_within(length..end, 0);
-            end -= length;
+            buffer.copy_within(length..*end, 0);
+            *end -= length;
             continue;
         }
-        return Ok(Exchanged { head, framing, keep_alive, start: length, end });
+        return Ok(Some(Exchanged { head, framing, keep_alive, start: length, end: *end }));
     }
 }
 
 /// The head at the start of `bytes`: it, the body's framing, whether the connection can serve
 /// another request after the body, and the head's length; `None` when it has not all arrived.
-pub(crate) fn parse_head(bytes: &[u8]) -> io::Result<Option<(Head, Framing, bool, usize)>> {
+fn parse_head(bytes: &[u8]) -> io::Result<Option<(Head, Framing, bool, usize)>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     let length = match response.parse(bytes) {
@@ -330,13 +335,10 @@ impl Body {
     }
 
     fn give_back(&mut self) {
-        let reader = self.framed.reader.take();
-        // Bytes past the body's end: not a connection to reuse.
-        if let Some(reader) = reader
-            && self.keep_alive
-            && self.framed.start == self.framed.end
-        {
-            let buffer = std::mem::take(&mut self.framed.buffer);
+        if !self.keep_alive {
+            return;
+        }
+        if let Some((reader, buffer)) = self.framed.take_reusable() {
             let connection = Connection { stream: reader.into_inner(), buffer };
             self.transport.give_back(std::mem::take(&mut self.authority), connection);
         }
@@ -359,12 +361,17 @@ impl BufRead for Body {
 
 impl Read for Body {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
+}
+
+/// `Read::read` of a reader whose bytes come from its `BufRead` side.
+fn read_buffered(reader: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let available = reader.fill_buf()?;
+    let n = available.len().min(out.len());
+    out[..n].copy_from_slice(&available[..n]);
+    reader.consume(n);
+    Ok(n)
 }
 
 /// A body's bytes without its framing (`Content-Length`, chunked, or up to the end), handed
@@ -392,10 +399,10 @@ impl<R> Framed<R> {
 
     /// The connection and its buffer, when the body has been read to its end and nothing
     /// follows it: ready for another request.
-    pub fn into_reusable(self) -> Option<(R, Box<[u8]>)> {
+    pub fn take_reusable(&mut self) -> Option<(R, Box<[u8]>)> {
         let at_end = self.framing == Framing::Done && self.start == self.end;
         at_end.then_some(())?;
-        Some((self.reader?, self.buffer))
+        Some((self.reader.take()?, std::mem::take(&mut self.buffer)))
     }
 }
 
@@ -412,11 +419,7 @@ impl<R: Read> BufRead for Framed<R> {
 
 impl<R: Read> Read for Framed<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        Framed::consume(self, n);
-        Ok(n)
+        read_buffered(self, out)
     }
 }
 
@@ -562,6 +565,11 @@ fn size_line(line: &[u8]) -> io::Result<u64> {
         .ok()
         .and_then(|d| u64::from_str_radix(d, 16).ok())
         .ok_or_else(|| invalid("a bad chunk size"))
+}
+
+pub(crate) fn closed_before_head() -> io::Error {
+    let message = "the connection closed before the response's headers ended";
+    io::Error::new(io::ErrorKind::UnexpectedEof, message)
 }
 
 fn cut_short() -> io::Error {

@@ -22,7 +22,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::client::{Answer, AnswerReader, CallError, ERROR_BODY_LIMIT, Step, io_error};
 use crate::gapped::{GRID_STEPS, TRICKLE, on_the_grid};
-use crate::http::{BUFFER, Framed, Head, IDLE_PER_SERVER, closed_before_answering, parse_head};
+use crate::http::{
+    BUFFER, Exchanged, Framed, Head, IDLE_PER_SERVER, closed_before_answering, closed_before_head,
+    head_in,
+};
 use crate::sse;
 
 const WAKER: Token = Token(usize::MAX);
@@ -468,13 +471,7 @@ impl Loop {
         loop {
             match connection.stream.read(&mut connection.buffer[end..]) {
                 Ok(0) if ex.reused && end == 0 => return Next::Retry,
-                Ok(0) => {
-                    let e = "the connection closed before the response's headers ended";
-                    return Next::End(Err(io_error(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        e,
-                    ))));
-                }
+                Ok(0) => return Next::End(Err(io_error(closed_before_head()))),
                 Ok(n) => end += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return Next::Wait(Phase::Head { connection, end });
@@ -486,36 +483,21 @@ impl Loop {
                 Err(e) => return Next::End(Err(io_error(e))),
             }
             ex.deadline = Instant::now() + self.timeout;
-            loop {
-                let (head, framing, keep_alive, length) =
-                    match parse_head(&connection.buffer[..end]) {
-                        Ok(Some(parsed)) => parsed,
-                        Ok(None) if end == connection.buffer.len() => {
-                            let e = io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                "the response's headers are too long",
-                            );
-                            return Next::End(Err(io_error(e)));
-                        }
-                        Ok(None) => break,
-                        Err(e) => return Next::End(Err(io_error(e))),
-                    };
-                if (100..200).contains(&head.status) {
-                    // Informational responses (100, 103) come before the real one: skipped.
-                    connection.buffer.copy_within(length..end, 0);
-                    end -= length;
-                    continue;
-                }
-                let Connection { stream, buffer } = connection;
-                let tally = Tally { stream, read: 0, drained: false };
-                let body = Framed::new(tally, buffer, length, end, framing);
-                if (200..300).contains(&head.status) {
-                    let events = sse::Events::new(body);
-                    let reader = AnswerReader::new(ex.started);
-                    return Next::Phase(Phase::Answer { events, reader, keep_alive });
-                }
-                return Next::Phase(Phase::Refusal { body, head, text: Vec::new(), keep_alive });
+            let exchanged = match head_in(&mut connection.buffer, &mut end) {
+                Ok(Some(exchanged)) => exchanged,
+                Ok(None) => continue,
+                Err(e) => return Next::End(Err(io_error(e))),
+            };
+            let Exchanged { head, framing, keep_alive, start, end } = exchanged;
+            let Connection { stream, buffer } = connection;
+            let tally = Tally { stream, read: 0, drained: false };
+            let body = Framed::new(tally, buffer, start, end, framing);
+            if (200..300).contains(&head.status) {
+                let events = sse::Events::new(body);
+                let reader = AnswerReader::new(ex.started);
+                return Next::Phase(Phase::Answer { events, reader, keep_alive });
             }
+            return Next::Phase(Phase::Refusal { body, head, text: Vec::new(), keep_alive });
         }
     }
 
@@ -651,11 +633,11 @@ impl Loop {
     }
 
     /// Keeps a connection whose body was read to its end for the next request.
-    fn keep(&mut self, ex: &Exchange, body: Framed<Tally>, keep_alive: bool) {
+    fn keep(&mut self, ex: &Exchange, mut body: Framed<Tally>, keep_alive: bool) {
         if !keep_alive {
             return;
         }
-        if let Some((tally, buffer)) = body.into_reusable() {
+        if let Some((tally, buffer)) = body.take_reusable() {
             let kept = self.idle.entry(ex.authority.clone()).or_default();
             if kept.len() < IDLE_PER_SERVER {
                 kept.push(Connection { stream: tally.stream, buffer });
