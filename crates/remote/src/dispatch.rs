@@ -500,9 +500,7 @@ impl Dispatcher {
         {
             let build = move || {
                 // Built on the reactor's thread, off the caller's, which validates answers.
-                let mut body = body;
-                body["messages"] = serde_json::to_value(&*messages).expect("messages serialize");
-                client.chat_request(&spec, &body).unwrap_or_default()
+                client.chat_request(&spec, &with_messages(body, &messages)).unwrap_or_default()
             };
             let build = Box::new(build);
             reactor.submit(Request { attempt, authority, build, gap, stream_text, cancel: flag });
@@ -510,8 +508,7 @@ impl Dispatcher {
         }
         let spawned = self.workers.run(Box::new(move || {
             // The body is built here, off the caller's thread, which validates answers.
-            let mut body = body;
-            body["messages"] = serde_json::to_value(&*messages).expect("messages serialize");
+            let body = with_messages(body, &messages);
             let text_tx = tx.clone();
             let mut on_text = |text: &str| {
                 if stream_text {
@@ -724,8 +721,12 @@ impl Backend {
     }
 }
 
-/// The wait before try `tries + 1`: doubling from [`FIRST_BACKOFF`], with ±25% jitter (so that
-/// requests failed together do not come back together).
+/// A request's body (the run's parameters) with its messages.
+fn with_messages(mut body: serde_json::Value, messages: &[Message]) -> serde_json::Value {
+    body["messages"] = serde_json::to_value(messages).expect("messages serialize");
+    body
+}
+
 /// The reactor, reporting to the dispatcher's channel; `None` (requests then run on threads)
 /// when the system refuses what it needs.
 fn start_reactor(client: &Client, tx: Sender<Msg>) -> Option<Box<Reactor>> {
@@ -739,6 +740,8 @@ fn start_reactor(client: &Client, tx: Sender<Msg>) -> Option<Box<Reactor>> {
     Reactor::start(client.timeout(), client.connect_timeout(), Box::new(report)).ok().map(Box::new)
 }
 
+/// The wait before try `tries + 1`: doubling from [`FIRST_BACKOFF`], with ±25% jitter (so that
+/// requests failed together do not come back together).
 fn backoff(tries: u32, salt: u64) -> Duration {
     let base = FIRST_BACKOFF.saturating_mul(1 << tries.saturating_sub(1).min(16)).min(MAX_BACKOFF);
     // splitmix64 of the attempt counter: a cheap, well-spread fraction.
