@@ -204,10 +204,12 @@ impl Client {
     /// `timeout`: a backend that sends nothing for this long (no headers, no token) has failed
     /// the call.
     pub fn new(timeout: Duration) -> Client {
+        let user_agent = format!("dagsmith/{}", dagsmith_core::VERSION);
+        let connect_timeout = timeout.min(CONNECT_TIMEOUT);
         let config = Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(timeout.min(CONNECT_TIMEOUT)))
-            .timeout_resolve(Some(timeout.min(CONNECT_TIMEOUT)))
+            .timeout_connect(Some(connect_timeout))
+            .timeout_resolve(Some(connect_timeout))
             .timeout_per_read(Some(timeout))
             .timeout_per_write(Some(timeout))
             // Keep a connection per request in flight: reconnecting per request costs a round
@@ -221,7 +223,7 @@ impl Client {
             // was a tenth of the client's CPU per request (scripts/bench-client.sh). A request
             // is a few KiB of JSON and a larger one is written in several pieces all the same.
             .output_buffer_size(16 * 1024)
-            .user_agent(format!("dagsmith/{}", dagsmith_core::VERSION))
+            .user_agent(user_agent.clone())
             .build();
         let proxied = config.proxy().is_some();
         let agent = Agent::with_parts(
@@ -229,10 +231,8 @@ impl Client {
             ureq::unversioned::transport::DefaultConnector::default(),
             crate::resolve::BackendResolver::default(),
         );
-        let http = (!proxied).then(|| {
-            let user_agent = format!("dagsmith/{}", dagsmith_core::VERSION);
-            Arc::new(Transport::new(timeout, timeout.min(CONNECT_TIMEOUT), user_agent))
-        });
+        let http = (!proxied)
+            .then(|| Arc::new(Transport::new(timeout, timeout.min(CONNECT_TIMEOUT), user_agent)));
         Client { agent, http, timeout }
     }
 
@@ -252,12 +252,8 @@ impl Client {
     pub(crate) fn chat_request(&self, backend: &BackendSpec, body: &Value) -> Option<Vec<u8>> {
         let (transport, target) = (self.http.as_ref()?, Target::of(&backend.url)?);
         let bytes = serde_json::to_vec(body).expect("a JSON value serializes");
-        let bearer = backend.api_key.as_ref().map(|key| format!("Bearer {key}"));
-        let mut headers = vec![("Content-Type", "application/json")];
-        headers.push(("Accept", "text/event-stream"));
-        if let Some(bearer) = &bearer {
-            headers.push(("Authorization", bearer.as_str()));
-        }
+        let bearer = bearer(backend);
+        let headers = headers(bearer.as_deref(), true);
         let path = "/v1/chat/completions";
         Some(transport.request_bytes(&target, "POST", path, &headers, Some(&bytes)))
     }
@@ -275,16 +271,9 @@ impl Client {
         body: Option<&[u8]>,
         read_gap: Duration,
     ) -> Result<(Head, Body), CallError> {
-        let bearer = backend.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        let bearer = bearer(backend);
         if let (Some(transport), Some(target)) = (&self.http, Target::of(&backend.url)) {
-            let mut headers = Vec::with_capacity(3);
-            if body.is_some() {
-                headers.push(("Content-Type", "application/json"));
-                headers.push(("Accept", "text/event-stream"));
-            }
-            if let Some(bearer) = &bearer {
-                headers.push(("Authorization", bearer.as_str()));
-            }
+            let headers = headers(bearer.as_deref(), body.is_some());
             let method = if body.is_some() { "POST" } else { "GET" };
             let (head, body) = transport
                 .send(&target, method, path, &headers, body, read_gap)
@@ -292,24 +281,15 @@ impl Client {
             return Ok((head, Body::Own(body)));
         }
         let url = format!("{}{path}", backend.url);
+        let headers = headers(bearer.as_deref(), body.is_some());
         let response = match body {
             Some(bytes) => {
-                let mut request = self
-                    .agent
-                    .post(url)
-                    .header("Content-Type", "application/json")
-                    .header("Accept", "text/event-stream");
-                if let Some(bearer) = &bearer {
-                    request = request.header("Authorization", bearer);
-                }
-                request.send(bytes)
+                let request = self.agent.post(url);
+                headers.iter().fold(request, |r, (name, value)| r.header(*name, *value)).send(bytes)
             }
             None => {
-                let mut request = self.agent.get(url);
-                if let Some(bearer) = &bearer {
-                    request = request.header("Authorization", bearer);
-                }
-                request.call()
+                let request = self.agent.get(url);
+                headers.iter().fold(request, |r, (name, value)| r.header(*name, *value)).call()
             }
         }
         .map_err(|e| transport_error(&e))?;
@@ -476,6 +456,23 @@ impl AnswerReader {
         self.answer.latency_ms = ms(self.started);
         self.answer
     }
+}
+
+/// The `Authorization` header's value for a backend with an API key.
+fn bearer(backend: &BackendSpec) -> Option<String> {
+    backend.api_key.as_ref().map(|key| format!("Bearer {key}"))
+}
+
+/// A request's headers besides `Host`, `User-Agent` and `Content-Length`: a chat request's
+/// (`post`) say what it sends and takes.
+fn headers(bearer: Option<&str>, post: bool) -> Vec<(&'static str, &str)> {
+    let mut headers = Vec::with_capacity(3);
+    if post {
+        headers.push(("Content-Type", "application/json"));
+        headers.push(("Accept", "text/event-stream"));
+    }
+    headers.extend(bearer.map(|b| ("Authorization", b)));
+    headers
 }
 
 fn ms(since: Instant) -> f64 {
