@@ -18,8 +18,6 @@ pub struct Events<R> {
     /// An event is half read (`data`, and in `line` a line not ended yet): a read of a
     /// non-blocking reader said `WouldBlock` in the middle of it, and the next call goes on.
     partial: bool,
-    /// The line just read ended the event.
-    ended: bool,
 }
 
 impl<R: BufRead> Events<R> {
@@ -31,7 +29,6 @@ impl<R: BufRead> Events<R> {
             has_data: false,
             in_place: 0,
             partial: false,
-            ended: false,
         }
     }
 
@@ -83,39 +80,36 @@ impl<R: BufRead> Events<R> {
                 self.partial = false;
                 return Ok(self.has_data.then_some(self.data.as_slice()));
             }
-            let mut line = std::mem::take(&mut self.line);
-            self.process_line(&line);
-            line.clear();
-            self.line = line;
-            if self.has_data && self.ended {
-                self.ended = false;
+            let ended = add_line(&mut self.data, &mut self.has_data, &self.line);
+            self.line.clear();
+            if ended {
                 self.partial = false;
                 return Ok(Some(&self.data));
             }
         }
     }
+}
 
-    /// One line of an event: `data` appended; a blank line ends an event that has data.
-    fn process_line(&mut self, line: &[u8]) {
-        let mut line = line;
-        while let [rest @ .., b'\n' | b'\r'] = line {
-            line = rest;
-        }
-        if line.is_empty() {
-            self.ended = self.has_data;
-            return;
-        }
-        if let Some(value) = line.strip_prefix(b"data") {
-            let Some(value) = value.strip_prefix(b":").or(value.is_empty().then_some(value)) else {
-                return;
-            };
-            if self.has_data {
-                self.data.push(b'\n');
-            }
-            self.data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
-            self.has_data = true;
-        }
+/// One line of an event: a `data` line's value appended to `data`. Whether the line ends an
+/// event that has data (a blank line).
+fn add_line(data: &mut Vec<u8>, has_data: &mut bool, line: &[u8]) -> bool {
+    let mut line = line;
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
     }
+    if line.is_empty() {
+        return *has_data;
+    }
+    if let Some(value) = line.strip_prefix(b"data")
+        && let Some(value) = value.strip_prefix(b":").or(value.is_empty().then_some(value))
+    {
+        if *has_data {
+            data.push(b'\n');
+        }
+        data.extend_from_slice(value.strip_prefix(b" ").unwrap_or(value));
+        *has_data = true;
+    }
+    false
 }
 
 /// Where the value of a `data:` line is, when `buffer` starts with an event of that one line
