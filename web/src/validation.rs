@@ -139,7 +139,7 @@ impl From<&Report> for WireReport {
                     end_line: f.end_line,
                     end_column: f.end_column,
                     message: f.message.clone(),
-                    fix: f.fix.clone(),
+                    fix: f.fix.to_option(),
                     autofix: f.autofix.clone(),
                 })
                 .collect(),
@@ -167,7 +167,7 @@ impl WireReport {
                 end_line: f.end_line,
                 end_column: f.end_column,
                 message: f.message,
-                fix: f.fix,
+                fix: f.fix.into(),
                 autofix: f.autofix,
             });
         }

@@ -336,7 +336,7 @@ fn decode_python(mut bytes: Vec<u8>) -> Result<String, ReportFor> {
                     end_line: line,
                     end_column: column + 1,
                     message,
-                    fix: Some("save the file as UTF-8".into()),
+                    fix: "save the file as UTF-8".into(),
                     autofix: None,
                 }],
             }))

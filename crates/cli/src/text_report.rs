@@ -107,7 +107,7 @@ pub fn render(entries: &[Entry], style: Style, quiet: bool) -> String {
                 severity_label(f.severity, style),
                 f.message
             );
-            if let Some(fix) = &f.fix {
+            if let Some(fix) = f.fix.text() {
                 let _ = writeln!(out, "    {} {fix}", style.cyan("help:"));
             }
         }
@@ -190,7 +190,7 @@ mod tests {
                 end_line: 3,
                 end_column: 6,
                 message: "Expected ')'".into(),
-                fix: Some("close it".into()),
+                fix: "close it".into(),
                 autofix: None,
             }],
         };

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::fix::Fix;
+use crate::hint::Hint;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -44,9 +45,10 @@ pub struct Finding {
     pub end_line: u32,
     pub end_column: u32,
     pub message: String,
-    /// How to fix it, when that is clear: a hint for people (JSON `"fix"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    /// How to fix it, when that is clear: a hint for people (JSON `"fix"`), perhaps a search
+    /// made when first read (see [`Hint`]).
+    #[serde(skip_serializing_if = "Hint::is_none")]
+    pub fix: Hint,
     /// The edit that fixes it, when dagsmith can make it (JSON `"autofix"`; see [`crate::fix`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autofix: Option<Fix>,

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod formats;
 pub mod graph;
+pub mod hint;
 mod id_set;
 pub mod noqa;
 mod parse;
@@ -31,6 +32,7 @@ pub mod wire;
 
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};
+pub use hint::Hint;
 pub use report::{DagSummary, Edge, Report};
 pub use validate::{ValidateOptions, forget_memos, validate, validate_named};
 

@@ -304,7 +304,7 @@ mod tests {
             end_line: line,
             end_column: 2,
             message: String::new(),
-            fix: None,
+            fix: Default::default(),
             autofix: None,
         }
     }

@@ -97,13 +97,13 @@ pub fn repair_turn_for(
         }
         if let Some(fix) = &f.autofix {
             out.push_str(&format!("; {}", fix.message));
-        } else if let Some(hint) = &f.fix {
+        } else if let Some(hint) = f.fix.text() {
             out.push_str(&format!(" ({hint})"));
         }
         out.push('\n');
         // The real classes a missing name was probably meant to be, with their imports.
         if matches!(f.code, "DS202" | "DS203" | "DS204") {
-            let text = format!("{} {}", f.message, f.fix.as_deref().unwrap_or(""));
+            let text = format!("{} {}", f.message, f.fix.text().unwrap_or(""));
             for line in api_sheet::class_lines_named(&text, version) {
                 if !offered.contains(&line) {
                     out.push_str(&format!("    {line}\n"));
@@ -135,7 +135,7 @@ mod tests {
             end_line: line,
             end_column: 2,
             message: format!("problem {code}"),
-            fix: fix.map(String::from),
+            fix: fix.map(String::from).into(),
             autofix: None,
         }
     }

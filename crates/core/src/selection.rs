@@ -148,7 +148,7 @@ mod tests {
             end_line: 1,
             end_column: 2,
             message: String::new(),
-            fix: None,
+            fix: Default::default(),
             autofix: None,
         }
     }

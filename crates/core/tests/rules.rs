@@ -146,7 +146,7 @@ fn render(report: &Report) -> String {
             f.severity.as_str(),
             f.message
         );
-        if let Some(fix) = &f.fix {
+        if let Some(fix) = f.fix.text() {
             let _ = writeln!(out, "  fix: {fix}");
         }
         if let Some(autofix) = &f.autofix {

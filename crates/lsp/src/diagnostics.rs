@@ -26,7 +26,7 @@ fn severity(severity: Severity) -> DiagnosticSeverity {
 
 /// One finding as a diagnostic; the hint, when there is one, follows the message.
 pub fn diagnostic(lines: &LineIndex<'_>, f: &Finding) -> Diagnostic {
-    let message = match &f.fix {
+    let message = match f.fix.text() {
         Some(fix) => format!("{}\nhelp: {fix}", f.message),
         None => f.message.clone(),
     };
@@ -61,7 +61,7 @@ mod tests {
             end_line: 2,
             end_column: 14,
             message: "name 'timedelta' is not defined".into(),
-            fix: Some("add `from datetime import timedelta`".into()),
+            fix: "add `from datetime import timedelta`".into(),
             autofix: None,
         };
         let d = diagnostic(&LineIndex::new("x\ny = timedelta(1)\n"), &f);

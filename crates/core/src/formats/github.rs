@@ -63,7 +63,7 @@ pub fn to_github(entries: &[Entry]) -> String {
                     ),
                 ),
             };
-            let text = match &f.fix {
+            let text = match f.fix.text() {
                 Some(fix) => format!("{text}\nhelp: {fix}"),
                 None => text,
             };

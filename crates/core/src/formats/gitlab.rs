@@ -65,7 +65,7 @@ pub fn to_gitlab(entries: &[Entry]) -> String {
                     f.code, f.message, f.line, f.column
                 ),
             };
-            if let Some(fix) = &f.fix {
+            if let Some(fix) = f.fix.text() {
                 description.push_str(&format!(" (help: {fix})"));
             }
             let location = match entry.row {

@@ -144,7 +144,7 @@ pub fn to_sarif(entries: &[Entry]) -> String {
                     json!({"startLine": row.max(1)}),
                 ),
             };
-            let text = match &f.fix {
+            let text = match f.fix.text() {
                 Some(fix) => format!("{text}\nHelp: {fix}"),
                 None => text,
             };

@@ -14,7 +14,7 @@ fn finding(code: &'static str, severity: Severity, message: &str) -> Finding {
         end_line: 2,
         end_column: 9,
         message: message.into(),
-        fix: None,
+        fix: Default::default(),
         autofix: None,
     }
 }
@@ -33,7 +33,7 @@ fn sample() -> Vec<Entry> {
         findings: vec![],
     };
     let mut bad_finding = finding("DS001", Severity::Error, "Expected ')', found \"newline\"");
-    bad_finding.fix = Some("close the parenthesis".into());
+    bad_finding.fix = "close the parenthesis".into();
     let bad = Report {
         airflow_version: "2.7.2".into(),
         loads: false,

@@ -30,7 +30,7 @@ fn push(
     message: String,
     fix: Option<String>,
 ) {
-    out.push(RawFinding { rule, severity, range, message, fix });
+    out.push(RawFinding { rule, severity, range, message, fix: fix.into() });
 }
 
 /// Replays task and group creation in order, per DAG, as Airflow's `add_task` and

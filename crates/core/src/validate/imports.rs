@@ -10,6 +10,7 @@ use super::stdlib::is_stdlib;
 use crate::AirflowVersion;
 use crate::catalog::{ModuleStatus, NameStatus, Target, catalog};
 use crate::finding::Severity;
+use crate::hint::Hint;
 use crate::rules::{self, Rule};
 
 /// One executed import: `import module` (no names) or `from module import names`.
@@ -135,7 +136,8 @@ struct ImportFinding {
     rule: &'static Rule,
     severity: Severity,
     message: String,
-    fix: Option<String>,
+    /// Searched for when first read: shared by every file the memo below gives it to.
+    fix: Hint,
 }
 
 /// The findings of an import statement by catalog target (with whether the version is an
@@ -173,10 +175,9 @@ pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawF
 
 /// [`check`]'s work: what is wrong with importing `import`'s names from its module.
 fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFinding>) {
-    let mut push =
-        |rule: &'static Rule, severity: Severity, message: String, fix: Option<String>| {
-            out.push(ImportFinding { rule, severity, message, fix });
-        };
+    let mut push = |rule: &'static Rule, severity: Severity, message: String, fix: Hint| {
+        out.push(ImportFinding { rule, severity, message, fix });
+    };
     let module = import.module;
     let top = module.split('.').next().unwrap_or(module);
     if airflow::test_harness_module(module) {
@@ -191,7 +192,7 @@ fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFi
             &rules::TEST_HARNESS_IMPORT,
             Severity::Error,
             format!("{what}: ModuleNotFoundError while Airflow imports the file"),
-            Some("remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into()),
+            "remove this import and the test boilerplate that uses it (`watcher()`, `get_test_run(dag)`, `ENV_ID`...)".into(),
         );
         return;
     }
@@ -204,7 +205,7 @@ fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFi
                     format!(
                         "cannot import name '{name}' from 'pendulum' (ImportError while Airflow imports the file)"
                     ),
-                    None,
+                    Hint::default(),
                 );
             }
         }
@@ -222,7 +223,7 @@ fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFi
                 format!(
                     "`{top}` is not part of Airflow, its dependencies or Python's standard library: it must be installed (or be a module in the DAG folder) where Airflow parses DAGs"
                 ),
-                None,
+                Hint::default(),
             );
         }
         return;
@@ -243,7 +244,7 @@ fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFi
                 format!(
                     "`{module}` is gone from the newest {dist} release for Airflow {release}; it exists in {dist} {older}"
                 ),
-                Some(format!("pin `{dist}=={older}`, or use the module's replacement")),
+                format!("pin `{dist}=={older}`, or use the module's replacement").into(),
             );
         }
         ModuleStatus::Exists => {
@@ -255,16 +256,23 @@ fn check_module(version: AirflowVersion, import: &Import, out: &mut Vec<ImportFi
                     format!(
                         "`{module}` ({dist}) needs Airflow {needed} or newer: importing it in Airflow {release} raises AirflowOptionalProviderFeatureException"
                     ),
-                    Some(format!("target Airflow {needed}+, or do without this feature")),
+                    format!("target Airflow {needed}+, or do without this feature").into(),
                 );
                 return;
             }
             if let Some(info) = cat.module_info(target, module)
                 && info.is_deprecated_shim
             {
-                let fix = import.names.first().and_then(|(n, _)| {
-                    better_home(target, n, module).map(|m| format!("import it from `{m}`"))
-                });
+                let fix = match import.names.first() {
+                    Some(&(name, _)) => {
+                        let (name, module) = (name.to_string(), module.to_string());
+                        Hint::later(move || {
+                            better_home(target, &name, &module)
+                                .map(|m| format!("import it from `{m}`"))
+                        })
+                    }
+                    None => Hint::default(),
+                };
                 push(
                     &rules::DEPRECATED_IMPORT,
                     Severity::Warning,
@@ -286,22 +294,23 @@ fn name_check(
     release: &str,
     module: &str,
     name: &str,
-    push: &mut impl FnMut(&'static Rule, Severity, String, Option<String>),
+    push: &mut impl FnMut(&'static Rule, Severity, String, Hint),
 ) {
     let cat = catalog();
     match cat.name_status(target, module, name) {
         NameStatus::Missing => {
-            let fix = match replacement_hint(target, name, module) {
-                Some(hint) => Some(hint),
-                None => {
-                    let close = cat.closest_names(target, module, name, 3);
+            let (module_owned, name_owned) = (module.to_string(), name.to_string());
+            let fix = Hint::later(move || {
+                let (module, name) = (module_owned.as_str(), name_owned.as_str());
+                replacement_hint(target, name, module).or_else(|| {
+                    let close = catalog().closest_names(target, module, name, 3);
                     if close.is_empty() {
                         similar_classes(target, module, name)
                     } else {
                         Some(format!("did you mean {}?", quoted(&close)))
                     }
-                }
-            };
+                })
+            });
             let other_versions = cat.name_targets(module, name);
             let message = if other_versions.is_empty() {
                 format!(
@@ -326,7 +335,7 @@ fn name_check(
                 format!(
                     "`{name}` is gone from `{module}` in the newest {dist} release for Airflow {release}; it exists in {dist} {older}"
                 ),
-                Some(format!("pin `{dist}=={older}`, or use its replacement")),
+                format!("pin `{dist}=={older}`, or use its replacement").into(),
             );
         }
         NameStatus::Exists => {
@@ -342,7 +351,7 @@ fn name_check(
                     format!(
                         "`{name}` is deprecated in {dist} for Airflow {release} (a later release removes it): its replacement is `{replacement}`"
                     ),
-                    Some(format!("use `{replacement}`")),
+                    format!("use `{replacement}`").into(),
                 );
             }
         }
@@ -377,60 +386,99 @@ fn missing_module(
     release: &str,
     module: &str,
     import: &Import,
-) -> (&'static Rule, String, Option<String>) {
+) -> (&'static Rule, String, Hint) {
     let cat = catalog();
     let elsewhere = cat.module_targets(module);
-    let replacement = import.names.first().and_then(|(n, _)| replacement_hint(target, n, module));
-    if !elsewhere.is_empty() && module.starts_with("airflow.providers.") {
-        // Providers version independently: the module was dropped from the provider release
-        // that goes with this Airflow, not from Airflow itself.
+    let absence = if elsewhere.is_empty() {
+        Absence::Nowhere
+    } else if module.starts_with("airflow.providers.") {
+        Absence::DroppedByProvider
+    } else {
+        Absence::OtherVersions
+    };
+    let hint = {
+        let (module, first) =
+            (module.to_string(), import.names.first().map(|(n, _)| n.to_string()));
+        Hint::later(move || missing_module_hint(target, &module, first.as_deref(), absence))
+    };
+    let versions = || -> String {
         let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
-        let dist = cat.module_distribution_any(module).unwrap_or("its provider package");
-        let message = format!(
-            "No module named '{module}' in the {dist} release for Airflow {release}: the provider dropped it (it is in the releases used with Airflow {}) (ModuleNotFoundError while Airflow imports the file)",
-            versions.join(", ")
-        );
-        return (&rules::MODULE_NOT_FOUND, message, replacement);
+        versions.join(", ")
+    };
+    match absence {
+        Absence::DroppedByProvider => {
+            // Providers version independently: the module was dropped from the provider release
+            // that goes with this Airflow, not from Airflow itself.
+            let dist = cat.module_distribution_any(module).unwrap_or("its provider package");
+            let message = format!(
+                "No module named '{module}' in the {dist} release for Airflow {release}: the provider dropped it (it is in the releases used with Airflow {}) (ModuleNotFoundError while Airflow imports the file)",
+                versions()
+            );
+            (&rules::MODULE_NOT_FOUND, message, hint)
+        }
+        Absence::OtherVersions => {
+            let when = if version.is_v3() {
+                format!("was removed in Airflow 3 (it exists in Airflow {})", versions())
+            } else {
+                format!("does not exist before Airflow 3 (it exists in Airflow {})", versions())
+            };
+            let message = format!(
+                "No module named '{module}' in Airflow {release}: it {when} (ModuleNotFoundError while Airflow imports the file)"
+            );
+            (&rules::VERSION_MISMATCH_IMPORT, message, hint)
+        }
+        Absence::Nowhere => {
+            let message = format!(
+                "No module named '{module}' in Airflow {release} (ModuleNotFoundError while Airflow imports the file)"
+            );
+            (&rules::MODULE_NOT_FOUND, message, hint)
+        }
     }
-    if !elsewhere.is_empty() {
-        let versions: Vec<&str> = elsewhere.iter().map(|t| cat.target_version(*t)).collect();
-        let when = if version.is_v3() {
-            format!("was removed in Airflow 3 (it exists in Airflow {})", versions.join(", "))
-        } else {
-            format!(
-                "does not exist before Airflow 3 (it exists in Airflow {})",
-                versions.join(", ")
-            )
-        };
-        let message = format!(
-            "No module named '{module}' in Airflow {release}: it {when} (ModuleNotFoundError while Airflow imports the file)"
-        );
-        let fix = replacement
-            .or_else(|| import.names.first().and_then(|(n, _)| similar_classes(target, module, n)));
-        return (&rules::VERSION_MISMATCH_IMPORT, message, fix);
-    }
-    let message = format!(
-        "No module named '{module}' in Airflow {release} (ModuleNotFoundError while Airflow imports the file)"
-    );
-    let fix = replacement.or_else(|| {
-        let provider = module.strip_prefix("airflow.providers.").and_then(|rest| rest.split('.').next());
-        let known_provider = provider.is_some_and(|p| {
-            cat.module_exists(target, &format!("airflow.providers.{p}")) != ModuleStatus::Missing
-        });
-        match provider {
-            Some(p) if !known_provider => Some(format!(
-                "there is no provider package `apache-airflow-providers-{}`: check the provider's name",
-                p.replace('_', "-")
-            )),
-            _ => import.names.first().and_then(|(n, _)| similar_classes(target, module, n)).or_else(
-                || {
+}
+
+/// Why a module is missing from the target.
+#[derive(Clone, Copy)]
+enum Absence {
+    /// Its provider's release for this Airflow no longer has it; older ones did.
+    DroppedByProvider,
+    /// Other Airflow versions have it.
+    OtherVersions,
+    /// No version of Airflow or of a provider has it.
+    Nowhere,
+}
+
+/// The hint of [`missing_module`]'s finding, where `first` is the first name imported from it:
+/// where that name (or its successor) lives, else the closest classes or modules.
+fn missing_module_hint(
+    target: Target,
+    module: &str,
+    first: Option<&str>,
+    absence: Absence,
+) -> Option<String> {
+    let cat = catalog();
+    let replacement = first.and_then(|n| replacement_hint(target, n, module));
+    let similar = || first.and_then(|n| similar_classes(target, module, n));
+    match absence {
+        Absence::DroppedByProvider => replacement,
+        Absence::OtherVersions => replacement.or_else(similar),
+        Absence::Nowhere => replacement.or_else(|| {
+            let provider =
+                module.strip_prefix("airflow.providers.").and_then(|rest| rest.split('.').next());
+            let known_provider = provider.is_some_and(|p| {
+                cat.module_exists(target, &format!("airflow.providers.{p}")) != ModuleStatus::Missing
+            });
+            match provider {
+                Some(p) if !known_provider => Some(format!(
+                    "there is no provider package `apache-airflow-providers-{}`: check the provider's name",
+                    p.replace('_', "-")
+                )),
+                _ => similar().or_else(|| {
                     let close = cat.closest_modules(target, module, 3);
                     (!close.is_empty()).then(|| format!("did you mean {}?", quoted(&close)))
-                },
-            ),
-        }
-    });
-    (&rules::MODULE_NOT_FOUND, message, fix)
+                }),
+            }
+        }),
+    }
 }
 
 /// Names Airflow retired in favour of another, for hints when the old one is gone.

@@ -38,6 +38,7 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::airflow_version::AirflowVersion;
 use crate::finding::{Finding, Severity};
 use crate::fix::Fix;
+use crate::hint::Hint;
 use crate::parse::parse_module;
 use crate::report::{DagSummary, Report};
 use crate::rules::{self, Rule};
@@ -128,7 +129,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             severity: rules::UNRESOLVED_DYNAMIC_CODE.severity,
             range,
             message: "names are created dynamically here, so undefined names are reported as warnings only".into(),
-            fix: None,
+            fix: Hint::default(),
         });
     } else if !deferred.is_empty() {
         let import_time: HashSet<TextRange> = raw
@@ -148,7 +149,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
                 message: format!(
                     "name '{name}' is not defined: the task fails with NameError when it runs"
                 ),
-                fix: airflow::import_hint(name, options.airflow_version),
+                fix: airflow::import_hint(name, options.airflow_version).into(),
             });
         }
     }
@@ -169,7 +170,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
                 message: format!(
                     "`{key}` was removed from the task context in Airflow 3: the task fails or renders an empty value when it runs"
                 ),
-                fix: Some(format!("use `{instead}`")),
+                fix: format!("use `{instead}`").into(),
             });
         }
     }
@@ -471,8 +472,8 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    pub fn push(&mut self, rule: &Rule, range: TextRange, message: String, fix: Option<String>) {
-        self.push_with(rule, rule.severity, range, message, fix, None);
+    pub fn push(&mut self, rule: &Rule, range: TextRange, message: String, fix: impl Into<Hint>) {
+        self.push_with(rule, rule.severity, range, message, fix.into(), None);
     }
 
     pub fn push_with(
@@ -481,7 +482,7 @@ impl Sink<'_> {
         severity: Severity,
         range: TextRange,
         message: String,
-        fix: Option<String>,
+        fix: Hint,
         autofix: Option<Fix>,
     ) {
         let (start, end) = self.lines.span(range);

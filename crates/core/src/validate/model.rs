@@ -5,6 +5,7 @@ use ruff_python_ast as ast;
 use ruff_text_size::TextRange;
 
 use crate::finding::Severity;
+use crate::hint::Hint;
 use crate::rules::Rule;
 
 /// Indices into [`DagModel`]'s lists, one type each so that a task's index is never taken for a
@@ -42,7 +43,7 @@ pub(super) struct RawFinding {
     pub severity: Severity,
     pub range: TextRange,
     pub message: String,
-    pub fix: Option<String>,
+    pub fix: Hint,
 }
 
 /// A keyword argument as evaluated: its name (`None` for `**unknown`) and value.

@@ -51,7 +51,7 @@ pub(super) fn check(
                 "{} imported from `{module}` but never used: an import from a provider needs {dist} installed where Airflow parses the file (ModuleNotFoundError where it is not)",
                 unused.join(", ")
             ),
-            fix: Some("remove the unused names".into()),
+            fix: "remove the unused names".into(),
         });
     }
 }

@@ -74,7 +74,7 @@ pub fn Findings(ctx: Ctx) -> impl IntoView {
                                 <code>{f.code}</code>
                                 <span class="pos">{format!("line {}:{}", f.line, f.column)}</span>
                                 <div class="msg">{f.message}</div>
-                                {f.fix.map(|fix| view! { <div class="fix">{fix}</div> })}
+                                {f.fix.to_option().map(|fix| view! { <div class="fix">{fix}</div> })}
                                 {f.autofix.map(|autofix| {
                                     let label = format!(
                                         "Fix: {}{}",

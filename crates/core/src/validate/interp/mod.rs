@@ -234,7 +234,13 @@ impl<'a> Interp<'a> {
         fix: Option<String>,
     ) {
         self.spend(FINDING_COST);
-        self.findings.push(RawFinding { rule, severity: rule.severity, range, message, fix });
+        self.findings.push(RawFinding {
+            rule,
+            severity: rule.severity,
+            range,
+            message,
+            fix: fix.into(),
+        });
     }
 
     pub(super) fn report_with(
@@ -246,7 +252,7 @@ impl<'a> Interp<'a> {
         fix: Option<String>,
     ) {
         self.spend(FINDING_COST);
-        self.findings.push(RawFinding { rule, severity, range, message, fix });
+        self.findings.push(RawFinding { rule, severity, range, message, fix: fix.into() });
     }
 
     pub(super) fn enter_uncertain(&mut self) {
