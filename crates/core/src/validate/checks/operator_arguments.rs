@@ -6,6 +6,7 @@ use ruff_text_size::Ranged;
 use crate::AirflowVersion;
 use crate::catalog::{OperatorParams, Target};
 use crate::finding::Severity;
+use crate::hint::Hint;
 use crate::rules;
 use crate::validate::interp::Interp;
 use crate::validate::interp::helpers::*;
@@ -28,12 +29,20 @@ impl<'a> Interp<'a> {
                 given.iter().copied().filter(|k| !params.accepted.contains(*k)).collect();
             if !unknown.is_empty() {
                 let range = keyword_range(call, unknown[0]);
-                let fix = unknown
-                    .iter()
-                    .filter_map(|u| {
-                        nearest_accepted(self.version, &params, u).map(|c| format!("`{u}` → `{c}`"))
+                let hint = {
+                    let (version, params) = (self.version, params.clone());
+                    let unknown: Vec<String> = unknown.iter().map(|u| u.to_string()).collect();
+                    Hint::later(move || {
+                        let fix = unknown
+                            .iter()
+                            .filter_map(|u| {
+                                nearest_accepted(version, &params, u)
+                                    .map(|c| format!("`{u}` → `{c}`"))
+                            })
+                            .collect::<Vec<_>>();
+                        (!fix.is_empty()).then(|| format!("did you mean {}?", fix.join(", ")))
                     })
-                    .collect::<Vec<_>>();
+                };
                 let listed =
                     unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
                 let task_id = self.task_id_shown(task);
@@ -44,7 +53,7 @@ impl<'a> Interp<'a> {
                     format!(
                         "Invalid arguments were passed to {class} (task_id: {task_id}): {listed} (error while Airflow imports the file)"
                     ),
-                    (!fix.is_empty()).then(|| format!("did you mean {}?", fix.join(", "))),
+                    hint,
                 );
             }
         }

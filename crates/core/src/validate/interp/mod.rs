@@ -29,6 +29,7 @@ use super::builtins::is_builtin;
 use super::model::*;
 use crate::AirflowVersion;
 use crate::finding::Severity;
+use crate::hint::Hint;
 use crate::rules;
 use airflow_objects::{NewGroup, NewTask};
 use helpers::*;
@@ -231,7 +232,7 @@ impl<'a> Interp<'a> {
         rule: &'static rules::Rule,
         range: TextRange,
         message: String,
-        fix: Option<String>,
+        fix: impl Into<Hint>,
     ) {
         self.spend(FINDING_COST);
         self.findings.push(RawFinding {
@@ -249,7 +250,7 @@ impl<'a> Interp<'a> {
         severity: Severity,
         range: TextRange,
         message: String,
-        fix: Option<String>,
+        fix: impl Into<Hint>,
     ) {
         self.spend(FINDING_COST);
         self.findings.push(RawFinding { rule, severity, range, message, fix: fix.into() });
