@@ -111,6 +111,12 @@ impl Word for String {
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Lowered<'l>(&'l str);
 
+impl AsRef<str> for Lowered<'_> {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
 impl Word for Lowered<'_> {
     fn len(&self) -> usize {
         self.0.len()
@@ -180,10 +186,10 @@ pub fn word_key(name: &str) -> Vec<String> {
 }
 
 /// How many words two sorted word lists share (as multisets).
-pub fn shared_words(a: &[String], b: &[String]) -> usize {
+pub fn shared_words<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
+        match a[i].as_ref().cmp(b[j].as_ref()) {
             std::cmp::Ordering::Equal => {
                 n += 1;
                 i += 1;
@@ -399,11 +405,55 @@ pub fn closeness_prepared(written: &Prepared, candidate: &Prepared) -> Option<u8
     None
 }
 
+/// [`closeness_prepared`] of a candidate not prepared: the same answer without the candidate's
+/// five allocations when it is ASCII and short (a fix compares a misspelt argument with every
+/// parameter of its operator).
+pub fn closeness_to(written: &Prepared, candidate: &str) -> Option<u8> {
+    if written.name == candidate {
+        return None;
+    }
+    let mut buf = [0u8; LOWERED_LEN];
+    let mut sliced = [Lowered(""); SLICED_WORDS];
+    let Some((lower, n)) = lowered_ascii(candidate, &mut buf)
+        .and_then(|lower| Some((lower, sliced_words(candidate, lower, &mut sliced)?)))
+    else {
+        return closeness_prepared(written, &Prepared::new(candidate));
+    };
+    let key = &mut sliced[..n];
+    key.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let same_key =
+        key.len() == written.key.len() && key.iter().zip(&written.key).all(|(a, b)| a.0 == b);
+    // ASCII: lower-cased without `_` is what `Prepared` squashes.
+    let squashed = lower.bytes().filter(|&b| b != b'_');
+    if same_key || squashed.eq(written.squashed.bytes()) {
+        return Some(0);
+    }
+    if written.lower.len().abs_diff(lower.len()) <= 1
+        && bounded_levenshtein_bytes(
+            written.lower.as_bytes(),
+            lower.as_bytes(),
+            1,
+            &mut (Vec::new(), Vec::new()),
+        )
+        .is_some()
+    {
+        return Some(1);
+    }
+    let wk = &written.key;
+    if wk.len().abs_diff(key.len()) == 1 {
+        let shared = shared_words(wk, key);
+        if shared == wk.len().min(key.len()) && shared >= 2 {
+            return Some(1);
+        }
+    }
+    None
+}
+
 /// How close `candidate` is to what was written, for fixes: `Some(0)` for the same words in
 /// another order (or the same letters with other word breaks, `servicebus` / `service_bus`),
 /// `Some(1)` for one small edit (one character, or one word more or less), else `None`.
 pub fn closeness(written: &str, candidate: &str) -> Option<u8> {
-    closeness_prepared(&Prepared::new(written), &Prepared::new(candidate))
+    closeness_to(&Prepared::new(written), candidate)
 }
 
 /// The one candidate closest to `written` by [`closeness`], when no other is as close.
@@ -418,8 +468,17 @@ pub fn confident_match<'c>(
         c.len().abs_diff(written.lower.len()) <= 1
             || written.words.iter().any(|w| contains_ignoring_case(c, w))
     };
-    let prepared = candidates.into_iter().filter(|c| worth_it(c)).map(|c| (c, Prepared::new(c)));
-    confident_among(prepared, &written, |(c, p)| (*c, p)).map(|(c, _)| c)
+    let mut best: Option<(u8, &str)> = None;
+    let mut tie = false;
+    for c in candidates.into_iter().filter(|c| worth_it(c)) {
+        let Some(score) = closeness_to(&written, c) else { continue };
+        match best {
+            Some((b, other)) if score == b => tie |= other != c,
+            Some((b, _)) if score > b => {}
+            _ => (best, tie) = (Some((score, c)), false),
+        }
+    }
+    if tie { None } else { best.map(|(_, c)| c) }
 }
 
 /// [`confident_match`] over items that carry their prepared name.
@@ -776,6 +835,50 @@ mod tests {
             word_key("DataprocClusterCreateOperator"),
             word_key("DataprocCreateClusterOperator")
         );
+    }
+
+    #[test]
+    fn closeness_of_an_unprepared_candidate_is_that_of_a_prepared_one() {
+        let long_word = format!("{}Operator", "x".repeat(70));
+        let many_words = (0..20).map(|i| format!("W{i}")).collect::<String>();
+        let names = [
+            "bash_command",
+            "bash_cmd",
+            "BashCommand",
+            "command_bash",
+            "bashcommand",
+            "env",
+            "envs",
+            "S3KeySensor",
+            "s3_key_sensor",
+            "SensorKeyS3",
+            "S3KeySensorAsync",
+            "sql",
+            "sqls",
+            "retry_delay",
+            "retries",
+            "provide_context",
+            "op_kwargs",
+            "op_args",
+            "ÄpfelOperator",
+            "AepfelOperator",
+            "x",
+            "",
+            "__init__",
+            "GCSToBigQueryOperator",
+            "GcsToBigQueryOperator",
+            "BigQueryToGCSOperator",
+            "GCSToBigQuery",
+            &long_word,
+            &many_words,
+        ];
+        for a in names {
+            let written = Prepared::new(a);
+            for b in names {
+                let expected = closeness_prepared(&written, &Prepared::new(b));
+                assert_eq!(closeness_to(&written, b), expected, "{a} / {b}");
+            }
+        }
     }
 
     #[test]
