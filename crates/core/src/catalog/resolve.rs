@@ -45,27 +45,57 @@ impl Catalog {
     /// [`find_class`](Self::find_class) in two lists: the public modules that define the class,
     /// and those that re-export it (each with shorter paths first).
     pub fn class_locations(&self, t: Target, class_name: &str) -> (Vec<&str>, Vec<&str>) {
-        let Some(mods) = self.class_index().get(class_name) else {
-            return (Vec::new(), Vec::new());
-        };
-        let mut defs: Vec<&str> = Vec::new();
+        (self.class_definitions(t, class_name), self.class_reexports(t, class_name))
+    }
+
+    /// The public modules of this target that define the class, shorter paths first. Cheap,
+    /// unlike [`class_reexports`](Self::class_reexports): most callers need only these.
+    pub fn class_definitions(&self, t: Target, class_name: &str) -> Vec<&str> {
+        let mut defs: Vec<&str> = self
+            .public_modules_naming(t, class_name)
+            .filter(|(_, defines)| *defines)
+            .map(|(p, _)| p)
+            .collect();
+        defs.sort_by_key(|p| (p.len(), *p));
+        defs
+    }
+
+    /// The public modules of this target that re-export the class (defined elsewhere), shorter
+    /// paths first: every candidate's imports followed to the definition, so a few hundred
+    /// resolutions for a class as widely imported as `BaseOperator`. A re-export of a private
+    /// module's class counts only before the first module that defines one.
+    pub fn class_reexports(&self, t: Target, class_name: &str) -> Vec<&str> {
         let mut reexports: Vec<&str> = Vec::new();
-        for &i in mods {
-            let m = &self.modules[i as usize];
-            if is_private_module(&m.path) || self.existence(t, &m.path).is_none() {
-                continue;
-            }
-            if m.classes.iter().any(|c| c.name == class_name && c.mask & t.bit() != 0) {
-                defs.push(&m.path);
-            } else if let Some((dm, _)) = self.resolve_class(t, &m.path, class_name)
-                && (!is_private_module(&dm) || defs.is_empty())
+        let mut defined = false;
+        for (path, defines) in self.public_modules_naming(t, class_name) {
+            if defines {
+                defined = true;
+            } else if let Some((dm, _)) = self.resolve_class(t, path, class_name)
+                && (!is_private_module(&dm) || !defined)
             {
-                reexports.push(&m.path);
+                reexports.push(path);
             }
         }
-        defs.sort_by_key(|p| (p.len(), *p));
         reexports.sort_by_key(|p| (p.len(), *p));
-        (defs, reexports)
+        reexports
+    }
+
+    /// The public modules of this target that have a name `class_name` (in index order), and
+    /// whether each defines a class of that name.
+    fn public_modules_naming<'s, 'n>(
+        &'s self,
+        t: Target,
+        class_name: &'n str,
+    ) -> impl Iterator<Item = (&'s str, bool)> + use<'s, 'n> {
+        let mods = self.class_index().get(class_name).map_or(&[][..], Vec::as_slice);
+        mods.iter().filter_map(move |&i| {
+            let m = &self.modules[i as usize];
+            if is_private_module(&m.path) || self.existence(t, &m.path).is_none() {
+                return None;
+            }
+            let defines = m.classes.iter().any(|c| c.name == class_name && c.mask & t.bit() != 0);
+            Some((m.path.as_str(), defines))
+        })
     }
 
     /// Follows imports, lazy imports and shims from `module.name` to the class definition:

@@ -374,7 +374,7 @@ pub(super) fn deprecated_class_replacement(
     // most installations do not have (`GlueCrawlerCreateOperator` for 3.0): not offered.
     let released = cat.snapshot(target).is_none_or(|snapshot| match replacement.rsplit_once('.') {
         Some((m, c)) => cat.name_status(snapshot, m, c) == NameStatus::Exists,
-        None => !cat.class_locations(snapshot, short).0.is_empty(),
+        None => !cat.class_definitions(snapshot, short).is_empty(),
     });
     (is_class && released && cat.class_kind(target, module, name).is_some()).then_some(replacement)
 }

@@ -69,15 +69,15 @@ fn search_home(
     {
         return Some((*m).into());
     }
-    let (defs, reexports) = cat.class_locations(target, name);
     let usable = |m: &&str| {
         not_wrong(m) && cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim)
     };
-    let defs: Vec<&str> = defs.into_iter().filter(usable).collect();
+    let defs: Vec<&str> = cat.class_definitions(target, name).into_iter().filter(usable).collect();
     if let Some(m) = pick(target, &defs, wrong_module) {
         return Some(m.into());
     }
     if defs.is_empty() {
+        let reexports = cat.class_reexports(target, name);
         let reexports: Vec<&str> = reexports.into_iter().filter(usable).collect();
         return pick(target, &reexports, wrong_module).map(Into::into);
     }
@@ -117,7 +117,7 @@ pub(super) fn home_beside_imports<'m>(
 /// The one module (not a deprecation shim) defining the class `name` that `keep` accepts.
 fn only_definition(target: Target, name: &str, keep: impl Fn(&str) -> bool) -> Option<String> {
     let cat = catalog();
-    let (defs, _) = cat.class_locations(target, name);
+    let defs = cat.class_definitions(target, name);
     let kept: Vec<&str> = defs
         .into_iter()
         .filter(|m| cat.module_info(target, m).is_some_and(|i| !i.is_deprecated_shim))
