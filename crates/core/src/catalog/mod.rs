@@ -149,6 +149,8 @@ pub struct Catalog {
     target_mm: Vec<(u16, u16)>,
     /// The targets that are Airflow releases (not `X~` snapshots), in order.
     releases: Vec<Target>,
+    /// Each target's `X~` snapshot, when there is one.
+    snapshots: Vec<Option<Target>>,
     pub(crate) dists: Vec<format::Dist>,
     pub(crate) modules: Vec<Module>,
     pub(crate) index: HashMap<String, u32>,
@@ -191,10 +193,18 @@ impl Catalog {
         let releases =
             (0..targets.len() as u8).map(Target).filter(|t| !targets[t.index()].ends_with('~'));
         let releases = releases.collect();
+        let snapshots = targets
+            .iter()
+            .map(|t| {
+                let name = format!("{t}~");
+                targets.iter().position(|x| *x == name).map(|i| Target(i as u8))
+            })
+            .collect();
         Ok(Catalog {
             targets,
             target_mm,
             releases,
+            snapshots,
             dists,
             modules,
             index,
@@ -212,13 +222,10 @@ impl Catalog {
         self.releases.iter().copied()
     }
 
-    /// The release-time provider snapshot of a target (`X~` in the data): the providers that
-    /// were current when Airflow X was released.
-    /// The release-time snapshot of a target (its providers as the constraint files of that
-    /// Airflow release pin them), when the catalog has one.
+    /// The release-time provider snapshot of a target (`X~` in the data): its providers as the
+    /// constraint files of that Airflow release pin them, when the catalog has one.
     pub(crate) fn snapshot(&self, t: Target) -> Option<Target> {
-        let name = format!("{}~", self.targets[t.index()]);
-        self.targets.iter().position(|x| *x == name).map(|i| Target(i as u8))
+        self.snapshots[t.index()]
     }
 
     /// The exact Airflow release a target was generated from, e.g. `"2.11.2"`.
