@@ -412,7 +412,7 @@ fn pick_classes(
         .filter_map(|n| by_class.get(n.as_str()))
         .chain(terms.iter().filter_map(|t| by_service_word.get(t.as_str())))
         .map(Vec::as_slice);
-    let reachable = crate::id_set::union_in_order(cands.len(), lists);
+    let reachable = crate::id_set::union_in_order(0, cands.len(), lists);
     let mut scored: Vec<(f32, &Candidate)> = Vec::new();
     for c in reachable.map(|i| &cands[i]) {
         let mut score = 0.0f32;

@@ -179,13 +179,20 @@ impl Catalog {
         t: Target,
         prefix: &str,
     ) -> impl Iterator<Item = (&str, &similarity::Prepared)> {
-        // Modules are sorted by path and names by module: both ranges are found by bisection.
+        let (lo, hi) = self.class_names_under(prefix);
+        let names = &self.class_names().names;
+        names[lo..hi].iter().filter_map(move |c| self.class_in(c, t, prefix))
+    }
+
+    /// The range of [`ClassNames::names`] whose modules' paths start with `prefix`: modules are
+    /// sorted by path and names by module, so both ranges are found by bisection.
+    fn class_names_under(&self, prefix: &str) -> (usize, usize) {
         let first = self.modules.partition_point(|m| m.path.as_str() < prefix);
         let end = first + self.modules[first..].partition_point(|m| m.path.starts_with(prefix));
         let names = &self.class_names().names;
         let lo = names.partition_point(|c| (c.module as usize) < first);
         let hi = names.partition_point(|c| (c.module as usize) < end);
-        names[lo..hi].iter().filter_map(move |c| self.class_in(c, t, prefix))
+        (lo, hi)
     }
 
     /// [`classes_under`](Self::classes_under) that share a word with `name`, common words
@@ -197,9 +204,16 @@ impl Catalog {
         name: &str,
     ) -> Vec<(&str, &similarity::Prepared)> {
         let index = self.class_names();
+        // Each word's list is in ascending order: only its part under `prefix` is read (a
+        // provider's classes are a few hundred of the tens of thousands).
+        let (lo, hi) = self.class_names_under(prefix);
         let words = similarity::words(name);
-        let lists = words.iter().filter_map(|w| index.by_word.get(w)).map(Vec::as_slice);
-        crate::id_set::union_in_order(index.names.len(), lists)
+        let lists = words.iter().filter_map(|w| index.by_word.get(w)).map(|list| {
+            let start = list.partition_point(|&i| (i as usize) < lo);
+            let end = list.partition_point(|&i| (i as usize) < hi);
+            &list[start..end]
+        });
+        crate::id_set::union_in_order(lo, hi, lists)
             .filter_map(|i| self.class_in(&index.names[i], t, prefix))
             .collect()
     }
