@@ -358,6 +358,9 @@ pub struct Prepared {
     pub key: Vec<String>,
     /// Lower-cased, without `_`.
     pub squashed: String,
+    /// The words' bytes in all: names with the same words have the same count, which rules
+    /// out most candidates before their words are compared.
+    pub letters: usize,
 }
 
 impl Prepared {
@@ -365,10 +368,17 @@ impl Prepared {
         let words = words(name);
         let mut key = words.clone();
         key.sort();
+        let lower = name.to_ascii_lowercase();
+        let squashed = if name.is_ascii() {
+            lower.chars().filter(|c| *c != '_').collect()
+        } else {
+            name.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
+        };
         Prepared {
             name: name.to_string(),
-            lower: name.to_ascii_lowercase(),
-            squashed: name.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect(),
+            lower,
+            squashed,
+            letters: words.iter().map(String::len).sum(),
             words,
             key,
         }
@@ -380,7 +390,9 @@ pub fn closeness_prepared(written: &Prepared, candidate: &Prepared) -> Option<u8
     if written.name == candidate.name {
         return None;
     }
-    if written.key == candidate.key || written.squashed == candidate.squashed {
+    if (written.letters == candidate.letters && written.key == candidate.key)
+        || written.squashed == candidate.squashed
+    {
         return Some(0);
     }
     if written.lower.len().abs_diff(candidate.lower.len()) <= 1

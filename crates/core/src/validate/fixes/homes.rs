@@ -190,9 +190,9 @@ fn search_confident_class(
     written: &str,
 ) -> Option<(String, String)> {
     let cat = catalog();
+    let written = similarity::Prepared::new(written);
     let in_module = if cat.module_exists(target, module) == ModuleStatus::Exists {
         let classes = cat.classes_under(target, module).filter(|(m, _)| *m == module);
-        let written = similarity::Prepared::new(written);
         similarity::confident_among(classes, &written, |(_, p)| (p.name.as_str(), *p))
             .map(|(_, p)| (module.to_string(), p.name.clone()))
     } else {
@@ -204,7 +204,6 @@ fn search_confident_class(
     // The provider's classes; for Airflow's own modules (`airflow.operators...`,
     // `airflow.contrib...`) every class, since Airflow 2 and 3 moved many into providers.
     let prefix = provider_prefix(module).unwrap_or_else(|| "airflow.".into());
-    let written = similarity::Prepared::new(written);
     let candidates = cat.classes_sharing_a_word(target, &prefix, &written.name);
     let (_, real) = similarity::confident_among(candidates.iter().copied(), &written, |(_, p)| {
         (p.name.as_str(), *p)
