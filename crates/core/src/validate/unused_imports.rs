@@ -35,7 +35,7 @@ pub(super) fn check(
             .filter(|a| {
                 let bound = bound_name(a, true);
                 bound != "*"
-                    && !names.contains_key(bound)
+                    && !names.contains(bound)
                     && cat.name_status(target, module, a.name.as_str()) == NameStatus::Exists
             })
             .map(|a| format!("`{}`", a.name.as_str()))

@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::hash_map::Entry;
 
 pub(super) struct Uses<'a> {
     /// `from X import ...` statements at any depth, in source order.
@@ -13,9 +14,57 @@ pub(super) struct Uses<'a> {
     /// Every call, in source order of their start.
     pub calls: Vec<&'a ast::ExprCall>,
     /// Every `Name` node (read, written or deleted), by identifier, in source order.
-    pub names: HashMap<&'a str, Vec<&'a ast::ExprName>>,
+    pub names: Grouped<'a, &'a ast::ExprName>,
     /// The attributes read off each plain name: `datetime.now` → `datetime`: [`now`].
-    pub attributes: HashMap<&'a str, Vec<&'a str>>,
+    pub attributes: Grouped<'a, &'a str>,
+}
+
+/// Values by name, each name's in the order they were added, all in one list: most names of
+/// a file are used a few times, and a list of their own for each (allocated, then grown) was
+/// most of what building the index cost.
+pub(super) struct Grouped<'a, V> {
+    /// (first, last) item of each name.
+    ends: HashMap<&'a str, (u32, u32)>,
+    /// Each value with the index of the next one of its name (`u32::MAX`: the last).
+    items: Vec<(V, u32)>,
+}
+
+impl<'a, V: Copy> Grouped<'a, V> {
+    fn with_capacity(names: usize) -> Self {
+        Grouped {
+            ends: HashMap::with_capacity_and_hasher(names, Default::default()),
+            items: Vec::with_capacity(names * 2),
+        }
+    }
+
+    fn push(&mut self, name: &'a str, value: V) {
+        let at = self.items.len() as u32;
+        self.items.push((value, u32::MAX));
+        match self.ends.entry(name) {
+            Entry::Occupied(mut e) => {
+                let (_, last) = e.get_mut();
+                self.items[*last as usize].1 = at;
+                *last = at;
+            }
+            Entry::Vacant(e) => {
+                e.insert((at, at));
+            }
+        }
+    }
+
+    /// The values of `name`, in the order they were added.
+    pub fn get(&self, name: &str) -> impl Iterator<Item = V> + '_ {
+        let mut next = self.ends.get(name).map_or(u32::MAX, |&(first, _)| first);
+        std::iter::from_fn(move || {
+            let (value, after) = *self.items.get(next as usize)?;
+            next = after;
+            Some(value)
+        })
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.ends.contains_key(name)
+    }
 }
 
 impl Uses<'_> {
@@ -25,8 +74,8 @@ impl Uses<'_> {
         Uses {
             import_froms: Vec::new(),
             calls: Vec::with_capacity(32),
-            names: HashMap::with_capacity_and_hasher(64, Default::default()),
-            attributes: HashMap::with_capacity_and_hasher(16, Default::default()),
+            names: Grouped::with_capacity(64),
+            attributes: Grouped::with_capacity(16),
         }
     }
 }
@@ -64,13 +113,31 @@ impl<'a> super::NodeHooks<'a> for Uses<'a> {
     fn expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(c) => self.calls.push(c),
-            Expr::Name(n) => self.names.entry(n.id.as_str()).or_default().push(n),
+            Expr::Name(n) => self.names.push(n.id.as_str(), n),
             Expr::Attribute(a) => {
                 if let Expr::Name(n) = &*a.value {
-                    self.attributes.entry(n.id.as_str()).or_default().push(a.attr.as_str());
+                    self.attributes.push(n.id.as_str(), a.attr.as_str());
                 }
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grouped;
+
+    #[test]
+    fn each_name_keeps_its_values_in_order() {
+        let mut g: Grouped<'_, u32> = Grouped::with_capacity(2);
+        for (name, v) in [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("a", 5), ("b", 6)] {
+            g.push(name, v);
+        }
+        assert_eq!(g.get("a").collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!(g.get("b").collect::<Vec<_>>(), [2, 6]);
+        assert_eq!(g.get("c").collect::<Vec<_>>(), [4]);
+        assert_eq!(g.get("d").count(), 0);
+        assert!(g.contains("c") && !g.contains("d"));
     }
 }

@@ -52,7 +52,7 @@ fn calls(ctx: &Context) -> Option<Vec<Replacement>> {
         return None;
     }
     let mut edits = Vec::new();
-    for name in file.uses.names.get(NAME).into_iter().flatten() {
+    for name in file.uses.names.get(NAME) {
         let call = file.uses.calls.iter().find(|c| c.func.range() == name.range)?;
         let ([arg], true) = (&call.arguments.args[..], call.arguments.keywords.is_empty()) else {
             return None;

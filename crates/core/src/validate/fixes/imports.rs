@@ -214,7 +214,7 @@ fn drop_unused(ctx: &Context, stmt: &ast::StmtImportFrom, module: &str) -> Optio
     let unused_and_missing = |a: &ast::Alias| {
         let bound = bound_name(a, true);
         a.name.as_str() != "*"
-            && file.uses.names.get(bound).is_none_or(Vec::is_empty)
+            && !file.uses.names.contains(bound)
             && (provider || cannot_import(t, module, a.name.as_str()))
     };
     let (dropped, kept): (Vec<&ast::Alias>, Vec<&ast::Alias>) =
@@ -446,15 +446,7 @@ pub(super) fn rename_uses(ctx: &Context, old: &str, new: &str) -> Option<Vec<Rep
     if file.module_bindings.get(old).copied().unwrap_or(0) > 1 {
         return None;
     }
-    Some(
-        file.uses
-            .names
-            .get(old)
-            .into_iter()
-            .flatten()
-            .map(|n| (n.range(), new.to_string()))
-            .collect(),
-    )
+    Some(file.uses.names.get(old).map(|n| (n.range(), new.to_string())).collect())
 }
 
 fn message(module: &str, moves: &[Move], all_to_one: bool) -> String {

@@ -187,11 +187,11 @@ fn datetime_import(ctx: &Context) -> Option<ImportLine> {
 
 /// Every use of `name` is `name.attr` with `accept(attr)`.
 fn all_uses_are_attributes(ctx: &Context, name: &str, accept: impl Fn(&str) -> bool) -> bool {
-    let uses = ctx.file().uses.names.get(name).map_or(0, Vec::len);
+    let uses = ctx.file().uses.names.get(name).count();
     uses > 0 && attributes_of(ctx, name).filter(|a| accept(a)).count() == uses
 }
 
 /// The attribute names read directly off `name` (`name.attr`).
 fn attributes_of<'c>(ctx: &'c Context, name: &str) -> impl Iterator<Item = &'c str> + 'c {
-    ctx.file().uses.attributes.get(name).into_iter().flatten().copied()
+    ctx.file().uses.attributes.get(name)
 }
