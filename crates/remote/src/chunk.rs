@@ -89,27 +89,21 @@ impl Reader {
         }
         let Some(rest) = data.strip_prefix(self.before.as_bytes()) else { return false };
         // The text runs to its first unescaped quote; JSON allows no control character in it.
-        let (mut i, mut escaped, mut ascii) = (0, false, true);
+        let (mut i, mut escaped) = (0, false);
         let end = loop {
             match rest.get(i) {
                 Some(b'"') => break i,
                 Some(b'\\') => (i, escaped) = (i + 2, true),
                 Some(0..=0x1f) | None => return false,
-                Some(0x80..) => (i, ascii) = (i + 1, false),
                 Some(_) => i += 1,
             }
         };
         if rest[end..] != *self.after.as_bytes() {
             return false;
         }
-        // The ends are the last chunk's, checked as UTF-8 then: only the text is new, and
-        // text of ASCII only (most tokens of code) needs no check.
-        let raw = &rest[..end];
-        if ascii && !escaped {
-            text.extend(raw.iter().map(|&b| char::from(b)));
-            return true;
-        }
-        let Ok(raw) = std::str::from_utf8(raw) else { return false };
+        // The ends are the last chunk's, checked as UTF-8 then: only the text is new. (Checking
+        // a token's few bytes costs less than appending them as characters one by one.)
+        let Ok(raw) = std::str::from_utf8(&rest[..end]) else { return false };
         if !escaped {
             text.push_str(raw);
             return true;
