@@ -24,26 +24,26 @@ pub(super) struct Uses<'a> {
 /// most of what building the index cost.
 pub(super) struct Grouped<'a, V> {
     /// (first, last) item of each name.
-    ends: HashMap<&'a str, (u32, u32)>,
-    /// Each value with the index of the next one of its name (`u32::MAX`: the last).
-    items: Vec<(V, u32)>,
+    ends: HashMap<&'a str, (usize, usize)>,
+    /// Each value with the index of the next one of its name (`usize::MAX`: the last).
+    items: Vec<(V, usize)>,
 }
 
 impl<'a, V: Copy> Grouped<'a, V> {
-    fn with_capacity(names: usize) -> Self {
+    fn with_capacity(names: usize, values: usize) -> Self {
         Grouped {
             ends: HashMap::with_capacity_and_hasher(names, Default::default()),
-            items: Vec::with_capacity(names * 2),
+            items: Vec::with_capacity(values),
         }
     }
 
     fn push(&mut self, name: &'a str, value: V) {
-        let at = self.items.len() as u32;
-        self.items.push((value, u32::MAX));
+        let at = self.items.len();
+        self.items.push((value, usize::MAX));
         match self.ends.entry(name) {
             Entry::Occupied(mut e) => {
                 let (_, last) = e.get_mut();
-                self.items[*last as usize].1 = at;
+                self.items[*last].1 = at;
                 *last = at;
             }
             Entry::Vacant(e) => {
@@ -54,9 +54,9 @@ impl<'a, V: Copy> Grouped<'a, V> {
 
     /// The values of `name`, in the order they were added.
     pub fn get(&self, name: &str) -> impl Iterator<Item = V> + '_ {
-        let mut next = self.ends.get(name).map_or(u32::MAX, |&(first, _)| first);
+        let mut next = self.ends.get(name).map_or(usize::MAX, |&(first, _)| first);
         std::iter::from_fn(move || {
-            let (value, after) = *self.items.get(next as usize)?;
+            let (value, after) = *self.items.get(next)?;
             next = after;
             Some(value)
         })
@@ -74,8 +74,8 @@ impl Uses<'_> {
         Uses {
             import_froms: Vec::new(),
             calls: Vec::with_capacity(32),
-            names: Grouped::with_capacity(64),
-            attributes: Grouped::with_capacity(16),
+            names: Grouped::with_capacity(64, 256),
+            attributes: Grouped::with_capacity(16, 32),
         }
     }
 }
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn each_name_keeps_its_values_in_order() {
-        let mut g: Grouped<'_, u32> = Grouped::with_capacity(2);
+        let mut g: Grouped<'_, u32> = Grouped::with_capacity(2, 2);
         for (name, v) in [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("a", 5), ("b", 6)] {
             g.push(name, v);
         }
