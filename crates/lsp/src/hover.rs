@@ -97,12 +97,10 @@ fn class_text(module: &str, name: &str, version: AirflowVersion) -> Option<Strin
             );
         }
         let own: BTreeSet<&str> = sig.params.iter().map(|p| p.name.as_str()).collect();
-        let inherited: Vec<String> = params
-            .accepted
-            .iter()
-            .filter(|p| !own.contains(p.as_str()))
-            .map(|p| format!("`{p}`"))
-            .collect();
+        let mut inherited: Vec<&String> =
+            params.accepted.iter().filter(|p| !own.contains(p.as_str())).collect();
+        inherited.sort_unstable();
+        let inherited: Vec<String> = inherited.into_iter().map(|p| format!("`{p}`")).collect();
         if !inherited.is_empty() {
             let _ = write!(
                 out,

@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet as HashSet;
+
 use super::init_tokens::InitTokens;
 use super::{Catalog, ClassRec, Target};
 
@@ -10,8 +12,9 @@ use super::{Catalog, ClassRec, Target};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OperatorParams {
     /// Every parameter that can be passed by keyword (the class's own and, through `**kwargs`,
-    /// its bases' — including `BaseOperator`'s `task_id`, `retries`, ...).
-    pub accepted: BTreeSet<String>,
+    /// its bases' — including `BaseOperator`'s `task_id`, `retries`, ...). Hashed: every keyword
+    /// of every operator call is looked up here; in no order (sort it to show it).
+    pub accepted: HashSet<String>,
     /// Parameters without a default (for operators: at least `task_id`). Airflow 2 and 3 also
     /// fill them from the DAG's `default_args`, which the caller has to consider.
     pub required: BTreeSet<String>,
