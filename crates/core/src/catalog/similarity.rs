@@ -395,26 +395,28 @@ pub fn closeness_prepared(written: &Prepared, candidate: &Prepared) -> Option<u8
     {
         return Some(0);
     }
-    if written.lower.len().abs_diff(candidate.lower.len()) <= 1
+    one_edit_apart(written, &candidate.lower, &candidate.key).then_some(1)
+}
+
+/// Whether a candidate (lower-cased, and its sorted words) is one character or one whole word
+/// (`S3ToRedshiftTransferOperator`, keeping at least two) away from what was written.
+fn one_edit_apart<W: AsRef<str>>(written: &Prepared, lower: &str, key: &[W]) -> bool {
+    if written.lower.len().abs_diff(lower.len()) <= 1
         && bounded_levenshtein_bytes(
             written.lower.as_bytes(),
-            candidate.lower.as_bytes(),
+            lower.as_bytes(),
             1,
             &mut (Vec::new(), Vec::new()),
         )
         .is_some()
     {
-        return Some(1);
+        return true;
     }
-    // One whole word added or dropped (`S3ToRedshiftTransferOperator`), keeping at least two.
-    let (wk, ck) = (&written.key, &candidate.key);
-    if wk.len().abs_diff(ck.len()) == 1 {
-        let shared = shared_words(wk, ck);
-        if shared == wk.len().min(ck.len()) && shared >= 2 {
-            return Some(1);
-        }
+    let wk = &written.key;
+    wk.len().abs_diff(key.len()) == 1 && {
+        let shared = shared_words(wk, key);
+        shared == wk.len().min(key.len()) && shared >= 2
     }
-    None
 }
 
 /// [`closeness_prepared`] of a candidate not prepared: the same answer without the candidate's
@@ -440,25 +442,7 @@ pub fn closeness_to(written: &Prepared, candidate: &str) -> Option<u8> {
     if same_key || squashed.eq(written.squashed.bytes()) {
         return Some(0);
     }
-    if written.lower.len().abs_diff(lower.len()) <= 1
-        && bounded_levenshtein_bytes(
-            written.lower.as_bytes(),
-            lower.as_bytes(),
-            1,
-            &mut (Vec::new(), Vec::new()),
-        )
-        .is_some()
-    {
-        return Some(1);
-    }
-    let wk = &written.key;
-    if wk.len().abs_diff(key.len()) == 1 {
-        let shared = shared_words(wk, key);
-        if shared == wk.len().min(key.len()) && shared >= 2 {
-            return Some(1);
-        }
-    }
-    None
+    one_edit_apart(written, lower, key).then_some(1)
 }
 
 /// How close `candidate` is to what was written, for fixes: `Some(0)` for the same words in
@@ -480,17 +464,8 @@ pub fn confident_match<'c>(
         c.len().abs_diff(written.lower.len()) <= 1
             || written.words.iter().any(|w| contains_ignoring_case(c, w))
     };
-    let mut best: Option<(u8, &str)> = None;
-    let mut tie = false;
-    for c in candidates.into_iter().filter(|c| worth_it(c)) {
-        let Some(score) = closeness_to(&written, c) else { continue };
-        match best {
-            Some((b, other)) if score == b => tie |= other != c,
-            Some((b, _)) if score > b => {}
-            _ => (best, tie) = (Some((score, c)), false),
-        }
-    }
-    if tie { None } else { best.map(|(_, c)| c) }
+    let candidates = candidates.into_iter().filter(|c| worth_it(c));
+    confident_by(candidates, |c| c, |c| closeness_to(&written, c))
 }
 
 /// [`confident_match`] over items that carry their prepared name.
@@ -499,20 +474,28 @@ pub fn confident_among<T, I: IntoIterator<Item = T>>(
     written: &Prepared,
     prepared: impl for<'x> Fn(&'x T) -> (&'x str, &'x Prepared),
 ) -> Option<T> {
+    confident_by(items, |t| prepared(t).0, |t| closeness_prepared(written, prepared(t).1))
+}
+
+/// The item of best (lowest) `score`, when no item of another `name` scores as well.
+fn confident_by<T>(
+    items: impl IntoIterator<Item = T>,
+    name: impl for<'x> Fn(&'x T) -> &'x str,
+    score: impl Fn(&T) -> Option<u8>,
+) -> Option<T> {
     let mut best: Option<(u8, T)> = None;
     let mut tie = false;
     for item in items {
-        let (name, p) = prepared(&item);
-        let Some(score) = closeness_prepared(written, p) else { continue };
+        let Some(s) = score(&item) else { continue };
         match &best {
-            Some((b, other)) if score == *b => {
-                if prepared(other).0 != name {
+            Some((b, other)) if s == *b => {
+                if name(other) != name(&item) {
                     tie = true;
                 }
             }
-            Some((b, _)) if score > *b => {}
+            Some((b, _)) if s > *b => {}
             _ => {
-                best = Some((score, item));
+                best = Some((s, item));
                 tie = false;
             }
         }

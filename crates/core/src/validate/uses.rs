@@ -3,10 +3,10 @@
 //! fixes look names up in the same index instead of walking the file each.
 
 use std::cell::OnceCell;
+use std::collections::hash_map::Entry;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use rustc_hash::FxHashMap as HashMap;
-use std::collections::hash_map::Entry;
 
 pub(super) struct Uses<'a> {
     /// `from X import ...` statements at any depth, in source order.
