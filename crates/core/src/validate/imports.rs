@@ -142,22 +142,19 @@ struct ImportFinding {
 
 /// The findings of an import statement by catalog target (with whether the version is an
 /// Airflow 3, which the messages say), module and names: they depend on nothing else, so
-/// 3.0.0, 3.0.1 and 3.0.6 share their searches.
-type FindingsKey = (Target, bool, String, Vec<String>);
-static FINDINGS: Memo<FindingsKey, Vec<ImportFinding>> = Memo::new(8192);
+/// 3.0.0, 3.0.1 and 3.0.6 share their searches. Keyed by [`findings_key`].
+static FINDINGS: Memo<String, Vec<ImportFinding>> = Memo::new(8192);
 
 pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawFinding>) {
-    let key = (
-        catalog().target_for(version),
-        version.is_v3(),
-        import.module.to_string(),
-        import.names.iter().map(|(n, _)| n.to_string()).collect(),
-    );
-    let findings = FINDINGS.get_or_compute(key, || {
+    let compute = || {
         let mut found = Vec::new();
         check_module(version, import, &mut found);
         found
-    });
+    };
+    let findings = match findings_key(catalog().target_for(version), version.is_v3(), import) {
+        Some(key) => FINDINGS.get_or_compute_by(key.as_str(), str::to_string, compute),
+        None => compute(),
+    };
     for f in findings {
         let severity = match f.severity {
             Severity::Error if import.guarded => Severity::Warning,
@@ -171,6 +168,24 @@ pub(super) fn check(version: AirflowVersion, import: &Import, out: &mut Vec<RawF
             fix: f.fix,
         });
     }
+}
+
+/// [`FINDINGS`]' key: the target, the major version, then the module and each name, each
+/// ended by a NUL (which no Python name has; one that does is not remembered). One string
+/// looked up as it is built, where a tuple of strings took an allocation for each.
+fn findings_key(target: Target, v3: bool, import: &Import) -> Option<String> {
+    let parts = std::iter::once(import.module).chain(import.names.iter().map(|(n, _)| *n));
+    let mut key = String::with_capacity(64);
+    key.push(char::from(target.0));
+    key.push(if v3 { '3' } else { '2' });
+    for part in parts {
+        if part.contains('\0') {
+            return None;
+        }
+        key.push_str(part);
+        key.push('\0');
+    }
+    Some(key)
 }
 
 /// [`check`]'s work: what is wrong with importing `import`'s names from its module.

@@ -5,6 +5,7 @@
 //! is a function of its key and the embedded catalog, so a remembered answer is the answer.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Borrow;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,26 +34,58 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// The remembered result for `key`, or `compute()`'s, remembered. `compute` runs without
     /// the lock held (it may use other memos).
     pub(crate) fn get_or_compute(&self, key: K, compute: impl FnOnce() -> V) -> V {
-        let generation = GENERATION.load(Ordering::Relaxed);
-        if let Ok(mut guard) = self.entries.lock()
-            && let Some((g, map)) = guard.as_mut()
-        {
-            if *g != generation {
-                *guard = None;
-            } else if let Some(v) = map.get(&key) {
-                return v.clone();
-            }
+        if let Some(v) = self.remembered(&key) {
+            return v;
         }
         let value = compute();
+        self.remember(key, value.clone());
+        value
+    }
+
+    /// [`Self::get_or_compute`] looked up by a borrowed form of the key, which is made owned
+    /// (`owned`) only when the result is computed: most lookups hit, and building the key was
+    /// most of their cost.
+    pub(crate) fn get_or_compute_by<Q: Eq + Hash + ?Sized>(
+        &self,
+        key: &Q,
+        owned: impl FnOnce(&Q) -> K,
+        compute: impl FnOnce() -> V,
+    ) -> V
+    where
+        K: Borrow<Q>,
+    {
+        if let Some(v) = self.remembered(key) {
+            return v;
+        }
+        let value = compute();
+        self.remember(owned(key), value.clone());
+        value
+    }
+
+    fn remembered<Q: Eq + Hash + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let generation = GENERATION.load(Ordering::Relaxed);
+        let mut guard = self.entries.lock().ok()?;
+        let (g, map) = guard.as_mut()?;
+        if *g != generation {
+            *guard = None;
+            return None;
+        }
+        map.get(key).cloned()
+    }
+
+    fn remember(&self, key: K, value: V) {
+        let generation = GENERATION.load(Ordering::Relaxed);
         if let Ok(mut guard) = self.entries.lock() {
             let (g, map) = guard.get_or_insert_with(|| (generation, HashMap::default()));
             if *g != generation || map.len() >= self.capacity {
                 *g = generation;
                 map.clear();
             }
-            map.insert(key, value.clone());
+            map.insert(key, value);
         }
-        value
     }
 }
 
@@ -60,8 +93,12 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 mod tests {
     use super::*;
 
+    /// Taken by every test here: one's `forget()` would empty the other's memo mid-test.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
     #[test]
     fn remembers_until_full_or_forgotten() {
+        let _turn = ONE_AT_A_TIME.lock();
         static M: Memo<u32, u32> = Memo::new(2);
         let calls = std::cell::Cell::new(0);
         let get = |k: u32| {
@@ -78,5 +115,28 @@ mod tests {
         forget();
         get(1);
         assert_eq!(calls.get(), 5);
+    }
+
+    #[test]
+    fn looks_up_by_a_borrowed_key_and_owns_it_only_when_computing() {
+        let _turn = ONE_AT_A_TIME.lock();
+        static M: Memo<String, usize> = Memo::new(8);
+        let (calls, owned) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+        let get = |k: &str| {
+            M.get_or_compute_by(
+                k,
+                |k| {
+                    owned.set(owned.get() + 1);
+                    k.to_string()
+                },
+                || {
+                    calls.set(calls.get() + 1);
+                    k.len()
+                },
+            )
+        };
+        assert_eq!((get("abc"), get("abc"), get("de"), get("abc")), (3, 3, 2, 3));
+        assert_eq!((calls.get(), owned.get()), (2, 2));
+        assert_eq!(M.get_or_compute("de".to_string(), || 99), 2, "one map for both ways");
     }
 }

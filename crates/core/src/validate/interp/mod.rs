@@ -154,7 +154,7 @@ pub(super) struct Interp<'a> {
     /// Work done so far, up to `MAX_WORK`.
     pub(super) work: u32,
     /// Import statements checked so far: (range, module, under `except ImportError`).
-    pub(super) checked_imports: HashSet<(TextRange, String, bool)>,
+    pub(super) checked_imports: HashSet<(TextRange, &'a str, bool)>,
     /// Ranges of `@dag` functions that were called.
     pub(super) called_dag_functions: HashSet<TextRange>,
     pub(super) defined_dag_functions: Vec<(String, TextRange)>,
@@ -199,7 +199,8 @@ impl<'a> Interp<'a> {
             group_stack: Vec::new(),
             call_stack: Vec::new(),
             work: 0,
-            checked_imports: HashSet::default(),
+            // Sized for a DAG file's imports: growing it rehashed a few times in every file.
+            checked_imports: HashSet::with_capacity_and_hasher(32, Default::default()),
             called_dag_functions: HashSet::default(),
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,

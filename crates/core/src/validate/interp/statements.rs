@@ -238,14 +238,14 @@ impl<'a> Interp<'a> {
 
     pub(in crate::validate) fn check_import(
         &mut self,
-        module: &str,
+        module: &'a str,
         names: Vec<(&str, TextRange)>,
         range: TextRange,
     ) {
         let guarded = self.guarded(|g| g.import_error);
         // An import run again (in a loop, a helper called often) finds what it found before, and
         // the catalog's search for suggestions is too costly to repeat thousands of times.
-        if !self.checked_imports.insert((range, module.to_string(), guarded)) {
+        if !self.checked_imports.insert((range, module, guarded)) {
             return;
         }
         let import = crate::validate::imports::Import { module, names, range, guarded };
