@@ -459,10 +459,15 @@ pub fn confident_match<'c>(
 ) -> Option<&'c str> {
     let written = Prepared::new(written);
     // Only candidates that could be close are split into words: one letter apart, or
-    // containing one of the written words.
+    // containing one of the written words. A word is looked for only in a candidate that has
+    // all its letters (most of an operator's arguments lack some).
+    let words: Vec<(u32, &str)> =
+        written.words.iter().map(|w| (letter_set(w), w.as_str())).collect();
     let worth_it = |c: &str| {
-        c.len().abs_diff(written.lower.len()) <= 1
-            || written.words.iter().any(|w| contains_ignoring_case(c, w))
+        c.len().abs_diff(written.lower.len()) <= 1 || {
+            let letters = letter_set(c);
+            words.iter().any(|&(set, w)| set & !letters == 0 && contains_ignoring_case(c, w))
+        }
     };
     let candidates = candidates.into_iter().filter(|c| worth_it(c));
     confident_by(candidates, |c| c, |c| closeness_to(&written, c))
@@ -639,6 +644,15 @@ fn contains(haystack: &str, needle: &str) -> bool {
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
+/// The ASCII letters of `s`, either case, as bits (`a` the lowest): a name without every
+/// letter of a word does not contain the word, ignoring case.
+fn letter_set(s: &str) -> u32 {
+    s.bytes().fold(0, |set, b| match b.to_ascii_lowercase() {
+        l @ b'a'..=b'z' => set | 1 << (l - b'a'),
+        _ => set,
+    })
+}
+
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     contains_by(haystack.as_bytes(), needle.as_bytes(), |b| b.to_ascii_lowercase())
 }
@@ -801,6 +815,13 @@ mod tests {
     }
 
     #[test]
+    fn letter_sets_fold_case_and_skip_what_is_not_a_letter() {
+        assert_eq!(letter_set("Ab_z9"), 0b11 | 1 << 25);
+        assert_eq!(letter_set("ba"), letter_set("AAB"));
+        assert_eq!(letter_set("é_1"), 0);
+    }
+
+    #[test]
     fn contains_ignoring_case_is_a_lowercase_contains() {
         let names = ["S3KeySensor", "s3", "KEY", "keys", "", "sensor", "ÉtéS3", "é", "s3keysensor"];
         for h in names {
@@ -808,6 +829,10 @@ mod tests {
                 let expected = !n.is_empty()
                     && h.to_ascii_lowercase().contains(n.to_ascii_lowercase().as_str());
                 assert_eq!(contains_ignoring_case(h, n), expected, "{h} {n}");
+                // What confident_match's filter relies on.
+                if expected {
+                    assert_eq!(letter_set(n) & !letter_set(h), 0, "{h} {n}");
+                }
                 let (h, n) = (h.to_ascii_lowercase(), n.to_ascii_lowercase());
                 assert_eq!(contains(&h, &n), expected, "{h} {n}");
             }
