@@ -204,15 +204,32 @@ fn search_confident_class(
     // The provider's classes; for Airflow's own modules (`airflow.operators...`,
     // `airflow.contrib...`) every class, since Airflow 2 and 3 moved many into providers.
     let prefix = provider_prefix(module).unwrap_or_else(|| "airflow.".into());
-    let candidates = cat.classes_sharing_a_word(target, &prefix, &written.name);
-    let (_, real) = similarity::confident_among(candidates.iter().copied(), &written, |(_, p)| {
-        (p.name.as_str(), *p)
-    })?;
-    let real = real.name.as_str();
-    let home = home_of(target, version, real, None).or_else(|| {
+    let (real, only_home) = confident_under(target, &prefix, &written)?;
+    let home = home_of(target, version, &real, None).or(only_home)?;
+    Some((home, real))
+}
+
+/// The one class under `prefix` that `written` confidently means, and its module when it is
+/// the only one of the candidates to define it. Remembered apart from [`confident_class`]:
+/// the modules a class is misplaced in vary more than the class (the same misspelt Google
+/// class, imported from several made-up modules, is one search).
+fn confident_under(
+    target: Target,
+    prefix: &str,
+    written: &similarity::Prepared,
+) -> Option<(String, Option<String>)> {
+    /// (class, only module) by (target, prefix, class written).
+    type Found = Memo<(Target, String, String), Option<(String, Option<String>)>>;
+    static FOUND: Found = Memo::new(4096);
+    FOUND.get_or_compute((target, prefix.to_string(), written.name.clone()), || {
+        let candidates = catalog().classes_sharing_a_word(target, prefix, &written.name);
+        let (_, real) = similarity::confident_among(candidates.iter().copied(), written, |(_, p)| {
+            (p.name.as_str(), *p)
+        })?;
+        let real = real.name.as_str();
         let homes: Vec<&str> =
             candidates.iter().filter(|(_, c)| c.name == real).map(|(m, _)| *m).collect();
-        if let [only] = homes[..] { Some(only.to_string()) } else { None }
-    })?;
-    Some((home, real.to_string()))
+        let only = if let [only] = homes[..] { Some(only.to_string()) } else { None };
+        Some((real.to_string(), only))
+    })
 }
