@@ -404,7 +404,7 @@ impl<'a> Interp<'a> {
                     None => Value::Unknown,
                 },
             };
-            self.frame_mut().vars.insert(name.to_string(), v);
+            self.frame_mut().vars.insert(name, v);
         }
         for p in params.kwonlyargs.iter() {
             let name = p.parameter.name.as_str();
@@ -412,13 +412,13 @@ impl<'a> Interp<'a> {
                 Some(v) => self.copied(v),
                 None => Value::Unknown,
             };
-            self.frame_mut().vars.insert(name.to_string(), v);
+            self.frame_mut().vars.insert(name, v);
         }
         if let Some(v) = &params.vararg {
-            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut().vars.insert(v.name.as_str(), Value::Unknown);
         }
         if let Some(v) = &params.kwarg {
-            self.frame_mut().vars.insert(v.name.to_string(), Value::Unknown);
+            self.frame_mut().vars.insert(v.name.as_str(), Value::Unknown);
         }
         self.call_stack.push(f.def.range);
         self.exec_block(&f.def.body);

@@ -38,7 +38,7 @@ impl<'a> Interp<'a> {
         self.frames[0].vars.get(name).cloned()
     }
 
-    pub(in crate::validate) fn bind(&mut self, name: &str, value: Value<'a>) {
+    pub(in crate::validate) fn bind(&mut self, name: &'a str, value: Value<'a>) {
         let is_global_decl = self.frame().globals.contains(name);
         let uncertain = self.uncertain > 0;
         let region = self.regions.last().copied();
@@ -58,9 +58,9 @@ impl<'a> Interp<'a> {
             return;
         }
         if let Some(r) = region {
-            frame.bound_in.insert(name.to_string(), r);
+            frame.bound_in.insert(name, r);
         }
-        frame.vars.insert(name.to_string(), value);
+        frame.vars.insert(name, value);
     }
 
     pub(in crate::validate) fn load_name(&mut self, name: &ast::ExprName) -> Value<'a> {

@@ -114,10 +114,11 @@ pub(super) struct Frame<'a> {
     pub(super) kind: FrameKind,
     /// Lexical parent for name lookup (class frames are skipped by Python's rules).
     pub(super) parent: Option<u32>,
-    pub(super) vars: HashMap<String, Value<'a>>,
+    /// By names from the tree (bound once and looked up again and again: no copies).
+    pub(super) vars: HashMap<&'a str, Value<'a>>,
     /// The uncertain region (see `Interp::regions`) a variable was first bound in, if any.
-    pub(super) bound_in: HashMap<String, u32>,
-    pub(super) globals: HashSet<String>,
+    pub(super) bound_in: HashMap<&'a str, u32>,
+    pub(super) globals: HashSet<&'a str>,
     pub(super) returned: Option<Value<'a>>,
 }
 

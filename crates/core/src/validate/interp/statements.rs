@@ -111,7 +111,7 @@ impl<'a> Interp<'a> {
             Stmt::Global(s) => {
                 if self.frame().kind != FrameKind::Module {
                     for n in &s.names {
-                        self.frame_mut().globals.insert(n.to_string());
+                        self.frame_mut().globals.insert(n.as_str());
                     }
                 }
             }
