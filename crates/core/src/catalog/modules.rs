@@ -148,6 +148,18 @@ impl Catalog {
 
     /// The targets in which `from MODULE import NAME` works.
     pub fn name_targets(&self, module: &str, name: &str) -> Vec<Target> {
+        // Asked about a name that is missing where it was imported: usually one that no target
+        // has, which one look at the module's record shows, where asking each target looked
+        // at the record (and built `module.name`) again every time.
+        let Some(m) = self.module(module) else { return Vec::new() };
+        if !MODULE_DUNDERS.contains(&name)
+            && !m.classes.iter().any(|c| c.name == name)
+            && !m.names.iter().any(|n| n.name == name)
+            && m.exists.iter().all(|e| e.forward.is_none())
+            && self.module(&super::qualified(module, name)).is_none()
+        {
+            return Vec::new();
+        }
         self.targets()
             .filter(|t| self.name_status(*t, module, name) == NameStatus::Exists)
             .collect()

@@ -399,3 +399,26 @@ fn class_signature_reads_params_like_the_argument_checks() {
     assert!(p.has_default && p.kind == ParamKind::KeywordOnly);
     assert!(sig.params.iter().all(|p| p.name.chars().all(|c| c.is_alphanumeric() || c == '_')));
 }
+
+#[test]
+fn a_names_targets_are_those_where_it_can_be_imported() {
+    let c = catalog();
+    // Every module's classes and names, names of modules under it, dunders, and names that
+    // exist nowhere: in modules with and without forwards.
+    let mut checked = 0;
+    for m in c.modules.iter().step_by(3) {
+        let mut names: Vec<&str> = m.classes.iter().map(|x| &*x.name).collect();
+        names.extend(m.names.iter().map(|x| &*x.name));
+        names.extend(["__name__", "NoSuchName", "operators", "hooks", "utils"]);
+        for name in names {
+            let each: Vec<Target> = c
+                .targets()
+                .filter(|t| c.name_status(*t, &m.path, name) == NameStatus::Exists)
+                .collect();
+            assert_eq!(c.name_targets(&m.path, name), each, "{} {name}", m.path);
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+    assert!(c.name_targets("no.such.module", "x").is_empty());
+}
