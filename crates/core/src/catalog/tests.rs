@@ -407,8 +407,8 @@ fn a_names_targets_are_those_where_it_can_be_imported() {
     // exist nowhere: in modules with and without forwards.
     let mut checked = 0;
     for m in c.modules.iter().step_by(3) {
-        let mut names: Vec<&str> = m.classes.iter().map(|x| &*x.name).collect();
-        names.extend(m.names.iter().map(|x| &*x.name));
+        let mut names: Vec<&str> = m.classes.iter().map(|x| x.name).collect();
+        names.extend(m.names.iter().map(|x| x.name));
         names.extend(["__name__", "NoSuchName", "operators", "hooks", "utils"]);
         for name in names {
             let each: Vec<Target> = c
