@@ -170,7 +170,7 @@ impl<'a> Visitor<'a> for Bindings<'a, '_> {
                 self.target(&n.target);
                 self.visit_expr(&n.value);
             }
-            _ => super::guard_stack(|| visitor::walk_expr(self, expr)),
+            _ => super::walk_inside(self, expr),
         }
     }
 
@@ -377,7 +377,7 @@ impl<'a> Visitor<'a> for Checker<'a, '_> {
                     self.function_scope(l.parameters.as_deref(), FunctionBody::Expr(&l.body));
                 });
             }
-            _ => super::guard_stack(|| visitor::walk_expr(self, expr)),
+            _ => super::walk_inside(self, expr),
         }
     }
 

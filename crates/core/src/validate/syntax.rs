@@ -362,6 +362,6 @@ impl<'a> Visitor<'a> for CompileChecker<'_, '_> {
             }
             _ => {}
         }
-        super::guard_stack(|| visitor::walk_expr(self, expr));
+        super::walk_inside(self, expr);
     }
 }

@@ -47,7 +47,12 @@ impl<'a> Interp<'a> {
             return Value::Unknown;
         }
         self.depth = self.depth.saturating_add(1);
-        let value = crate::validate::guard_stack(|| self.eval_inner(expr));
+        // A leaf evaluates without going deeper: no stack to check.
+        let value = if crate::validate::is_leaf(expr) {
+            self.eval_inner(expr)
+        } else {
+            crate::validate::guard_stack(|| self.eval_inner(expr))
+        };
         self.depth = self.depth.saturating_sub(1);
         value
     }
