@@ -223,9 +223,10 @@ fn confident_under(
     static FOUND: Found = Memo::new(4096);
     FOUND.get_or_compute((target, prefix.to_string(), written.name.clone()), || {
         let candidates = catalog().classes_sharing_a_word(target, prefix, &written.name);
-        let (_, real) = similarity::confident_among(candidates.iter().copied(), written, |(_, p)| {
-            (p.name.as_str(), *p)
-        })?;
+        let (_, real) =
+            similarity::confident_among(candidates.iter().copied(), written, |(_, p)| {
+                (p.name.as_str(), *p)
+            })?;
         let real = real.name.as_str();
         let homes: Vec<&str> =
             candidates.iter().filter(|(_, c)| c.name == real).map(|(m, _)| *m).collect();
