@@ -136,8 +136,9 @@ pub(crate) struct ClassRec {
     pub deprecation: Option<&'static str>,
 }
 
-/// Resolved operator signatures by (target, `module.Class`).
-type ParamsCache = HashMap<(u8, String), Option<Arc<OperatorParams>>>;
+/// Resolved operator signatures by `module.Class` (looked up as the caller has it, without
+/// building a key), then target.
+type ParamsCache = HashMap<String, Vec<(u8, Option<Arc<OperatorParams>>)>>;
 /// Attributes through the MRO by (target, `module.Class`).
 type AttributesCache = HashMap<(u8, String), Option<Arc<ClassAttributes>>>;
 

@@ -55,11 +55,26 @@ impl Catalog {
         module: &str,
         class_name: &str,
     ) -> Option<Arc<OperatorParams>> {
-        let key = (t.0, super::qualified(module, class_name));
-        if let Ok(cache) = self.params_cache.lock()
-            && let Some(hit) = cache.get(&key)
-        {
-            return hit.clone();
+        self.params_by_path(t, &super::qualified(module, class_name), module, class_name)
+    }
+
+    /// [`operator_params`](Self::operator_params) of a dotted path (`module.Class`): the
+    /// validator asks with the path it has for every operator it creates.
+    pub fn operator_params_at(&self, t: Target, path: &str) -> Option<Arc<OperatorParams>> {
+        let (module, class_name) = crate::dotted::split_last(path)?;
+        self.params_by_path(t, path, module, class_name)
+    }
+
+    /// `path` is `module.class_name`.
+    fn params_by_path(
+        &self,
+        t: Target,
+        path: &str,
+        module: &str,
+        class_name: &str,
+    ) -> Option<Arc<OperatorParams>> {
+        if let Some(hit) = self.cached_params(t, path) {
+            return hit;
         }
         let result = self.resolve_class(t, module, class_name).map(|(dm, rec)| {
             let mut out = self.params_of(t, &dm, &rec, 0);
@@ -67,10 +82,24 @@ impl Catalog {
             out.required_by_nearest_init = self.nearest_init_required(t, &dm, &rec, 0);
             Arc::new(out)
         });
-        if let Ok(mut cache) = self.params_cache.lock() {
-            cache.insert(key, result.clone());
-        }
+        self.cache_params(t, path, result.clone());
         result
+    }
+
+    fn cached_params(&self, t: Target, path: &str) -> Option<Option<Arc<OperatorParams>>> {
+        let cache = self.params_cache.lock().ok()?;
+        let (_, hit) = cache.get(path)?.iter().find(|(target, _)| *target == t.0)?;
+        Some(hit.clone())
+    }
+
+    fn cache_params(&self, t: Target, path: &str, params: Option<Arc<OperatorParams>>) {
+        if let Ok(mut cache) = self.params_cache.lock() {
+            let slots = cache.entry(path.to_string()).or_default();
+            match slots.iter_mut().find(|(target, _)| *target == t.0) {
+                Some(slot) => slot.1 = params,
+                None => slots.push((t.0, params)),
+            }
+        }
     }
 
     /// The class's C3 linearization (Python's MRO), itself first. Bases that cannot be
@@ -158,18 +187,14 @@ impl Catalog {
     /// `params_of` for a base class, through the cache `operator_params` fills: every operator
     /// shares BaseOperator's chain, so it is resolved once per target.
     fn base_params(&self, t: Target, module: &str, rec: &ClassRec, depth: u8) -> OperatorParams {
-        let key = (t.0, super::qualified(module, rec.name));
-        if let Ok(cache) = self.params_cache.lock()
-            && let Some(Some(hit)) = cache.get(&key)
-        {
-            return (**hit).clone();
+        let path = super::qualified(module, rec.name);
+        if let Some(Some(hit)) = self.cached_params(t, &path) {
+            return (*hit).clone();
         }
         let mut out = self.params_of(t, module, rec, depth);
-        out.defined_at = key.1.clone();
         out.required_by_nearest_init = self.nearest_init_required(t, module, rec, 0);
-        if let Ok(mut cache) = self.params_cache.lock() {
-            cache.insert(key, Some(Arc::new(out.clone())));
-        }
+        out.defined_at = path;
+        self.cache_params(t, &out.defined_at, Some(Arc::new(out.clone())));
         out
     }
 
