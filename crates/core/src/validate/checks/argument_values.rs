@@ -4,7 +4,9 @@
 use ruff_python_ast as ast;
 use ruff_text_size::TextRange;
 
-use crate::catalog::Target;
+use std::sync::Arc;
+
+use crate::catalog::{OperatorParams, Target};
 use crate::finding::Severity;
 use crate::rules;
 use crate::validate::airflow;
@@ -17,11 +19,10 @@ impl<'a> Interp<'a> {
     /// values its constructor refuses (`auto_remove=True`, an unknown `trigger_rule`).
     pub(in crate::validate) fn check_argument_values(
         &mut self,
-        qualified: &str,
+        (class, params): (&str, &Arc<OperatorParams>),
         call: &'a ast::ExprCall,
         kwargs: &[Kwarg<'a>],
     ) {
-        let Some((class, params)) = self.operator_params_of(qualified) else { return };
         let target = crate::catalog::catalog().target_for(self.version);
         let class_name = params.defined_at.rsplit('.').next().unwrap_or(class).to_string();
         let severity = if self.certain() && !self.guarded(|g| g.call_error) {

@@ -27,10 +27,13 @@ use crate::validate::interp::Interp;
 impl Interp<'_> {
     /// The catalog's constructor parameters of `qualified` (`module.Class`) for this file's
     /// Airflow version, with the class name; `None` unless the catalog knows it as an operator.
-    fn operator_params_of<'q>(&self, qualified: &'q str) -> Option<(&'q str, Arc<OperatorParams>)> {
-        let (module, class) = crate::dotted::split_last(qualified)?;
+    pub(in crate::validate) fn operator_params_of<'q>(
+        &self,
+        qualified: &'q str,
+    ) -> Option<(&'q str, Arc<OperatorParams>)> {
+        let class = crate::dotted::last(qualified);
         let cat = crate::catalog::catalog();
-        let params = cat.operator_params(cat.target_for(self.version), module, class)?;
+        let params = cat.operator_params_at(cat.target_for(self.version), qualified)?;
         params.is_operator.then_some((class, params))
     }
 }

@@ -2,6 +2,7 @@
 
 use ruff_python_ast as ast;
 use ruff_text_size::Ranged;
+use std::sync::Arc;
 
 use crate::AirflowVersion;
 use crate::catalog::{OperatorParams, Target};
@@ -17,12 +18,11 @@ impl<'a> Interp<'a> {
     /// DS207/DS208: the operator's keyword arguments against its real signature (catalog).
     pub(in crate::validate) fn check_operator_arguments(
         &mut self,
-        qualified: &str,
+        (class, params): (&str, &Arc<OperatorParams>),
         call: &'a ast::ExprCall,
         kwargs: &[Kwarg<'a>],
         task: TaskIdx,
     ) {
-        let Some((class, params)) = self.operator_params_of(qualified) else { return };
         let given: Vec<&str> = kwargs.iter().filter_map(|(k, _)| k.as_deref()).collect();
         if params.complete && !params.accepts_any_kwargs {
             let unknown: Vec<&str> =

@@ -254,11 +254,14 @@ impl<'a> Interp<'a> {
         if qualified.starts_with("airflow.") && partial_context.is_none() {
             self.model.tasks[t].class_path = Some(qualified.to_string());
         }
-        if qualified.starts_with("airflow.") && !has_unpacking {
-            self.check_operator_arguments(qualified, call, kwargs, t);
-        }
-        if qualified.starts_with("airflow.") {
-            self.check_argument_values(qualified, call, kwargs);
+        // Both checks read the operator's signature: looked up once.
+        if qualified.starts_with("airflow.")
+            && let Some((class, params)) = self.operator_params_of(qualified)
+        {
+            if !has_unpacking {
+                self.check_operator_arguments((class, &params), call, kwargs, t);
+            }
+            self.check_argument_values((class, &params), call, kwargs);
         }
         self.add_xcom_edges(kwargs.iter().map(|(_, v)| v), t, call.range());
         Value::Task(t)
