@@ -422,3 +422,13 @@ fn a_names_targets_are_those_where_it_can_be_imported() {
     assert!(checked > 10_000, "{checked}");
     assert!(c.name_targets("no.such.module", "x").is_empty());
 }
+
+#[test]
+fn private_modules_are_told_by_their_segments() {
+    for path in ["airflow._shared.x", "_a", "a.tests", "airflow.example_dags.x", "a.migrations.b"] {
+        assert!(is_private_module(path), "{path}");
+    }
+    for path in ["airflow.operators.bash", "a.__init__", "a.test", "a.b_", "", "a..b", "é._"] {
+        assert_eq!(is_private_module(path), path.ends_with("._"), "{path}");
+    }
+}
