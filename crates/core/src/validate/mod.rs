@@ -422,6 +422,10 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool, keywords: bool) -> Scan<'
             if let Some(uses) = &mut self.uses {
                 uses.expr(expr);
             }
+            // What follows looks at calls, lambdas and comprehensions, and inside them.
+            if is_leaf(expr) {
+                return;
+            }
             if let (Expr::Call(call), Some(found)) = (expr, &mut self.repeated_keywords) {
                 syntax::repeated_keywords(call, |range, message| found.push((range, message)));
             }
@@ -458,7 +462,7 @@ fn scan(body: &[Stmt], context_keys: bool, uses: bool, keywords: bool) -> Scan<'
                 | Expr::Generator(_) => self.binders.push(expr.start().to_u32()),
                 _ => {}
             }
-            walk_inside(self, expr);
+            guard_stack(|| visitor::walk_expr(self, expr));
         }
     }
     let mut finder = Finder {

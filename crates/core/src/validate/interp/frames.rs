@@ -103,7 +103,9 @@ impl<'a> Interp<'a> {
             id,
             kind,
             parent,
-            vars: HashMap::default(),
+            // A function's parameters and locals: a few, bound one at a time (growing from
+            // nothing rehashed several times on the way).
+            vars: HashMap::with_capacity_and_hasher(16, Default::default()),
             bound_in: HashMap::default(),
             globals: HashSet::default(),
             returned: None,

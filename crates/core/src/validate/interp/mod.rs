@@ -206,7 +206,8 @@ impl<'a> Interp<'a> {
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
             postponed_annotations,
-            taken_ids: HashSet::default(),
+            // Sized for a DAG file's tasks and groups, as `checked_imports` for its imports.
+            taken_ids: HashSet::with_capacity_and_hasher(32, Default::default()),
             next_suffix: HashMap::default(),
             depth: 0,
             file_name: None,
