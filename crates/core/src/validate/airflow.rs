@@ -3,6 +3,7 @@
 //! keyword arguments `DAG` and `TaskGroup` accept per version, and modules that exist only in
 //! Airflow's source repository.
 
+use super::memo::Memo;
 use crate::AirflowVersion;
 
 /// What an imported (qualified) name is, as far as DAG structure is concerned.
@@ -115,17 +116,24 @@ pub(super) const WEIGHT_RULE: &[(&str, &str)] =
     &[("airflow.task.weight_rule", "WeightRule"), ("airflow.utils.weight_rule", "WeightRule")];
 
 /// The values of a string enum in a target, from the catalog (empty when not found).
+/// Remembered: every `trigger_rule=` of every operator asks, and each answer follows the
+/// enum's imports to its class.
 pub(super) fn enum_values(
     target: crate::catalog::Target,
-    candidates: &[(&str, &str)],
+    candidates: &'static [(&'static str, &'static str)],
 ) -> Vec<&'static str> {
-    let cat = crate::catalog::catalog();
-    candidates
-        .iter()
-        .filter_map(|(m, c)| cat.enum_values(target, m, c))
-        .find(|v| !v.is_empty())
-        .map(|v| v.into_iter().map(|(_, value)| value).collect())
-        .unwrap_or_default()
+    type Found =
+        Memo<(crate::catalog::Target, &'static [(&'static str, &'static str)]), Vec<&'static str>>;
+    static FOUND: Found = Memo::new(64);
+    FOUND.get_or_compute((target, candidates), || {
+        let cat = crate::catalog::catalog();
+        candidates
+            .iter()
+            .filter_map(|(m, c)| cat.enum_values(target, m, c))
+            .find(|v| !v.is_empty())
+            .map(|v| v.into_iter().map(|(_, value)| value).collect())
+            .unwrap_or_default()
+    })
 }
 
 /// Parameter names a TaskFlow function may leave without a value: Airflow fills them from the
