@@ -23,22 +23,28 @@ pub(super) fn check(
         // Most files import no provider: no need to walk them for names.
         return;
     }
-    let names = &uses.get().names;
+    // Whether each imported name is used, for all the statements in one pass over the file's
+    // names.
+    let bound: Vec<&str> =
+        imports.iter().flat_map(|imp| imp.names.iter().map(|a| bound_name(a, true))).collect();
+    let mut used = uses.get().names.which_of(&bound).into_iter();
     let cat = catalog();
     let target = cat.target_for(version);
     for imp in imports {
+        // Taken for every statement, whatever follows: `used` goes with `bound`'s order.
+        let used: Vec<bool> = used.by_ref().take(imp.names.len()).collect();
         let Some(module) = imp.module.as_ref().map(|m| m.as_str()) else { continue };
         let Some(dist) = cat.module_distribution(target, module) else { continue };
         let unused: Vec<String> = imp
             .names
             .iter()
-            .filter(|a| {
-                let bound = bound_name(a, true);
-                bound != "*"
-                    && !names.contains(bound)
+            .zip(used)
+            .filter(|(a, used)| {
+                bound_name(a, true) != "*"
+                    && !used
                     && cat.name_status(target, module, a.name.as_str()) == NameStatus::Exists
             })
-            .map(|a| format!("`{}`", a.name.as_str()))
+            .map(|(a, _)| format!("`{}`", a.name.as_str()))
             .collect();
         if unused.is_empty() {
             continue;

@@ -19,51 +19,85 @@ pub(super) struct Uses<'a> {
     pub attributes: Grouped<'a, &'a str>,
 }
 
-/// Values by name, each name's in the order they were added, all in one list: most names of
-/// a file are used a few times, and a list of their own for each (allocated, then grown) was
-/// most of what building the index cost.
+/// Values by name, each name's in the order they were added. Collected as one list, indexed
+/// by name only when a name's values are first asked for: most files are only asked whether a
+/// few imported names occur at all (DS217), which one pass over the list answers, and hashing
+/// every name of every file was most of what building the index cost.
 pub(super) struct Grouped<'a, V> {
-    /// (first, last) item of each name.
-    ends: HashMap<&'a str, (usize, usize)>,
-    /// Each value with the index of the next one of its name (`usize::MAX`: the last).
-    items: Vec<(V, usize)>,
+    /// Every value with its name, in the order added.
+    items: Vec<(&'a str, V)>,
+    index: OnceCell<Index<'a>>,
 }
 
+/// Where each name's values are in [`Grouped::items`]: (first, last) by name, and for each
+/// item the next one of its name (`usize::MAX`: the last).
+struct Index<'a> {
+    ends: HashMap<&'a str, (usize, usize)>,
+    next: Vec<usize>,
+}
+
+/// Names looked for in one pass without hashing each item's name: up to this many.
+const FEW: usize = 8;
+
 impl<'a, V: Copy> Grouped<'a, V> {
-    fn with_capacity(names: usize, values: usize) -> Self {
-        Grouped {
-            ends: HashMap::with_capacity_and_hasher(names, Default::default()),
-            items: Vec::with_capacity(values),
-        }
+    fn with_capacity(values: usize) -> Self {
+        Grouped { items: Vec::with_capacity(values), index: OnceCell::new() }
     }
 
     fn push(&mut self, name: &'a str, value: V) {
-        let at = self.items.len();
-        self.items.push((value, usize::MAX));
-        match self.ends.entry(name) {
-            Entry::Occupied(mut e) => {
-                let (_, last) = e.get_mut();
-                self.items[*last].1 = at;
-                *last = at;
+        self.items.push((name, value));
+        // Added after a lookup (never, as the index is used): it is built again when needed.
+        self.index.take();
+    }
+
+    fn index(&self) -> &Index<'a> {
+        self.index.get_or_init(|| {
+            let mut ends: HashMap<&'a str, (usize, usize)> = HashMap::default();
+            let mut next = vec![usize::MAX; self.items.len()];
+            for (at, (name, _)) in self.items.iter().enumerate() {
+                match ends.entry(name) {
+                    Entry::Occupied(mut e) => {
+                        let (_, last) = e.get_mut();
+                        next[*last] = at;
+                        *last = at;
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert((at, at));
+                    }
+                }
             }
-            Entry::Vacant(e) => {
-                e.insert((at, at));
-            }
-        }
+            Index { ends, next }
+        })
     }
 
     /// The values of `name`, in the order they were added.
     pub fn get(&self, name: &str) -> impl Iterator<Item = V> + '_ {
-        let mut next = self.ends.get(name).map_or(usize::MAX, |&(first, _)| first);
+        let index = self.index();
+        let mut at = index.ends.get(name).map_or(usize::MAX, |&(first, _)| first);
         std::iter::from_fn(move || {
-            let (value, after) = *self.items.get(next)?;
-            next = after;
+            let (_, value) = *self.items.get(at)?;
+            at = index.next.get(at).copied().unwrap_or(usize::MAX);
             Some(value)
         })
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.ends.contains_key(name)
+        self.index().ends.contains_key(name)
+    }
+
+    /// Whether each of `names` has a value: one pass over the values when the names are few
+    /// and no index has been built, else by the index.
+    pub fn which_of(&self, names: &[&str]) -> Vec<bool> {
+        if names.len() > FEW || self.index.get().is_some() {
+            return names.iter().map(|n| self.contains(n)).collect();
+        }
+        let mut found = vec![false; names.len()];
+        for (name, _) in &self.items {
+            if let Some(i) = names.iter().position(|n| n == name) {
+                found[i] = true;
+            }
+        }
+        found
     }
 }
 
@@ -74,8 +108,8 @@ impl Uses<'_> {
         Uses {
             import_froms: Vec::new(),
             calls: Vec::with_capacity(32),
-            names: Grouped::with_capacity(64, 256),
-            attributes: Grouped::with_capacity(16, 32),
+            names: Grouped::with_capacity(256),
+            attributes: Grouped::with_capacity(32),
         }
     }
 }
@@ -130,14 +164,25 @@ mod tests {
 
     #[test]
     fn each_name_keeps_its_values_in_order() {
-        let mut g: Grouped<'_, u32> = Grouped::with_capacity(2, 2);
+        let mut g: Grouped<'_, u32> = Grouped::with_capacity(2);
         for (name, v) in [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("a", 5), ("b", 6)] {
             g.push(name, v);
         }
+        // Asked before the index is built, then after.
+        assert_eq!(g.which_of(&["d", "c", "a"]), [false, true, true]);
         assert_eq!(g.get("a").collect::<Vec<_>>(), [1, 3, 5]);
         assert_eq!(g.get("b").collect::<Vec<_>>(), [2, 6]);
         assert_eq!(g.get("c").collect::<Vec<_>>(), [4]);
         assert_eq!(g.get("d").count(), 0);
         assert!(g.contains("c") && !g.contains("d"));
+        assert_eq!(g.which_of(&["d", "c", "a"]), [false, true, true]);
+        // Many names at once, and a value added after the index was built.
+        let many: Vec<String> = (0..20).map(|i| format!("n{i}")).collect();
+        let mut wanted: Vec<&str> = many.iter().map(String::as_str).collect();
+        wanted.push("b");
+        let found = g.which_of(&wanted);
+        assert_eq!(found.iter().filter(|f| **f).count(), 1);
+        g.push("d", 7);
+        assert_eq!(g.get("d").collect::<Vec<_>>(), [7]);
     }
 }
