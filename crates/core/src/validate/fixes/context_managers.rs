@@ -23,7 +23,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     };
     let mut edits = vec![(name.range(), class.to_string())];
     let mut message = format!("replace `{}(...)` with `{class}(...)`", name.id);
-    let bound = file.imported.contains_key(class) || file.module_bindings.contains_key(class);
+    let bound = file.imported().contains_key(class) || file.module_bindings().contains_key(class);
     if !bound {
         let import = ImportLine::From { module: module.into(), name: class.into() };
         let (edit, added) = add_import(file, &import)?;

@@ -33,7 +33,7 @@ pub(super) fn fix_days_ago_import(ctx: &Context, stmt: &ast::StmtImportFrom) -> 
 /// `days_ago` used but never imported: the calls are rewritten and `pendulum` imported.
 pub(super) fn fix_undefined_days_ago(ctx: &Context) -> Option<Draft> {
     let mut edits = calls(ctx)?;
-    if !ctx.file().module_bindings.contains_key("pendulum") {
+    if !ctx.file().module_bindings().contains_key("pendulum") {
         let (edit, _) = add_import(ctx.file(), &ImportLine::Module("pendulum".into()))?;
         edits.push(edit);
     }
@@ -48,7 +48,7 @@ pub(super) fn fix_undefined_days_ago(ctx: &Context) -> Option<Draft> {
 /// (passed as a value, called with keywords), or rebound.
 fn calls(ctx: &Context) -> Option<Vec<Replacement>> {
     let file = ctx.file();
-    if file.module_bindings.get(NAME).copied().unwrap_or(0) > 1 {
+    if file.module_bindings().get(NAME).copied().unwrap_or(0) > 1 {
         return None;
     }
     let mut edits = Vec::new();
@@ -89,7 +89,7 @@ pub(super) fn fix_datetime_tz(ctx: &Context, finding: &RawFinding) -> Option<Dra
     let file = ctx.file();
     let call = file.call_at(finding.range)?;
     let mut edits = vec![(call.func.range(), "pendulum.datetime".to_string())];
-    if !file.module_bindings.contains_key("pendulum") {
+    if !file.module_bindings().contains_key("pendulum") {
         let (edit, _) = add_import(file, &ImportLine::Module("pendulum".into()))?;
         edits.push(edit);
     }

@@ -138,7 +138,7 @@ pub(super) fn fix_list_to_list(ctx: &Context, finding: &RawFinding) -> Option<Dr
     }
     let mut edits: Vec<Replacement> =
         vec![(stmt.range, statements.join(&format!("{}{indent}", file.newline)))];
-    if !file.module_bindings.contains_key("cross_downstream") {
+    if !file.module_bindings().contains_key("cross_downstream") {
         let home = home_of(ctx.target(), ctx.version, "cross_downstream", None)?;
         let line = ImportLine::From { module: home, name: "cross_downstream".into() };
         edits.push(add_import(file, &line)?.0);

@@ -2,6 +2,8 @@
 //! names are bound, and where a new import goes. Built once per file, only when a finding may
 //! have a fix.
 
+use std::cell::OnceCell;
+
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use rustc_hash::FxHashMap as HashMap;
@@ -13,27 +15,45 @@ pub(super) struct FileIndex<'a> {
     pub body: &'a [Stmt],
     /// The file's imports at any depth, calls, names and attributes (shared with DS217).
     pub uses: &'a Uses<'a>,
-    /// Names bound by module-level imports (also under module-level `if`/`try`), to the dotted
-    /// path they name: `BashOperator` → `airflow.operators.bash.BashOperator`.
-    pub imported: HashMap<&'a str, ImportedPath<'a>>,
-    /// How many statements bind each name at module level (imports, assignments, `def`,
-    /// `class`, `for`/`with` targets), outside functions and classes.
-    pub module_bindings: HashMap<&'a str, usize>,
+    /// See [`FileIndex::imported`]; each map is built when a fix first asks (most files' fixes
+    /// need one of the two).
+    imported: OnceCell<HashMap<&'a str, ImportedPath<'a>>>,
+    /// See [`FileIndex::module_bindings`].
+    module_bindings: OnceCell<HashMap<&'a str, usize>>,
     /// The file's line ending (`\r\n` when its first line ends so).
     pub newline: &'static str,
 }
 
 impl<'a> FileIndex<'a> {
     pub fn new(source: &'a str, body: &'a [Stmt], uses: &'a Uses<'a>) -> Self {
-        // Sized for a DAG file's imports and module names: growing rehashes.
-        let mut imported = HashMap::with_capacity_and_hasher(16, Default::default());
-        let mut module_bindings = HashMap::with_capacity_and_hasher(32, Default::default());
-        module_level(body, &mut |stmt| bindings(stmt, &mut imported, &mut module_bindings));
         let newline = match source.find('\n') {
             Some(i) if source[..i].ends_with('\r') => "\r\n",
             _ => "\n",
         };
+        let (imported, module_bindings) = (OnceCell::new(), OnceCell::new());
         FileIndex { source, body, uses, imported, module_bindings, newline }
+    }
+
+    /// Names bound by module-level imports (also under module-level `if`/`try`), to the dotted
+    /// path they name: `BashOperator` → `airflow.operators.bash.BashOperator`.
+    pub fn imported(&self) -> &HashMap<&'a str, ImportedPath<'a>> {
+        self.imported.get_or_init(|| {
+            // Sized for a DAG file's imports: growing rehashes.
+            let mut imported = HashMap::with_capacity_and_hasher(16, Default::default());
+            module_level(self.body, &mut |stmt| import_paths(stmt, &mut imported));
+            imported
+        })
+    }
+
+    /// How many statements bind each name at module level (imports, assignments, `def`,
+    /// `class`, `for`/`with` targets), outside functions and classes.
+    pub fn module_bindings(&self) -> &HashMap<&'a str, usize> {
+        self.module_bindings.get_or_init(|| {
+            // Sized for a DAG file's module names: growing rehashes.
+            let mut counts = HashMap::with_capacity_and_hasher(32, Default::default());
+            module_level(self.body, &mut |stmt| count_bindings(stmt, &mut counts));
+            counts
+        })
     }
 
     pub fn text(&self, range: TextRange) -> &'a str {
@@ -60,7 +80,7 @@ impl<'a> FileIndex<'a> {
     /// `from airflow.operators import bash` → `airflow.operators.bash.BashOperator`.
     pub fn qualified_callee(&self, func: &Expr) -> Option<String> {
         match func {
-            Expr::Name(n) => self.imported.get(n.id.as_str()).map(ImportedPath::qualified),
+            Expr::Name(n) => self.imported().get(n.id.as_str()).map(ImportedPath::qualified),
             Expr::Attribute(a) => {
                 Some(crate::catalog::qualified(&self.qualified_callee(&a.value)?, a.attr.as_str()))
             }
@@ -229,37 +249,42 @@ impl ImportedPath<'_> {
     }
 }
 
-fn bindings<'a>(
-    stmt: &'a Stmt,
-    imported: &mut HashMap<&'a str, ImportedPath<'a>>,
-    counts: &mut HashMap<&'a str, usize>,
-) {
-    let mut bind = |name: &'a str| {
-        let n = counts.entry(name).or_default();
-        *n = n.saturating_add(1);
-    };
+/// What one module-level statement imports: bound name → path.
+fn import_paths<'a>(stmt: &'a Stmt, imported: &mut HashMap<&'a str, ImportedPath<'a>>) {
     match stmt {
         Stmt::Import(s) => {
             for alias in &s.names {
                 let bound = bound_name(alias, false);
-                bind(bound);
                 // `import a.b` names the package `a`; `import a.b as c` names `a.b`.
                 let path = if alias.asname.is_some() { alias.name.as_str() } else { bound };
                 imported.insert(bound, ImportedPath { module: path, name: None });
             }
         }
-        Stmt::ImportFrom(s) => {
+        Stmt::ImportFrom(s) if s.level == 0 => {
             let module = s.module.as_ref().map_or("", |m| m.as_str());
             for alias in &s.names {
                 let name = alias.name.as_str();
-                if name == "*" {
-                    continue;
+                if name != "*" {
+                    imported
+                        .insert(bound_name(alias, true), ImportedPath { module, name: Some(name) });
                 }
-                let bound = bound_name(alias, true);
-                bind(bound);
-                if s.level == 0 {
-                    imported.insert(bound, ImportedPath { module, name: Some(name) });
-                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names one module-level statement binds, counted.
+fn count_bindings<'a>(stmt: &'a Stmt, counts: &mut HashMap<&'a str, usize>) {
+    let mut bind = |name: &'a str| {
+        let n = counts.entry(name).or_default();
+        *n = n.saturating_add(1);
+    };
+    match stmt {
+        Stmt::Import(s) => s.names.iter().for_each(|alias| bind(bound_name(alias, false))),
+        Stmt::ImportFrom(s) => {
+            for alias in s.names.iter().filter(|a| a.name.as_str() != "*") {
+                bind(bound_name(alias, true));
             }
         }
         Stmt::FunctionDef(d) => bind(d.name.as_str()),

@@ -443,7 +443,7 @@ fn sql_connection_arguments(ctx: &Context, alias: &ast::Alias) -> Vec<Replacemen
 /// once at module level (another meaning could be renamed with it).
 pub(super) fn rename_uses(ctx: &Context, old: &str, new: &str) -> Option<Vec<Replacement>> {
     let file = ctx.file();
-    if file.module_bindings.get(old).copied().unwrap_or(0) > 1 {
+    if file.module_bindings().get(old).copied().unwrap_or(0) > 1 {
         return None;
     }
     Some(file.uses.names.get(old).map(|n| (n.range(), new.to_string())).collect())

@@ -19,7 +19,7 @@ use crate::validate::model::RawFinding;
 pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let file = ctx.file();
     let name = file.text(finding.range);
-    if file.module_bindings.get(name) != Some(&1) {
+    if file.module_bindings().get(name) != Some(&1) {
         return None;
     }
     let use_index = file.body.iter().position(|s| s.range().contains(finding.range.start()))?;

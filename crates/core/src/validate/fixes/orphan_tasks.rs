@@ -72,5 +72,5 @@ fn the_dag_variable<'a>(ctx: &Context<'a>) -> Option<(&'a str, TextSize)> {
         }
     }
     let (var, at) = found?;
-    (file.module_bindings.get(var) == Some(&1)).then_some((var, at))
+    (file.module_bindings().get(var) == Some(&1)).then_some((var, at))
 }

@@ -16,7 +16,7 @@ pub(super) fn fix(ctx: &Context, finding: &RawFinding) -> Option<Draft> {
     let p = &def.parameters;
     let needs_arguments =
         p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs).any(|a| a.default.is_none());
-    if needs_arguments || file.module_bindings.get(name) != Some(&1) {
+    if needs_arguments || file.module_bindings().get(name) != Some(&1) {
         return None;
     }
     let source = file.source;

@@ -105,7 +105,7 @@ fn misspelt_class(ctx: &Context, name: &str) -> Option<Draft> {
     let [(home, real)] = &found[..] else { return None };
     let mut edits = rename_uses(ctx, name, real)?;
     let mut message = format!("replace `{name}` with `{real}`");
-    if !file.imported.contains_key(real.as_str()) {
+    if !file.imported().contains_key(real.as_str()) {
         let import = ImportLine::From { module: home.clone(), name: real.clone() };
         let (edit, added) = add_import(file, &import)?;
         edits.push(edit);
