@@ -93,8 +93,9 @@ impl<'a, V: Copy> Grouped<'a, V> {
         }
         let mut found = vec![false; names.len()];
         for (name, _) in &self.items {
-            if let Some(i) = names.iter().position(|n| n == name) {
-                found[i] = true;
+            // Every place: a name can be asked for twice (imported by two statements).
+            for (found, _) in found.iter_mut().zip(names).filter(|(_, n)| *n == name) {
+                *found = true;
             }
         }
         found
@@ -168,8 +169,8 @@ mod tests {
         for (name, v) in [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("a", 5), ("b", 6)] {
             g.push(name, v);
         }
-        // Asked before the index is built, then after.
-        assert_eq!(g.which_of(&["d", "c", "a"]), [false, true, true]);
+        // Asked before the index is built (a name twice), then after.
+        assert_eq!(g.which_of(&["d", "c", "a", "c"]), [false, true, true, true]);
         assert_eq!(g.get("a").collect::<Vec<_>>(), [1, 3, 5]);
         assert_eq!(g.get("b").collect::<Vec<_>>(), [2, 6]);
         assert_eq!(g.get("c").collect::<Vec<_>>(), [4]);
