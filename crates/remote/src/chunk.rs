@@ -84,36 +84,92 @@ impl Reader {
     /// Whether `data` is shaped like the last chunk read; then its text, decoded, is appended
     /// to `text`.
     fn same_shape(&self, data: &[u8], text: &mut String) -> bool {
-        if self.before.is_empty() {
-            return false;
-        }
-        let Some(rest) = data.strip_prefix(self.before.as_bytes()) else { return false };
-        // The text runs to its first unescaped quote; JSON allows no control character in it.
-        let (mut i, mut escaped) = (0, false);
-        let end = loop {
-            match rest.get(i) {
-                Some(b'"') => break i,
-                Some(b'\\') => (i, escaped) = (i + 2, true),
-                Some(0..=0x1f) | None => return false,
-                Some(_) => i += 1,
-            }
-        };
-        if rest[end..] != *self.after.as_bytes() {
-            return false;
-        }
-        // The ends are the last chunk's, checked as UTF-8 then: only the text is new. (Checking
-        // a token's few bytes costs less than appending them as characters one by one.)
-        let Ok(raw) = std::str::from_utf8(&rest[..end]) else { return false };
-        if !escaped {
-            text.push_str(raw);
-            return true;
-        }
-        // `\u` escapes (surrogate pairs and all) are serde_json's to decode.
-        unescape_into(raw, text)
-            || serde_json::from_str::<String>(&format!("\"{raw}\""))
-                .map(|decoded| text.push_str(&decoded))
-                .is_ok()
+        self.measure(data).is_some_and(|(len, at)| len == data.len() && append_text(data, at, text))
     }
+
+    /// The length of the chunk `bytes` starts with, and where its text is, when that chunk is
+    /// shaped like the last one read: the same bytes before and after its text, and a text with
+    /// no control byte in it (JSON allows none), so no line end either. Nothing past the chunk
+    /// is looked at: an event's reader learns from it where the event should end.
+    pub fn measure(&self, bytes: &[u8]) -> Option<(usize, TextAt)> {
+        if self.before.is_empty() {
+            return None;
+        }
+        let start = self.before.len();
+        if bytes.get(..start)? != self.before.as_bytes() {
+            return None;
+        }
+        // The text runs to its first unescaped quote.
+        let rest = &bytes[start..];
+        let (mut i, mut escaped, mut ascii) = (0, false, true);
+        loop {
+            match *rest.get(i)? {
+                b'"' => break,
+                b'\\' if *rest.get(i + 1)? >= 0x20 => (i, escaped) = (i + 2, true),
+                0..=0x1f | b'\\' => return None,
+                b => (i, ascii) = (i + 1, ascii & b.is_ascii()),
+            }
+        }
+        let end = start + i;
+        let at = TextAt { start, end, escaped, ascii };
+        bytes[end..].starts_with(self.after.as_bytes()).then_some((end + self.after.len(), at))
+    }
+}
+
+/// Where the text of a chunk shaped like the last one read is ([`Reader::measure`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TextAt {
+    start: usize,
+    end: usize,
+    escaped: bool,
+    ascii: bool,
+}
+
+/// Appends the text of `chunk`, found `at` by [`Reader::measure`], decoded; `false` (and `text`
+/// as it was) when that text is not well-formed (not UTF-8, an escape JSON does not have).
+pub(crate) fn append_text(chunk: &[u8], at: TextAt, text: &mut String) -> bool {
+    let raw = &chunk[at.start..at.end];
+    if at.ascii && !at.escaped {
+        text.extend(raw.iter().map(|&b| ascii_char(b)));
+        return true;
+    }
+    if at.ascii && push_ascii(raw, text) {
+        return true;
+    }
+    // The ends are the last chunk's, checked as UTF-8 then: only the text is new.
+    let Ok(raw) = std::str::from_utf8(raw) else { return false };
+    if !at.escaped {
+        text.push_str(raw);
+        return true;
+    }
+    // `\u` escapes (surrogate pairs and all) are serde_json's to decode.
+    unescape_into(raw, text)
+        || serde_json::from_str::<String>(&format!("\"{raw}\""))
+            .map(|decoded| text.push_str(&decoded))
+            .is_ok()
+}
+
+/// An ASCII byte as a character, which the compiler then knows to be one byte long: a token's
+/// few bytes cost less so, appended one by one, than checked as UTF-8 and copied.
+fn ascii_char(b: u8) -> char {
+    char::from(b & 0x7f)
+}
+
+/// Appends ASCII text, its escapes decoded; `false` (and `text` as it was) for a `\u` escape,
+/// or one JSON does not have.
+fn push_ascii(raw: &[u8], text: &mut String) -> bool {
+    let len = text.len();
+    text.reserve(raw.len());
+    let mut bytes = raw.iter();
+    while let Some(&b) = bytes.next() {
+        let b = if b == b'\\' { bytes.next().and_then(|&letter| escaped(letter)) } else { Some(b) };
+        let Some(b) = b else {
+            text.truncate(len);
+            return false;
+        };
+        text.push(ascii_char(b));
+    }
+    true
 }
 
 impl Chunk {
@@ -471,23 +527,26 @@ fn unescape_into(raw: &str, out: &mut String) -> bool {
     done.is_some()
 }
 
+/// The character a backslash and `letter` stand for (ASCII); `None` for `\u` and what JSON
+/// does not have.
+fn escaped(letter: u8) -> Option<u8> {
+    Some(match letter {
+        b'"' | b'\\' | b'/' => letter,
+        b'b' => 0x8,
+        b'f' => 0xc,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
+}
+
 fn push_unescaped(raw: &str, out: &mut String) -> Option<()> {
     out.reserve(raw.len());
     let mut rest = raw;
     while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
         out.push_str(&rest[..i]);
-        let escaped = match rest.as_bytes().get(i + 1)? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            _ => return None,
-        };
-        out.push(escaped);
+        out.push(char::from(escaped(*rest.as_bytes().get(i + 1)?)?));
         rest = &rest[i + 2..];
     }
     out.push_str(rest);
@@ -528,6 +587,25 @@ mod tests {
         assert_eq!(read(&mut reader, &chunk("é".as_bytes())), Some(text_chunk("é".into())));
         assert_eq!(read(&mut reader, &chunk("✓".as_bytes())), Some(text_chunk("✓".into())));
         assert_eq!(read(&mut reader, b"{\"x\xff\":1,\"choices\":[]}"), None);
+    }
+
+    #[test]
+    fn ascii_text_is_decoded_byte_by_byte_as_it_is_as_a_string() {
+        let texts = [
+            "",
+            "plain",
+            r#"\"q\" \\ \/ \b\f\n\r\t"#,
+            r#"\u00e9"#,
+            r#"a\qb"#,
+            r#"end\"#,
+            r#"\\u0041"#,
+        ];
+        for raw in texts {
+            let (mut by_bytes, mut by_string) = (String::from("x"), String::from("x"));
+            let decoded = push_ascii(raw.as_bytes(), &mut by_bytes);
+            assert_eq!(decoded, unescape_into(raw, &mut by_string), "{raw}");
+            assert_eq!(by_bytes, by_string, "{raw}");
+        }
     }
 
     /// Chunks as vLLM, llama-server, SGLang and OpenAI send them, and odd ones.
@@ -630,6 +708,12 @@ mod tests {
         let mut by_shape = 0;
         for data in &stream {
             by_shape += usize::from(reader.same_shape(data.as_bytes(), &mut String::new()));
+            // What follows a chunk does not change where it ends (an event's line end, or the
+            // start of a next event, is not taken in).
+            let followed = [data.as_bytes(), b"\n\ndata: {}\n\n"].concat();
+            let length = reader.measure(&followed).map(|(length, _)| length);
+            assert_eq!(length, reader.measure(data.as_bytes()).map(|(length, _)| length));
+            assert!(length.is_none_or(|length| length == data.len()), "{data}");
             let expected = serde_json::from_str::<Chunk>(data).ok();
             assert_eq!(read(&mut reader, data.as_bytes()), expected, "{data}");
         }

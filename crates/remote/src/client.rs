@@ -359,8 +359,7 @@ impl Client {
             if cancel.load(Ordering::Relaxed) {
                 return Err(CallError::Cancelled);
             }
-            let data = events.next_data().map_err(read_error)?;
-            match reader.event(data)? {
+            match reader.next_event(&mut events).map_err(read_error)?? {
                 Step::Text(new) => on_text(&reader.answer.text[new..]),
                 Step::More => {}
                 Step::Done => {
@@ -403,6 +402,27 @@ impl AnswerReader {
         AnswerReader { chunks: crate::chunk::Reader::default(), answer: Answer::default(), started }
     }
 
+    /// Reads the next event of `events` (an error of theirs is the outer one): the usual piece
+    /// of text, shaped like the last chunk, where it lies in the buffer; any other event as
+    /// [`event`](Self::event) reads it.
+    pub fn next_event<R: BufRead>(
+        &mut self,
+        events: &mut Events<R>,
+    ) -> io::Result<Result<Step, CallError>> {
+        let chunks = &self.chunks;
+        let Some((data, at)) = events.next_known(|bytes| chunks.measure(bytes))? else {
+            let data = events.next_data()?;
+            return Ok(self.event(data));
+        };
+        let before = self.answer.text.len();
+        if !crate::chunk::append_text(data, at, &mut self.answer.text) {
+            // Not well-formed text: read as any other chunk (serde_json says what is wrong).
+            return Ok(self.event(Some(data)));
+        }
+        Ok(self.appended(before))
+    }
+
+    /// Reads an event's data (`None`: the stream's end).
     pub fn event(&mut self, data: Option<&[u8]>) -> Result<Step, CallError> {
         let answer = &mut self.answer;
         let data = match data {
@@ -438,6 +458,12 @@ impl AnswerReader {
                 answer.completion_tokens = usage.completion_tokens;
             }
         }
+        self.appended(before)
+    }
+
+    /// What the answer's text from `before` on (appended by an event) makes of the event.
+    fn appended(&mut self, before: usize) -> Result<Step, CallError> {
+        let answer = &mut self.answer;
         if answer.text.len() > MAX_ANSWER {
             let message = format!("the answer is longer than {} MiB", MAX_ANSWER >> 20);
             return Err(CallError::Server(message));
@@ -588,6 +614,167 @@ mod tests {
         assert_eq!(body["top_k"], 40);
         assert!(body["min_p"].as_f64().unwrap() > 0.04);
         assert!(body["repetition_penalty"].as_f64().unwrap() > 1.09);
+    }
+
+    /// What reading `events` to their end made of each event (each `Step`, or the error, or
+    /// what the reader said), and the answer read: `next_event` (`known`), or `next_data` and
+    /// `event` as before it. A `WouldBlock` is tried again.
+    fn read_answer<R: BufRead>(mut events: Events<R>, known: bool) -> (Vec<String>, Answer) {
+        let mut reader = AnswerReader::new(Instant::now());
+        let mut steps = Vec::new();
+        loop {
+            let step = if known {
+                reader.next_event(&mut events)
+            } else {
+                events.next_data().map(|data| reader.event(data))
+            };
+            let step = match step {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => Err(format!("read: {e}")),
+                Ok(step) => step.map_err(|e| format!("{e:?}")),
+            };
+            steps.push(match &step {
+                Ok(Step::Text(from)) => format!("text from {from}"),
+                Ok(Step::More) => "more".into(),
+                Ok(Step::Done) => "done".into(),
+                Ok(Step::Ended) => "ended".into(),
+                Err(e) => e.clone(),
+            });
+            if !matches!(step, Ok(Step::Text(_) | Step::More)) {
+                break;
+            }
+        }
+        let mut answer = reader.finish();
+        (answer.first_token_ms, answer.latency_ms) = (None, 0.0);
+        (steps, answer)
+    }
+
+    #[test]
+    fn events_read_where_they_lie_are_read_as_before() {
+        let chunk = |content: &str, finish: &str| {
+            format!(
+                r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"content":{content}}},"logprobs":null,"finish_reason":{finish}}}]}}"#
+            )
+            .into_bytes()
+        };
+        let text = |content: &str| chunk(&format!("\"{content}\""), "null");
+        // A text of any bytes.
+        let raw_text = |content: &[u8]| {
+            let chunk = text("@");
+            let at = chunk.iter().position(|&b| b == b'@').unwrap();
+            [&chunk[..at], content, &chunk[at + 1..]].concat()
+        };
+        let event = |data: &[u8]| [b"data: ", data, b"\n\n"].concat();
+        let role = br#"{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}"#;
+        let usage = br#"{"id":"chatcmpl-7","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":9}}"#;
+        let usual: Vec<Vec<u8>> = [
+            event(role),
+            event(&text("from")),
+            event(&text(" airflow")),
+            event(&text(r#"\"x\"\n    "#)),
+            event(&text(r#"caf\u00e9 \ud83d\ude00"#)),
+            event(&text("grüße ✓")),
+            event(&text("")),
+            event(&text(r#"a\/b\\"#)),
+            event(&text("same")),
+            event(&text("same")),
+            event(&chunk(r#""end""#, r#""stop""#)),
+            event(usage),
+            event(b"[DONE]"),
+        ]
+        .into();
+        let bad = |piece: Vec<u8>| {
+            let mut events = usual.clone();
+            events.insert(3, piece);
+            events
+        };
+        let mut streams = vec![
+            usual.clone(),
+            // Other line ends, events of several lines, comments, other fields.
+            usual
+                .iter()
+                .enumerate()
+                .map(|(i, e)| match i % 5 {
+                    0 => e.strip_suffix(b"\n\n").map(|d| [d, b"\r\n\r\n"].concat()).unwrap(),
+                    1 => [b": ping\n\nevent: message\nid: 1\n", &e[..]].concat(),
+                    2 => match e.iter().position(|&b| b == b',') {
+                        Some(at) => [&e[..=at], b"\ndata:", &e[at + 1..]].concat(),
+                        None => e.clone(),
+                    },
+                    3 => e.strip_prefix(b"data: ").map(|d| [b"data:", d].concat()).unwrap(),
+                    _ => e.clone(),
+                })
+                .collect(),
+            // Cut short: after the answer, and before it ended.
+            usual[..usual.len() - 1].to_vec(),
+            usual[..5].to_vec(),
+            // Text that is not UTF-8, a bad escape, a raw line end, an error mid-stream.
+            bad(event(&raw_text(b"caf\xc3"))),
+            bad(event(&raw_text(b"\xff"))),
+            bad(event(&text(r#"a\qb"#))),
+            bad(event(&text("tab\there"))),
+            bad(event(&raw_text(b"a\\\nb"))),
+            bad(event(br#"{"error":{"message":"out of memory"}}"#)),
+            // A text chunk with more to it.
+            bad(event(
+                &chunk(r#""x""#, "null")
+                    .strip_suffix(b"}")
+                    .map(|c| [c, b",\"usage\":null}"].concat())
+                    .unwrap(),
+            )),
+        ];
+        streams.push(usual.iter().flat_map(|e| [e.clone(), b"\n".to_vec()]).collect());
+        for (n, stream) in streams.iter().enumerate() {
+            let wire = stream.concat();
+            let before = read_answer(Events::new(&wire[..]), false);
+            let last = before.0.last().map_or("", String::as_str);
+            let expected = match n {
+                2 => "ended",
+                3..=9 => "Server(",
+                _ => "done",
+            };
+            assert!(last.starts_with(expected), "stream {n}: {last}");
+            assert_eq!(read_answer(Events::new(&wire[..]), true), before, "stream {n}");
+            for capacity in [1, 2, 7, 64, 200, 333, 4096] {
+                let reader = || std::io::BufReader::with_capacity(capacity, &wire[..]);
+                assert_eq!(read_answer(Events::new(reader()), true), before, "{n}: {capacity}");
+                let stuttering = crate::sse::tests::Stuttering { text: &wire, ready: false };
+                let reader = std::io::BufReader::with_capacity(capacity, stuttering);
+                assert_eq!(read_answer(Events::new(reader), true), before, "{n}: {capacity}");
+            }
+            // Chunked transfer encoding: a chunk per event, or cut anywhere.
+            for cut in [0, 1, 5, 100] {
+                let pieces: Vec<&[u8]> = match cut {
+                    0 => stream.iter().map(Vec::as_slice).collect(),
+                    _ => wire.chunks(cut).collect(),
+                };
+                let mut chunked: Vec<u8> = pieces
+                    .iter()
+                    .flat_map(|p| {
+                        [format!("{:x}\r\n", p.len()).into_bytes(), p.to_vec(), b"\r\n".to_vec()]
+                    })
+                    .flatten()
+                    .collect();
+                chunked.extend_from_slice(b"0\r\n\r\n");
+                for packet in [1, 13, chunked.len()] {
+                    let framed = || {
+                        let packets = chunked.chunks(packet).map(<[u8]>::to_vec).collect();
+                        let buffer = vec![0; 4096].into_boxed_slice();
+                        let chunked = crate::http::Framing::Chunked(crate::http::Chunk::Size);
+                        let packets = crate::gapped::tests::Packets(packets);
+                        Events::new(crate::http::Framed::new(packets, buffer, 0, 0, chunked))
+                    };
+                    let label = format!("{n}: chunks of {cut}, packets of {packet}");
+                    assert_eq!(read_answer(framed(), true), before, "{label}");
+                    assert_eq!(read_answer(framed(), false), before, "{label}");
+                }
+            }
+        }
+        // What the usual stream reads to.
+        let (steps, answer) = read_answer(Events::new(&usual.concat()[..]), true);
+        assert_eq!(answer.text, "from airflow\"x\"\n    café 😀grüße ✓a/b\\samesameend");
+        assert_eq!((answer.finish.as_deref(), answer.completion_tokens), (Some("stop"), Some(9)));
+        assert_eq!(steps.last().map(String::as_str), Some("done"));
     }
 
     #[test]

@@ -407,8 +407,12 @@ impl<R> Framed<R> {
 }
 
 impl<R: Read> BufRead for Framed<R> {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let available = self.available()?;
+        let available = match self.at_hand() {
+            Some(available) => available,
+            None => self.available()?,
+        };
         Ok(&self.buffer[available])
     }
 
@@ -460,7 +464,19 @@ impl<R: Read> Framed<R> {
         }
     }
 
+    /// Where the body's next bytes lie when they are data in the buffer already: nearly every
+    /// time (a call per event), and found without the rest of [`available`](Self::available),
+    /// which is kept out of line so that this is all a caller has inlined.
+    fn at_hand(&self) -> Option<std::ops::Range<usize>> {
+        let (Framing::Length(left) | Framing::Chunked(Chunk::Data(left))) = self.framing else {
+            return None;
+        };
+        let n = left.min((self.end - self.start) as u64) as usize;
+        (n > 0).then_some(self.start..self.start + n)
+    }
+
     /// Where the body's next bytes lie in the buffer; empty at its end.
+    #[inline(never)]
     fn available(&mut self) -> io::Result<std::ops::Range<usize>> {
         loop {
             let available = (self.end - self.start) as u64;

@@ -510,13 +510,13 @@ impl Loop {
         keep_alive: bool,
     ) -> Next {
         loop {
-            let data = match events.next_data() {
-                Ok(data) => data,
+            let step = match reader.next_event(&mut events) {
+                Ok(step) => step,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Next::End(Err(io_error(e))),
             };
-            match reader.event(data) {
+            match step {
                 Ok(Step::Text(from)) => {
                     if ex.stream_text {
                         let text = reader.answer.text[from..].to_string();

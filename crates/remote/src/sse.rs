@@ -41,6 +41,41 @@ impl<R: BufRead> Events<R> {
         self.reader
     }
 
+    /// The next event's data when it is the usual event, a `data:` line ended by `\n\n`, whose
+    /// value `measure` knows the length of: `measure` gets the reader's buffer from the value on
+    /// and says how long the value is, for one with no line end (`\n`, `\r`) in it. No search
+    /// for the line end then: it is only checked where `measure` says. `None` for any other
+    /// event, which [`next_data`](Self::next_data) then reads line by line, as it reads an event
+    /// not in the buffer whole (the buffer is not filled twice for one event: a non-blocking
+    /// reader's second read could say `WouldBlock` where the first said the stream ended). What
+    /// `measure` returns besides the length comes with the data.
+    pub fn next_known<T>(
+        &mut self,
+        measure: impl FnOnce(&[u8]) -> Option<(usize, T)>,
+    ) -> io::Result<Option<(&[u8], T)>> {
+        self.reader.consume(std::mem::take(&mut self.in_place));
+        if self.partial {
+            return Ok(None);
+        }
+        let buffer = self.reader.fill_buf()?;
+        let value = buffer.strip_prefix(b"data:").map(|v| v.strip_prefix(b" ").unwrap_or(v));
+        let known = value.and_then(|value| {
+            let (length, known) = measure(value)?;
+            let ended = value.get(length..)?.starts_with(b"\n\n");
+            ended.then(|| (&value[..length], buffer.len() - value.len() + length + 2, known))
+        });
+        let Some((data, event_length, known)) = known else {
+            // (The fields, not a method: the buffer stays borrowed for the data returned.)
+            self.data.clear();
+            self.line.clear();
+            self.has_data = false;
+            self.partial = true;
+            return Ok(None);
+        };
+        self.in_place = event_length;
+        Ok(Some((data, known)))
+    }
+
     /// The next event's data (several `data:` lines joined with `\n`); `None` at the end of the
     /// stream. Comments (`: keep-alive`), `event:`, `id:` and `retry:` lines are skipped.
     /// Bytes, not checked as UTF-8: a server sends an event per token, and its reader checks
@@ -126,7 +161,7 @@ fn single_line_event(buffer: &[u8]) -> Option<std::ops::Range<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn all(text: &str) -> Vec<String> {
@@ -163,9 +198,9 @@ mod tests {
     }
 
     /// A non-blocking reader: every other read has nothing yet.
-    struct Stuttering<'a> {
-        text: &'a [u8],
-        ready: bool,
+    pub(crate) struct Stuttering<'a> {
+        pub text: &'a [u8],
+        pub ready: bool,
     }
 
     impl std::io::Read for Stuttering<'_> {
@@ -197,6 +232,64 @@ mod tests {
             }
             assert_eq!(out, ["{\"a\":1}", "two\nlines", "[DONE]"], "buffer of {capacity}");
         }
+    }
+
+    /// The events of `events`, each read where it lies when `measure` knows it (marked `+`),
+    /// else by `next_data`; a `WouldBlock` is tried again.
+    fn known_or_not<R: BufRead>(
+        mut events: Events<R>,
+        measure: impl Fn(&[u8]) -> Option<(usize, ())>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        loop {
+            let read = match events.next_known(&measure) {
+                Ok(Some((d, ()))) => Ok(Some(format!("+{}", String::from_utf8_lossy(d)))),
+                Ok(None) => {
+                    events.next_data().map(|d| d.map(|d| String::from_utf8_lossy(d).into()))
+                }
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(Some(d)) => out.push(d),
+                Ok(None) => return out,
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+            }
+        }
+    }
+
+    #[test]
+    fn events_known_by_their_length_are_read_as_any_other() {
+        let text = "data: {\"a\":1}\n\ndata: {\"b\":\"é\"}\n\n: ping\n\ndata:x\n\ndata: two\ndata: lines\n\ndata: cr\r\n\r\ndata:  sp\n\ndata: {\"a\":1}\n\ndata: {\"a\":2}\n\ndata: [DONE]\n\n";
+        // Up to the first control byte (a line end included), as a chunk's shape would say.
+        let up_to_control = |v: &[u8]| Some((v.iter().position(|&b| b < 0x20)?, ()));
+        // Short of the line end: what follows is not the event's end, which is then searched.
+        let short = |v: &[u8]| Some((v.iter().position(|&b| b < 0x20)?.checked_sub(1)?, ()));
+        // Only the first event is known.
+        let first = |v: &[u8]| v.starts_with(b"{\"a\":1}").then_some((7, ()));
+        let plain = |out: Vec<String>| -> Vec<String> {
+            out.into_iter().map(|d| d.strip_prefix('+').map(str::to_string).unwrap_or(d)).collect()
+        };
+        let expected = all(text);
+        for capacity in 1..text.len() + 2 {
+            let events =
+                || Events::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
+            assert_eq!(plain(known_or_not(events(), up_to_control)), expected, "{capacity}");
+            assert_eq!(known_or_not(events(), short), expected, "{capacity}");
+            assert_eq!(plain(known_or_not(events(), first)), expected, "{capacity}");
+            let stuttering = Stuttering { text: text.as_bytes(), ready: false };
+            let events = Events::new(std::io::BufReader::with_capacity(capacity, stuttering));
+            assert_eq!(plain(known_or_not(events, up_to_control)), expected, "{capacity}");
+        }
+        // Read where they lie: the single-line events ended by `\n\n` (with the whole text in the
+        // buffer), not the others, nor `x`, read by lines with the comment before it.
+        let known = known_or_not(Events::new(text.as_bytes()), up_to_control);
+        let taken: Vec<_> = known.iter().filter_map(|d| d.strip_prefix('+')).collect();
+        assert_eq!(
+            taken,
+            ["{\"a\":1}", "{\"b\":\"é\"}", " sp", "{\"a\":1}", "{\"a\":2}", "[DONE]"]
+        );
+        let first_only = known_or_not(Events::new(text.as_bytes()), first);
+        assert_eq!(first_only.iter().filter(|d| d.starts_with('+')).count(), 2);
     }
 
     #[test]
