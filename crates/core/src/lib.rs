@@ -33,6 +33,7 @@ pub mod wire;
 pub use airflow_version::AirflowVersion;
 pub use finding::{Finding, Severity};
 pub use hint::Hint;
+pub use parse::parse_only;
 pub use report::{DagSummary, Edge, Report};
 pub use validate::{ValidateOptions, forget_memos, validate, validate_named};
 

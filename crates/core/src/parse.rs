@@ -20,6 +20,13 @@ pub(crate) fn parse_module(source: &str) -> Tree {
     Tree(Some(parse_unchecked(source, ParseOptions::from(Mode::Module))))
 }
 
+/// Parses `source` and lets the tree go, as `validate` does around its own work: the floor
+/// validation is measured against (`dagsmith bench validate --parse-only`), in the same binary
+/// and allocator. Returns how many syntax errors the parser found.
+pub fn parse_only(source: &str) -> usize {
+    parse_module(source).errors().len()
+}
+
 impl std::ops::Deref for Tree {
     type Target = Parsed<Mod>;
 

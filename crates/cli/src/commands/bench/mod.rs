@@ -51,6 +51,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub warm: bool,
 
+    /// Time ruff's parser alone (the tree built and freed, as validate() does) instead of
+    /// validate(): the floor validation is measured against, in the same binary and allocator.
+    #[arg(long, conflicts_with = "warm")]
+    pub parse_only: bool,
+
     /// Target Airflow version for .py files and rows that name none [default: 3.1].
     #[arg(long, short = 'a', value_name = "VERSION")]
     pub airflow_version: Option<AirflowVersion>,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dagsmith_core::{AirflowVersion, ValidateOptions, forget_memos, validate};
+use dagsmith_core::{AirflowVersion, ValidateOptions, forget_memos, parse_only, validate};
 use serde_json::json;
 
 use crate::commands::bench::BenchArgs;
@@ -25,6 +25,7 @@ Examples:
   dagsmith bench validate                          the shared corpus (../shared/corpus)
   dagsmith bench validate dags/ --repeat 10
   dagsmith bench validate corpus/ --threads 4 --json
+  dagsmith bench validate corpus/ --parse-only     the parser's floor, to divide by
 
 Reports files/s, MB/s (10^6 bytes of source), mean, p50 and p99 time per file, the slowest
 files (each file's fastest pass, so that a busy machine does not pick them), and the findings of
@@ -88,7 +89,10 @@ pub fn run(args: BenchArgs) -> u8 {
     let result = thread::scope(|scope| {
         thread::Builder::new()
             .stack_size(WORKER_STACK)
-            .spawn_scoped(scope, || measure(&jobs, repeat, warmup, threads, args.warm))
+            .spawn_scoped(scope, || {
+                let timed = if args.parse_only { parse_timed } else { validate_timed };
+                measure(&jobs, repeat, warmup, threads, args.warm, timed)
+            })
             .map_err(|e| format!("cannot start the benchmark thread: {e}"))
             .and_then(|h| h.join().map_err(|_| "the benchmark thread crashed".to_string())?)
     });
@@ -129,6 +133,17 @@ struct BenchResult {
     loads: usize,
 }
 
+/// One input timed: (time, findings or syntax errors, loads or parses cleanly).
+type Timed = fn(&Job) -> (Duration, usize, bool);
+
+fn parse_timed(job: &Job) -> (Duration, usize, bool) {
+    let start = Instant::now();
+    let errors = parse_only(black_box(&job.source));
+    let elapsed = start.elapsed();
+    let errors = black_box(errors);
+    (elapsed, errors, errors == 0)
+}
+
 fn validate_timed(job: &Job) -> (Duration, usize, bool) {
     let options = ValidateOptions { airflow_version: job.version };
     let start = Instant::now();
@@ -144,11 +159,12 @@ fn measure(
     warmup: usize,
     threads: usize,
     warm: bool,
+    timed: Timed,
 ) -> Result<BenchResult, String> {
     let bytes = jobs.iter().map(|j| j.source.len()).sum();
     for _ in 0..warmup {
         for job in jobs {
-            black_box(validate_timed(job));
+            black_box(timed(job));
         }
     }
     let mut per_file = Vec::with_capacity(jobs.len() * repeats);
@@ -166,7 +182,7 @@ fn measure(
         }
         let start = Instant::now();
         let results: Vec<(Duration, usize, bool)> = if threads == 1 {
-            jobs.iter().map(validate_timed).collect()
+            jobs.iter().map(timed).collect()
         } else {
             let chunk = jobs.len().div_ceil(threads);
             thread::scope(|scope| {
@@ -174,9 +190,7 @@ fn measure(
                 for part in jobs.chunks(chunk) {
                     let handle = thread::Builder::new()
                         .stack_size(WORKER_STACK)
-                        .spawn_scoped(scope, move || {
-                            part.iter().map(validate_timed).collect::<Vec<_>>()
-                        })
+                        .spawn_scoped(scope, move || part.iter().map(timed).collect::<Vec<_>>())
                         .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
                     handles.push(handle);
                 }
@@ -258,6 +272,7 @@ impl BenchResult {
             "repeats": self.repeats,
             "warmup": args.warmup,
             "warm": args.warm,
+            "parse_only": args.parse_only,
             "threads": self.threads,
             "total_seconds": self.wall.as_secs_f64(),
             "files_per_second": self.files_per_s(),
@@ -298,7 +313,13 @@ impl BenchResult {
             args.warmup,
             self.threads,
             if self.threads == 1 { "" } else { "s" },
-            if args.warm { "searches kept between passes" } else { "each pass cold" },
+            if args.parse_only {
+                "ruff's parser alone (tree built and freed)"
+            } else if args.warm {
+                "searches kept between passes"
+            } else {
+                "each pass cold"
+            },
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "  files/s      {:>12.1}", self.files_per_s());
@@ -311,18 +332,26 @@ impl BenchResult {
             "  max          {:>12}",
             us(self.per_file.last().copied().unwrap_or_default())
         );
-        let _ =
-            writeln!(out, "  total        {:>12.3} s  (validate() only)", self.wall.as_secs_f64());
+        let timed = if args.parse_only { "parse only" } else { "validate() only" };
+        let _ = writeln!(out, "  total        {:>12.3} s  ({timed})", self.wall.as_secs_f64());
         let _ = writeln!(out, "  slowest files (fastest of their {} timed passes):", self.repeats);
         for (d, file, row) in &self.slowest {
             let row = row.map(|r| format!(":{r}")).unwrap_or_default();
             let _ = writeln!(out, "  {:>25}  {file}{row}", us(*d));
         }
-        let _ = writeln!(
-            out,
-            "  findings     {:>12}  per pass; {} of {} predicted to load",
-            self.findings, self.loads, self.files
-        );
+        let _ = if args.parse_only {
+            writeln!(
+                out,
+                "  syntax errors {:>11}  per pass; {} of {} without any",
+                self.findings, self.loads, self.files
+            )
+        } else {
+            writeln!(
+                out,
+                "  findings     {:>12}  per pass; {} of {} predicted to load",
+                self.findings, self.loads, self.files
+            )
+        };
         out
     }
 }
@@ -373,12 +402,15 @@ mod tests {
                 path: None,
             })
             .collect();
-        for warm in [false, true] {
-            let r = measure(&jobs, 2, 0, 2, warm).unwrap();
+        for (warm, timed) in
+            [(false, validate_timed as Timed), (true, validate_timed), (false, parse_timed)]
+        {
+            let r = measure(&jobs, 2, 0, 2, warm, timed).unwrap();
             assert_eq!(r.per_file.len(), 6);
             assert_eq!(r.slowest.len(), 3);
             assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
             assert_eq!(r.loads, 0);
+            // A finding, or a syntax error, for each file's unclosed bracket.
             assert!(r.findings >= 3);
         }
     }
