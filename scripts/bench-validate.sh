@@ -33,7 +33,6 @@ EXAMPLES_REPEAT="${EXAMPLES_REPEAT:-15}" # over the example DAGs (~65 files: 3 p
 PYTHON="${PYTHON:-python3}"
 OUT="${OUT:-$CACHE/bench/validate-$(date +%Y%m%d-%H%M%S)}"
 DAGSMITH="$CARGO_TARGET_DIR/release/dagsmith"
-PARSE_SPEED="$CARGO_TARGET_DIR/release/examples/parse_speed"
 
 if [[ ! -f $VALIDATOR ]]; then
   echo "error: airflow-net's validation.py not found at $VALIDATOR" >&2
@@ -44,14 +43,13 @@ fi
 
 if [[ -z ${NO_BUILD:-}${SUMMARY_ONLY:-} ]]; then
   cargo build --release -p dagsmith
-  cargo build --release -p dagsmith-core --example parse_speed
 fi
 mkdir -p "$OUT"
 if [[ -n ${SUMMARY_ONLY:-} ]]; then
   RUNS=$(find "$OUT" -maxdepth 1 -name '*.dagsmith.*.json' | sed 's/.*\.\([0-9]*\)\.json$/\1/' | sort -n | tail -1)
 fi
 
-# name | directory for the parser-floor example | dagsmith --airflow-version | timed passes | paths...
+# name | (unused, kept for the layout) | dagsmith --airflow-version | timed passes | paths...
 sets=()
 corpus_dirs=()
 for d in "$CORPUS"/*/; do
@@ -88,7 +86,7 @@ echo
 
 for ((run = 1; run <= RUNS; run++)); do
   for entry in "${sets[@]}"; do
-    IFS='|' read -r name floor_dir version repeat paths <<<"$entry"
+    IFS="|" read -r name _ version repeat paths <<<"$entry"
     read -r -a path_list <<<"$paths"
     echo "run $run/$RUNS: $name (load $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/conditions.txt"
     # Interleaved, so that both tools see the same machine conditions.
@@ -96,7 +94,11 @@ for ((run = 1; run <= RUNS; run++)); do
       >"$OUT/$name.dagsmith.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --slowest 5 "${path_list[@]}" \
       >"$OUT/$name.airflow-net.$run.json"
-    "$PARSE_SPEED" "$floor_dir" >"$OUT/$name.parse_speed.$run.txt"
+    # The parser's floor and the warm pass, from the same binary and allocator as the figures above.
+    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --parse-only \
+      "${path_list[@]}" >"$OUT/$name.parse-only.$run.json"
+    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --warm \
+      "${path_list[@]}" >"$OUT/$name.warm.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --parse-only "${path_list[@]}" \
       >"$OUT/$name.ast-parse.$run.json"
   done
@@ -116,6 +118,11 @@ def load(name, tool):
     return [json.loads((out / f"{name}.{tool}.{r}.json").read_text()) for r in range(1, runs + 1)]
 
 def floor(name):
+    """Parse-only, validate (cold) and warm files/s: `bench validate --parse-only` / `--warm`
+    runs, or for results of older runs the parse_speed example's text (system allocator)."""
+    if (out / f"{name}.parse-only.1.json").exists():
+        fps = lambda tool: med(r["files_per_second"] for r in load(name, tool))
+        return fps("parse-only"), fps("dagsmith"), fps("warm")
     parse, validate, warm = [], [], []
     for r in range(1, runs + 1):
         text = (out / f"{name}.parse_speed.{r}.txt").read_text()
@@ -151,11 +158,11 @@ for name in sets:
     ast_fps = med(a["files_per_second"] for a in load(name, "ast-parse"))
     floors.append((name, p, v, w, ast_fps, med(a["files_per_second"] for a in an)))
 
-print("\nParser floors (files/s, medians). dagsmith-core's parse_speed example times"
-      " ruff_python_parser alone and validate() in one process (5 passes after 1 untimed one, default Airflow"
-      " version, system allocator; warm: the searches validate() remembers kept between passes);"
+print("\nParser floors (files/s, medians). `dagsmith bench validate --parse-only` times ruff's"
+      " parser alone (tree built and freed) in the same binary, allocator and passes as validate();"
+      " warm: `--warm`, the searches validate() remembers kept between passes;"
       " bench-airflow-net.py --parse-only times CPython's ast.parse alone.\n")
-print("| set | ruff parse only | validate (parse_speed) | validate ÷ parse time | validate warm | warm ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
+print("| set | ruff parse only | validate | validate ÷ parse time | validate warm | warm ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, p, v, w, a, av in floors:
     print(f"| {name} | {p:,.0f} | {v:,.0f} | {p / v:.2f} | {w:,.0f} | {p / w:.2f} | {20 * av:,.0f} | {a:,.0f} | {av:,.0f} |")
