@@ -651,7 +651,6 @@ fn contains(haystack: &str, needle: &str) -> bool {
     contains_by(haystack.as_bytes(), needle.as_bytes(), |b| b)
 }
 
-/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
 /// The ASCII letters of `s`, either case, as bits (`a` the lowest): a name without every
 /// letter of a word does not contain the word, ignoring case.
 fn letter_set(s: &str) -> u32 {
@@ -661,6 +660,7 @@ fn letter_set(s: &str) -> u32 {
     })
 }
 
+/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII case.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     contains_by(haystack.as_bytes(), needle.as_bytes(), |b| b.to_ascii_lowercase())
 }
