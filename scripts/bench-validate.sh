@@ -49,19 +49,19 @@ if [[ -n ${SUMMARY_ONLY:-} ]]; then
   RUNS=$(find "$OUT" -maxdepth 1 -name '*.dagsmith.*.json' | sed 's/.*\.\([0-9]*\)\.json$/\1/' | sort -n | tail -1)
 fi
 
-# name | (unused, kept for the layout) | dagsmith --airflow-version | timed passes | paths...
+# name | dagsmith --airflow-version | timed passes | paths...
 sets=()
 corpus_dirs=()
 for d in "$CORPUS"/*/; do
   compgen -G "${d}*.py" >/dev/null && corpus_dirs+=("${d%/}")
 done
 if ((${#corpus_dirs[@]})); then
-  sets+=("corpus|$CORPUS|3.1|$REPEAT|${corpus_dirs[*]}")
+  sets+=("corpus|3.1|$REPEAT|${corpus_dirs[*]}")
 fi
 [[ -d $EXAMPLES/a2/airflow/example_dags ]] &&
-  sets+=("examples-2.11|$EXAMPLES/a2/airflow/example_dags|2.11|$EXAMPLES_REPEAT|$EXAMPLES/a2/airflow/example_dags")
+  sets+=("examples-2.11|2.11|$EXAMPLES_REPEAT|$EXAMPLES/a2/airflow/example_dags")
 [[ -d $EXAMPLES/a3/airflow/example_dags ]] &&
-  sets+=("examples-3.1|$EXAMPLES/a3/airflow/example_dags|3.1|$EXAMPLES_REPEAT|$EXAMPLES/a3/airflow/example_dags")
+  sets+=("examples-3.1|3.1|$EXAMPLES_REPEAT|$EXAMPLES/a3/airflow/example_dags")
 if ((${#sets[@]} == 0)); then
   echo "error: no inputs: neither $CORPUS nor $EXAMPLES has .py files" >&2
   exit 2
@@ -86,7 +86,7 @@ echo
 
 for ((run = 1; run <= RUNS; run++)); do
   for entry in "${sets[@]}"; do
-    IFS="|" read -r name _ version repeat paths <<<"$entry"
+    IFS="|" read -r name version repeat paths <<<"$entry"
     read -r -a path_list <<<"$paths"
     echo "run $run/$RUNS: $name (load $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/conditions.txt"
     # Interleaved, so that both tools see the same machine conditions.
