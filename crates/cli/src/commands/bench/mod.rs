@@ -56,6 +56,12 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "warm")]
     pub parse_only: bool,
 
+    /// Pair each timed pass with a pass of the parser alone (in turn before and after it) and
+    /// report validate() ÷ parse per pair: a ratio that a busy machine disturbs far less than
+    /// two separate runs.
+    #[arg(long, conflicts_with = "parse_only")]
+    pub against_parse: bool,
+
     /// Target Airflow version for .py files and rows that name none [default: 3.1].
     #[arg(long, short = 'a', value_name = "VERSION")]
     pub airflow_version: Option<AirflowVersion>,

@@ -26,10 +26,13 @@ Examples:
   dagsmith bench validate dags/ --repeat 10
   dagsmith bench validate corpus/ --threads 4 --json
   dagsmith bench validate corpus/ --parse-only     the parser's floor, to divide by
+  dagsmith bench validate corpus/ --against-parse  both, pass by pass: validate ÷ parse
 
 Reports files/s, MB/s (10^6 bytes of source), mean, p50 and p99 time per file, the slowest
 files (each file's fastest pass, so that a busy machine does not pick them), and the findings of
-one pass. Only validate() is timed.";
+one pass. Only validate() is timed. With --against-parse each timed pass of validate() is paired
+with a pass of the parser alone, in turn before and after it, and the ratio of the pair's times
+is reported (median and range): a busy or throttled machine slows both sides of a pair alike.";
 
 /// How many of the slowest files are listed.
 const SLOWEST: usize = 5;
@@ -91,7 +94,8 @@ pub fn run(args: BenchArgs) -> u8 {
             .stack_size(WORKER_STACK)
             .spawn_scoped(scope, || {
                 let timed = if args.parse_only { parse_timed } else { validate_timed };
-                measure(&jobs, repeat, warmup, threads, args.warm, timed)
+                let floor = args.against_parse.then_some(parse_timed as Timed);
+                measure(&jobs, repeat, warmup, threads, args.warm, timed, floor)
             })
             .map_err(|e| format!("cannot start the benchmark thread: {e}"))
             .and_then(|h| h.join().map_err(|_| "the benchmark thread crashed".to_string())?)
@@ -131,6 +135,9 @@ struct BenchResult {
     /// Findings of one pass.
     findings: usize,
     loads: usize,
+    /// With a floor (`--against-parse`): each timed pass's wall time, and its paired floor
+    /// pass's.
+    pairs: Vec<(Duration, Duration)>,
 }
 
 /// One input timed: (time, findings or syntax errors, loads or parses cleanly).
@@ -160,11 +167,15 @@ fn measure(
     threads: usize,
     warm: bool,
     timed: Timed,
+    floor: Option<Timed>,
 ) -> Result<BenchResult, String> {
     let bytes = jobs.iter().map(|j| j.source.len()).sum();
     for _ in 0..warmup {
         for job in jobs {
             black_box(timed(job));
+            if let Some(floor) = floor {
+                black_box(floor(job));
+            }
         }
     }
     let mut per_file = Vec::with_capacity(jobs.len() * repeats);
@@ -173,7 +184,21 @@ fn measure(
     let mut loads = 0;
     let mut wall = Duration::ZERO;
     let threads = threads.clamp(1, jobs.len());
+    let mut pairs = Vec::new();
     for pass in 0..repeats {
+        // The floor's pass goes first in even pairs, second in odd ones: neither side always
+        // follows the other.
+        let floor_wall = |run: bool| -> Result<Option<Duration>, String> {
+            match floor {
+                Some(floor) if run => {
+                    let start = Instant::now();
+                    black_box(run_pass(jobs, threads, floor)?);
+                    Ok(Some(start.elapsed()))
+                }
+                _ => Ok(None),
+            }
+        };
+        let before = floor_wall(pass % 2 == 0)?;
         // Unless --warm, each timed pass starts as a fresh process would, without the imports a
         // pass before it checked (validate() remembers them: a real run meets the same imports
         // often).
@@ -181,27 +206,13 @@ fn measure(
             forget_memos();
         }
         let start = Instant::now();
-        let results: Vec<(Duration, usize, bool)> = if threads == 1 {
-            jobs.iter().map(timed).collect()
-        } else {
-            let chunk = jobs.len().div_ceil(threads);
-            thread::scope(|scope| {
-                let mut handles = Vec::new();
-                for part in jobs.chunks(chunk) {
-                    let handle = thread::Builder::new()
-                        .stack_size(WORKER_STACK)
-                        .spawn_scoped(scope, move || part.iter().map(timed).collect::<Vec<_>>())
-                        .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
-                    handles.push(handle);
-                }
-                let mut all = Vec::with_capacity(jobs.len());
-                for handle in handles {
-                    all.extend(handle.join().map_err(|_| "a benchmark thread crashed")?);
-                }
-                Ok::<_, String>(all)
-            })?
-        };
-        wall += start.elapsed();
+        let results = run_pass(jobs, threads, timed)?;
+        let elapsed = start.elapsed();
+        wall += elapsed;
+        let after = floor_wall(pass % 2 == 1)?;
+        if let Some(f) = before.or(after) {
+            pairs.push((elapsed, f));
+        }
         if pass == 0 {
             findings = results.iter().map(|r| r.1).sum();
             loads = results.iter().filter(|r| r.2).count();
@@ -230,7 +241,37 @@ fn measure(
         slowest,
         findings,
         loads,
+        pairs,
     })
+}
+
+/// One pass over every input, on `threads` threads; the results in input order.
+fn run_pass(
+    jobs: &[Job],
+    threads: usize,
+    timed: Timed,
+) -> Result<Vec<(Duration, usize, bool)>, String> {
+    if threads == 1 {
+        return Ok(jobs.iter().map(timed).collect());
+    }
+    {
+        let chunk = jobs.len().div_ceil(threads);
+        thread::scope(|scope| {
+            let mut handles = Vec::new();
+            for part in jobs.chunks(chunk) {
+                let handle = thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, move || part.iter().map(timed).collect::<Vec<_>>())
+                    .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
+                handles.push(handle);
+            }
+            let mut all = Vec::with_capacity(jobs.len());
+            for handle in handles {
+                all.extend(handle.join().map_err(|_| "a benchmark thread crashed")?);
+            }
+            Ok::<_, String>(all)
+        })
+    }
 }
 
 impl BenchResult {
@@ -253,6 +294,23 @@ impl BenchResult {
 
     fn mb_per_s(&self) -> f64 {
         (self.bytes * self.repeats) as f64 / 1e6 / self.wall.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    /// Each pair's time ÷ its floor's, sorted.
+    fn ratios(&self) -> Vec<f64> {
+        let mut r: Vec<f64> = self
+            .pairs
+            .iter()
+            .map(|(t, f)| t.as_secs_f64() / f.as_secs_f64().max(f64::MIN_POSITIVE))
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r
+    }
+
+    /// The floor's files per second over all its passes.
+    fn floor_files_per_s(&self) -> f64 {
+        let wall: Duration = self.pairs.iter().map(|p| p.1).sum();
+        (self.files * self.pairs.len()) as f64 / wall.as_secs_f64().max(f64::MIN_POSITIVE)
     }
 
     fn mean(&self) -> Duration {
@@ -289,6 +347,16 @@ impl BenchResult {
             })).collect::<Vec<_>>(),
             "findings": self.findings,
             "loads": self.loads,
+            "against_parse": (!self.pairs.is_empty()).then(|| {
+                let r = self.ratios();
+                json!({
+                    "parse_files_per_second": self.floor_files_per_s(),
+                    "ratio_median": median(&r),
+                    "ratio_min": r.first(),
+                    "ratio_max": r.last(),
+                    "ratios": r,
+                })
+            }),
         })
     }
 
@@ -332,6 +400,22 @@ impl BenchResult {
             "  max          {:>12}",
             us(self.per_file.last().copied().unwrap_or_default())
         );
+        if !self.pairs.is_empty() {
+            let r = self.ratios();
+            let _ = writeln!(
+                out,
+                "  parse only   {:>12.1}  files/s, in passes paired with validate()'s",
+                self.floor_files_per_s()
+            );
+            let _ = writeln!(
+                out,
+                "  ÷ parse      {:>12.2}  median of {} pairs (range {:.2}–{:.2})",
+                median(&r),
+                r.len(),
+                r.first().copied().unwrap_or_default(),
+                r.last().copied().unwrap_or_default()
+            );
+        }
         let timed = if args.parse_only { "parse only" } else { "validate() only" };
         let _ = writeln!(out, "  total        {:>12.3} s  ({timed})", self.wall.as_secs_f64());
         let _ = writeln!(out, "  slowest files (fastest of their {} timed passes):", self.repeats);
@@ -353,6 +437,15 @@ impl BenchResult {
             )
         };
         out
+    }
+}
+
+/// The middle of sorted values (the mean of the two middle ones for an even count).
+fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
@@ -383,6 +476,7 @@ mod tests {
             slowest: Vec::new(),
             findings: 0,
             loads: 0,
+            pairs: Vec::new(),
         };
         assert_eq!(r.percentile(50.0), Duration::from_micros(50));
         assert_eq!(r.percentile(99.0), Duration::from_micros(99));
@@ -405,13 +499,41 @@ mod tests {
         for (warm, timed) in
             [(false, validate_timed as Timed), (true, validate_timed), (false, parse_timed)]
         {
-            let r = measure(&jobs, 2, 0, 2, warm, timed).unwrap();
+            let r = measure(&jobs, 2, 0, 2, warm, timed, None).unwrap();
             assert_eq!(r.per_file.len(), 6);
             assert_eq!(r.slowest.len(), 3);
             assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
             assert_eq!(r.loads, 0);
             // A finding, or a syntax error, for each file's unclosed bracket.
             assert!(r.findings >= 3);
+            assert!(r.pairs.is_empty());
         }
+    }
+
+    #[test]
+    fn pairs_each_timed_pass_with_a_floor_pass() {
+        let jobs: Vec<Job> = (0..4)
+            .map(|i| Job {
+                file: format!("{i}.py"),
+                row: None,
+                source: format!("from airflow import DAG\nx{i} = DAG('d{i}')\n"),
+                version: AirflowVersion::DEFAULT,
+                undecodable: None,
+                path: None,
+            })
+            .collect();
+        let r = measure(&jobs, 3, 1, 1, false, validate_timed, Some(parse_timed)).unwrap();
+        assert_eq!(r.pairs.len(), 3);
+        assert!(r.pairs.iter().all(|(t, f)| !t.is_zero() && !f.is_zero()));
+        let ratios = r.ratios();
+        assert!(ratios.windows(2).all(|w| w[0] <= w[1]));
+        assert!(r.floor_files_per_s() > 0.0);
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), 0.0);
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 9.0]), 3.0);
     }
 }
