@@ -168,7 +168,8 @@ pub(super) fn weight(v: &Value<'_>) -> usize {
         | Value::Task(_)
         | Value::XCom(_)
         | Value::Group(_) => 0,
-        Value::Str(s) | Value::Imported(s) | Value::Hook(s) | Value::FilePath(s) => str_weight(s),
+        Value::Str(s) => str_weight(s),
+        Value::Imported(s) | Value::Hook(s) | Value::FilePath(s) => str_weight(s),
         Value::List(items) => list_weight(items),
         Value::Dict(items) => {
             let mut total = 0usize;
@@ -298,7 +299,7 @@ mod tests {
     #[test]
     fn weight_counts_nodes_and_string_bytes() {
         assert_eq!(weight(&Value::Int(1)), 1);
-        assert_eq!(weight(&Value::Str("x".repeat(640))), 11);
+        assert_eq!(weight(&Value::Str("x".repeat(640).into())), 11);
         let list = Value::List(vec![Value::Int(1), Value::List(vec![Value::Int(2)])]);
         assert_eq!(weight(&list), 4);
         let huge = Value::List(vec![Value::Int(0); MAX_WEIGHT.saturating_mul(2)]);

@@ -56,7 +56,8 @@ pub(super) enum Value<'a> {
     None,
     Bool(bool),
     Int(i64),
-    Str(String),
+    /// Borrowed from the tree for a literal (evaluating or copying one allocates nothing).
+    Str(std::borrow::Cow<'a, str>),
     /// A list or a tuple.
     List(Vec<Value<'a>>),
     /// A dict with string keys (other keys are dropped).

@@ -83,7 +83,7 @@ impl<'a> Interp<'a> {
             // Only literal values are checked.
             let Some(shown) = Literal::of(value) else { continue };
             let given = match value {
-                Value::Str(s) => Some(s.as_str()),
+                Value::Str(s) => Some(&**s),
                 _ => None,
             };
             // Values listed by the operator's own `__init__` (`if x not in (...): raise`).

@@ -96,7 +96,7 @@ impl<'a> Interp<'a> {
     ) -> DagIdx {
         self.spend(NODE_COST);
         let id = match id {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.into_owned()),
             _ => None,
         };
         if let Some(s) = &id {
@@ -163,7 +163,7 @@ impl<'a> Interp<'a> {
             .or_else(|| parent.and_then(|p| self.model.groups[p].dag))
             .or_else(|| self.dag_stack.last().copied());
         let raw = match id {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.into_owned()),
             Value::None => None,
             _ => None,
         };
@@ -355,7 +355,11 @@ impl<'a> Interp<'a> {
                 let parent = node.dag.and_then(|d| self.model.dags[d].id.clone());
                 if let (Some(parent), Some(task_id)) = (parent, node.id.clone()) {
                     let range = node.range;
-                    let d = self.add_dag(Value::Str(format!("{parent}.{task_id}")), range, range);
+                    let d = self.add_dag(
+                        Value::Str(format!("{parent}.{task_id}").into()),
+                        range,
+                        range,
+                    );
                     self.model.dags[d].collected = true;
                     self.model.dags[d].opaque = true;
                 }
@@ -373,7 +377,7 @@ impl<'a> Interp<'a> {
             .or_else(|| group.and_then(|g| self.model.groups[g].dag))
             .or_else(|| self.dag_stack.last().copied());
         let raw = match id {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.into_owned()),
             _ => None,
         };
         if let Some(s) = &raw {

@@ -242,7 +242,7 @@ impl<'a> Interp<'a> {
             (Value::Str(s), _) => {
                 let (args, _) = self.eval_arguments(&call.arguments);
                 match string_method(s, name, &args) {
-                    Some(s) => self.built(Value::Str(s)),
+                    Some(s) => self.built(Value::Str(s.into())),
                     None => Value::Unknown,
                 }
             }
@@ -281,7 +281,7 @@ impl<'a> Interp<'a> {
             FunctionKind::Task { task_id, role, .. } => {
                 let id = match task_id {
                     Some(v) => v,
-                    None => Value::Str(f.def.name.to_string()),
+                    None => Value::Str(f.def.name.as_str().into()),
                 };
                 let t = self.add_task(NewTask {
                     id,
@@ -310,7 +310,7 @@ impl<'a> Interp<'a> {
                 let id_value = kwarg(&dkwargs, "dag_id")
                     .cloned()
                     .or_else(|| dargs.first().cloned())
-                    .unwrap_or_else(|| Value::Str(f.def.name.to_string()));
+                    .unwrap_or_else(|| Value::Str(f.def.name.as_str().into()));
                 let id_range = decorator
                     .and_then(|d| keyword(d, "dag_id").or_else(|| d.arguments.args.first()))
                     .map_or(f.def.name.range, |e| e.range());
@@ -339,7 +339,7 @@ impl<'a> Interp<'a> {
                 Value::Dag(dag)
             }
             FunctionKind::TaskGroup { group_id, decorator } => {
-                let id = group_id.unwrap_or_else(|| Value::Str(f.def.name.to_string()));
+                let id = group_id.unwrap_or_else(|| Value::Str(f.def.name.as_str().into()));
                 let mut gkwargs = Vec::new();
                 if let Some(d) = decorator {
                     let before = self.findings.len();

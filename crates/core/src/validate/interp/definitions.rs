@@ -102,14 +102,14 @@ impl<'a> Interp<'a> {
         let name = call
             .and_then(|c| keyword(c, "name"))
             .map(|e| self.eval_quiet(e))
-            .unwrap_or_else(|| Value::Str(def.name.to_string()));
+            .unwrap_or_else(|| Value::Str(def.name.as_str().into()));
         let id_range = call.and_then(|c| keyword(c, "name")).map_or(def.name.range, |e| e.range());
         let dag = self.add_dag(name, def.range, id_range);
         // DagBag finds the asset's DAG when the definition is a module global.
         self.model.dags[dag].collected = self.frame().kind == FrameKind::Module;
         self.dag_stack.push(dag);
         self.add_task(NewTask {
-            id: Value::Str(def.name.to_string()),
+            id: Value::Str(def.name.as_str().into()),
             range: def.name.range,
             operator: def.name.as_str(),
             taskflow: true,

@@ -58,7 +58,7 @@ impl<'a> Interp<'a> {
         let value = match (op, left, right) {
             (op, Value::Int(a), Value::Int(b)) => arith::int_binop(op, a, b).map(Value::Int),
             (Operator::Add, Value::Str(a), Value::Str(b)) => {
-                arith::concat_str(a, &b).map(Value::Str)
+                arith::concat_str(a.into_owned(), &b).map(|s| Value::Str(s.into()))
             }
             (Operator::Add, Value::List(mut a), Value::List(b)) => {
                 a.extend(b);
@@ -66,13 +66,15 @@ impl<'a> Interp<'a> {
             }
             (Operator::Mult, Value::Str(s), Value::Int(n))
             | (Operator::Mult, Value::Int(n), Value::Str(s)) => {
-                arith::repeat_str(&s, n).map(Value::Str)
+                arith::repeat_str(&s, n).map(|s| Value::Str(s.into()))
             }
             (Operator::Mult, Value::List(items), Value::Int(n))
             | (Operator::Mult, Value::Int(n), Value::List(items)) => {
                 arith::repeat_list(&items, n).map(Value::List)
             }
-            (Operator::Mod, Value::Str(fmt), arg) => percent_format(&fmt, &arg).map(Value::Str),
+            (Operator::Mod, Value::Str(fmt), arg) => {
+                percent_format(&fmt, &arg).map(|s| Value::Str(s.into()))
+            }
             _ => None,
         };
         match value {

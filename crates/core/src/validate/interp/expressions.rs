@@ -60,7 +60,7 @@ impl<'a> Interp<'a> {
     pub(in crate::validate) fn eval_inner(&mut self, expr: &'a Expr) -> Value<'a> {
         match expr {
             Expr::Name(n) => self.load_name(n),
-            Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+            Expr::StringLiteral(s) => Value::Str(s.value.to_str().into()),
             Expr::NumberLiteral(n) => match &n.value {
                 ast::Number::Int(i) => i.as_i64().map_or(Value::Unknown, Value::Int),
                 _ => Value::Unknown,
@@ -182,7 +182,7 @@ impl<'a> Interp<'a> {
             let key = item.key.as_ref().map(|k| self.eval(k));
             let value = self.eval(&item.value);
             match (key, value, items.as_mut()) {
-                (Some(Value::Str(k)), v, Some(items)) => items.push((k, v)),
+                (Some(Value::Str(k)), v, Some(items)) => items.push((k.into_owned(), v)),
                 (None, Value::Dict(inner), Some(items)) => items.extend(inner),
                 _ => items = None,
             }
@@ -225,7 +225,7 @@ impl<'a> Interp<'a> {
                     && q.ends_with(".TriggerRule")
                     && attr.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
             {
-                Value::Str(attr.to_ascii_lowercase())
+                Value::Str(attr.to_ascii_lowercase().into())
             }
             // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
             Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
@@ -331,7 +331,7 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        if known { self.built(Value::Str(out)) } else { Value::Unknown }
+        if known { self.built(Value::Str(out.into())) } else { Value::Unknown }
     }
 
     /// Comprehensions over known sequences are unrolled, so

@@ -43,9 +43,9 @@ pub(in crate::validate) fn path_attribute<'a>(name: &str, attr: &str) -> Value<'
         _ => (name, ""),
     };
     match attr {
-        "name" => Value::Str(name.to_string()),
-        "stem" => Value::Str(stem.to_string()),
-        "suffix" => Value::Str(suffix.to_string()),
+        "name" => Value::Str(name.to_string().into()),
+        "stem" => Value::Str(stem.to_string().into()),
+        "suffix" => Value::Str(suffix.to_string().into()),
         _ => Value::Unknown,
     }
 }
@@ -58,9 +58,9 @@ pub(in crate::validate) fn path_function<'a>(qualified: &str, args: &[Value<'a>]
             | "os.path.realpath" | "os.path.normpath",
             [Value::FilePath(f)],
         ) => Value::FilePath(f.clone()),
-        ("os.path.basename", [Value::FilePath(f)]) => Value::Str(f.clone()),
+        ("os.path.basename", [Value::FilePath(f)]) => Value::Str(f.clone().into()),
         ("os.path.basename", [Value::Str(s)]) => {
-            Value::Str(s.rsplit('/').next().unwrap_or(s).to_string())
+            Value::Str(s.rsplit('/').next().unwrap_or(s).to_string().into())
         }
         ("os.path.splitext", [Value::Str(s)]) => {
             let base_start = s.rfind('/').map_or(0, |i| i.saturating_add(1));
@@ -68,11 +68,11 @@ pub(in crate::validate) fn path_function<'a>(qualified: &str, args: &[Value<'a>]
                 Some(i) if i > 0 => {
                     let at = base_start.saturating_add(i);
                     Value::List(vec![
-                        Value::Str(s[..at].to_string()),
-                        Value::Str(s[at..].to_string()),
+                        Value::Str(s[..at].to_string().into()),
+                        Value::Str(s[at..].to_string().into()),
                     ])
                 }
-                _ => Value::List(vec![Value::Str(s.clone()), Value::Str(String::new())]),
+                _ => Value::List(vec![Value::Str(s.clone()), Value::Str("".into())]),
             }
         }
         _ => Value::Unknown,
@@ -88,9 +88,9 @@ pub(in crate::validate) fn split_string<'a>(
 ) -> Value<'a> {
     let (sep, max) = match args {
         [] | [Value::None] => (None, None),
-        [Value::Str(sep)] => (Some(sep.as_str()), None),
+        [Value::Str(sep)] => (Some(&**sep), None),
         // A negative maxsplit means no limit, as in Python.
-        [Value::Str(sep), Value::Int(n)] => (Some(sep.as_str()), usize::try_from(*n).ok()),
+        [Value::Str(sep), Value::Int(n)] => (Some(&**sep), usize::try_from(*n).ok()),
         [Value::None, Value::Int(n)] => (None, usize::try_from(*n).ok()),
         _ => return Value::Unknown,
     };
@@ -109,13 +109,13 @@ pub(in crate::validate) fn split_string<'a>(
         (None, None, _) => s.split_whitespace().map(str::to_string).collect(),
         (None, Some(_), _) => return Value::Unknown,
     };
-    Value::List(parts.into_iter().map(Value::Str).collect())
+    Value::List(parts.into_iter().map(|p| Value::Str(p.into())).collect())
 }
 
 /// How a value prints in an f-string, when known.
 pub(in crate::validate) fn display(v: &Value<'_>) -> Option<String> {
     match v {
-        Value::Str(s) => Some(s.clone()),
+        Value::Str(s) => Some(s.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::Bool(b) => Some(if *b { "True" } else { "False" }.into()),
         Value::None => Some("None".into()),
@@ -159,16 +159,16 @@ pub(in crate::validate) fn string_method(
         ("lower", []) => s.to_lowercase(),
         ("upper", []) => s.to_uppercase(),
         ("strip", []) => s.trim().to_string(),
-        ("removesuffix", [Value::Str(a)]) => s.strip_suffix(a.as_str()).unwrap_or(s).to_string(),
-        ("removeprefix", [Value::Str(a)]) => s.strip_prefix(a.as_str()).unwrap_or(s).to_string(),
+        ("removesuffix", [Value::Str(a)]) => s.strip_suffix(&**a).unwrap_or(s).to_string(),
+        ("removeprefix", [Value::Str(a)]) => s.strip_prefix(&**a).unwrap_or(s).to_string(),
         ("replace", [Value::Str(a), Value::Str(b)]) => {
             // Sized before it is built: `s.replace("", x)` inserts x between all characters.
-            let matches = s.matches(a.as_str()).count();
+            let matches = s.matches(&**a).count();
             let grown = matches.checked_mul(b.len().saturating_sub(a.len()))?;
             if s.len().checked_add(grown)? > MAX_STR_LEN {
                 return None;
             }
-            s.replace(a.as_str(), b)
+            s.replace(&**a, b)
         }
         ("format", args) => {
             let mut out = String::new();
@@ -223,7 +223,7 @@ pub(in crate::validate) fn call_builtin<'a>(
         }
         ("list" | "tuple" | "sorted", [Value::List(items)]) => Value::List(items.clone()),
         ("list" | "tuple", [Value::Dict(items)]) => {
-            Value::List(items.iter().map(|(k, _)| Value::Str(k.clone())).collect())
+            Value::List(items.iter().map(|(k, _)| Value::Str(k.clone().into())).collect())
         }
         ("enumerate", [Value::List(items)]) => Value::List(
             items
@@ -235,7 +235,7 @@ pub(in crate::validate) fn call_builtin<'a>(
                 })
                 .collect(),
         ),
-        ("str", [v]) => display(v).map_or(Value::Unknown, Value::Str),
+        ("str", [v]) => display(v).map_or(Value::Unknown, |s| Value::Str(s.into())),
         ("len", [Value::List(items)]) => {
             i64::try_from(items.len()).map_or(Value::Unknown, Value::Int)
         }
@@ -252,7 +252,7 @@ mod tests {
             Value::List(items) => items
                 .into_iter()
                 .map(|i| match i {
-                    Value::Str(s) => Some(s),
+                    Value::Str(s) => Some(s.into_owned()),
                     _ => None,
                 })
                 .collect(),
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn splits_like_python() {
-        let s = |v: &str| Value::Str(v.to_string());
+        let s = |v: &str| Value::Str(v.to_string().into());
         assert_eq!(strings(split_string("a.b.c", false, &[s(".")])).unwrap(), ["a", "b", "c"]);
         assert_eq!(
             strings(split_string("a.b.c", true, &[s("."), Value::Int(1)])).unwrap(),

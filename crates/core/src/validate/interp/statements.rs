@@ -290,7 +290,7 @@ impl<'a> Interp<'a> {
         let items = match iter {
             Value::List(items) if items.len() <= MAX_UNROLL => Some(items),
             Value::Dict(items) if items.len() <= MAX_UNROLL => {
-                Some(items.into_iter().map(|(k, _)| Value::Str(k)).collect())
+                Some(items.into_iter().map(|(k, _)| Value::Str(k.into())).collect())
             }
             _ => None,
         };
