@@ -169,7 +169,8 @@ pub(super) fn weight(v: &Value<'_>) -> usize {
         | Value::XCom(_)
         | Value::Group(_) => 0,
         Value::Str(s) => str_weight(s),
-        Value::Imported(s) | Value::Hook(s) | Value::FilePath(s) => str_weight(s),
+        Value::Imported(s) => str_weight(s),
+        Value::Hook(s) | Value::FilePath(s) => str_weight(s),
         Value::List(items) => list_weight(items),
         Value::Dict(items) => {
             let mut total = 0usize;

@@ -63,7 +63,7 @@ pub(super) enum Value<'a> {
     /// A dict with string keys (other keys are dropped).
     Dict(Vec<(String, Value<'a>)>),
     /// Something imported, by dotted path (`airflow.operators.bash.BashOperator`).
-    Imported(String),
+    Imported(std::rc::Rc<str>),
     Function(Box<FunctionRef<'a>>),
     Class(&'a ast::StmtClassDef, ClassKind),
     Dag(DagIdx),
@@ -76,8 +76,8 @@ pub(super) enum Value<'a> {
     OperatorPartial(Box<PendingOperator<'a>>),
     /// `Label("...")` between two tasks; remembers its upstream side.
     EdgeLabel(Vec<Endpoint>),
-    /// A method looked up on a value, e.g. `t1.set_downstream`.
-    Method(Box<Value<'a>>, String),
+    /// A method looked up on a value, e.g. `t1.set_downstream`; its name is the tree's.
+    Method(Box<Value<'a>>, &'a str),
     /// An instance of an Airflow hook, by the dotted import path of its class.
     Hook(String),
     /// `__file__` (or a path made from it): only the file's name is known, e.g. `etl.py`.

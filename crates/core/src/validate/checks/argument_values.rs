@@ -245,7 +245,7 @@ impl std::fmt::Display for Literal<'_> {
 fn is_dag_decorator(value: &Value) -> bool {
     match value {
         Value::Imported(path) => {
-            matches!(path.as_str(), "airflow.decorators.dag" | "airflow.sdk.dag")
+            matches!(&**path, "airflow.decorators.dag" | "airflow.sdk.dag")
                 || path.ends_with(".decorators.dag")
         }
         Value::Function(f) => matches!(f.kind, FunctionKind::Dag { .. }),

@@ -8,7 +8,7 @@ impl<'a> Interp<'a> {
         let callee = self.eval(&call.func);
         match callee {
             Value::Imported(q) => {
-                if q == "datetime.datetime" {
+                if &*q == "datetime.datetime" {
                     self.check_stdlib_datetime_call(call);
                 }
                 self.call_imported(&q, call)
@@ -27,7 +27,7 @@ impl<'a> Interp<'a> {
                     ClassKind::Other => Value::Unknown,
                 }
             }
-            Value::Method(object, name) => self.call_method(*object, &name, call),
+            Value::Method(object, name) => self.call_method(*object, name, call),
             Value::Unknown => {
                 let builtin = match &*call.func {
                     Expr::Name(n)

@@ -19,7 +19,7 @@ impl<'a> Interp<'a> {
                 self.eval_arguments(&call.arguments);
             }
             if let Value::Imported(q) = &callee
-                && (q == "airflow.task" || q.starts_with("airflow.task."))
+                && (&**q == "airflow.task" || q.starts_with("airflow.task."))
             {
                 self.report_task_package_decorator(q, decorator.range());
             }

@@ -228,19 +228,24 @@ impl<'a> Interp<'a> {
                 Value::Str(attr.to_ascii_lowercase().into())
             }
             // Models write `pendulum.timedelta(hours=1)`: pendulum has `duration`.
-            Value::Imported(q) if q == "pendulum" && attr == "timedelta" => {
+            Value::Imported(q) if &*q == "pendulum" && attr == "timedelta" => {
                 self.report_pendulum_timedelta(a.range);
                 Value::Unknown
             }
             // `pendulum.datetime.now()`: `pendulum.datetime` is a function; `pendulum.now` is meant.
-            Value::Imported(q) if q == "pendulum.datetime" && matches!(attr, "now" | "today") => {
+            Value::Imported(q) if &*q == "pendulum.datetime" && matches!(attr, "now" | "today") => {
                 self.report_pendulum_function_attribute(a.range, attr);
                 Value::Unknown
             }
-            Value::Imported(q) => match arith::concat_str(q, ".") {
-                Some(q) => arith::concat_str(q, attr).map_or(Value::Unknown, Value::Imported),
-                None => Value::Unknown,
-            },
+            Value::Imported(q) => {
+                let mut path =
+                    String::with_capacity(q.len().saturating_add(attr.len()).saturating_add(1));
+                path.push_str(&q);
+                match arith::concat_str(path, ".").and_then(|p| arith::concat_str(p, attr)) {
+                    Some(path) => Value::Imported(path.into()),
+                    None => Value::Unknown,
+                }
+            }
             Value::Task(t) if attr == "output" => Value::XCom(t),
             Value::XCom(t) if attr == "output" => {
                 self.report_xcom_output(a.range);
@@ -250,7 +255,7 @@ impl<'a> Interp<'a> {
             Value::FilePath(name) => path_attribute(&name, attr),
             other => {
                 self.check_attribute(&other, attr, a.range);
-                Value::Method(Box::new(other), attr.to_string())
+                Value::Method(Box::new(other), attr)
             }
         }
     }

@@ -184,7 +184,7 @@ impl<'a> Interp<'a> {
             } else {
                 crate::catalog::qualified(&dotted, name)
             };
-            self.bind(bound, Value::Imported(qualified));
+            self.bind(bound, Value::Imported(qualified.into()));
         }
         Flow::Normal
     }
