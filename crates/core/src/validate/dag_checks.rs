@@ -196,25 +196,29 @@ struct InnerEdges {
     has_up: HashSet<(GroupIdx, TaskIdx)>,
 }
 
-/// Expands an endpoint to tasks: a group as upstream means its leaves, as downstream its roots.
+/// Expands an endpoint to tasks into `out` (cleared first): a group as upstream means its
+/// leaves, as downstream its roots.
 fn expand(
     groups: &GroupMembers,
     e: Endpoint,
     as_upstream: bool,
     inner: &InnerEdges,
-) -> Vec<TaskIdx> {
+    out: &mut Vec<TaskIdx>,
+) {
+    out.clear();
     match e {
-        Endpoint::Task(t) => vec![t],
+        Endpoint::Task(t) => out.push(t),
         Endpoint::Group(g) => {
             let inner = if as_upstream { &inner.has_down } else { &inner.has_up };
-            groups
-                .members
-                .get(&g)
-                .map_or(&[][..], Vec::as_slice)
-                .iter()
-                .copied()
-                .filter(|m| !inner.contains(&(g, *m)))
-                .collect()
+            out.extend(
+                groups
+                    .members
+                    .get(&g)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied()
+                    .filter(|m| !inner.contains(&(g, *m))),
+            );
         }
     }
 }
@@ -240,11 +244,14 @@ pub(super) fn task_edges(model: &DagModel) -> Vec<TaskEdge> {
     // are when that statement runs: from the edges made before it, not after (so
     // `group >> task_in_group` links that task to itself, a cycle Airflow reports).
     let mut inner = InnerEdges::default();
-    let mut out: Vec<TaskEdge> = Vec::new();
+    let mut out: Vec<TaskEdge> = Vec::with_capacity(edges.len());
+    // Reused for every edge: most endpoints are one task.
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
     'edges: for e in &edges {
         let first = out.len();
-        let downs = expand(&groups, e.downstream, false, &inner);
-        for u in expand(&groups, e.upstream, true, &inner) {
+        expand(&groups, e.downstream, false, &inner, &mut downs);
+        expand(&groups, e.upstream, true, &inner, &mut ups);
+        for &u in &ups {
             for &d in &downs {
                 if out.len() >= MAX_TASK_EDGES {
                     break 'edges;

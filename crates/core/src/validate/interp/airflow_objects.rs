@@ -174,11 +174,14 @@ impl<'a> Interp<'a> {
             self.check_key(s, range, &rules::INVALID_GROUP_ID, "group_id", 200, false);
         }
         let mut full = self.prefixed_id(raw, parent);
-        if renames && let Some(id) = &full {
-            full = Some(self.unique_id(id, dag));
+        if renames
+            && let Some(id) = &full
+            && let Some(renamed) = self.unique_id(id, dag)
+        {
+            full = Some(renamed);
         }
         if let Some(id) = &full {
-            self.taken_ids.insert((dag, id.clone()));
+            self.take_id(dag, id);
         }
         self.model.groups.push(GroupNode {
             id: full,
@@ -390,15 +393,18 @@ impl<'a> Interp<'a> {
         }
         let mut full = self.prefixed_id(raw, group);
         let in_unknown_loop = self.unknown_loops > 0;
-        if taskflow && let Some(id) = &full {
-            // TaskFlow renames repeats: `extract`, `extract__1`, ...
-            full = Some(self.unique_id(id, dag));
+        // TaskFlow renames repeats: `extract`, `extract__1`, ...
+        if taskflow
+            && let Some(id) = &full
+            && let Some(renamed) = self.unique_id(id, dag)
+        {
+            full = Some(renamed);
         }
         if in_unknown_loop && taskflow {
             full = None;
         }
         if let Some(id) = &full {
-            self.taken_ids.insert((dag, id.clone()));
+            self.take_id(dag, id);
         }
         self.model.tasks.push(TaskNode {
             id: full,
@@ -438,19 +444,39 @@ impl<'a> Interp<'a> {
         }
     }
 
-    /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...
-    pub(in crate::validate) fn unique_id(&mut self, id: &str, dag: Option<DagIdx>) -> String {
-        if !self.taken_ids.contains(&(dag, id.to_string())) {
-            return id.to_string();
+    fn id_taken(&self, dag: Option<DagIdx>, id: &str) -> bool {
+        self.taken_ids.get(&dag).is_some_and(|ids| ids.contains(id))
+    }
+
+    fn take_id(&mut self, dag: Option<DagIdx>, id: &str) {
+        // Sized for a DAG's tasks and groups: growing from nothing rehashes several times.
+        let ids = self
+            .taken_ids
+            .entry(dag)
+            .or_insert_with(|| HashSet::with_capacity_and_hasher(32, Default::default()));
+        if !ids.contains(id) {
+            ids.insert(id.to_string());
+        }
+    }
+
+    /// Airflow's renaming of repeated TaskFlow tasks and decorated groups: `x`, `x__1`, ...;
+    /// `None` when `id` is not taken yet (it stays as it is).
+    pub(in crate::validate) fn unique_id(
+        &mut self,
+        id: &str,
+        dag: Option<DagIdx>,
+    ) -> Option<String> {
+        if !self.id_taken(dag, id) {
+            return None;
         }
         let core = strip_suffix_number(id).to_string();
         // Start after the last suffix handed out for this core: repeats stay linear.
         let mut n = self.next_suffix.get(&(dag, core.clone())).copied().unwrap_or(1);
         loop {
             let candidate = format!("{core}__{n}");
-            if !self.taken_ids.contains(&(dag, candidate.clone())) {
+            if !self.id_taken(dag, &candidate) {
                 self.next_suffix.insert((dag, core), n.saturating_add(1));
-                return candidate;
+                return Some(candidate);
             }
             // Ends: only finitely many ids are taken.
             n = n.saturating_add(1);

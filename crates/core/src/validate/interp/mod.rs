@@ -159,8 +159,9 @@ pub(super) struct Interp<'a> {
     /// Ranges of `@dag` functions that were called.
     pub(super) called_dag_functions: HashSet<TextRange>,
     pub(super) defined_dag_functions: Vec<(String, TextRange)>,
-    /// Task and group ids per DAG, for TaskFlow renaming.
-    pub(super) taken_ids: HashSet<(Option<DagIdx>, String)>,
+    /// Task and group ids per DAG, for TaskFlow renaming (by DAG, so that an id is looked up
+    /// without building a key).
+    pub(super) taken_ids: HashMap<Option<DagIdx>, HashSet<String>>,
     pub(super) next_suffix: HashMap<(Option<DagIdx>, String), usize>,
     pub(super) depth: u32,
     /// A module-level variable holds the result of a call into code we cannot see (a local
@@ -206,8 +207,7 @@ impl<'a> Interp<'a> {
             defined_dag_functions: Vec::new(),
             opaque_module_values: false,
             postponed_annotations,
-            // Sized for a DAG file's tasks and groups, as `checked_imports` for its imports.
-            taken_ids: HashSet::with_capacity_and_hasher(32, Default::default()),
+            taken_ids: HashMap::default(),
             next_suffix: HashMap::default(),
             depth: 0,
             file_name: None,
