@@ -18,19 +18,31 @@ impl<'a> Interp<'a> {
         if ups.is_empty() || downs.is_empty() {
             return;
         }
-        let mut dags: Vec<DagIdx> = Vec::new();
+        let dag_of = |e: Endpoint| match e {
+            Endpoint::Task(t) => (self.model.tasks[t].dag, self.model.tasks[t].dag_unknown),
+            Endpoint::Group(g) => (self.model.groups[g].dag, true),
+        };
+        // Almost always one DAG: its index is kept, and the list built only when there are more.
+        let (mut first, mut several) = (None, false);
         for &e in ups.iter().chain(downs) {
-            let (dag, unknown) = match e {
-                Endpoint::Task(t) => (self.model.tasks[t].dag, self.model.tasks[t].dag_unknown),
-                Endpoint::Group(g) => (self.model.groups[g].dag, true),
-            };
+            let (dag, unknown) = dag_of(e);
             if unknown && dag.is_none() {
                 return;
             }
-            if let Some(d) = dag
-                && !dags.contains(&d)
-            {
-                dags.push(d);
+            match (first, dag) {
+                (None, d) => first = d,
+                (Some(f), Some(d)) if f != d => several = true,
+                _ => {}
+            }
+        }
+        let mut dags: Vec<DagIdx> = Vec::new();
+        if several {
+            for &e in ups.iter().chain(downs) {
+                if let (Some(d), _) = dag_of(e)
+                    && !dags.contains(&d)
+                {
+                    dags.push(d);
+                }
             }
         }
         let severity = if self.certain() { Severity::Error } else { Severity::Warning };
@@ -48,7 +60,7 @@ impl<'a> Interp<'a> {
                 ),
                 Some("tasks of different DAGs cannot depend on each other: use ExternalTaskSensor, TriggerDagRunOperator or assets".into()),
             );
-        } else if dags.is_empty() {
+        } else if first.is_none() {
             self.report_with(
                 &rules::INVALID_DEPENDENCY,
                 severity,

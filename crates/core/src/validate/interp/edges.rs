@@ -110,12 +110,9 @@ impl<'a> Interp<'a> {
     }
 
     pub(in crate::validate) fn endpoints(&self, value: &Value<'a>) -> Vec<Endpoint> {
-        match value {
-            Value::Task(t) | Value::XCom(t) => vec![Endpoint::Task(*t)],
-            Value::Group(g) => vec![Endpoint::Group(*g)],
-            Value::List(items) => items.iter().flat_map(|v| self.endpoints(v)).collect(),
-            _ => Vec::new(),
-        }
+        let mut out = Vec::new();
+        endpoints_into(value, &mut out);
+        out
     }
 
     /// TaskFlow data passing: every XComArg among a task's arguments becomes an upstream.
@@ -130,6 +127,9 @@ impl<'a> Interp<'a> {
         let mut ups = Vec::new();
         for v in arguments {
             collect_xcoms(v, &mut ups);
+        }
+        if ups.is_empty() {
+            return;
         }
         let ups = ups.into_iter().map(Endpoint::Task).collect();
         self.add_edges(ups, vec![Endpoint::Task(task)], range);
@@ -156,9 +156,9 @@ impl<'a> Interp<'a> {
             Endpoint::Task(t) => m.tasks[t].dag,
             Endpoint::Group(g) => m.groups[g].dag,
         };
-        let all: Vec<Endpoint> = ups.iter().chain(downs.iter()).copied().collect();
-        if let Some(dag) = all.iter().find_map(|&e| dag_of(&self.model, e)) {
-            for e in all {
+        let all = || ups.iter().chain(downs.iter()).copied();
+        if let Some(dag) = all().find_map(|e| dag_of(&self.model, e)) {
+            for e in all() {
                 if let Endpoint::Task(t) = e
                     && self.model.tasks[t].dag.is_none()
                 {
@@ -166,5 +166,16 @@ impl<'a> Interp<'a> {
                 }
             }
         }
+    }
+}
+
+/// The tasks and groups a value stands for in a dependency, appended to `out` (a list's, in
+/// order: one vector for the whole list, not one per item).
+fn endpoints_into(value: &Value<'_>, out: &mut Vec<Endpoint>) {
+    match value {
+        Value::Task(t) | Value::XCom(t) => out.push(Endpoint::Task(*t)),
+        Value::Group(g) => out.push(Endpoint::Group(*g)),
+        Value::List(items) => items.iter().for_each(|v| endpoints_into(v, out)),
+        _ => {}
     }
 }
