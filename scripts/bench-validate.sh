@@ -94,11 +94,13 @@ for ((run = 1; run <= RUNS; run++)); do
       >"$OUT/$name.dagsmith.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --slowest 5 "${path_list[@]}" \
       >"$OUT/$name.airflow-net.$run.json"
-    # The parser's floor and the warm pass, from the same binary and allocator as the figures above.
-    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --parse-only \
-      "${path_list[@]}" >"$OUT/$name.parse-only.$run.json"
+    # validate() ÷ the parser's floor, cold and warm: each timed pass paired with a parse-only
+    # pass of the same binary and allocator (--against-parse), a ratio a busy machine disturbs
+    # far less than two separate runs.
+    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --against-parse \
+      "${path_list[@]}" >"$OUT/$name.pairs.$run.json"
     "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --warm \
-      "${path_list[@]}" >"$OUT/$name.warm.$run.json"
+      --against-parse "${path_list[@]}" >"$OUT/$name.warm.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --parse-only "${path_list[@]}" \
       >"$OUT/$name.ast-parse.$run.json"
   done
@@ -118,11 +120,18 @@ def load(name, tool):
     return [json.loads((out / f"{name}.{tool}.{r}.json").read_text()) for r in range(1, runs + 1)]
 
 def floor(name):
-    """Parse-only, validate (cold) and warm files/s: `bench validate --parse-only` / `--warm`
-    runs, or for results of older runs the parse_speed example's text (system allocator)."""
+    """Parse-only, validate (cold) and warm files/s, and validate ÷ parse time cold and warm:
+    from `bench validate --against-parse` runs (the median of each run's paired ratios), or for
+    older runs from separate `--parse-only` runs or the parse_speed example's text."""
+    fps = lambda tool: med(r["files_per_second"] for r in load(name, tool))
+    if (out / f"{name}.pairs.1.json").exists():
+        pairs, warm = load(name, "pairs"), load(name, "warm")
+        p = med(r["against_parse"]["parse_files_per_second"] for r in pairs + warm)
+        ratio = lambda rows: med(r["against_parse"]["ratio_median"] for r in rows)
+        return p, fps("pairs"), fps("warm"), ratio(pairs), ratio(warm)
     if (out / f"{name}.parse-only.1.json").exists():
-        fps = lambda tool: med(r["files_per_second"] for r in load(name, tool))
-        return fps("parse-only"), fps("dagsmith"), fps("warm")
+        p, v, w = fps("parse-only"), fps("dagsmith"), fps("warm")
+        return p, v, w, p / v, p / w
     parse, validate, warm = [], [], []
     for r in range(1, runs + 1):
         text = (out / f"{name}.parse_speed.{r}.txt").read_text()
@@ -131,7 +140,8 @@ def floor(name):
         # Older parse_speed builds have no warm pass.
         m = re.search(r"validate warm: \d+ files, ([\d.]+) files/s", text)
         warm.append(float(m.group(1)) if m else float("nan"))
-    return med(parse), med(validate), med(warm)
+    p, v, w = med(parse), med(validate), med(warm)
+    return p, v, w, p / v, p / w
 
 print(f"Medians of {runs} runs (each run: `repeats` timed passes after 1 warm-up, one thread); "
       "ratio = dagsmith files/s / airflow-net files/s of the same run, median (min-max).\n")
@@ -154,18 +164,19 @@ for name in sets:
     if ds[0]["files"] != an[0]["files"] or ds[0]["bytes"] != an[0]["bytes"]:
         print(f"\nWARNING: {name}: the tools saw different inputs "
               f"({ds[0]['files']} files/{ds[0]['bytes']} B vs {an[0]['files']}/{an[0]['bytes']})")
-    p, v, w = floor(name)
+    p, v, w, rv, rw = floor(name)
     ast_fps = med(a["files_per_second"] for a in load(name, "ast-parse"))
-    floors.append((name, p, v, w, ast_fps, med(a["files_per_second"] for a in an)))
+    floors.append((name, p, v, w, rv, rw, ast_fps, med(a["files_per_second"] for a in an)))
 
-print("\nParser floors (files/s, medians). `dagsmith bench validate --parse-only` times ruff's"
-      " parser alone (tree built and freed) in the same binary, allocator and passes as validate();"
+print("\nParser floors (files/s, medians). `dagsmith bench validate --against-parse` times ruff's"
+      " parser alone (tree built and freed) in the same binary and allocator, a parse-only pass"
+      " paired with each timed pass of validate(); the ratios are the medians of those pairs;"
       " warm: `--warm`, the searches validate() remembers kept between passes;"
       " bench-airflow-net.py --parse-only times CPython's ast.parse alone.\n")
 print("| set | ruff parse only | validate | validate ÷ parse time | validate warm | warm ÷ parse time | 20× airflow-net needs | ast.parse only | airflow-net validate |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-for name, p, v, w, a, av in floors:
-    print(f"| {name} | {p:,.0f} | {v:,.0f} | {p / v:.2f} | {w:,.0f} | {p / w:.2f} | {20 * av:,.0f} | {a:,.0f} | {av:,.0f} |")
+for name, p, v, w, rv, rw, a, av in floors:
+    print(f"| {name} | {p:,.0f} | {v:,.0f} | {rv:.2f} | {w:,.0f} | {rw:.2f} | {20 * av:,.0f} | {a:,.0f} | {av:,.0f} |")
 
 print("\nSlowest airflow-net files (median µs, run 1):")
 for name in sets:
