@@ -484,18 +484,23 @@ mod tests {
         assert_eq!(r.files_per_s(), 100.0);
     }
 
-    #[test]
-    fn measures_every_call() {
-        let jobs: Vec<Job> = (0..3)
+    /// `n` .py inputs named `0.py`, `1.py`, ..., with `source(i)` as their text.
+    fn jobs(n: usize, source: impl Fn(usize) -> String) -> Vec<Job> {
+        (0..n)
             .map(|i| Job {
                 file: format!("{i}.py"),
                 row: None,
-                source: "x = (\n".into(),
+                source: source(i),
                 version: AirflowVersion::DEFAULT,
                 undecodable: None,
                 path: None,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn measures_every_call() {
+        let jobs = jobs(3, |_| "x = (\n".into());
         for (warm, timed) in
             [(false, validate_timed as Timed), (true, validate_timed), (false, parse_timed)]
         {
@@ -512,16 +517,7 @@ mod tests {
 
     #[test]
     fn pairs_each_timed_pass_with_a_floor_pass() {
-        let jobs: Vec<Job> = (0..4)
-            .map(|i| Job {
-                file: format!("{i}.py"),
-                row: None,
-                source: format!("from airflow import DAG\nx{i} = DAG('d{i}')\n"),
-                version: AirflowVersion::DEFAULT,
-                undecodable: None,
-                path: None,
-            })
-            .collect();
+        let jobs = jobs(4, |i| format!("from airflow import DAG\nx{i} = DAG('d{i}')\n"));
         let r = measure(&jobs, 3, 1, 1, false, validate_timed, Some(parse_timed)).unwrap();
         assert_eq!(r.pairs.len(), 3);
         assert!(r.pairs.iter().all(|(t, f)| !t.is_zero() && !f.is_zero()));
