@@ -254,24 +254,22 @@ fn run_pass(
     if threads == 1 {
         return Ok(jobs.iter().map(timed).collect());
     }
-    {
-        let chunk = jobs.len().div_ceil(threads);
-        thread::scope(|scope| {
-            let mut handles = Vec::new();
-            for part in jobs.chunks(chunk) {
-                let handle = thread::Builder::new()
-                    .stack_size(WORKER_STACK)
-                    .spawn_scoped(scope, move || part.iter().map(timed).collect::<Vec<_>>())
-                    .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
-                handles.push(handle);
-            }
-            let mut all = Vec::with_capacity(jobs.len());
-            for handle in handles {
-                all.extend(handle.join().map_err(|_| "a benchmark thread crashed")?);
-            }
-            Ok::<_, String>(all)
-        })
-    }
+    let chunk = jobs.len().div_ceil(threads);
+    thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for part in jobs.chunks(chunk) {
+            let handle = thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, move || part.iter().map(timed).collect::<Vec<_>>())
+                .map_err(|e| format!("cannot start a benchmark thread: {e}"))?;
+            handles.push(handle);
+        }
+        let mut all = Vec::with_capacity(jobs.len());
+        for handle in handles {
+            all.extend(handle.join().map_err(|_| "a benchmark thread crashed")?);
+        }
+        Ok::<_, String>(all)
+    })
 }
 
 impl BenchResult {
