@@ -237,15 +237,11 @@ impl<'a> Interp<'a> {
                 self.report_pendulum_function_attribute(a.range, attr);
                 Value::Unknown
             }
-            Value::Imported(q) => {
-                let mut path =
-                    String::with_capacity(q.len().saturating_add(attr.len()).saturating_add(1));
-                path.push_str(&q);
-                match arith::concat_str(path, ".").and_then(|p| arith::concat_str(p, attr)) {
-                    Some(path) => Value::Imported(path.into()),
-                    None => Value::Unknown,
-                }
+            // `q.attr`, within the bound on strings (`arith::concat_str`'s).
+            Value::Imported(q) if q.len().saturating_add(attr.len()) < arith::MAX_STR_LEN => {
+                Value::Imported(self.dotted_path(Some(&q), attr))
             }
+            Value::Imported(_) => Value::Unknown,
             Value::Task(t) if attr == "output" => Value::XCom(t),
             Value::XCom(t) if attr == "output" => {
                 self.report_xcom_output(a.range);

@@ -96,6 +96,23 @@ impl<'a> Interp<'a> {
         Value::Unknown
     }
 
+    /// `prefix.name` (or `name` alone), as an imported value's path: put together in a buffer
+    /// kept for it, so that the value's `Rc<str>` is the only allocation.
+    pub(in crate::validate) fn dotted_path(
+        &mut self,
+        prefix: Option<&str>,
+        name: &str,
+    ) -> std::rc::Rc<str> {
+        let buf = &mut self.path_buf;
+        buf.clear();
+        if let Some(prefix) = prefix {
+            buf.push_str(prefix);
+            buf.push('.');
+        }
+        buf.push_str(name);
+        std::rc::Rc::from(buf.as_str())
+    }
+
     pub(in crate::validate) fn push_frame(&mut self, kind: FrameKind, parent: Option<u32>) {
         let id = self.next_frame_id;
         self.next_frame_id = self.next_frame_id.saturating_add(1);

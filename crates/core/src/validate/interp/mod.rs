@@ -164,6 +164,9 @@ pub(super) struct Interp<'a> {
     pub(super) taken_ids: HashMap<Option<DagIdx>, HashSet<String>>,
     pub(super) next_suffix: HashMap<(Option<DagIdx>, String), usize>,
     pub(super) depth: u32,
+    /// Where a dotted path is put together before it becomes an imported value's `Rc<str>`
+    /// (one allocation for the value, none for the building).
+    pub(super) path_buf: String,
     /// A module-level variable holds the result of a call into code we cannot see (a local
     /// module's factory): a DAG may hide there.
     pub(super) opaque_module_values: bool,
@@ -210,6 +213,7 @@ impl<'a> Interp<'a> {
             taken_ids: HashMap::default(),
             next_suffix: HashMap::default(),
             depth: 0,
+            path_buf: String::new(),
             file_name: None,
         }
     }

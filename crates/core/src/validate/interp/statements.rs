@@ -179,12 +179,8 @@ impl<'a> Interp<'a> {
                 continue;
             }
             let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
-            let qualified = if dotted.is_empty() {
-                name.to_string()
-            } else {
-                crate::catalog::qualified(&dotted, name)
-            };
-            self.bind(bound, Value::Imported(qualified.into()));
+            let qualified = self.dotted_path(Some(&*dotted).filter(|d| !d.is_empty()), name);
+            self.bind(bound, Value::Imported(qualified));
         }
         Flow::Normal
     }
