@@ -89,16 +89,15 @@ for ((run = 1; run <= RUNS; run++)); do
     IFS="|" read -r name version repeat paths <<<"$entry"
     read -r -a path_list <<<"$paths"
     echo "run $run/$RUNS: $name (load $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/conditions.txt"
-    # Interleaved, so that both tools see the same machine conditions.
-    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json "${path_list[@]}" \
-      >"$OUT/$name.dagsmith.$run.json"
+    # Interleaved, so that both tools see the same machine conditions. Each timed pass of
+    # validate() is paired with a parse-only pass of the same binary and allocator
+    # (--against-parse): the ratio to the parser's floor, which a busy machine disturbs far less
+    # than two separate runs would; the cold ratio comes from this run, the warm one from the
+    # `--warm` run below.
+    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --against-parse \
+      "${path_list[@]}" >"$OUT/$name.dagsmith.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --slowest 5 "${path_list[@]}" \
       >"$OUT/$name.airflow-net.$run.json"
-    # validate() ÷ the parser's floor, cold and warm: each timed pass paired with a parse-only
-    # pass of the same binary and allocator (--against-parse), a ratio a busy machine disturbs
-    # far less than two separate runs.
-    "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --against-parse \
-      "${path_list[@]}" >"$OUT/$name.pairs.$run.json"
     "$DAGSMITH" bench validate --airflow-version "$version" --repeat "$repeat" --json --warm \
       --against-parse "${path_list[@]}" >"$OUT/$name.warm.$run.json"
     "$PYTHON" scripts/bench-airflow-net.py "$VALIDATOR" --repeat "$repeat" --json --parse-only "${path_list[@]}" \
@@ -124,11 +123,12 @@ def floor(name):
     from `bench validate --against-parse` runs (the median of each run's paired ratios), or for
     older runs from separate `--parse-only` runs or the parse_speed example's text."""
     fps = lambda tool: med(r["files_per_second"] for r in load(name, tool))
-    if (out / f"{name}.pairs.1.json").exists():
-        pairs, warm = load(name, "pairs"), load(name, "warm")
-        p = med(r["against_parse"]["parse_files_per_second"] for r in pairs + warm)
+    cold = load(name, "dagsmith")
+    if cold[0].get("against_parse"):
+        warm = load(name, "warm")
+        p = med(r["against_parse"]["parse_files_per_second"] for r in cold + warm)
         ratio = lambda rows: med(r["against_parse"]["ratio_median"] for r in rows)
-        return p, fps("pairs"), fps("warm"), ratio(pairs), ratio(warm)
+        return p, fps("dagsmith"), fps("warm"), ratio(cold), ratio(warm)
     if (out / f"{name}.parse-only.1.json").exists():
         p, v, w = fps("parse-only"), fps("dagsmith"), fps("warm")
         return p, v, w, p / v, p / w
