@@ -14,7 +14,8 @@
 #      optimised Release build),
 #      DAGSMITH_ARGS (extra `bench generate` options, e.g. --no-prefix-reuse),
 #      REF_ARGS (extra reference options, e.g. "--kv-unified 0 --flash-attn off"),
-#      NODE_REF=1 (also node-llama-cpp 3.22.1 from npm: llama.cpp's prebuilt CPU backends).
+#      NODE_REF=1 (also node-llama-cpp 3.22.1 from npm: llama.cpp's prebuilt CPU backends),
+#      DAGSMITH_BIN / REFERENCE_BIN (binaries built elsewhere; scripts/bench-gpu.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE="${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}"
@@ -34,8 +35,8 @@ if [[ -z ${NO_BUILD:-} ]]; then
   cargo build --profile "${PROFILE/debug/dev}" -q -p dagsmith
   cargo build --profile "${PROFILE/debug/dev}" -q -p dagsmith-engine --example llama_batched_bench
 fi
-DAGSMITH="$CARGO_TARGET_DIR/$PROFILE/dagsmith"
-REFERENCE="$CARGO_TARGET_DIR/$PROFILE/examples/llama_batched_bench"
+DAGSMITH="${DAGSMITH_BIN:-$CARGO_TARGET_DIR/$PROFILE/dagsmith}"
+REFERENCE="${REFERENCE_BIN:-$CARGO_TARGET_DIR/$PROFILE/examples/llama_batched_bench}"
 
 if [[ -n ${NODE_REF:-} ]]; then
   NODE_DIR="$CACHE/bench-ref"
@@ -49,8 +50,14 @@ fi
 
 # OpenMP's spinning wait is fastest on an idle machine; on a busy one OMP_WAIT_POLICY=passive
 # holds up (../shared/notes/llama-cpp.md). Left to the caller's environment, recorded here.
+# Outside a git checkout (a copy on another machine) the caller names the commit.
+if commit=$(git rev-parse --short HEAD 2>/dev/null); then
+  git diff --quiet HEAD -- crates || commit+=+dirty
+else
+  commit=${COMMIT:-unknown}
+fi
 echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} threads=$THREADS max_tokens=$MAX_TOKENS" \
-  "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo +dirty)" \
+  "commit=$commit" \
   | tee "$OUT/conditions.txt" >&2
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round: reference prompt test (llama-bench pp, 5 repetitions)" >&2

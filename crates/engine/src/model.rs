@@ -14,8 +14,8 @@ use crate::error::{EngineError, RequestError};
 /// How to load a model.
 #[derive(Clone, Debug, Default)]
 pub struct ModelOptions {
-    /// Layers to offload to the GPU; `None` = all of them when a GPU backend is built in
-    /// (see [`crate::GPU_BACKEND`]), none otherwise.
+    /// Layers to offload to the GPU; `None` = all of them when llama.cpp has a GPU device,
+    /// none otherwise.
     pub gpu_layers: Option<u32>,
 }
 
@@ -42,6 +42,9 @@ pub struct ModelInfo {
     pub context_train: u32,
     pub template: TemplateSource,
     pub gpu_layers: u32,
+    /// The GPUs llama.cpp found (its device descriptions), whether its GPU backend was built in
+    /// by a cargo feature or came with shared libraries loaded at run time.
+    pub gpu_devices: Vec<String>,
 }
 
 /// A model ready to generate. Cheap to share between threads (`&Engine` is `Send`).
@@ -62,8 +65,11 @@ impl Engine {
             return Err(EngineError::ModelNotFound(path.to_path_buf()));
         }
         let backend = backend()?;
+        // Asked of llama.cpp at run time, not of our cargo features: a build linked to llama.cpp's
+        // shared libraries (`dynamic-link`) gets a GPU from whichever libraries are loaded.
+        let gpu_devices = gpu_devices();
         let gpu_layers =
-            options.gpu_layers.unwrap_or(if crate::GPU_BACKEND.is_some() { u32::MAX } else { 0 });
+            options.gpu_layers.unwrap_or(if gpu_devices.is_empty() { 0 } else { u32::MAX });
         // u32::MAX asks llama.cpp for every layer (it clamps to the model's count).
         let params = LlamaModelParams::default().with_n_gpu_layers(gpu_layers);
         let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
@@ -101,7 +107,12 @@ impl Engine {
             size_bytes: model.size(),
             context_train: model.n_ctx_train(),
             template: source,
-            gpu_layers: if gpu_layers == u32::MAX { model.n_layer() + 1 } else { gpu_layers },
+            gpu_layers: match gpu_layers {
+                _ if gpu_devices.is_empty() => 0,
+                u32::MAX => model.n_layer() + 1,
+                n => n,
+            },
+            gpu_devices,
         };
         Ok(Engine { model, template, stop_tokens, info })
     }
@@ -138,4 +149,14 @@ impl Engine {
     pub(crate) fn is_end(&self, token: LlamaToken) -> bool {
         self.model.vocab().is_eog(token) || self.stop_tokens.contains(&token)
     }
+}
+
+/// Descriptions of the GPU (and integrated GPU) devices llama.cpp registered.
+fn gpu_devices() -> Vec<String> {
+    use llama_cpp_2::LlamaBackendDeviceType as Type;
+    llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .filter(|d| matches!(d.device_type, Type::Gpu | Type::IntegratedGpu))
+        .map(|d| format!("{} ({})", d.description, d.backend))
+        .collect()
 }

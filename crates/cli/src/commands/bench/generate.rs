@@ -212,6 +212,8 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
             "ignore_eos": args.ignore_eos,
             "prefix_reuse": !args.no_prefix_reuse,
             "gpu_backend": dagsmith_engine::GPU_BACKEND,
+            "gpu_devices": engine.info().gpu_devices,
+            "gpu_layers": engine.info().gpu_layers,
             "results": results,
         });
         println!("{}", serde_json::to_string_pretty(&out).expect("serializable"));
