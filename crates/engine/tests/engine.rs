@@ -244,6 +244,22 @@ fn missing_model_is_a_clear_error() {
     assert!(err.to_string().contains("dagsmith model fetch"), "{err}");
 }
 
+#[test]
+fn layers_are_offloaded_only_to_the_gpus_llama_cpp_reports() {
+    // Decided at run time (a GPU feature, or a dynamic-link build given a GPU build's
+    // libraries): every layer by default when there is a GPU, none otherwise.
+    let info = engine().info();
+    if info.gpu_devices.is_empty() {
+        assert_eq!(info.gpu_layers, 0);
+    } else {
+        assert!(info.gpu_layers > 0, "{:?}", info.gpu_devices);
+    }
+    // Layers asked for where there is no GPU are not reported as offloaded.
+    let asked = Engine::load(&model_path(), &ModelOptions { gpu_layers: Some(5) }).unwrap();
+    let expected = if asked.info().gpu_devices.is_empty() { 0 } else { 5 };
+    assert_eq!(asked.info().gpu_layers, expected);
+}
+
 /// Runs `requests` in order; `follow_up` may turn a finished answer into one more request (a
 /// repair round), queued first.
 fn run_all(
