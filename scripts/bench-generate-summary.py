@@ -35,6 +35,12 @@ pp_ref = [load(p)["results"][0]["prompt_tokens_per_second"]
           for p in glob.glob(os.path.join(out, "reference-pp-r*.json"))]
 print(f"rounds: {len(rounds)}; reference prompt test (one prompt, llama-bench pp): "
       f"{fmt(med(pp_ref))} tok/s")
+# Where dagsmith ran: the GPUs llama.cpp reported and the layers put on them (none on a CPU).
+first = sorted(glob.glob(os.path.join(out, "dagsmith-*-r*.json")))
+if first:
+    run = load(first[0])
+    if run.get("gpu_devices"):
+        print(f"dagsmith on {', '.join(run['gpu_devices'])}: {run.get('gpu_layers')} layers offloaded")
 print()
 print("| parallel | dagsmith gen tok/s | reference gen tok/s | gen ratio | dagsmith aggregate tok/s"
       " | reference aggregate tok/s | aggregate ratio | dagsmith prompt tok/s | reference prompt tok/s"

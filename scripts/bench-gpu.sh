@@ -84,4 +84,6 @@ print(f'| {sys.argv[1]} | {r} | {w} | {r * 3600 / w:,.0f} |')" "$p" "$rows" "$wa
     | tee -a "$OUT/dags-per-hour.md"
 done
 grep -h "predicted to load\|tokens" "$OUT"/dags-*.log >&2 || true
-echo "results in $OUT" >&2
+# One file to bring back from the GPU machine.
+tar -czf "$OUT.tar.gz" -C "$(dirname "$OUT")" "$(basename "$OUT")"
+echo "results in $OUT (and $OUT.tar.gz)" >&2
