@@ -107,10 +107,11 @@ impl Engine {
             size_bytes: model.size(),
             context_train: model.n_ctx_train(),
             template: source,
-            gpu_layers: match gpu_layers {
-                _ if gpu_devices.is_empty() => 0,
-                u32::MAX => model.n_layer() + 1,
-                n => n,
+            // What llama.cpp offloads: nothing without a GPU, at most every layer and the output.
+            gpu_layers: if gpu_devices.is_empty() {
+                0
+            } else {
+                gpu_layers.min(model.n_layer().saturating_add(1))
             },
             gpu_devices,
         };
