@@ -3,16 +3,16 @@
 # scripts/bench-generate.sh as on CPU), then DAGs per hour of whole answers by --parallel.
 #
 # dagsmith and the reference are built with `--features dynamic-link`: llama.cpp as shared
-# libraries. This script builds the CUDA libraries from the same vendored llama.cpp source,
-# with the options llama-cpp-sys-2's `cuda` feature uses, and puts them first on
-# LD_LIBRARY_PATH; the engine offloads every layer when llama.cpp reports a GPU.
+# libraries. scripts/build-cuda-libs.sh builds the CUDA libraries from the same vendored
+# llama.cpp source, and this script puts them first on LD_LIBRARY_PATH; the engine offloads
+# every layer when llama.cpp reports a GPU.
 #
 # usage: scripts/bench-gpu.sh [MODEL.gguf]
 # env: PARALLEL (1,2,4,8,16,32,64), MAX_TOKENS (256), DAG_PARALLEL (4,16,64: `generate` runs
-#      over DAG_INPUT, default datasets/instructions.jsonl), CUDA_ARCH (native), OUT,
+#      over DAG_INPUT, default datasets/instructions.jsonl), OUT,
 #      BIN_DIR (dagsmith and llama_batched_bench built elsewhere with dynamic-link; default:
-#      cargo builds them here), LLAMA_SRC (default: llama-cpp-sys-2's vendored llama.cpp),
-#      CUDA_LIBS (a finished CUDA build to reuse; with ONLY_LIBS=1, where to build it and stop),
+#      cargo builds them here), CUDA_LIBS (a finished build-cuda-libs.sh to reuse; with
+#      ONLY_LIBS=1, where to build it and stop; LLAMA_SRC and CUDA_ARCH go to that script),
 #      COMMIT (recorded when not in a checkout).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,25 +33,9 @@ DAGSMITH="${BIN_DIR:-}/dagsmith"
 REFERENCE="${BIN_DIR:-}/llama_batched_bench"
 [[ -x $REFERENCE ]] || REFERENCE="${BIN_DIR:-}/examples/llama_batched_bench"
 
-# Exactly what the bindings were generated from: the crate's own copy of llama.cpp.
-if [[ -z ${LLAMA_SRC:-} ]]; then
-  LLAMA_SRC="$(cargo metadata --format-version 1 | python3 -c '
-import json, os, sys
-m = json.load(sys.stdin)
-print(next(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp")
-           for p in m["packages"] if p["name"] == "llama-cpp-sys-2"))')"
-fi
-
 if [[ -z ${CUDA_LIBS:-} || -n ${ONLY_LIBS:-} ]]; then
   CUDA_LIBS="${CUDA_LIBS:-$CACHE/llama-cuda}"
-  # llama-cpp-sys-2's cmake options (build.rs) with GGML_CUDA on, as shared libraries.
-  cmake -S "$LLAMA_SRC" -B "$CUDA_LIBS" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DBUILD_SHARED_LIBS=ON -DGGML_CUDA=ON -DGGML_CUDA_NCCL=OFF \
-    -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCH:-native}" -DGGML_NATIVE=ON -DGGML_OPENMP=ON \
-    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-    -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF \
-    >"$OUT/cmake-configure.log"
-  cmake --build "$CUDA_LIBS" -j "$(nproc)" >"$OUT/cmake-build.log"
+  scripts/build-cuda-libs.sh "$CUDA_LIBS" >"$OUT/cmake-build.log" 2>&1
   [[ -z ${ONLY_LIBS:-} ]] || exit 0
 fi
 export LD_LIBRARY_PATH="$CUDA_LIBS/bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
