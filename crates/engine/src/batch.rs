@@ -18,7 +18,7 @@ use crate::model::Engine;
 use crate::prefix::{CacheMap, Plan};
 use crate::repetition::RepetitionGuard;
 use crate::request::{Completion, FinishReason, GenerationRequest, Trace};
-use crate::sampling::Sampler;
+use crate::sampling::{Sampler, argmax_rows};
 use crate::stop::{find_stop, safe_len};
 use crate::threads::physical_cores;
 use crate::utf8::Utf8Buffer;
@@ -354,11 +354,27 @@ impl Engine {
             }
             stats.decode_steps += 1;
 
+            // Greedy sequences' tokens first, over all threads; the rest sample one by one.
+            let mut picked: Vec<Option<(usize, f32)>> = vec![None; parallel];
+            let greedy: Vec<(usize, &[f32])> = (0..parallel)
+                .filter_map(|seq| {
+                    let slot = slots[seq].as_ref()?;
+                    let index = slot.logits_at.filter(|_| slot.sampler.is_argmax())?;
+                    Some((seq, ctx.get_logits_ith(index)))
+                })
+                .collect();
+            let rows: Vec<&[f32]> = greedy.iter().map(|&(_, row)| row).collect();
+            for ((seq, _), pick) in greedy.iter().zip(argmax_rows(&rows, threads as usize)) {
+                picked[*seq] = Some(pick);
+            }
             let mut sampled = 0;
             for seq in 0..parallel {
                 let Some(slot) = &mut slots[seq] else { continue };
                 let Some(index) = slot.logits_at else { continue };
-                let (token, margin) = slot.sampler.sample(&ctx, index);
+                let (token, margin) = match picked[seq] {
+                    Some((best, margin)) => (LlamaToken(best as i32), Some(margin)),
+                    None => slot.sampler.sample(&ctx, index),
+                };
                 if let Some(trace) = &mut slot.trace {
                     trace.tokens.push(token.0);
                     trace.margins.extend(margin);
