@@ -108,6 +108,9 @@ pub struct RunStats {
     pub prompt_steps_time: Duration,
     /// Time in decode steps that carried only generation tokens, sampling included.
     pub generation_steps_time: Duration,
+    /// Of that, the time llama.cpp took to decode (until its results were ready): the rest is
+    /// dagsmith's own work per step (sampling, text, stops).
+    pub generation_decode_time: Duration,
     /// New tokens sampled in those steps.
     pub generation_steps_tokens: u64,
     pub wall: Duration,
@@ -220,6 +223,13 @@ impl Engine {
             .map_err(|e| EngineError::Context(e.to_string()))?;
         let mut batch = LlamaBatch::new(n_batch as usize, 1);
         let n_vocab = self.model.n_vocab();
+        // Greedy picks run here between decode steps, on as many threads as llama.cpp's kernels
+        // (idle then); without a pool (threads could not be started) they run on this one.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads as usize)
+            .thread_name(|i| format!("dagsmith-sample-{i}"))
+            .build()
+            .ok();
 
         let mut slots: Vec<Option<Slot>> = (0..parallel).map(|_| None).collect();
         // What each sequence has in the KV cache; kept after its request ends, for reuse.
@@ -353,6 +363,9 @@ impl Engine {
                 continue;
             }
             stats.decode_steps += 1;
+            // Decoding may go on asynchronously (on a GPU); reading logits would wait for it.
+            ctx.synchronize();
+            let decoded = step_start.elapsed();
 
             // Greedy sequences' tokens first, over all threads; the rest sample one by one.
             let mut picked: Vec<Option<(usize, f32)>> = vec![None; parallel];
@@ -364,7 +377,7 @@ impl Engine {
                 })
                 .collect();
             let rows: Vec<&[f32]> = greedy.iter().map(|&(_, row)| row).collect();
-            for ((seq, _), pick) in greedy.iter().zip(argmax_rows(&rows, threads as usize)) {
+            for ((seq, _), pick) in greedy.iter().zip(argmax_rows(&rows, pool.as_ref())) {
                 picked[*seq] = Some(pick);
             }
             let mut sampled = 0;
@@ -423,6 +436,7 @@ impl Engine {
                 stats.prompt_steps_time += spent;
             } else {
                 stats.generation_steps_time += spent;
+                stats.generation_decode_time += decoded;
                 stats.generation_steps_tokens += sampled;
             }
         }

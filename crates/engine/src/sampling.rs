@@ -3,6 +3,8 @@
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use rayon::ThreadPool;
+use rayon::prelude::*;
 
 // The parameters and their defaults live in dagsmith-core's wire types, where the server's
 // requests and the playground (which cannot link llama.cpp) read them too.
@@ -69,32 +71,17 @@ impl Sampler {
     }
 }
 
-/// The argmax of each of `rows` (see [`argmax`]), the rows split over up to `threads` threads.
-/// Reading ~150k logits per sequence per step on one core is what held back throughput at high
-/// `--parallel` with the model on a GPU (docs/BENCHMARKS.md, "On an NVIDIA GPU"), while the
-/// CPU's cores sat idle between decode steps.
-pub fn argmax_rows(rows: &[&[f32]], threads: usize) -> Vec<(usize, f32)> {
-    let per_thread = rows.len().div_ceil(threads.max(1)).max(1);
-    if rows.len() <= per_thread {
-        return rows.iter().map(|row| argmax(row)).collect();
-    }
-    let mut chunks = rows.chunks(per_thread);
-    let first = chunks.next().unwrap_or_default();
-    std::thread::scope(|scope| {
-        let others: Vec<_> = chunks
-            .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|row| argmax(row)).collect::<Vec<_>>())
-            })
-            .collect();
-        let mut picks: Vec<_> = first.iter().map(|row| argmax(row)).collect();
-        for other in others {
-            match other.join() {
-                Ok(part) => picks.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+/// The argmax of each of `rows` (see [`argmax`]), in order, spread over `pool`'s threads when
+/// there is one. Reading ~150k logits per sequence per step on one core is what held back
+/// throughput at high `--parallel` with the model on a GPU (docs/BENCHMARKS.md, "On an NVIDIA
+/// GPU"), while the CPU's cores sat idle between decode steps.
+pub fn argmax_rows(rows: &[&[f32]], pool: Option<&ThreadPool>) -> Vec<(usize, f32)> {
+    match pool {
+        Some(pool) if rows.len() > 1 => {
+            pool.install(|| rows.par_iter().map(|row| argmax(row)).collect())
         }
-        picks
-    })
+        _ => rows.iter().map(|row| argmax(row)).collect(),
+    }
 }
 
 /// Index of the largest logit (the first one on ties, as llama.cpp's greedy sampler) and its
@@ -191,10 +178,12 @@ mod tests {
         let data = rows(13, 1000);
         let slices: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
         let expected: Vec<_> = slices.iter().map(|r| argmax_by_scan(r)).collect();
-        for threads in [0, 1, 2, 4, 13, 64] {
-            assert_eq!(argmax_rows(&slices, threads), expected, "{threads} threads");
+        assert_eq!(argmax_rows(&slices, None), expected);
+        for threads in [1, 2, 4, 13, 64] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            assert_eq!(argmax_rows(&slices, Some(&pool)), expected, "{threads} threads");
+            assert!(argmax_rows(&[], Some(&pool)).is_empty());
         }
-        assert!(argmax_rows(&[], 4).is_empty());
     }
 
     #[test]

@@ -169,6 +169,7 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
         };
         let prompt_tps = rate(stats.prompt_tokens, stats.prompt_steps_time);
         let gen_tps = rate(stats.generation_steps_tokens, stats.generation_steps_time);
+        let decode_tps = rate(stats.generation_steps_tokens, stats.generation_decode_time);
         let aggregate = stats.generated_tokens as f64 / wall;
         let answers = jobs.done.len() as f64 / wall;
         let ttft = jobs.done.iter().map(|c| c.prompt_ms).sum::<f64>()
@@ -196,6 +197,8 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
             "repetition_stops": repetition_stops,
             "prompt_tokens_per_second": prompt_tps,
             "generation_tokens_per_second": gen_tps,
+            // The same steps timed up to the end of llama.cpp's decode, without dagsmith's work.
+            "generation_decode_tokens_per_second": decode_tps,
             "aggregate_tokens_per_second": aggregate,
             "answers_per_second": answers,
             "time_to_first_token_seconds": ttft,
