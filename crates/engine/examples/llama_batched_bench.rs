@@ -16,7 +16,7 @@
 //!
 //! usage: llama_batched_bench MODEL.gguf INSTRUCTIONS.jsonl [--threads N] [--tg N] [--npl 1,2,4,8]
 //!        [--batch 512] [--ubatch N] [--kv-unified 0|1] [--flash-attn auto|on|off] [--pp-reps N]
-//!        [--max-prompt N] [--repack 0|1] [--group N]
+//!        [--max-prompt N] [--repack 0|1] [--group N] [--ctx-per-seq N] [--sync-steps 0|1]
 //! (`--npl ''` with `--pp-reps N` runs the prompt test alone.)
 
 use std::num::NonZeroU32;
@@ -50,6 +50,13 @@ struct Args {
     no_repack: bool,
     /// Generation steps decode at most this many sequences per llama_decode call.
     group: Option<usize>,
+    /// KV cells per sequence instead of just enough (dagsmith's engine sizes its context this
+    /// way: to compare the two at the same context size).
+    ctx_per_seq: Option<usize>,
+    /// Wait for each generation step's results before the next, as sampling must: without it a
+    /// GPU backend overlaps the CPU's preparation of step N+1 with its own work on step N,
+    /// which no sampler that reads the logits can do.
+    sync_steps: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -70,6 +77,8 @@ fn args() -> Result<Args, String> {
         max_prompt: None,
         no_repack: false,
         group: None,
+        ctx_per_seq: None,
+        sync_steps: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -89,6 +98,8 @@ fn args() -> Result<Args, String> {
             "--max-prompt" => a.max_prompt = Some(num(&value)?),
             "--repack" => a.no_repack = value == "0",
             "--group" => a.group = Some(num(&value)?.max(1)),
+            "--ctx-per-seq" => a.ctx_per_seq = Some(num(&value)?),
+            "--sync-steps" => a.sync_steps = value == "1",
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -194,7 +205,7 @@ fn main() {
         let pl = pl.max(1);
         let seqs: Vec<&Vec<LlamaToken>> = (0..pl).map(|i| &prompts[i % prompts.len()]).collect();
         let longest = seqs.iter().map(|p| p.len()).max().unwrap_or(0);
-        let n_ctx = (pl * (longest + a.tg + 1)) as u32;
+        let n_ctx = (pl * a.ctx_per_seq.unwrap_or(longest + a.tg + 1)) as u32;
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(n_ctx.max(256)))
             .with_n_batch(a.batch.max(pl as u32))
@@ -239,6 +250,9 @@ fn main() {
                 }
                 ctx.decode(&mut batch).expect("decode step");
             }
+            if a.sync_steps {
+                ctx.synchronize();
+            }
         }
         ctx.synchronize();
         let t_tg = tg_start.elapsed().as_secs_f64();
@@ -246,7 +260,7 @@ fn main() {
         let prompt_tokens = all.len();
         let new_tokens = pl * a.tg;
         results.push(json!({
-            "test": "batched", "parallel": pl, "prompt_tokens": prompt_tokens,
+            "test": "batched", "parallel": pl, "n_ctx": n_ctx, "prompt_tokens": prompt_tokens,
             "generated_tokens": new_tokens,
             "prompt_seconds": t_pp, "prompt_tokens_per_second": prompt_tokens as f64 / t_pp,
             "generation_seconds": t_tg,
@@ -260,6 +274,7 @@ fn main() {
         "model": a.model.file_name().map(|f| f.to_string_lossy().into_owned()),
         "threads": a.threads, "tg": a.tg, "batch": a.batch, "ubatch": a.ubatch.unwrap_or(a.batch),
         "kv_unified": a.kv_unified, "flash_attn": a.flash_attn, "repack": !a.no_repack,
+        "sync_steps": a.sync_steps,
         "results": results,
     });
     println!("{}", serde_json::to_string_pretty(&out).expect("serializable"));
