@@ -337,6 +337,10 @@ fn shared_prompt_prefixes_are_decoded_once() {
     );
     let per_request: u64 = reused.iter().map(|c| c.reused_prompt_tokens as u64).sum();
     assert_eq!(per_request, stats.prompt_tokens_reused);
+    // The generation steps' decode is timed within them: never zero, never more than the steps.
+    assert!(stats.generation_steps_tokens > 0);
+    assert!(!stats.generation_decode_time.is_zero());
+    assert!(stats.generation_decode_time <= stats.generation_steps_time);
     let mut identical = 0;
     for (i, (a, b)) in plain.iter().zip(&reused).enumerate() {
         assert_eq!(a.prompt_tokens, b.prompt_tokens);

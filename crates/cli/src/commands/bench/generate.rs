@@ -4,8 +4,9 @@
 //! (greedy, ending at end-of-generation or --max-tokens; with --ignore-eos every answer runs to
 //! --max-tokens), after one untimed warm-up request. Reported per P: prompt tokens/s (decode
 //! steps that carried prompt tokens), generation tokens/s over steps carrying only new tokens
-//! (the decode rate llama.cpp's batched-bench calls S_TG), aggregate new tokens/s over the whole
-//! run, answers per second, time to first token, and how many prompt tokens were reused from
+//! (the decode rate llama.cpp's batched-bench calls S_TG), the same with only llama.cpp's decode
+//! timed (the difference is dagsmith's own work per step: sampling, text, stops), aggregate new
+//! tokens/s over the whole run, answers per second, time to first token, and how many prompt tokens were reused from
 //! the KV cache instead of decoded.
 
 use std::path::PathBuf;
@@ -136,10 +137,11 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
             if args.no_prefix_reuse { "off" } else { "on" },
         );
         println!(
-            "{:>8} {:>13} {:>11} {:>12} {:>10} {:>9} {:>10} {:>10}",
+            "{:>8} {:>13} {:>11} {:>14} {:>12} {:>10} {:>9} {:>10} {:>10}",
             "parallel",
             "prompt tok/s",
             "gen tok/s",
+            "decode tok/s",
             "aggregate/s",
             "answers/s",
             "TTFT s",
@@ -178,10 +180,11 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
         let repetition_stops = stats.repetition_stops;
         if !args.json {
             println!(
-                "{:>8} {:>13.1} {:>11.1} {:>12.2} {:>10.3} {:>9.2} {:>10} {:>10}",
+                "{:>8} {:>13.1} {:>11.1} {:>14.1} {:>12.2} {:>10.3} {:>9.2} {:>10} {:>10}",
                 p,
                 prompt_tps,
                 gen_tps,
+                decode_tps,
                 aggregate,
                 answers,
                 ttft,
