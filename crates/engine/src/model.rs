@@ -122,6 +122,28 @@ impl Engine {
         &self.info
     }
 
+    /// Bytes of KV cache one context cell takes: keys and values of every layer, in f16 as
+    /// llama.cpp allocates them by default.
+    pub fn kv_bytes_per_cell(&self) -> u64 {
+        let head_dim = self.model.n_embd().max(0) as u64 / u64::from(self.model.n_head().max(1));
+        u64::from(self.model.n_layer()) * 2 * u64::from(self.model.n_head_kv()) * head_dim * 2
+    }
+
+    /// Free memory of the GPUs llama.cpp reports, as it stands now (the weights already on
+    /// them); `None` when no layer is on a GPU or no GPU reports its memory.
+    pub fn gpu_free_bytes(&self) -> Option<u64> {
+        use llama_cpp_2::LlamaBackendDeviceType as Type;
+        if self.info.gpu_layers == 0 {
+            return None;
+        }
+        let free: u64 = llama_cpp_2::list_llama_ggml_backend_devices()
+            .into_iter()
+            .filter(|d| matches!(d.device_type, Type::Gpu | Type::IntegratedGpu))
+            .map(|d| d.memory_free as u64)
+            .sum();
+        (free > 0).then_some(free)
+    }
+
     /// The prompt text for `messages` in the model's chat format, ending with the opening of the
     /// assistant's turn.
     pub fn render(&self, messages: &[Message]) -> Result<String, RequestError> {

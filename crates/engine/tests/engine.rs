@@ -259,6 +259,23 @@ fn layers_are_offloaded_only_to_the_gpus_llama_cpp_reports() {
     let asked = Engine::load(&model_path(), &ModelOptions { gpu_layers: Some(5) }).unwrap();
     let expected = if asked.info().gpu_devices.is_empty() { 0 } else { info.gpu_layers.min(5) };
     assert_eq!(asked.info().gpu_layers, expected);
+    // GPU memory is asked of llama.cpp only when layers are on a GPU.
+    let none_on_gpu = Engine::load(&model_path(), &ModelOptions { gpu_layers: Some(0) }).unwrap();
+    assert_eq!(none_on_gpu.gpu_free_bytes(), None);
+    if info.gpu_devices.is_empty() {
+        assert_eq!(engine().gpu_free_bytes(), None);
+    }
+}
+
+#[test]
+fn kv_cache_size_per_cell_follows_the_models_shape() {
+    // SmolLM2-135M: 30 layers, 9 heads of 64 over 576 dimensions, 3 of them for keys and values:
+    // 30 layers x (K + V) x 3 x 64 x 2 bytes of f16.
+    if model_path().file_name().is_some_and(|f| f == "SmolLM2-135M-Instruct.Q4_1.gguf") {
+        assert_eq!(engine().kv_bytes_per_cell(), 30 * 2 * 3 * 64 * 2);
+    } else {
+        assert!(engine().kv_bytes_per_cell() > 0);
+    }
 }
 
 /// Runs `requests` in order; `follow_up` may turn a finished answer into one more request (a

@@ -153,7 +153,7 @@ pub fn run(driver: &mut Driver, settings: &Settings, shard: Option<Shard>) -> u8
     }
     let parallelism = match driver {
         #[cfg(feature = "engine")]
-        Driver::Local(_) => format!("{} parallel", settings.parallel()),
+        Driver::Local(l) => format!("{} parallel", l.parallel()),
         Driver::Remote(r) => match r.urls().len() {
             1 => "1 backend".to_string(),
             n => format!("{n} backends"),
@@ -233,7 +233,7 @@ fn run_record(
     let args = &settings.args;
     let (model, backends, parallel, context) = match driver {
         #[cfg(feature = "engine")]
-        Driver::Local(l) => (l.model_record(), None, Some(settings.parallel()), Some(args.ctx)),
+        Driver::Local(l) => (l.model_record(), None, Some(l.parallel() as u32), Some(args.ctx)),
         Driver::Remote(r) => (r.model_record(), Some(r.urls().to_vec()), args.parallel, None),
     };
     RunRecord {

@@ -44,8 +44,22 @@ impl Local {
                 loading.elapsed().as_secs_f64()
             );
         }
+        let parallel = args.parallel.unwrap_or_else(|| {
+            let chosen = super::local_default_parallel(
+                engine.gpu_free_bytes(),
+                engine.kv_bytes_per_cell(),
+                args.ctx,
+            );
+            if chosen != super::DEFAULT_PARALLEL && !args.quiet {
+                eprintln!(
+                    "dagsmith: {chosen} sequences at once (the model is on a GPU; --parallel N to \
+                     choose)"
+                );
+            }
+            chosen
+        });
         let batch = BatchOptions {
-            parallel: settings.parallel() as usize,
+            parallel: parallel as usize,
             context_per_sequence: args.ctx,
             batch_tokens: 512,
             threads: args.threads,
@@ -58,6 +72,11 @@ impl Local {
             sampling: settings.sampling.clone(),
             max_tokens: args.max_tokens,
         })
+    }
+
+    /// Sequences generated at once.
+    pub fn parallel(&self) -> usize {
+        self.batch.parallel
     }
 
     /// The model, for the output rows.

@@ -39,8 +39,28 @@ use work::Driver;
 
 pub use super::{BUILTIN_INPUT, BUILTIN_NAME};
 
-/// `--parallel` when not given (local sequences; remote requests per backend that does not say).
+/// `--parallel` when not given (local sequences on a CPU; remote requests per backend that does
+/// not say): the measured best of 1, 2, 4 and 8 on the 2-core machine (docs/BENCHMARKS.md).
 const DEFAULT_PARALLEL: u32 = 4;
+
+/// Local sequences at once with the model on a GPU, best first: on an H200, 64 gave 1.35x the
+/// DAGs per hour of 16 (docs/BENCHMARKS.md, "On an NVIDIA GPU"); fewer where the KV cache
+/// would not fit.
+#[cfg(feature = "engine")]
+const GPU_PARALLEL: [u32; 3] = [64, 32, 16];
+
+/// The default `--parallel` for the local model: [`DEFAULT_PARALLEL`] on a CPU; on a GPU the
+/// most of [`GPU_PARALLEL`] whose KV cache (`ctx` cells of `kv_per_cell` bytes each per
+/// sequence) fits in 70% of the GPU's free memory less 1 GiB for llama.cpp's compute buffers.
+#[cfg(feature = "engine")]
+fn local_default_parallel(gpu_free: Option<u64>, kv_per_cell: u64, ctx: u32) -> u32 {
+    let Some(free) = gpu_free else { return DEFAULT_PARALLEL };
+    let budget = (free / 10 * 7).saturating_sub(1 << 30);
+    GPU_PARALLEL
+        .into_iter()
+        .find(|&p| u64::from(p) * u64::from(ctx) * kv_per_cell <= budget)
+        .unwrap_or(DEFAULT_PARALLEL)
+}
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -91,8 +111,10 @@ pub struct GenerateArgs {
     #[arg(long, short = 'a', value_name = "VERSION")]
     pub airflow_version: Option<AirflowVersion>,
 
-    /// Sequences generated at once (continuous batching in one context); with backends,
-    /// requests in flight per backend [default: 4; a dagsmith serve backend: its slots].
+    /// Sequences generated at once (continuous batching in one context) [default: 4 on a CPU;
+    /// with the model on a GPU 64, 32 or 16, the most whose KV cache fits in its free memory];
+    /// with backends, requests in flight per backend [default: 4; a dagsmith serve backend: its
+    /// slots].
     #[arg(long, short = 'p', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub parallel: Option<u32>,
@@ -244,14 +266,6 @@ pub struct Settings {
     pub pipeline: pipeline::Options,
 }
 
-impl Settings {
-    /// Local sequences at once.
-    #[cfg(feature = "engine")]
-    fn parallel(&self) -> u32 {
-        self.args.parallel.unwrap_or(DEFAULT_PARALLEL)
-    }
-}
-
 impl GenerateArgs {
     /// `--repair`, or its default: one DAG is worth a few more tries; a dataset run measures
     /// first answers unless asked.
@@ -356,5 +370,27 @@ fn human_duration(d: Duration) -> String {
         0..60 => format!("{:.1} s", d.as_secs_f64()),
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(all(test, feature = "engine"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_parallel_is_four_on_a_cpu_and_what_fits_on_a_gpu() {
+        const GIB: u64 = 1 << 30;
+        // Qwen2.5-Coder-1.5B: 28 KiB of KV cache per cell; 4,096 cells a sequence.
+        let kv = 28 * 2 * 256 * 2;
+        assert_eq!(local_default_parallel(None, kv, 4096), 4);
+        // An H200 with the weights loaded (~137 GiB free): 64 x 4,096 cells = 7 GiB.
+        assert_eq!(local_default_parallel(Some(137 * GIB), kv, 4096), 64);
+        // 8 GiB free: 70% less 1 GiB = 4.6 GiB, room for 32 (3.5 GiB), not 64.
+        assert_eq!(local_default_parallel(Some(8 * GIB), kv, 4096), 32);
+        assert_eq!(local_default_parallel(Some(4 * GIB), kv, 4096), 16);
+        // Too little for 16: the CPU default, whose cache is small enough.
+        assert_eq!(local_default_parallel(Some(2 * GIB), kv, 4096), 4);
+        // A longer context per sequence takes fewer of them.
+        assert_eq!(local_default_parallel(Some(8 * GIB), kv, 8192), 16);
     }
 }
