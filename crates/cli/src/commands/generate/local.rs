@@ -45,11 +45,11 @@ impl Local {
             );
         }
         let parallel = args.parallel.unwrap_or_else(|| {
-            let chosen = super::local_default_parallel(
-                engine.gpu_free_bytes(),
-                engine.kv_bytes_per_cell(),
-                args.ctx,
-            );
+            // One instruction is one sequence at a time (its repair rounds follow it): the GPU's
+            // many sequences are for datasets, and would only hold a bigger KV cache here.
+            let gpu_free = if args.instruction.is_some() { None } else { engine.gpu_free_bytes() };
+            let chosen =
+                super::local_default_parallel(gpu_free, engine.kv_bytes_per_cell(), args.ctx);
             if chosen != super::DEFAULT_PARALLEL && !args.quiet {
                 eprintln!(
                     "dagsmith: {chosen} sequences at once (the model is on a GPU; --parallel N to \
