@@ -50,11 +50,14 @@ fi
 
 # OpenMP's spinning wait is fastest on an idle machine; on a busy one OMP_WAIT_POLICY=passive
 # holds up (../shared/notes/llama-cpp.md). Left to the caller's environment, recorded here.
-# Outside a git checkout (a copy on another machine) the caller names the commit.
-if commit=$(git rev-parse --short HEAD 2>/dev/null); then
+# COMMIT names the binaries' commit when they were built elsewhere (bench-gpu.sh's BIN_DIR);
+# otherwise this checkout's, marked when its crates differ from it.
+if [[ -n ${COMMIT:-} ]]; then
+  commit=$COMMIT
+elif commit=$(git rev-parse --short HEAD 2>/dev/null); then
   git diff --quiet HEAD -- crates || commit+=+dirty
 else
-  commit=${COMMIT:-unknown}
+  commit=unknown
 fi
 echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} threads=$THREADS max_tokens=$MAX_TOKENS" \
   "commit=$commit" \

@@ -13,7 +13,7 @@
 #      BIN_DIR (dagsmith and llama_batched_bench built elsewhere with dynamic-link; default:
 #      cargo builds them here), CUDA_LIBS (a finished build-cuda-libs.sh to reuse; with
 #      ONLY_LIBS=1, where to build it and stop; LLAMA_SRC and CUDA_ARCH go to that script),
-#      COMMIT (recorded when not in a checkout).
+#      COMMIT (the binaries' commit, recorded with the figures; by default this checkout's).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE="${DAGSMITH_CACHE:-$HOME/.cache/dagsmith}"
