@@ -46,6 +46,7 @@ print("| parallel | dagsmith gen tok/s | reference gen tok/s | gen ratio | dagsm
       " | reference aggregate tok/s | aggregate ratio | dagsmith prompt tok/s | reference prompt tok/s"
       " | prompt tokens decoded / reused | TTFT s | load (1 min) |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+split = []
 for p in levels:
     rows = []
     for r in rounds:
@@ -75,22 +76,15 @@ for p in levels:
     print(f"| {p} | {fmt(g)} | {fmt(rg)} | **{fmt(gr, 2)}×** | {fmt(a, 2)} | {fmt(ra, 2)} | "
           f"**{fmt(ar, 2)}×** | {fmt(pt)} | {fmt(rpt)} | {decoded} / {reused} | {fmt(ttft, 2)} | "
           f"{min(loads):.1f}–{max(loads):.1f} |")
+    # Where dagsmith's generation time goes: llama.cpp's decode (until its results are ready)
+    # and dagsmith's own work per step (sampling, text, stops); the reference's steps are decode
+    # only. Per step (one token per sequence), in ms.
+    dec = med([d.get("generation_decode_tokens_per_second") for d, _, _ in rows])
+    if dec:
+        step, dstep = p / g * 1000, p / dec * 1000
+        split.append(f"| {p} | {fmt(dec)} | {fmt(rg)} | **{fmt(dec / rg, 2)}×** | "
+                     f"{fmt(step, 2)} | {fmt(dstep, 2)} | {fmt(step - dstep, 2)} |")
 
-# Where dagsmith's generation time goes: llama.cpp's decode (until its results are ready) and
-# dagsmith's own work per step (sampling, text, stops). The reference's steps are decode only.
-split = []
-for p in levels:
-    ds = [load(path)["results"][0] for path in sorted(glob.glob(os.path.join(out, f"dagsmith-{p}-r*.json")))]
-    refs = [load(path)["results"][0] for path in sorted(glob.glob(os.path.join(out, f"reference-{p}-r*.json")))]
-    dec = med([d.get("generation_decode_tokens_per_second") for d in ds])
-    if dec is None:
-        continue
-    g = med([d["generation_tokens_per_second"] for d in ds])
-    rg = med([r["generation_tokens_per_second"] for r in refs])
-    # Per step (one token per sequence): total, decode, and the rest, in ms.
-    step, dstep = p / g * 1000, p / dec * 1000
-    split.append(f"| {p} | {fmt(dec)} | {fmt(rg)} | **{fmt(dec / rg, 2)}×** | {fmt(step, 2)} | "
-                 f"{fmt(dstep, 2)} | {fmt(step - dstep, 2)} |")
 if split:
     print()
     print("| parallel | dagsmith decode-only tok/s | reference gen tok/s | decode-only ratio"

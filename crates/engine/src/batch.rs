@@ -368,17 +368,16 @@ impl Engine {
             let decoded = step_start.elapsed();
 
             // Greedy sequences' tokens first, over all threads; the rest sample one by one.
-            let mut picked: Vec<Option<(usize, f32)>> = vec![None; parallel];
-            let greedy: Vec<(usize, &[f32])> = (0..parallel)
+            let (greedy, rows): (Vec<usize>, Vec<&[f32]>) = (0..parallel)
                 .filter_map(|seq| {
                     let slot = slots[seq].as_ref()?;
                     let index = slot.logits_at.filter(|_| slot.sampler.is_argmax())?;
                     Some((seq, ctx.get_logits_ith(index)))
                 })
-                .collect();
-            let rows: Vec<&[f32]> = greedy.iter().map(|&(_, row)| row).collect();
-            for ((seq, _), pick) in greedy.iter().zip(argmax_rows(&rows, pool.as_ref())) {
-                picked[*seq] = Some(pick);
+                .unzip();
+            let mut picked: Vec<Option<(usize, f32)>> = vec![None; parallel];
+            for (seq, pick) in greedy.into_iter().zip(argmax_rows(&rows, pool.as_ref())) {
+                picked[seq] = Some(pick);
             }
             let mut sampled = 0;
             for seq in 0..parallel {

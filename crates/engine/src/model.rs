@@ -132,15 +132,10 @@ impl Engine {
     /// Free memory of the GPUs llama.cpp reports, as it stands now (the weights already on
     /// them); `None` when no layer is on a GPU or no GPU reports its memory.
     pub fn gpu_free_bytes(&self) -> Option<u64> {
-        use llama_cpp_2::LlamaBackendDeviceType as Type;
         if self.info.gpu_layers == 0 {
             return None;
         }
-        let free: u64 = llama_cpp_2::list_llama_ggml_backend_devices()
-            .into_iter()
-            .filter(|d| matches!(d.device_type, Type::Gpu | Type::IntegratedGpu))
-            .map(|d| d.memory_free as u64)
-            .sum();
+        let free: u64 = gpu_backend_devices().map(|d| d.memory_free as u64).sum();
         (free > 0).then_some(free)
     }
 
@@ -174,12 +169,15 @@ impl Engine {
     }
 }
 
-/// Descriptions of the GPU (and integrated GPU) devices llama.cpp registered.
-fn gpu_devices() -> Vec<String> {
+/// The GPU (and integrated GPU) devices llama.cpp registered.
+fn gpu_backend_devices() -> impl Iterator<Item = llama_cpp_2::LlamaBackendDevice> {
     use llama_cpp_2::LlamaBackendDeviceType as Type;
     llama_cpp_2::list_llama_ggml_backend_devices()
         .into_iter()
         .filter(|d| matches!(d.device_type, Type::Gpu | Type::IntegratedGpu))
-        .map(|d| format!("{} ({})", d.description, d.backend))
-        .collect()
+}
+
+/// Descriptions of [`gpu_backend_devices`].
+fn gpu_devices() -> Vec<String> {
+    gpu_backend_devices().map(|d| format!("{} ({})", d.description, d.backend)).collect()
 }

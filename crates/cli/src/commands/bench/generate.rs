@@ -6,8 +6,8 @@
 //! steps that carried prompt tokens), generation tokens/s over steps carrying only new tokens
 //! (the decode rate llama.cpp's batched-bench calls S_TG), the same with only llama.cpp's decode
 //! timed (the difference is dagsmith's own work per step: sampling, text, stops), aggregate new
-//! tokens/s over the whole run, answers per second, time to first token, and how many prompt tokens were reused from
-//! the KV cache instead of decoded.
+//! tokens/s over the whole run, answers per second, time to first token, and how many prompt
+//! tokens were reused from the KV cache instead of decoded.
 
 use std::path::PathBuf;
 use std::time::Instant;
