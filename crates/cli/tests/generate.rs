@@ -118,6 +118,8 @@ fn repair_rounds_keep_every_attempt() {
     let ds = &rows[0]["metadata"]["dagsmith"];
     assert_eq!(ds["repair_rounds"], 2);
     assert_eq!(ds["pass_at_1"], false);
+    // One row holds one sequence, not the default four: its rounds run one after another.
+    assert_eq!(ds["params"]["parallel"], 1);
     let attempts = ds["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 3);
     for a in attempts {

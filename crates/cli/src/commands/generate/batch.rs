@@ -108,6 +108,7 @@ pub fn run(driver: &mut Driver, settings: &Settings, shard: Option<Shard>) -> u8
             total + bad_rows.len()
         );
     }
+    driver.fit_to(total, args.quiet);
     let run = run_record(driver, settings, input_name, shard);
     install_ctrlc();
     let mut batch = Batch {

@@ -21,6 +21,8 @@ pub struct Local {
     batch: BatchOptions,
     sampling: SamplingParams,
     max_tokens: u32,
+    /// `--parallel` was not given and the GPU's free memory chose it (said once it is final).
+    gpu_default: bool,
 }
 
 impl Local {
@@ -45,19 +47,13 @@ impl Local {
             );
         }
         let parallel = args.parallel.unwrap_or_else(|| {
-            // One instruction is one sequence at a time (its repair rounds follow it): the GPU's
-            // many sequences are for datasets, and would only hold a bigger KV cache here.
-            let gpu_free = if args.instruction.is_some() { None } else { engine.gpu_free_bytes() };
-            let chosen =
-                super::local_default_parallel(gpu_free, engine.kv_bytes_per_cell(), args.ctx);
-            if chosen != super::DEFAULT_PARALLEL && !args.quiet {
-                eprintln!(
-                    "dagsmith: {chosen} sequences at once (the model is on a GPU; --parallel N to \
-                     choose)"
-                );
-            }
-            chosen
+            super::local_default_parallel(
+                engine.gpu_free_bytes(),
+                engine.kv_bytes_per_cell(),
+                args.ctx,
+            )
         });
+        let gpu_default = args.parallel.is_none() && parallel != super::DEFAULT_PARALLEL;
         let batch = BatchOptions {
             parallel: parallel as usize,
             context_per_sequence: args.ctx,
@@ -71,7 +67,21 @@ impl Local {
             batch,
             sampling: settings.sampling.clone(),
             max_tokens: args.max_tokens,
+            gpu_default,
         })
+    }
+
+    /// Holds at most `sequences` at once: a run with fewer rows than `--parallel` (one
+    /// instruction, `--test-run`) would only hold a bigger KV cache, the rounds of a row running
+    /// one after another.
+    pub fn fit_to(&mut self, sequences: usize, quiet: bool) {
+        self.batch.parallel = self.batch.parallel.min(sequences.max(1));
+        if self.gpu_default && self.batch.parallel > super::DEFAULT_PARALLEL as usize && !quiet {
+            eprintln!(
+                "dagsmith: {} sequences at once (the model is on a GPU; --parallel N to choose)",
+                self.batch.parallel
+            );
+        }
     }
 
     /// Sequences generated at once.

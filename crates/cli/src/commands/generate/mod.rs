@@ -112,9 +112,9 @@ pub struct GenerateArgs {
     pub airflow_version: Option<AirflowVersion>,
 
     /// Sequences generated at once (continuous batching in one context) [default: 4 on a CPU;
-    /// for a dataset with the model on a GPU 64, 32 or 16, the most whose KV cache fits in its
-    /// free memory]; with backends, requests in flight per backend [default: 4; a dagsmith
-    /// serve backend: its slots].
+    /// with the model on a GPU 64, 32 or 16, the most whose KV cache fits in its free memory;
+    /// never more than the rows to generate]; with backends, requests in flight per backend
+    /// [default: 4; a dagsmith serve backend: its slots].
     #[arg(long, short = 'p', value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub parallel: Option<u32>,

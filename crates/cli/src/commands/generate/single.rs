@@ -35,6 +35,7 @@ pub fn run(driver: &mut Driver, settings: &Settings, instruction: &str) -> u8 {
         settings.pipeline,
         Value::Null,
     );
+    driver.fit_to(1, args.quiet);
     install_ctrlc();
     let mut single = Single {
         task,

@@ -129,4 +129,15 @@ impl Driver {
             Driver::Remote(r) => Ok(r.drive(work)),
         }
     }
+
+    /// Sizes the local model's batch for a run of `rows` rows (a backend's requests hold nothing
+    /// in advance).
+    #[cfg_attr(not(feature = "engine"), allow(unused_variables))]
+    pub fn fit_to(&mut self, rows: usize, quiet: bool) {
+        match self {
+            #[cfg(feature = "engine")]
+            Driver::Local(l) => l.fit_to(rows, quiet),
+            Driver::Remote(_) => {}
+        }
+    }
 }
