@@ -9,7 +9,9 @@
 #
 # usage: scripts/bench-gpu.sh [MODEL.gguf]
 # env: PARALLEL (1,2,4,8,16,32,64), MAX_TOKENS (256), DAG_PARALLEL (4,16,64: `generate` runs
-#      over DAG_INPUT, default datasets/instructions.jsonl), OUT,
+#      over DAG_INPUT, default datasets/instructions.jsonl; empty: none), OUT,
+#      DAGSMITH_ARGS / REF_ARGS (passed to bench-generate.sh: e.g. --device-sampling,
+#      "--sync-steps 1"),
 #      BIN_DIR (dagsmith and llama_batched_bench built elsewhere with dynamic-link; default:
 #      cargo builds them here), CUDA_LIBS (a finished build-cuda-libs.sh to reuse; with
 #      ONLY_LIBS=1, where to build it and stop; LLAMA_SRC and CUDA_ARCH go to that script),
@@ -56,7 +58,7 @@ DAG_INPUT="${DAG_INPUT:-datasets/instructions.jsonl}"
 rows=$(wc -l <"$DAG_INPUT")
 printf '\n| --parallel | rows | wall s | DAGs per hour |\n|---:|---:|---:|---:|\n' \
   | tee "$OUT/dags-per-hour.md"
-DAG_PARALLEL="${DAG_PARALLEL:-4,16,64}"
+DAG_PARALLEL="${DAG_PARALLEL-4,16,64}"
 for p in ${DAG_PARALLEL//,/ }; do
   start=$(date +%s.%N)
   "$DAGSMITH" generate --model "$MODEL" --input "$DAG_INPUT" \

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use crate::error::{EngineError, RequestError};
@@ -77,6 +78,11 @@ pub struct BatchOptions {
     /// Start each request from the longest prompt prefix already in the KV cache (see
     /// [`crate::prefix`]); off, every prompt is decoded in full (for comparisons).
     pub reuse_prefix: bool,
+    /// Greedy tokens picked by llama.cpp inside the decode, on the model's device (its
+    /// experimental backend sampling), instead of from logits copied to the host: with the
+    /// model on a GPU that copy is every sequence's ~150k logits per step. Every request must
+    /// then be plain greedy; others fail with [`RequestError::NotGreedy`].
+    pub device_sampling: bool,
 }
 
 impl Default for BatchOptions {
@@ -87,6 +93,7 @@ impl Default for BatchOptions {
             batch_tokens: 512,
             threads: None,
             reuse_prefix: true,
+            device_sampling: false,
         }
     }
 }
@@ -217,10 +224,16 @@ impl Engine {
             .with_kv_unified(true)
             .with_n_threads(threads)
             .with_n_threads_batch(threads);
-        let mut ctx = self
-            .model
-            .new_context(crate::backend::backend()?, params)
-            .map_err(|e| EngineError::Context(e.to_string()))?;
+        let backend = crate::backend::backend()?;
+        let mut ctx = if options.device_sampling {
+            // A sampler chain per sequence (llama.cpp takes only chains), kept by the context.
+            let greedy = (0..parallel)
+                .map(|seq| (seq as i32, LlamaSampler::chain_simple([LlamaSampler::greedy()])));
+            self.model.new_context_with_samplers(backend, params, greedy)
+        } else {
+            self.model.new_context(backend, params)
+        }
+        .map_err(|e| EngineError::Context(e.to_string()))?;
         let mut batch = LlamaBatch::new(n_batch as usize, 1);
         let n_vocab = self.model.n_vocab();
         // Greedy picks run here between decode steps, on as many threads as llama.cpp's kernels
@@ -253,6 +266,9 @@ impl Engine {
                 };
                 stats.requests += 1;
                 match self.start(id, request, per_seq, n_vocab) {
+                    Ok(slot) if options.device_sampling && !slot.sampler.is_argmax() => {
+                        jobs.finished(id, Err(RequestError::NotGreedy));
+                    }
                     Ok(mut slot) => {
                         prompt_len[seq] = slot.prompt.len();
                         begin(&mut ctx, &mut cache, &slots, seq, &mut slot, options.reuse_prefix);
@@ -367,8 +383,10 @@ impl Engine {
             ctx.synchronize();
             let decoded = step_start.elapsed();
 
-            // Greedy sequences' tokens first, over all threads; the rest sample one by one.
+            // Greedy sequences' tokens first, over all threads; the rest sample one by one. With
+            // device sampling llama.cpp has picked them already.
             let (greedy, rows): (Vec<usize>, Vec<&[f32]>) = (0..parallel)
+                .filter(|_| !options.device_sampling)
                 .filter_map(|seq| {
                     let slot = slots[seq].as_ref()?;
                     let index = slot.logits_at.filter(|_| slot.sampler.is_argmax())?;
@@ -385,6 +403,12 @@ impl Engine {
                 let Some(index) = slot.logits_at else { continue };
                 let (token, margin) = match picked[seq] {
                     Some((best, margin)) => (LlamaToken(best as i32), Some(margin)),
+                    // No token where llama.cpp could not attach the sampler to the device: it
+                    // then copies the logits, as without device sampling.
+                    None if options.device_sampling => match ctx.sampled_token_ith(index) {
+                        Some(token) => (token, None),
+                        None => slot.sampler.sample(&ctx, index),
+                    },
                     None => slot.sampler.sample(&ctx, index),
                 };
                 if let Some(trace) = &mut slot.trace {

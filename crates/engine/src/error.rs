@@ -41,6 +41,9 @@ pub enum RequestError {
     PromptTooLong { prompt_tokens: usize, context: usize },
     /// llama.cpp failed to decode a batch this request was part of.
     Decode(String),
+    /// The run picks greedy tokens on the device ([`crate::BatchOptions::device_sampling`]) and
+    /// this request samples otherwise (a temperature, a repetition penalty).
+    NotGreedy,
 }
 
 impl fmt::Display for RequestError {
@@ -53,6 +56,11 @@ impl fmt::Display for RequestError {
                  (raise --ctx or shorten the prompt)"
             ),
             RequestError::Decode(e) => write!(f, "llama.cpp decode failed: {e}"),
+            RequestError::NotGreedy => write!(
+                f,
+                "this run picks greedy tokens on the device, and the request samples otherwise \
+                 (a temperature or a repetition penalty)"
+            ),
         }
     }
 }

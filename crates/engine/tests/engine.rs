@@ -52,6 +52,7 @@ fn options(parallel: usize) -> BatchOptions {
         batch_tokens: 256,
         threads: Some(2),
         reuse_prefix: true,
+        device_sampling: false,
     }
 }
 
@@ -130,6 +131,39 @@ fn batched_greedy_output_equals_one_at_a_time() {
         .map(|r| r.unwrap().text)
         .collect();
     assert_eq!(again, batched.iter().map(|c| c.text.clone()).collect::<Vec<_>>());
+}
+
+#[test]
+fn greedy_tokens_picked_inside_the_decode_match_the_hosts() {
+    let e = engine();
+    let requests: Vec<_> =
+        INSTRUCTIONS.iter().map(|i| GenerationRequest { trace: true, ..request(i, 32) }).collect();
+    let host: Vec<Completion> = e
+        .generate_all(&options(4), requests.clone())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let on_device = BatchOptions { device_sampling: true, ..options(4) };
+    let device: Vec<Completion> =
+        e.generate_all(&on_device, requests).unwrap().into_iter().map(Result::unwrap).collect();
+    for (i, (h, d)) in host.iter().zip(&device).enumerate() {
+        let (ht, dt) = (h.trace.as_ref().unwrap(), d.trace.as_ref().unwrap());
+        // The tokens came from llama.cpp's sampler, not the host's argmax (which notes margins).
+        assert!(dt.margins.is_empty() && dt.tokens.len() > 5, "request {i}: {dt:?}");
+        // The same logits: the same answer, unless at a near-tie (an argmax over other floats).
+        if let Some(k) = ht.tokens.iter().zip(&dt.tokens).position(|(x, y)| x != y) {
+            assert!(ht.margins[k] < NEAR_TIE, "request {i} diverges at token {k}");
+        } else {
+            assert_eq!(h.text, d.text, "request {i}");
+        }
+    }
+    // Requests that sample otherwise are refused, not answered greedily.
+    let mut warm = request(INSTRUCTIONS[0], 8);
+    warm.sampling = SamplingParams { temperature: 0.7, ..Default::default() };
+    let refused = e.generate_all(&on_device, vec![warm, request(INSTRUCTIONS[1], 8)]).unwrap();
+    assert!(matches!(refused[0], Err(RequestError::NotGreedy)), "{:?}", refused[0]);
+    assert!(refused[1].as_ref().is_ok_and(|c| c.completion_tokens > 0), "{:?}", refused[1]);
 }
 
 #[test]

@@ -296,9 +296,11 @@ impl Jobs for Bridge {
                 }
             }
             Ok(c) => JobEvent::Done(c),
-            Err(e @ (RequestError::Template(_) | RequestError::PromptTooLong { .. })) => {
-                JobEvent::Failed(ApiError::bad_request(e.to_string()))
-            }
+            Err(
+                e @ (RequestError::Template(_)
+                | RequestError::PromptTooLong { .. }
+                | RequestError::NotGreedy),
+            ) => JobEvent::Failed(ApiError::bad_request(e.to_string())),
             Err(e) => JobEvent::Failed(ApiError::internal(e.to_string())),
         };
         let _ = job.tx.send(event);

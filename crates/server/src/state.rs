@@ -48,6 +48,8 @@ impl AppState {
                     batch_tokens: 512,
                     threads: config.threads,
                     reuse_prefix: config.reuse_prefix,
+                    // Clients choose their sampling; greedy on the device would refuse the rest.
+                    device_sampling: false,
                 };
                 let scheduler = Scheduler::start(
                     engine.clone(),

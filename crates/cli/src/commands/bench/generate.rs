@@ -54,6 +54,11 @@ pub struct BenchGenerateArgs {
     #[arg(long)]
     pub no_prefix_reuse: bool,
 
+    /// Pick the greedy tokens inside llama.cpp's decode, on the model's device, instead of from
+    /// logits copied to the host (llama.cpp's experimental backend sampling).
+    #[arg(long)]
+    pub device_sampling: bool,
+
     /// CPU threads [default: physical cores].
     #[arg(long, short = 't', value_name = "N")]
     pub threads: Option<usize>,
@@ -117,6 +122,7 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
         batch_tokens: 512,
         threads: Some(threads),
         reuse_prefix: !args.no_prefix_reuse,
+        device_sampling: args.device_sampling,
     };
 
     // Warm-up: page the weights in and let the CPU clocks settle.
@@ -130,9 +136,10 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
     let mut results = Vec::new();
     if !args.json {
         println!(
-            "model {} ({:.2}B params), {threads} threads, greedy, max {} new tokens, prefix reuse {}",
+            "model {} ({:.2}B params), {threads} threads, greedy{}, max {} new tokens, prefix reuse {}",
             engine.info().file,
             engine.info().parameters as f64 / 1e9,
+            if args.device_sampling { " on the device" } else { "" },
             args.max_tokens,
             if args.no_prefix_reuse { "off" } else { "on" },
         );
@@ -217,6 +224,7 @@ pub fn run(args: BenchGenerateArgs) -> u8 {
             "max_tokens": args.max_tokens,
             "ignore_eos": args.ignore_eos,
             "prefix_reuse": !args.no_prefix_reuse,
+            "device_sampling": args.device_sampling,
             "gpu_backend": dagsmith_engine::GPU_BACKEND,
             "gpu_devices": engine.info().gpu_devices,
             "gpu_layers": engine.info().gpu_layers,
