@@ -436,6 +436,27 @@ fn bench_validate_reports_throughput() {
     let out = run_in(dir.path(), &["bench", "validate", ".", "--repeat", "1", "--warm"], None);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("searches kept between passes"), "{}", stdout(&out));
+    // --stages: every stage timed once per pass, the parse and the interpreter taking time.
+    let out = run_in(
+        dir.path(),
+        &["bench", "validate", ".", "--repeat", "2", "--stages", "--json"],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let stages = v["stages"].as_array().expect("stages reported");
+    assert_eq!(stages.len(), 14, "{stages:?}");
+    let seconds = |name: &str| {
+        let stage = stages.iter().find(|s| s["stage"] == name).expect(name);
+        stage["seconds_per_pass"].as_f64().unwrap()
+    };
+    assert!(seconds("parse") > 0.0 && seconds("interpreter") > 0.0, "{stages:?}");
+    let sum: f64 = stages.iter().map(|s| s["seconds_per_pass"].as_f64().unwrap()).sum();
+    // The stages cover validate() (measured around each call) and no more.
+    assert!(sum <= v["total_seconds"].as_f64().unwrap() / 2.0, "{sum} {v}");
+    let plain = run_in(dir.path(), &["bench", "validate", ".", "--repeat", "1", "--json"], None);
+    let plain: Value = serde_json::from_str(&stdout(&plain)).unwrap();
+    assert!(plain["stages"].is_null(), "no stages unless asked for");
     // No default corpus next to a fresh directory (the temp dir's own parent may hold one: CI
     // clones into the folder beside shared/).
     let lonely = dir.path().join("lonely");

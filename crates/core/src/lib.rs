@@ -35,7 +35,9 @@ pub use finding::{Finding, Severity};
 pub use hint::Hint;
 pub use parse::parse_only;
 pub use report::{DagSummary, Edge, Report};
-pub use validate::{ValidateOptions, forget_memos, validate, validate_named};
+pub use validate::{
+    Stage, ValidateOptions, forget_memos, record_stages, take_stage_times, validate, validate_named,
+};
 
 /// The validator's version, shown in reports and share links.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -23,12 +23,14 @@ mod memo;
 mod model;
 mod names;
 mod schedule;
+mod stages;
 mod stdlib;
 mod syntax;
 mod unused_imports;
 mod uses;
 
 pub use memo::forget as forget_memos;
+pub use stages::{Stage, record_stages, take_stage_times};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
@@ -43,6 +45,7 @@ use crate::parse::parse_module;
 use crate::report::{DagSummary, Report};
 use crate::rules::{self, Rule};
 use crate::source::LineIndex;
+use stages::Clock;
 
 /// What to validate against.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,11 +67,27 @@ pub fn validate_named(source: &str, file_name: &str, options: &ValidateOptions) 
 }
 
 fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOptions) -> Report {
+    let mut clock = Clock::start();
+    let report = validate_stages(source, file_name, options, &mut clock);
+    // What the stages built (tree, tokens, interpreter state) is freed as they return.
+    clock.mark(Stage::Freed);
+    report
+}
+
+fn validate_stages(
+    source: &str,
+    file_name: Option<&str>,
+    options: &ValidateOptions,
+    clock: &mut Clock,
+) -> Report {
     let lines = LineIndex::new(source);
+    clock.mark(Stage::Lines);
     let mut sink = Sink { lines: &lines, findings: Vec::new() };
     let parsed = parse_module(source);
+    clock.mark(Stage::Parse);
     syntax::report_parse_errors(&parsed, &mut sink);
     let tokens = TokenFacts::of(parsed.tokens());
+    clock.mark(Stage::Tokens);
     let module = parsed.syntax();
     let body: &[ruff_python_ast::Stmt] = match module {
         ruff_python_ast::Mod::Module(m) => &m.body,
@@ -104,11 +123,13 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         unused_imports::needs_uses(body),
         !tokens.lambda_yield_or_await,
     );
+    clock.mark(Stage::Scan);
     // Of the expressions, DS002 looks at lambdas, `yield`, `await` and calls' keywords: where
     // the tokens show none of the first three, the scan checks the keywords of every call,
     // unless it stops early.
     let keywords_checked = repeated_keywords.filter(|_| dynamic.is_none());
     syntax::check_compile_rules(body, &mut sink, keywords_checked);
+    clock.mark(Stage::CompileRules);
     // The scan stops where names are made dynamically; the index needs the whole file.
     let uses = uses::LazyUses::new(body, scanned_uses.filter(|_| dynamic.is_none()));
     let postponed_annotations = body.iter().any(|stmt| {
@@ -120,9 +141,11 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
         interp::Interp::new(options.airflow_version, dynamic.is_some(), postponed_annotations);
     interp.file_name = file_name.filter(|n| !n.is_empty()).map(str::to_string);
     interp.run_module(body);
+    clock.mark(Stage::Interpreter);
     let mut raw = std::mem::take(&mut interp.findings);
     let task_edges = dag_checks::task_edges(&interp.model);
     dag_checks::check(&interp.model, &task_edges, interp.opaque_module_values, &mut raw);
+    clock.mark(Stage::DagChecks);
     if let Some(range) = dynamic {
         raw.push(model::RawFinding {
             rule: &rules::UNRESOLVED_DYNAMIC_CODE,
@@ -153,9 +176,11 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             });
         }
     }
+    clock.mark(Stage::DeferredNames);
     if dynamic.is_none() {
         unused_imports::check(body, &uses, options.airflow_version, &mut raw);
     }
+    clock.mark(Stage::UnusedImports);
     if removed_keys_possible {
         // The scan stops where names are made dynamically; DS210 needs the whole file.
         let removed_keys = match scanned_keys {
@@ -176,6 +201,7 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
     }
     // On a file that does not parse, structure findings would describe a guess: keep only
     // the syntax errors, but still show the DAGs we could recover.
+    clock.mark(Stage::ContextKeys);
     if !has_syntax_errors {
         let fixes =
             fixes::Context::new(source, body, &uses, options.airflow_version, &interp.model);
@@ -184,8 +210,12 @@ fn validate_source(source: &str, file_name: Option<&str>, options: &ValidateOpti
             sink.push_with(f.rule, f.severity, f.range, f.message, f.fix, autofix);
         }
     }
+    clock.mark(Stage::Fixes);
     let dags = dag_checks::summaries(&interp.model, &task_edges, &lines);
-    finish(sink.findings, dags, options)
+    clock.mark(Stage::Summaries);
+    let report = finish(sink.findings, dags, options);
+    clock.mark(Stage::Finish);
+    report
 }
 
 fn finish(mut findings: Vec<Finding>, dags: Vec<DagSummary>, options: &ValidateOptions) -> Report {

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dagsmith_core::{AirflowVersion, ValidateOptions, forget_memos, parse_only, validate};
+use dagsmith_core::{
+    AirflowVersion, Stage, ValidateOptions, forget_memos, parse_only, record_stages,
+    take_stage_times, validate,
+};
 use serde_json::json;
 
 use crate::commands::bench::BenchArgs;
@@ -86,17 +89,20 @@ pub fn run(args: BenchArgs) -> u8 {
         ));
     }
 
-    let (repeat, warmup, threads) =
-        (args.repeat as usize, args.warmup as usize, args.threads as usize);
+    let plan = Plan {
+        repeats: args.repeat as usize,
+        warmup: args.warmup as usize,
+        threads: args.threads as usize,
+        warm: args.warm,
+        timed: if args.parse_only { parse_timed } else { validate_timed },
+        floor: args.against_parse.then_some(parse_timed as Timed),
+        stages: args.stages && !args.parse_only,
+    };
     // On a thread with the same large stack as `dagsmith validate` uses.
     let result = thread::scope(|scope| {
         thread::Builder::new()
             .stack_size(WORKER_STACK)
-            .spawn_scoped(scope, || {
-                let timed = if args.parse_only { parse_timed } else { validate_timed };
-                let floor = args.against_parse.then_some(parse_timed as Timed);
-                measure(&jobs, repeat, warmup, threads, args.warm, timed, floor)
-            })
+            .spawn_scoped(scope, || measure(&jobs, &plan))
             .map_err(|e| format!("cannot start the benchmark thread: {e}"))
             .and_then(|h| h.join().map_err(|_| "the benchmark thread crashed".to_string())?)
     });
@@ -138,6 +144,8 @@ struct BenchResult {
     /// With a floor (`--against-parse`): each timed pass's wall time, and its paired floor
     /// pass's.
     pairs: Vec<(Duration, Duration)>,
+    /// With `--stages`: each stage's time over all timed passes (all threads together).
+    stages: Vec<(Stage, Duration)>,
 }
 
 /// One input timed: (time, findings or syntax errors, loads or parses cleanly).
@@ -160,16 +168,24 @@ fn validate_timed(job: &Job) -> (Duration, usize, bool) {
     (elapsed, report.findings.len(), report.loads)
 }
 
-fn measure(
-    jobs: &[Job],
+/// How to time the inputs.
+struct Plan {
     repeats: usize,
     warmup: usize,
     threads: usize,
+    /// Keep the searches validate() remembers from one pass to the next.
     warm: bool,
     timed: Timed,
+    /// Paired with each timed pass (`--against-parse`).
     floor: Option<Timed>,
-) -> Result<BenchResult, String> {
+    /// Add up validate()'s stages (`--stages`).
+    stages: bool,
+}
+
+fn measure(jobs: &[Job], plan: &Plan) -> Result<BenchResult, String> {
+    let Plan { repeats, warmup, threads, warm, timed, floor, stages } = *plan;
     let bytes = jobs.iter().map(|j| j.source.len()).sum();
+    record_stages(stages);
     for _ in 0..warmup {
         for job in jobs {
             black_box(timed(job));
@@ -185,6 +201,8 @@ fn measure(
     let mut wall = Duration::ZERO;
     let threads = threads.clamp(1, jobs.len());
     let mut pairs = Vec::new();
+    // The warm-up's stages are not the timed passes'.
+    take_stage_times();
     for pass in 0..repeats {
         // The floor's pass goes first in even pairs, second in odd ones: neither side always
         // follows the other.
@@ -223,6 +241,8 @@ fn measure(
         }
         per_file.extend(results.into_iter().map(|r| r.0));
     }
+    let stages = if stages { take_stage_times() } else { Vec::new() };
+    record_stages(false);
     per_file.sort_unstable();
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by(|&a, &b| best[b].cmp(&best[a]));
@@ -242,6 +262,7 @@ fn measure(
         findings,
         loads,
         pairs,
+        stages,
     })
 }
 
@@ -345,6 +366,12 @@ impl BenchResult {
             })).collect::<Vec<_>>(),
             "findings": self.findings,
             "loads": self.loads,
+            "stages": (!self.stages.is_empty()).then(|| {
+                self.stages.iter().map(|(stage, d)| json!({
+                    "stage": stage.name(),
+                    "seconds_per_pass": d.as_secs_f64() / self.repeats as f64,
+                })).collect::<Vec<_>>()
+            }),
             "against_parse": (!self.pairs.is_empty()).then(|| {
                 let r = self.ratios();
                 json!({
@@ -414,6 +441,19 @@ impl BenchResult {
                 r.last().copied().unwrap_or_default()
             );
         }
+        if !self.stages.is_empty() {
+            let total: Duration = self.stages.iter().map(|(_, d)| *d).sum();
+            let _ = writeln!(out, "  stages of validate(), per pass (all threads):");
+            for (stage, d) in &self.stages {
+                let _ = writeln!(
+                    out,
+                    "  {:>25} {:>9.2} ms  {:>5.1}%",
+                    stage.name(),
+                    d.as_secs_f64() * 1e3 / self.repeats as f64,
+                    100.0 * d.as_secs_f64() / total.as_secs_f64().max(f64::MIN_POSITIVE)
+                );
+            }
+        }
         let timed = if args.parse_only { "parse only" } else { "validate() only" };
         let _ = writeln!(out, "  total        {:>12.3} s  ({timed})", self.wall.as_secs_f64());
         let _ = writeln!(out, "  slowest files (fastest of their {} timed passes):", self.repeats);
@@ -475,6 +515,7 @@ mod tests {
             findings: 0,
             loads: 0,
             pairs: Vec::new(),
+            stages: Vec::new(),
         };
         assert_eq!(r.percentile(50.0), Duration::from_micros(50));
         assert_eq!(r.percentile(99.0), Duration::from_micros(99));
@@ -502,7 +543,9 @@ mod tests {
         for (warm, timed) in
             [(false, validate_timed as Timed), (true, validate_timed), (false, parse_timed)]
         {
-            let r = measure(&jobs, 2, 0, 2, warm, timed, None).unwrap();
+            let plan =
+                Plan { repeats: 2, warmup: 0, threads: 2, warm, timed, floor: None, stages: false };
+            let r = measure(&jobs, &plan).unwrap();
             assert_eq!(r.per_file.len(), 6);
             assert_eq!(r.slowest.len(), 3);
             assert!(r.slowest.windows(2).all(|w| w[0].0 >= w[1].0));
@@ -516,7 +559,16 @@ mod tests {
     #[test]
     fn pairs_each_timed_pass_with_a_floor_pass() {
         let jobs = jobs(4, |i| format!("from airflow import DAG\nx{i} = DAG('d{i}')\n"));
-        let r = measure(&jobs, 3, 1, 1, false, validate_timed, Some(parse_timed)).unwrap();
+        let plan = Plan {
+            repeats: 3,
+            warmup: 1,
+            threads: 1,
+            warm: false,
+            timed: validate_timed,
+            floor: Some(parse_timed),
+            stages: false,
+        };
+        let r = measure(&jobs, &plan).unwrap();
         assert_eq!(r.pairs.len(), 3);
         assert!(r.pairs.iter().all(|(t, f)| !t.is_zero() && !f.is_zero()));
         let ratios = r.ratios();
