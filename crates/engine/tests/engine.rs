@@ -56,6 +56,19 @@ fn options(parallel: usize) -> BatchOptions {
     }
 }
 
+/// Every instruction, traced (tokens and greedy margins kept).
+fn traced_requests(max_tokens: u32) -> Vec<GenerationRequest> {
+    INSTRUCTIONS
+        .iter()
+        .map(|i| GenerationRequest { trace: true, ..request(i, max_tokens) })
+        .collect()
+}
+
+/// Each request's completion, in order (request errors are test failures here).
+fn completions(options: &BatchOptions, requests: Vec<GenerationRequest>) -> Vec<Completion> {
+    engine().generate_all(options, requests).unwrap().into_iter().map(Result::unwrap).collect()
+}
+
 fn texts(results: Vec<Result<Completion, RequestError>>) -> Vec<String> {
     // (Request errors are test failures here.)
     results.into_iter().map(|r| r.expect("request succeeds").text).collect()
@@ -106,17 +119,10 @@ fn assert_equivalent(what: &str, a: &Completion, b: &Completion) -> bool {
 #[test]
 fn batched_greedy_output_equals_one_at_a_time() {
     let e = engine();
-    let requests: Vec<_> =
-        INSTRUCTIONS.iter().map(|i| GenerationRequest { trace: true, ..request(i, 40) }).collect();
-    let sequential: Vec<Completion> = e
-        .generate_all(&options(1), requests.clone())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let requests = traced_requests(40);
+    let sequential = completions(&options(1), requests.clone());
     // 6 requests on 4 slots: two start only when earlier ones finish (continuous batching).
-    let batched: Vec<Completion> =
-        e.generate_all(&options(4), requests).unwrap().into_iter().map(Result::unwrap).collect();
+    let batched = completions(&options(4), requests);
     let mut identical = 0;
     for (i, (s, b)) in sequential.iter().zip(&batched).enumerate() {
         assert!(s.completion_tokens > 5, "request {i} generated {:?}", s.text);
@@ -136,17 +142,10 @@ fn batched_greedy_output_equals_one_at_a_time() {
 #[test]
 fn greedy_tokens_picked_inside_the_decode_match_the_hosts() {
     let e = engine();
-    let requests: Vec<_> =
-        INSTRUCTIONS.iter().map(|i| GenerationRequest { trace: true, ..request(i, 32) }).collect();
-    let host: Vec<Completion> = e
-        .generate_all(&options(4), requests.clone())
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let requests = traced_requests(32);
+    let host = completions(&options(4), requests.clone());
     let on_device = BatchOptions { device_sampling: true, ..options(4) };
-    let device: Vec<Completion> =
-        e.generate_all(&on_device, requests).unwrap().into_iter().map(Result::unwrap).collect();
+    let device = completions(&on_device, requests);
     for (i, (h, d)) in host.iter().zip(&device).enumerate() {
         let (ht, dt) = (h.trace.as_ref().unwrap(), d.trace.as_ref().unwrap());
         // The tokens came from llama.cpp's sampler, not the host's argmax (which notes margins).
@@ -360,8 +359,7 @@ fn no_follow_up(_: &GenerationRequest, _: &Completion) -> Option<GenerationReque
 #[test]
 fn shared_prompt_prefixes_are_decoded_once() {
     let e = engine();
-    let requests: Vec<_> =
-        INSTRUCTIONS.iter().map(|i| GenerationRequest { trace: true, ..request(i, 24) }).collect();
+    let requests = traced_requests(24);
     let prompt_total: u64 =
         requests.iter().map(|r| e.prompt_tokens(&r.messages).unwrap() as u64).sum();
     // The system prompt and the chat template's opening are common to every request.
