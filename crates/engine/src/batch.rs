@@ -383,34 +383,33 @@ impl Engine {
             ctx.synchronize();
             let decoded = step_start.elapsed();
 
-            // Greedy sequences' tokens first, over all threads; the rest sample one by one. With
-            // device sampling llama.cpp has picked them already.
+            // Tokens llama.cpp picked on the device first (device sampling; none where it could
+            // not attach the sampler, and then copied the logits as without it); then the other
+            // greedy sequences' argmax, over all threads; the rest sample one by one.
+            let mut picked: Vec<Option<(LlamaToken, Option<f32>)>> = (0..parallel)
+                .map(|seq| {
+                    let index = slots[seq].as_ref()?.logits_at?;
+                    let token = options.device_sampling.then(|| ctx.sampled_token_ith(index))?;
+                    Some((token?, None))
+                })
+                .collect();
             let (greedy, rows): (Vec<usize>, Vec<&[f32]>) = (0..parallel)
-                .filter(|_| !options.device_sampling)
+                .filter(|&seq| picked[seq].is_none())
                 .filter_map(|seq| {
                     let slot = slots[seq].as_ref()?;
                     let index = slot.logits_at.filter(|_| slot.sampler.is_argmax())?;
                     Some((seq, ctx.get_logits_ith(index)))
                 })
                 .unzip();
-            let mut picked: Vec<Option<(usize, f32)>> = vec![None; parallel];
-            for (seq, pick) in greedy.into_iter().zip(argmax_rows(&rows, pool.as_ref())) {
-                picked[seq] = Some(pick);
+            for (seq, (best, margin)) in greedy.into_iter().zip(argmax_rows(&rows, pool.as_ref())) {
+                picked[seq] = Some((LlamaToken(best as i32), Some(margin)));
             }
             let mut sampled = 0;
             for seq in 0..parallel {
                 let Some(slot) = &mut slots[seq] else { continue };
                 let Some(index) = slot.logits_at else { continue };
-                let (token, margin) = match picked[seq] {
-                    Some((best, margin)) => (LlamaToken(best as i32), Some(margin)),
-                    // No token where llama.cpp could not attach the sampler to the device: it
-                    // then copies the logits, as without device sampling.
-                    None if options.device_sampling => match ctx.sampled_token_ith(index) {
-                        Some(token) => (token, None),
-                        None => slot.sampler.sample(&ctx, index),
-                    },
-                    None => slot.sampler.sample(&ctx, index),
-                };
+                let (token, margin) =
+                    picked[seq].unwrap_or_else(|| slot.sampler.sample(&ctx, index));
                 if let Some(trace) = &mut slot.trace {
                     trace.tokens.push(token.0);
                     trace.margins.extend(margin);

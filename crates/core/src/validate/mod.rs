@@ -199,9 +199,9 @@ fn validate_stages(
             });
         }
     }
+    clock.mark(Stage::ContextKeys);
     // On a file that does not parse, structure findings would describe a guess: keep only
     // the syntax errors, but still show the DAGs we could recover.
-    clock.mark(Stage::ContextKeys);
     if !has_syntax_errors {
         let fixes =
             fixes::Context::new(source, body, &uses, options.airflow_version, &interp.model);

@@ -96,7 +96,7 @@ pub fn run(args: BenchArgs) -> u8 {
         warm: args.warm,
         timed: if args.parse_only { parse_timed } else { validate_timed },
         floor: args.against_parse.then_some(parse_timed as Timed),
-        stages: args.stages && !args.parse_only,
+        stages: args.stages,
     };
     // On a thread with the same large stack as `dagsmith validate` uses.
     let result = thread::scope(|scope| {
