@@ -158,9 +158,9 @@ fn greedy_tokens_picked_inside_the_decode_match_the_hosts() {
         }
     }
     // Requests that sample otherwise are refused, not answered greedily.
-    let mut warm = request(INSTRUCTIONS[0], 8);
-    warm.sampling = SamplingParams { temperature: 0.7, ..Default::default() };
-    let refused = e.generate_all(&on_device, vec![warm, request(INSTRUCTIONS[1], 8)]).unwrap();
+    let mut tempered = request(INSTRUCTIONS[0], 8);
+    tempered.sampling = SamplingParams { temperature: 0.7, ..Default::default() };
+    let refused = e.generate_all(&on_device, vec![tempered, request(INSTRUCTIONS[1], 8)]).unwrap();
     assert!(matches!(refused[0], Err(RequestError::NotGreedy)), "{:?}", refused[0]);
     assert!(refused[1].as_ref().is_ok_and(|c| c.completion_tokens > 0), "{:?}", refused[1]);
 }
