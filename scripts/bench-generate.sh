@@ -4,9 +4,11 @@
 # test, call for call through the same bindings and the same vendored llama.cpp, none of
 # dagsmith's engine). Same model, prompts (the first P instructions of the built-in set with
 # dagsmith's system prompt), thread count and lengths; every answer runs to MAX_TOKENS
-# (--ignore-eos) so both do equal work. Interleaved level by level (dagsmith, then the
-# reference), ROUNDS times, so that both see the same machine state; `uptime` is recorded with
-# each level. Prints a table; the JSON of every run goes to $OUT.
+# (--ignore-eos) so both do equal work. Interleaved level by level, ROUNDS times, so that both
+# see the same machine state: dagsmith first in odd rounds, the reference first in even ones
+# (this host's speed drifts within a round, and one side always first took the drift as a
+# difference). `uptime` is recorded with each level. Prints a table; the JSON of every run goes
+# to $OUT.
 #
 # usage: scripts/bench-generate.sh [MODEL.gguf] [PARALLEL=1,2,4,8] [MAX_TOKENS=64]
 # env: THREADS (default: physical cores), ROUNDS (1), OUT, NO_BUILD=1 (reuse the binaries),
@@ -68,12 +70,20 @@ for round in $(seq 1 "$ROUNDS"); do
     >"$OUT/reference-pp-r$round.json"
   for p in ${PARALLEL//,/ }; do
     uptime >"$OUT/load-$p-r$round.txt"
-    echo "== round $round, parallel $p: dagsmith; $(cat "$OUT/load-$p-r$round.txt")" >&2
-    "$DAGSMITH" bench generate --model "$MODEL" --parallel "$p" --max-tokens "$MAX_TOKENS" \
-      --ignore-eos --threads "$THREADS" --json ${DAGSMITH_ARGS:-} >"$OUT/dagsmith-$p-r$round.json"
-    echo "== round $round, parallel $p: reference" >&2
-    "$REFERENCE" "$MODEL" "$INSTRUCTIONS" --threads "$THREADS" --npl "$p" --tg "$MAX_TOKENS" \
-      ${REF_ARGS:-} >"$OUT/reference-$p-r$round.json"
+    echo "== round $round, parallel $p; $(cat "$OUT/load-$p-r$round.txt")" >&2
+    sides=(dagsmith reference)
+    ((round % 2)) || sides=(reference dagsmith)
+    for side in "${sides[@]}"; do
+      echo "== round $round, parallel $p: $side" >&2
+      if [[ $side == dagsmith ]]; then
+        "$DAGSMITH" bench generate --model "$MODEL" --parallel "$p" --max-tokens "$MAX_TOKENS" \
+          --ignore-eos --threads "$THREADS" --json ${DAGSMITH_ARGS:-} \
+          >"$OUT/dagsmith-$p-r$round.json"
+      else
+        "$REFERENCE" "$MODEL" "$INSTRUCTIONS" --threads "$THREADS" --npl "$p" --tg "$MAX_TOKENS" \
+          ${REF_ARGS:-} >"$OUT/reference-$p-r$round.json"
+      fi
+    done
     if [[ -n ${NODE_REF:-} ]]; then
       echo "== round $round, parallel $p: node-llama-cpp" >&2
       node "$NODE_DIR/bench-reference.mjs" "$(realpath "$MODEL")" "$INSTRUCTIONS" "$THREADS" \
