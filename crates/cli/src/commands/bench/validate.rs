@@ -182,10 +182,27 @@ struct Plan {
     stages: bool,
 }
 
+/// Stage recording (`--stages`) for as long as it lives: it stops however `measure` returns,
+/// error included, so later validate() calls do not keep reading the clock.
+struct StageRecording;
+
+impl StageRecording {
+    fn start(on: bool) -> StageRecording {
+        record_stages(on);
+        StageRecording
+    }
+}
+
+impl Drop for StageRecording {
+    fn drop(&mut self) {
+        record_stages(false);
+    }
+}
+
 fn measure(jobs: &[Job], plan: &Plan) -> Result<BenchResult, String> {
     let Plan { repeats, warmup, threads, warm, timed, floor, stages } = *plan;
     let bytes = jobs.iter().map(|j| j.source.len()).sum();
-    record_stages(stages);
+    let _recording = StageRecording::start(stages);
     for _ in 0..warmup {
         for job in jobs {
             black_box(timed(job));
@@ -242,7 +259,6 @@ fn measure(jobs: &[Job], plan: &Plan) -> Result<BenchResult, String> {
         per_file.extend(results.into_iter().map(|r| r.0));
     }
     let stages = if stages { take_stage_times() } else { Vec::new() };
-    record_stages(false);
     per_file.sort_unstable();
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by(|&a, &b| best[b].cmp(&best[a]));
